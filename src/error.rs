@@ -1,0 +1,204 @@
+//! The error every public call reports: its codes, which of them are worth retrying,
+//! and how messages are worded. The binding layer turns a [`PowerPostError`] into a JS
+//! `Error` named `PowerPostError`; nothing here knows about JS.
+
+use crate::text::push_uint;
+
+/// Every `code` a `PowerPostError` can carry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorCode {
+    // Passed through from the API's error body.
+    ValidationError,
+    InvalidApiKey,
+    InsufficientCredits,
+    Forbidden,
+    InsufficientScope,
+    NotFound,
+    AlreadyPublished,
+    FileTooLarge,
+    StorageQuotaExceeded,
+    PlatformNotConnected,
+    RateLimitExceeded,
+    InternalError,
+    /// An error response whose body is not JSON or names no code we know.
+    HttpError,
+    // Raised by the client itself.
+    InvalidArgument,
+    InvalidResponse,
+    NetworkError,
+    Timeout,
+    Aborted,
+}
+
+const API_CODES: [ErrorCode; 12] = [
+    ErrorCode::ValidationError,
+    ErrorCode::InvalidApiKey,
+    ErrorCode::InsufficientCredits,
+    ErrorCode::Forbidden,
+    ErrorCode::InsufficientScope,
+    ErrorCode::NotFound,
+    ErrorCode::AlreadyPublished,
+    ErrorCode::FileTooLarge,
+    ErrorCode::StorageQuotaExceeded,
+    ErrorCode::PlatformNotConnected,
+    ErrorCode::RateLimitExceeded,
+    ErrorCode::InternalError,
+];
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ValidationError => "VALIDATION_ERROR",
+            Self::InvalidApiKey => "INVALID_API_KEY",
+            Self::InsufficientCredits => "INSUFFICIENT_CREDITS",
+            Self::Forbidden => "FORBIDDEN",
+            Self::InsufficientScope => "INSUFFICIENT_SCOPE",
+            Self::NotFound => "NOT_FOUND",
+            Self::AlreadyPublished => "ALREADY_PUBLISHED",
+            Self::FileTooLarge => "FILE_TOO_LARGE",
+            Self::StorageQuotaExceeded => "STORAGE_QUOTA_EXCEEDED",
+            Self::PlatformNotConnected => "PLATFORM_NOT_CONNECTED",
+            Self::RateLimitExceeded => "RATE_LIMIT_EXCEEDED",
+            Self::InternalError => "INTERNAL_ERROR",
+            Self::HttpError => "HTTP_ERROR",
+            Self::InvalidArgument => "INVALID_ARGUMENT",
+            Self::InvalidResponse => "INVALID_RESPONSE",
+            Self::NetworkError => "NETWORK_ERROR",
+            Self::Timeout => "TIMEOUT",
+            Self::Aborted => "ABORTED",
+        }
+    }
+
+    /// The code an API error body names, if it is one PowerPost documents.
+    pub fn from_api(code: &str) -> Option<Self> {
+        API_CODES.into_iter().find(|known| known.as_str() == code)
+    }
+
+    /// The code for an error response that carries no usable code of its own.
+    pub fn for_status(status: u16) -> Self {
+        match status {
+            401 => Self::InvalidApiKey,
+            403 => Self::Forbidden,
+            404 => Self::NotFound,
+            429 => Self::RateLimitExceeded,
+            500..=599 => Self::InternalError,
+            _ => Self::HttpError,
+        }
+    }
+}
+
+/// Statuses worth another attempt; everything else (400, 401, 402, 403, 404, ...) is final.
+pub fn is_retryable_status(status: u16) -> bool {
+    matches!(status, 429 | 500 | 502 | 503 | 504)
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct PowerPostError {
+    pub code: ErrorCode,
+    pub message: String,
+    /// HTTP status; `None` when no response arrived.
+    pub status: Option<u16>,
+    pub request_id: Option<String>,
+    pub retry_after_ms: Option<f64>,
+    /// For `InvalidArgument`: the path of the bad input, e.g. `images[0].quantity`.
+    pub field: Option<String>,
+}
+
+impl PowerPostError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self { code, message: message.into(), status: None, request_id: None, retry_after_ms: None, field: None }
+    }
+
+    /// A bad argument: the message starts with the field's path, then says what was expected.
+    pub fn invalid_argument(field: impl Into<String>, expectation: &str) -> Self {
+        let field = field.into();
+        let mut message = String::with_capacity(field.len() + expectation.len() + 1);
+        message.push_str(&field);
+        message.push(' ');
+        message.push_str(expectation);
+        Self { field: Some(field), ..Self::new(ErrorCode::InvalidArgument, message) }
+    }
+
+    pub fn timeout(timeout_ms: u32) -> Self {
+        let mut message = String::from("request timed out after ");
+        push_uint(&mut message, timeout_ms.into());
+        message.push_str(" ms");
+        Self::new(ErrorCode::Timeout, message)
+    }
+
+    pub fn aborted() -> Self {
+        Self::new(ErrorCode::Aborted, "request aborted by the caller's signal")
+    }
+
+    pub fn network(detail: &str) -> Self {
+        let mut message = String::from("network error");
+        if !detail.is_empty() {
+            message.push_str(": ");
+            message.push_str(detail);
+        }
+        Self::new(ErrorCode::NetworkError, message)
+    }
+
+    /// Whether the same request may succeed if sent again later.
+    pub fn retryable(&self) -> bool {
+        match self.code {
+            ErrorCode::NetworkError | ErrorCode::Timeout => true,
+            ErrorCode::InvalidArgument | ErrorCode::Aborted | ErrorCode::InvalidResponse => false,
+            _ => self.status.is_some_and(is_retryable_status),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn api_codes_round_trip_and_unknown_codes_are_rejected() {
+        for code in API_CODES {
+            assert_eq!(ErrorCode::from_api(code.as_str()), Some(code));
+        }
+        assert_eq!(ErrorCode::from_api("TIMEOUT"), None, "client-side codes never come from a body");
+        assert_eq!(ErrorCode::from_api("invalid_api_key"), None);
+        assert_eq!(ErrorCode::from_api(""), None);
+    }
+
+    #[test]
+    fn status_fallback_follows_the_contract() {
+        assert_eq!(ErrorCode::for_status(401), ErrorCode::InvalidApiKey);
+        assert_eq!(ErrorCode::for_status(403), ErrorCode::Forbidden);
+        assert_eq!(ErrorCode::for_status(404), ErrorCode::NotFound);
+        assert_eq!(ErrorCode::for_status(429), ErrorCode::RateLimitExceeded);
+        assert_eq!(ErrorCode::for_status(502), ErrorCode::InternalError);
+        assert_eq!(ErrorCode::for_status(599), ErrorCode::InternalError);
+        assert_eq!(ErrorCode::for_status(400), ErrorCode::HttpError);
+        assert_eq!(ErrorCode::for_status(402), ErrorCode::HttpError);
+        assert_eq!(ErrorCode::for_status(418), ErrorCode::HttpError);
+    }
+
+    #[test]
+    fn retryable_covers_exactly_the_listed_statuses_and_transport_failures() {
+        let with_status = |status| PowerPostError { status: Some(status), ..PowerPostError::new(ErrorCode::HttpError, "") };
+        for status in [429, 500, 502, 503, 504] {
+            assert!(with_status(status).retryable(), "{status}");
+        }
+        for status in [400, 401, 402, 403, 404, 409, 501, 505] {
+            assert!(!with_status(status).retryable(), "{status}");
+        }
+        assert!(PowerPostError::network("").retryable());
+        assert!(PowerPostError::timeout(5).retryable());
+        assert!(!PowerPostError::aborted().retryable());
+        assert!(!PowerPostError::invalid_argument("apiKey", "is bad").retryable());
+        let bad_body = PowerPostError { status: Some(200), ..PowerPostError::new(ErrorCode::InvalidResponse, "") };
+        assert!(!bad_body.retryable());
+    }
+
+    #[test]
+    fn messages_name_the_field_and_the_limit() {
+        let error = PowerPostError::invalid_argument("images[0].quantity", "must be a whole number from 1 to 4");
+        assert_eq!(error.message, "images[0].quantity must be a whole number from 1 to 4");
+        assert_eq!(error.field.as_deref(), Some("images[0].quantity"));
+        assert_eq!(PowerPostError::timeout(30000).message, "request timed out after 30000 ms");
+        assert_eq!(PowerPostError::network("fetch failed").message, "network error: fetch failed");
+    }
+}

@@ -1,0 +1,22 @@
+//! powerpost-credits: check a PowerPost account's credits and estimate what a post will cost.
+//!
+//! The pure core (no JS in it, tested with `cargo test` on the host):
+//! - [`key`]: API key validation and redaction;
+//! - [`options`]: request options, defaults and the endpoint URL;
+//! - [`response`]: interpreting responses and their headers;
+//! - [`retry`]: the retry policy;
+//! - [`error`]: the error every call reports;
+//! - [`value`]: the read-only view of JS values the decoders are written against.
+//!
+//! `bindings` (wasm32 only) is the thin layer that talks to `fetch` and exports the JS API.
+
+pub mod error;
+pub mod key;
+pub mod options;
+pub mod response;
+pub mod retry;
+mod text;
+pub mod value;
+
+#[cfg(target_arch = "wasm32")]
+mod bindings;

@@ -1,0 +1,219 @@
+//! A read-only view of a dynamically typed value, and the checked readers built on it.
+//!
+//! The binding layer implements [`Value`] for `JsValue`; host tests implement it for
+//! `serde_json::Value`. Everything that decodes caller input or response bodies is written
+//! against this trait, so it runs and is tested without a JS engine, and every bad value
+//! becomes an `INVALID_ARGUMENT` naming its field instead of a panic.
+
+use crate::error::PowerPostError;
+use crate::text::{index_path, join_path};
+
+/// Longest string read from a value; longer ones are reported, not copied.
+pub const MAX_TEXT_LENGTH: u32 = 1024;
+
+pub enum Text {
+    NotAString,
+    TooLong,
+    Ok(String),
+}
+
+pub trait Value: Sized {
+    /// `undefined` (a missing property). `null` is a value of the wrong type, not absence.
+    fn is_undefined(&self) -> bool;
+    fn as_number(&self) -> Option<f64>;
+    fn as_bool(&self) -> Option<bool>;
+    /// A string of at most `max_len` UTF-16 units, copied out.
+    fn as_text(&self, max_len: u32) -> Text;
+    /// An object with properties: not null, not an array, not a function.
+    fn is_plain_object(&self) -> bool;
+    fn array_length(&self) -> Option<u32>;
+    /// Property `key` (undefined when missing or when `self` is no object).
+    fn get(&self, key: &str) -> Self;
+    fn at(&self, index: u32) -> Self;
+    /// How many own enumerable keys `self` has: cheap, used to spot unknown keys.
+    fn key_count(&self) -> u32;
+    /// The own enumerable keys, read only once an unknown key is known to be there.
+    fn keys(&self) -> Vec<String>;
+}
+
+/// Rejects any key of `object` that is not in `known`, naming it. Each `object` is read
+/// with `get` for each known key first, so this only costs a key count when all is well.
+pub fn reject_unknown_keys<V: Value>(object: &V, path: &str, known: &[&str]) -> Result<(), PowerPostError> {
+    let present = known.iter().filter(|key| !object.get(key).is_undefined()).count() as u32;
+    if object.key_count() <= present {
+        return Ok(());
+    }
+    for key in object.keys() {
+        if !known.contains(&key.as_str()) {
+            let mut expectation = String::from("is not a known field; expected one of ");
+            expectation.push_str(&known.join(", "));
+            return Err(PowerPostError::invalid_argument(join_path(path, &key), &expectation));
+        }
+    }
+    Ok(())
+}
+
+pub fn require_object<V: Value>(value: &V, path: &str) -> Result<(), PowerPostError> {
+    if value.is_plain_object() {
+        Ok(())
+    } else {
+        Err(PowerPostError::invalid_argument(path, "must be a plain object"))
+    }
+}
+
+/// A whole number in `min..=max`; `None` when undefined.
+pub fn optional_whole<V: Value>(value: &V, path: &str, min: u32, max: u32) -> Result<Option<u32>, PowerPostError> {
+    if value.is_undefined() {
+        return Ok(None);
+    }
+    match value.as_number() {
+        Some(number) if number.fract() == 0.0 && number >= f64::from(min) && number <= f64::from(max) => {
+            Ok(Some(number as u32))
+        }
+        _ => Err(range_error(path, min, max)),
+    }
+}
+
+pub fn whole_in_range<V: Value>(value: &V, path: &str, min: u32, max: u32) -> Result<u32, PowerPostError> {
+    optional_whole(value, path, min, max)?.ok_or_else(|| range_error(path, min, max))
+}
+
+fn range_error(path: &str, min: u32, max: u32) -> PowerPostError {
+    let mut expectation = String::from("must be a whole number from ");
+    crate::text::push_uint(&mut expectation, min.into());
+    expectation.push_str(" to ");
+    crate::text::push_uint(&mut expectation, max.into());
+    PowerPostError::invalid_argument(path, &expectation)
+}
+
+pub fn optional_text<V: Value>(value: &V, path: &str) -> Result<Option<String>, PowerPostError> {
+    if value.is_undefined() {
+        return Ok(None);
+    }
+    match value.as_text(MAX_TEXT_LENGTH) {
+        Text::Ok(text) => Ok(Some(text)),
+        Text::TooLong => Err(PowerPostError::invalid_argument(path, "is too long")),
+        Text::NotAString => Err(PowerPostError::invalid_argument(path, "must be a string")),
+    }
+}
+
+pub fn optional_bool<V: Value>(value: &V, path: &str) -> Result<Option<bool>, PowerPostError> {
+    if value.is_undefined() {
+        return Ok(None);
+    }
+    value.as_bool().map(Some).ok_or_else(|| PowerPostError::invalid_argument(path, "must be true or false"))
+}
+
+/// An array of at most `max` elements (empty when undefined), each decoded by `decode`.
+pub fn optional_array<V: Value, T>(
+    value: &V,
+    path: &str,
+    max: u32,
+    mut decode: impl FnMut(&V, &str) -> Result<T, PowerPostError>,
+) -> Result<Vec<T>, PowerPostError> {
+    if value.is_undefined() {
+        return Ok(Vec::new());
+    }
+    let Some(length) = value.array_length() else {
+        return Err(PowerPostError::invalid_argument(path, "must be an array"));
+    };
+    if length > max {
+        let mut expectation = String::from("must have at most ");
+        crate::text::push_uint(&mut expectation, max.into());
+        expectation.push_str(" entries");
+        return Err(PowerPostError::invalid_argument(path, &expectation));
+    }
+    (0..length).map(|index| decode(&value.at(index), &index_path(path, index as usize))).collect()
+}
+
+/// `serde_json::Value` as a stand-in for JS values in host tests and property tests.
+#[cfg(test)]
+pub mod json {
+    use super::{Text, Value};
+
+    /// serde_json cannot hold `undefined`, so it is modelled as a separate wrapper state.
+    #[derive(Clone, Debug)]
+    pub struct Json(pub Option<serde_json::Value>);
+
+    impl Json {
+        pub fn of(value: serde_json::Value) -> Self {
+            Json(Some(value))
+        }
+    }
+
+    impl Value for Json {
+        fn is_undefined(&self) -> bool {
+            self.0.is_none()
+        }
+        fn as_number(&self) -> Option<f64> {
+            self.0.as_ref()?.as_f64()
+        }
+        fn as_bool(&self) -> Option<bool> {
+            self.0.as_ref()?.as_bool()
+        }
+        fn as_text(&self, max_len: u32) -> Text {
+            match self.0.as_ref().and_then(|v| v.as_str()) {
+                None => Text::NotAString,
+                Some(text) if text.encode_utf16().count() > max_len as usize => Text::TooLong,
+                Some(text) => Text::Ok(text.to_string()),
+            }
+        }
+        fn is_plain_object(&self) -> bool {
+            matches!(self.0, Some(serde_json::Value::Object(_)))
+        }
+        fn array_length(&self) -> Option<u32> {
+            Some(self.0.as_ref()?.as_array()?.len() as u32)
+        }
+        fn get(&self, key: &str) -> Self {
+            Json(self.0.as_ref().and_then(|v| v.as_object()).and_then(|o| o.get(key)).cloned())
+        }
+        fn at(&self, index: u32) -> Self {
+            Json(self.0.as_ref().and_then(|v| v.as_array()).and_then(|a| a.get(index as usize)).cloned())
+        }
+        fn key_count(&self) -> u32 {
+            self.0.as_ref().and_then(|v| v.as_object()).map_or(0, |o| o.len() as u32)
+        }
+        fn keys(&self) -> Vec<String> {
+            self.0.as_ref().and_then(|v| v.as_object()).map_or_else(Vec::new, |o| o.keys().cloned().collect())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::json::Json;
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn whole_numbers_are_checked_for_type_range_and_fraction() {
+        let read = |v: serde_json::Value| optional_whole(&Json::of(v), "n", 1, 4);
+        assert_eq!(read(json!(3)), Ok(Some(3)));
+        assert_eq!(read(json!(1.0)), Ok(Some(1)));
+        assert_eq!(optional_whole(&Json(None), "n", 1, 4), Ok(None));
+        for bad in [json!(0), json!(5), json!(-1), json!(2.5), json!("2"), json!(null), json!(1e308), json!([2])] {
+            let error = read(bad.clone()).expect_err(&bad.to_string());
+            assert_eq!(error.message, "n must be a whole number from 1 to 4");
+        }
+    }
+
+    #[test]
+    fn unknown_keys_are_named() {
+        let object = Json::of(json!({"model": "x", "quantiy": 2}));
+        let error = reject_unknown_keys(&object, "images[0]", &["model", "quantity", "size"]).unwrap_err();
+        assert_eq!(error.field.as_deref(), Some("images[0].quantiy"));
+        assert!(reject_unknown_keys(&Json::of(json!({"model": "x"})), "p", &["model", "size"]).is_ok());
+    }
+
+    #[test]
+    fn arrays_are_bounded_and_elements_get_indexed_paths() {
+        let decode = |v: &Json, p: &str| whole_in_range(v, p, 0, 9);
+        assert_eq!(optional_array(&Json::of(json!([1, 2])), "a", 3, decode), Ok(vec![1, 2]));
+        assert_eq!(optional_array(&Json(None), "a", 3, decode), Ok(vec![]));
+        let error = optional_array(&Json::of(json!([1, "x"])), "a", 3, decode).unwrap_err();
+        assert_eq!(error.field.as_deref(), Some("a[1]"));
+        let error = optional_array(&Json::of(json!([1, 2, 3, 4])), "a", 3, decode).unwrap_err();
+        assert_eq!(error.message, "a must have at most 3 entries");
+        assert!(optional_array(&Json::of(json!({"0": 1})), "a", 3, decode).is_err());
+    }
+}
