@@ -1,0 +1,10 @@
+// Node entry (CommonJS); index.mjs re-exports this same instance for `import`, so ESM and
+// CJS callers share one module and one PowerPostError class.
+const wasm = require("./powerpost_credits.js");
+const { PowerPostError } = require("__ERROR_MODULE__");
+
+module.exports = {
+  getCredits: wasm.getCredits,
+  CreditsClient: wasm.CreditsClient,
+  PowerPostError,
+};

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Builds the npm package into pkg/: the web and Node outputs of wasm-pack, shrunk by npm's
+# binaryen (wasm-pack's own wasm-opt download is unreachable here, and Debian's v108 corrupts
+# this rustc's modules), then assembled with pkg-template/ into one package.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+name=powerpost_credits
+wasm_opt=node_modules/.bin/wasm-opt
+features=(--enable-bulk-memory --enable-reference-types --enable-nontrapping-float-to-int
+  --enable-sign-ext --enable-multivalue --enable-mutable-globals)
+
+rm -rf build pkg
+for target in web nodejs; do
+  out=build/$target
+  wasm-pack --quiet build --release --no-pack --target "$target" --out-dir "$out" --out-name "$name" >/dev/null
+  "$wasm_opt" -Oz "${features[@]}" "$out/${name}_bg.wasm" -o "$out/${name}_bg.wasm"
+done
+
+mkdir -p pkg/web pkg/node
+cp -r build/web/"${name}".js build/web/"${name}"_bg.wasm build/web/snippets pkg/web/
+cp -r build/nodejs/"${name}".js build/nodejs/"${name}"_bg.wasm build/nodejs/snippets pkg/node/
+cp -r pkg-template/. pkg/
+
+# The Node glue require()s the error-class snippet, which wasm-bindgen writes as an ES module;
+# Node < 20.19 cannot require ES modules, so the Node copy becomes CommonJS.
+error_js=$(cd pkg/node && find snippets -name power_post_error.js)
+sed -i -e 's/^export class /class /' -e 's/^export function /function /' "pkg/node/$error_js"
+echo 'module.exports = { PowerPostError, createError };' >> "pkg/node/$error_js"
+
+# Entries re-export the error class from the snippet's (content-hashed) path.
+sed -i "s#__ERROR_MODULE__#./$error_js#" pkg/web/index.js pkg/node/index.cjs
+
+version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
+node -e '
+  const fs = require("fs");
+  const manifest = JSON.parse(fs.readFileSync("pkg/package.json", "utf8"));
+  manifest.version = process.argv[1];
+  fs.writeFileSync("pkg/package.json", JSON.stringify(manifest, null, 2) + "\n");
+' "$version"
+echo "built pkg/ (powerpost-credits $version)"

@@ -1,0 +1,475 @@
+//! The JS boundary (wasm32 only): exports `getCredits` and `CreditsClient`, drives the
+//! runtime's `fetch` (never `window`, so Node and workers work too) with timeouts, abort
+//! and retries, and turns core errors into JS `PowerPostError`s. Every rule it applies is
+//! in the pure modules; this layer only moves values across.
+
+use std::cell::Cell;
+use std::rc::Rc;
+
+use js_sys::{Array, Function, JsString, Object, Promise, Reflect};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{AbortController, AbortSignal, RequestCredentials, RequestInit, RequestRedirect};
+
+use crate::error::{ErrorCode, PowerPostError};
+use crate::key::{scrub_api_key, validate_api_key, MAX_KEY_LENGTH};
+use crate::options::{CallSettings, PlainOptions};
+use crate::response::{interpret, Credits, ResponseBody, ResponseHeaders, MAX_HEADER_LENGTH};
+use crate::retry::{decide, RetryDecision};
+use crate::value::{Text, Value};
+
+#[wasm_bindgen(module = "/src/js/power_post_error.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = createError)]
+    #[allow(clippy::too_many_arguments)]
+    fn create_error(
+        code: &str,
+        message: &str,
+        status: Option<u16>,
+        request_id: Option<String>,
+        retry_after_ms: Option<f64>,
+        retryable: bool,
+        field: Option<String>,
+        cause: &JsValue,
+    ) -> JsValue;
+}
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_name = setTimeout)]
+    fn set_timeout(handler: &Function, delay_ms: f64) -> JsValue;
+    #[wasm_bindgen(js_name = clearTimeout)]
+    fn clear_timeout(handle: &JsValue);
+}
+
+/// A JS `PowerPostError` carrying everything `error` says.
+fn to_js_error(error: PowerPostError, cause: &JsValue) -> JsValue {
+    let retryable = error.retryable();
+    create_error(
+        error.code.as_str(),
+        &error.message,
+        error.status,
+        error.request_id,
+        error.retry_after_ms,
+        retryable,
+        error.field,
+        cause,
+    )
+}
+
+fn throw(error: PowerPostError) -> JsValue {
+    to_js_error(error, &JsValue::UNDEFINED)
+}
+
+impl Value for JsValue {
+    fn is_undefined(&self) -> bool {
+        JsValue::is_undefined(self)
+    }
+    fn as_number(&self) -> Option<f64> {
+        self.as_f64()
+    }
+    fn as_bool(&self) -> Option<bool> {
+        JsValue::as_bool(self)
+    }
+    fn as_text(&self, max_len: u32) -> Text {
+        match self.dyn_ref::<JsString>() {
+            None => Text::NotAString,
+            Some(text) if text.length() > max_len => Text::TooLong,
+            Some(text) => Text::Ok(String::from(text)),
+        }
+    }
+    fn is_plain_object(&self) -> bool {
+        self.is_object() && !Array::is_array(self)
+    }
+    fn array_length(&self) -> Option<u32> {
+        self.dyn_ref::<Array>().map(Array::length)
+    }
+    fn get(&self, key: &str) -> Self {
+        if !self.is_object() {
+            return JsValue::UNDEFINED;
+        }
+        Reflect::get(self, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+    }
+    fn at(&self, index: u32) -> Self {
+        Reflect::get_u32(self, index).unwrap_or(JsValue::UNDEFINED)
+    }
+    fn key_count(&self) -> u32 {
+        self.dyn_ref::<Object>().map_or(0, |object| Object::keys(object).length())
+    }
+    fn keys(&self) -> Vec<String> {
+        self.dyn_ref::<Object>()
+            .map(|object| Object::keys(object).iter().filter_map(|key| key.as_string()).collect())
+            .unwrap_or_default()
+    }
+}
+
+/// The options only JS can hold, checked.
+#[derive(Clone, Default)]
+struct JsOptions {
+    signal: Option<AbortSignal>,
+    fetch: Option<Function>,
+    on_retry: Option<Function>,
+}
+
+impl JsOptions {
+    fn decode(options: &JsValue) -> Result<Self, PowerPostError> {
+        let function = |name: &str, path: &str| -> Result<Option<Function>, PowerPostError> {
+            let value = options.get(name);
+            if value.is_undefined() {
+                return Ok(None);
+            }
+            value.dyn_into::<Function>().map(Some).map_err(|_| PowerPostError::invalid_argument(path, "must be a function"))
+        };
+        let signal = options.get("signal");
+        let signal = if signal.is_undefined() {
+            None
+        } else {
+            let signal = signal
+                .dyn_into::<AbortSignal>()
+                .map_err(|_| PowerPostError::invalid_argument("options.signal", "must be an AbortSignal"))?;
+            Some(signal)
+        };
+        Ok(Self { signal, fetch: function("fetch", "options.fetch")?, on_retry: function("onRetry", "options.onRetry")? })
+    }
+
+    fn overridden_by(&self, overrides: &JsOptions) -> JsOptions {
+        JsOptions {
+            signal: overrides.signal.clone().or_else(|| self.signal.clone()),
+            fetch: overrides.fetch.clone().or_else(|| self.fetch.clone()),
+            on_retry: overrides.on_retry.clone().or_else(|| self.on_retry.clone()),
+        }
+    }
+}
+
+/// Both kinds of options, from one JS options object.
+fn decode_options(options: &JsValue) -> Result<(PlainOptions, JsOptions), PowerPostError> {
+    let plain = PlainOptions::decode(options)?;
+    let js = if options.is_undefined() { JsOptions::default() } else { JsOptions::decode(options)? };
+    Ok((plain, js))
+}
+
+/// A checked key, kept both as Rust text (for scrubbing) and as the JS header value.
+#[derive(Clone)]
+struct ApiKey {
+    text: String,
+}
+
+impl ApiKey {
+    fn decode(value: &JsValue) -> Result<Self, PowerPostError> {
+        let text = match value.as_text(MAX_KEY_LENGTH as u32) {
+            Text::Ok(text) => text,
+            Text::TooLong => return Err(PowerPostError::invalid_argument("apiKey", "is too long to be a PowerPost key")),
+            Text::NotAString => {
+                return Err(PowerPostError::invalid_argument("apiKey", "must be a string (your PowerPost secret key)"))
+            }
+        };
+        validate_api_key(&text)?;
+        Ok(Self { text })
+    }
+}
+
+/// Checks a PowerPost API key and options, then asks for the account's credit balance.
+#[wasm_bindgen(js_name = getCredits, skip_typescript)]
+pub fn get_credits(api_key: JsValue, options: JsValue) -> Promise {
+    let prepared = ApiKey::decode(&api_key).and_then(|key| Ok((key, decode_options(&options)?)));
+    match prepared {
+        Err(error) => Promise::reject(&throw(error)),
+        Ok((key, (plain, js))) => run(key, plain.settings(), js),
+    }
+}
+
+/// Holds a key and default options for repeated `getCredits` calls.
+#[wasm_bindgen(js_name = CreditsClient, skip_typescript)]
+pub struct CreditsClient {
+    key: ApiKey,
+    plain: PlainOptions,
+    js: JsOptions,
+}
+
+#[wasm_bindgen(js_class = CreditsClient)]
+impl CreditsClient {
+    #[wasm_bindgen(constructor)]
+    pub fn new(api_key: JsValue, options: JsValue) -> Result<CreditsClient, JsValue> {
+        let key = ApiKey::decode(&api_key).map_err(throw)?;
+        let (plain, js) = decode_options(&options).map_err(throw)?;
+        Ok(CreditsClient { key, plain, js })
+    }
+
+    /// Per-call options override the client's, field by field.
+    #[wasm_bindgen(js_name = getCredits)]
+    pub fn get_credits(&self, options: JsValue) -> Promise {
+        match decode_options(&options) {
+            Err(error) => Promise::reject(&throw(error)),
+            Ok((plain, js)) => run(self.key.clone(), self.plain.overridden_by(&plain).settings(), self.js.overridden_by(&js)),
+        }
+    }
+}
+
+fn run(key: ApiKey, settings: CallSettings, js: JsOptions) -> Promise {
+    wasm_bindgen_futures::future_to_promise(async move {
+        match call_with_retries(&key, &settings, &js).await {
+            Ok(credits) => Ok(credits_to_js(&credits)),
+            Err((error, cause)) => Err(to_js_error(error, &cause)),
+        }
+    })
+}
+
+type Failure = (PowerPostError, JsValue);
+
+async fn call_with_retries(key: &ApiKey, settings: &CallSettings, js: &JsOptions) -> Result<Credits, Failure> {
+    let fetch = match &js.fetch {
+        Some(fetch) => fetch.clone(),
+        None => global_fetch().ok_or_else(|| {
+            (PowerPostError::invalid_argument("options.fetch", "is required: this runtime has no global fetch"), JsValue::UNDEFINED)
+        })?,
+    };
+    let request = Request::new(key, settings);
+    let mut retries_done = 0;
+    loop {
+        if js.signal.as_ref().is_some_and(AbortSignal::aborted) {
+            return Err((PowerPostError::aborted(), JsValue::UNDEFINED));
+        }
+        let failure = match attempt(&fetch, &request, key, settings.timeout_ms, js.signal.as_ref()).await {
+            Ok(credits) => return Ok(credits),
+            Err(failure) => failure,
+        };
+        let delay_ms = match decide(&failure.0, retries_done, settings.max_retries, js_sys::Math::random()) {
+            RetryDecision::GiveUp => return Err(failure),
+            RetryDecision::RetryAfter { delay_ms } => delay_ms,
+        };
+        retries_done += 1;
+        if let Some(on_retry) = &js.on_retry {
+            report_retry(on_retry, retries_done, delay_ms, failure.0);
+        }
+        if !sleep(delay_ms, js.signal.as_ref()).await {
+            return Err((PowerPostError::aborted(), JsValue::UNDEFINED));
+        }
+    }
+}
+
+fn global_fetch() -> Option<Function> {
+    Reflect::get(&js_sys::global(), &JsValue::from_str("fetch")).ok()?.dyn_into::<Function>().ok()
+}
+
+/// `onRetry({ attempt, delayMs, error })`; what the callback throws is ignored, so a
+/// logging hook can never break the call it observes.
+fn report_retry(on_retry: &Function, attempt: u32, delay_ms: f64, error: PowerPostError) {
+    let info = Object::new();
+    set(&info, "attempt", &JsValue::from(attempt));
+    set(&info, "delayMs", &JsValue::from(delay_ms));
+    set(&info, "error", &throw(error));
+    let _ = on_retry.call1(&JsValue::UNDEFINED, &info);
+}
+
+fn set(object: &Object, key: &str, value: &JsValue) {
+    let _ = Reflect::set(object, &JsValue::from_str(key), value);
+}
+
+/// The parts of the request that are the same for every attempt.
+struct Request {
+    url: JsValue,
+    headers: Object,
+}
+
+impl Request {
+    fn new(key: &ApiKey, settings: &CallSettings) -> Self {
+        let headers = Object::new();
+        let value = crate::text::concat(&[settings.auth.value_prefix(), &key.text]);
+        set(&headers, settings.auth.header_name(), &JsValue::from_str(&value));
+        set(&headers, "accept", &JsValue::from_str("application/json"));
+        Self { url: JsValue::from_str(&settings.credits_url), headers }
+    }
+
+    /// A fresh init object: a signal can only be used by one attempt.
+    fn init(&self, signal: &AbortSignal) -> RequestInit {
+        let init = RequestInit::new();
+        init.set_method("GET");
+        init.set_headers(&self.headers);
+        init.set_redirect(RequestRedirect::Error);
+        init.set_credentials(RequestCredentials::Omit);
+        init.set_signal(Some(signal));
+        init
+    }
+}
+
+/// One request with its own timeout, cancelled too when the caller's signal aborts.
+async fn attempt(
+    fetch: &Function,
+    request: &Request,
+    key: &ApiKey,
+    timeout_ms: u32,
+    caller: Option<&AbortSignal>,
+) -> Result<Credits, Failure> {
+    let deadline = Deadline::start(timeout_ms, caller)?;
+    let guard = &deadline.watch.promise;
+    let fail = |thrown: JsValue| deadline.failure(thrown, timeout_ms, key);
+
+    let sent = fetch.call2(&JsValue::UNDEFINED, &request.url, &request.init(&deadline.controller.signal()));
+    let response = race(Promise::resolve(&sent.map_err(fail)?), guard).await.map_err(fail)?;
+
+    let Some(status) = Reflect::get(&response, &JsValue::from_str("status")).ok().and_then(|s| s.as_f64()) else {
+        return Err((invalid_transport("fetch resolved to something that is not a Response"), JsValue::UNDEFINED));
+    };
+    let headers = read_headers(&response);
+    let text = Reflect::get(&response, &JsValue::from_str("text"))
+        .ok()
+        .and_then(|text| text.dyn_into::<Function>().ok())
+        .map(|text| text.call0(&response))
+        .ok_or_else(|| (invalid_transport("the Response has no text() method"), JsValue::UNDEFINED))?;
+    let body = race(Promise::resolve(&text.map_err(fail)?), guard).await.map_err(fail)?;
+    drop(deadline);
+
+    let parsed = body.as_string().and_then(|body| js_sys::JSON::parse(&body).ok());
+    let status = if (100.0..=599.0).contains(&status) { status as u16 } else { 0 };
+    interpret(status, &headers, ResponseBody(parsed), js_sys::Date::now(), &key.text).map_err(|e| (e, JsValue::UNDEFINED))
+}
+
+fn invalid_transport(why: &str) -> PowerPostError {
+    PowerPostError::new(ErrorCode::InvalidResponse, crate::text::concat(&["unexpected response from fetch: ", why]))
+}
+
+fn read_headers(response: &JsValue) -> ResponseHeaders {
+    let headers = Reflect::get(response, &JsValue::from_str("headers")).unwrap_or(JsValue::UNDEFINED);
+    let getter = Reflect::get(&headers, &JsValue::from_str("get")).ok().and_then(|get| get.dyn_into::<Function>().ok());
+    let header = |name: &str| -> Option<String> {
+        let value = getter.as_ref()?.call1(&headers, &JsValue::from_str(name)).ok()?;
+        match value.as_text(MAX_HEADER_LENGTH as u32) {
+            Text::Ok(text) => Some(text),
+            _ => None,
+        }
+    };
+    ResponseHeaders {
+        request_id: header("x-request-id"),
+        rate_limit_limit: header("x-ratelimit-limit"),
+        rate_limit_remaining: header("x-ratelimit-remaining"),
+        rate_limit_reset: header("x-ratelimit-reset"),
+        retry_after: header("retry-after"),
+    }
+}
+
+async fn race(promise: Promise, guard: &Promise) -> Result<JsValue, JsValue> {
+    JsFuture::from(Promise::race(&Array::of2(&promise, guard))).await
+}
+
+/// A per-attempt AbortController that fires on the timeout or on the caller's signal.
+struct Deadline {
+    controller: AbortController,
+    timer: JsValue,
+    timed_out: Rc<Cell<bool>>,
+    caller: Option<AbortSignal>,
+    watch: AbortWatch,
+    _on_timeout: Closure<dyn FnMut()>,
+    _forward: Option<AbortWatch>,
+}
+
+impl Deadline {
+    fn start(timeout_ms: u32, caller: Option<&AbortSignal>) -> Result<Self, Failure> {
+        let controller = AbortController::new().map_err(|missing| {
+            (PowerPostError::network("this runtime has no AbortController"), missing)
+        })?;
+        let watch = AbortWatch::new(&controller.signal(), None);
+        let timed_out = Rc::new(Cell::new(false));
+        let on_timeout = {
+            let (controller, timed_out) = (controller.clone(), timed_out.clone());
+            Closure::<dyn FnMut()>::new(move || {
+                timed_out.set(true);
+                controller.abort();
+            })
+        };
+        let timer = set_timeout(on_timeout.as_ref().unchecked_ref(), f64::from(timeout_ms));
+        let forward = caller.map(|signal| AbortWatch::new(signal, Some(controller.clone())));
+        Ok(Self { controller, timer, timed_out, caller: caller.cloned(), watch, _on_timeout: on_timeout, _forward: forward })
+    }
+
+    /// Why the attempt failed: the caller's abort, the timeout, or the network.
+    fn failure(&self, thrown: JsValue, timeout_ms: u32, key: &ApiKey) -> Failure {
+        if self.caller.as_ref().is_some_and(AbortSignal::aborted) {
+            (PowerPostError::aborted(), JsValue::UNDEFINED)
+        } else if self.timed_out.get() {
+            (PowerPostError::timeout(timeout_ms), JsValue::UNDEFINED)
+        } else {
+            let detail = thrown
+                .dyn_ref::<js_sys::Error>()
+                .map(|error| String::from(error.message()))
+                .or_else(|| thrown.as_string())
+                .unwrap_or_default();
+            (PowerPostError::network(&scrub_api_key(&detail, &key.text)), thrown)
+        }
+    }
+}
+
+impl Drop for Deadline {
+    fn drop(&mut self) {
+        clear_timeout(&self.timer);
+    }
+}
+
+/// Listens for `abort` on a signal: rejects `promise`, and aborts `forward_to` if given.
+/// The listener is removed on drop, before its closure is freed.
+struct AbortWatch {
+    signal: AbortSignal,
+    promise: Promise,
+    listener: Closure<dyn FnMut()>,
+}
+
+impl AbortWatch {
+    fn new(signal: &AbortSignal, forward_to: Option<AbortController>) -> Self {
+        let mut reject = None;
+        let promise = Promise::new(&mut |_, reject_fn| reject = Some(reject_fn));
+        let listener = Closure::<dyn FnMut()>::new(move || {
+            if let Some(controller) = &forward_to {
+                controller.abort();
+            }
+            if let Some(reject) = &reject {
+                let _ = reject.call0(&JsValue::UNDEFINED);
+            }
+        });
+        let _ = signal.add_event_listener_with_callback("abort", listener.as_ref().unchecked_ref());
+        if signal.aborted() {
+            listener.as_ref().unchecked_ref::<Function>().call0(&JsValue::UNDEFINED).ok();
+        }
+        Self { signal: signal.clone(), promise, listener }
+    }
+}
+
+impl Drop for AbortWatch {
+    fn drop(&mut self) {
+        let _ = self.signal.remove_event_listener_with_callback("abort", self.listener.as_ref().unchecked_ref());
+    }
+}
+
+/// Waits `delay_ms`; false when the caller's signal aborted first (which ends the wait at once).
+async fn sleep(delay_ms: f64, signal: Option<&AbortSignal>) -> bool {
+    let mut resolve = None;
+    let timer_done = Promise::new(&mut |resolve_fn, _| resolve = Some(resolve_fn));
+    let Some(resolve) = resolve else { return false };
+    let timer = set_timeout(&resolve, delay_ms);
+    let woke = match signal {
+        None => JsFuture::from(timer_done).await.is_ok(),
+        Some(signal) => {
+            let watch = AbortWatch::new(signal, None);
+            race(timer_done, &watch.promise).await.is_ok()
+        }
+    };
+    clear_timeout(&timer);
+    woke
+}
+
+fn credits_to_js(credits: &Credits) -> JsValue {
+    let result = Object::new();
+    set(&result, "balance", &JsValue::from(credits.balance));
+    set(&result, "requestId", &credits.request_id.as_deref().map_or(JsValue::NULL, JsValue::from_str));
+    let rate_limit = match credits.rate_limit {
+        None => JsValue::NULL,
+        Some(limit) => {
+            let object = Object::new();
+            set(&object, "limit", &JsValue::from(limit.limit as f64));
+            set(&object, "remaining", &JsValue::from(limit.remaining as f64));
+            set(&object, "resetAt", &JsValue::from(limit.reset_at as f64));
+            object.into()
+        }
+    };
+    set(&result, "rateLimit", &rate_limit);
+    result.into()
+}
