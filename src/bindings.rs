@@ -66,6 +66,9 @@ impl Value for JsValue {
     fn is_undefined(&self) -> bool {
         JsValue::is_undefined(self)
     }
+    fn is_null(&self) -> bool {
+        JsValue::is_null(self)
+    }
     fn as_number(&self) -> Option<f64> {
         self.as_f64()
     }

@@ -6,15 +6,22 @@
 //! - [`response`]: interpreting responses and their headers;
 //! - [`retry`]: the retry policy;
 //! - [`error`]: the error every call reports;
-//! - [`value`]: the read-only view of JS values the decoders are written against.
+//! - [`value`]: the read-only view of JS values the decoders are written against;
+//! - [`catalogue`], [`rate_card`], [`estimate`], [`settle`]: cost estimates, refunds and
+//!   affordability.
 //!
 //! `bindings` (wasm32 only) is the thin layer that talks to `fetch` and exports the JS API.
 
+pub mod catalogue;
 pub mod error;
+pub mod estimate;
+mod json_out;
 pub mod key;
 pub mod options;
+pub mod rate_card;
 pub mod response;
 pub mod retry;
+pub mod settle;
 mod text;
 pub mod value;
 

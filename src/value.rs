@@ -20,6 +20,7 @@ pub enum Text {
 pub trait Value: Sized {
     /// `undefined` (a missing property). `null` is a value of the wrong type, not absence.
     fn is_undefined(&self) -> bool;
+    fn is_null(&self) -> bool;
     fn as_number(&self) -> Option<f64>;
     fn as_bool(&self) -> Option<bool>;
     /// A string of at most `max_len` UTF-16 units, copied out.
@@ -144,6 +145,9 @@ pub mod json {
     impl Value for Json {
         fn is_undefined(&self) -> bool {
             self.0.is_none()
+        }
+        fn is_null(&self) -> bool {
+            matches!(self.0, Some(serde_json::Value::Null))
         }
         fn as_number(&self) -> Option<f64> {
             self.0.as_ref()?.as_f64()
