@@ -10,6 +10,7 @@
 //   <scenario> is any id the test picks (state and counts are kept per id);
 //   <steps> is a comma-separated list, one step per attempt, the last one repeating:
 //     ok                 answer normally              status-<code>     JSON error body for <code>
+//     limit-<n>          answer normally, but with this scenario's own rate limit of <n> per window
 //     html-502           an HTML 502 page             ratelimit-<s>     429 with retryAfter <s> in the body
 //     retrydate-<s>      429 with only a Retry-After HTTP date <s> seconds ahead
 //     slow-<ms>          wait <ms> before answering   slowbody-<ms>     send headers, stall the body <ms>
@@ -92,19 +93,19 @@ export async function startSandbox({ port = 0, host = "127.0.0.1", rateLimit = 3
     return sendError(res, 404, "NOT_FOUND", "No such endpoint");
   });
 
-  function answer(req, res) {
+  function answer(req, res, { limit = rateLimit, windowId = "" } = {}) {
     if (req.method !== "GET") return sendError(res, 404, "NOT_FOUND", "No such endpoint");
     const key = req.headers["x-api-key"] ?? bearer(req.headers.authorization);
     const account = key && ACCOUNTS.get(key);
     if (!account) return sendError(res, 401, "INVALID_API_KEY", "Invalid or missing API key");
     const now = Math.floor(Date.now() / 1000);
-    let window = windows.get(key);
-    if (!window || window.resetAt <= now) windows.set(key, (window = { resetAt: now + windowSeconds, used: 0 }));
+    let window = windows.get(windowId + key);
+    if (!window || window.resetAt <= now) windows.set(windowId + key, (window = { resetAt: now + windowSeconds, used: 0 }));
     window.used += 1;
-    res.setHeader("x-ratelimit-limit", String(rateLimit));
-    res.setHeader("x-ratelimit-remaining", String(Math.max(0, rateLimit - window.used)));
+    res.setHeader("x-ratelimit-limit", String(limit));
+    res.setHeader("x-ratelimit-remaining", String(Math.max(0, limit - window.used)));
     res.setHeader("x-ratelimit-reset", String(window.resetAt));
-    if (window.used > rateLimit) {
+    if (window.used > limit) {
       return sendJson(res, 429, { error: { message: "Rate limit exceeded", code: "RATE_LIMIT_EXCEEDED", retryAfter: window.resetAt - now } });
     }
     if (!account.scopes.includes("account:read")) {
@@ -118,6 +119,7 @@ export async function startSandbox({ port = 0, host = "127.0.0.1", rateLimit = 3
     const number = Number(arg);
     switch (name) {
       case "ok": return answer(req, res);
+      case "limit": return answer(req, res, { limit: number, windowId: `scenario:${id}:` });
       case "status": {
         const [code, message] = CODE_FOR_STATUS[number] ?? ["HTTP_ERROR", "Error"];
         return sendError(res, number, code, message);

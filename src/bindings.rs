@@ -1,9 +1,10 @@
-//! The JS boundary (wasm32 only): exports `getCredits` and `CreditsClient`, drives the
+//! The JS boundary (wasm32 only): exports `getCredits`, `CreditsClient` and the estimators
+//! (`estimateCost`, `defaultRateCard`, `checkBalance`, `settleCharges`), drives the
 //! runtime's `fetch` (never `window`, so Node and workers work too) with timeouts, abort
 //! and retries, and turns core errors into JS `PowerPostError`s. Every rule it applies is
 //! in the pure modules; this layer only moves values across.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use js_sys::{Array, Function, JsString, Object, Promise, Reflect};
@@ -13,11 +14,15 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, AbortSignal, RequestCredentials, RequestInit, RequestRedirect};
 
 use crate::error::{ErrorCode, PowerPostError};
+use crate::estimate::estimate_cost;
+use crate::json_out::JsonWriter;
+use crate::rate_card::RateCard;
+use crate::settle::{check_balance, settle_charges};
 use crate::key::{scrub_api_key, validate_api_key, MAX_KEY_LENGTH};
 use crate::options::{CallSettings, PlainOptions};
 use crate::response::{interpret, Credits, ResponseBody, ResponseHeaders, MAX_HEADER_LENGTH};
 use crate::retry::{decide, RetryDecision};
-use crate::value::{Text, Value};
+use crate::value::{reject_unknown_keys, require_object, Text, Value};
 
 #[wasm_bindgen(module = "/src/js/power_post_error.js")]
 extern "C" {
@@ -88,7 +93,13 @@ impl Value for JsValue {
     fn array_length(&self) -> Option<u32> {
         self.dyn_ref::<Array>().map(Array::length)
     }
-    fn get(&self, key: &str) -> Self {
+    fn get(&self, key: &'static str) -> Self {
+        if !self.is_object() {
+            return JsValue::UNDEFINED;
+        }
+        with_key(key, |key| Reflect::get(self, key)).unwrap_or(JsValue::UNDEFINED)
+    }
+    fn get_entry(&self, key: &str) -> Self {
         if !self.is_object() {
             return JsValue::UNDEFINED;
         }
@@ -107,6 +118,23 @@ impl Value for JsValue {
     }
 }
 
+thread_local! {
+    /// One JS string per static property name. Decoding a fresh key string for every
+    /// property read made each lookup hash a new string (measured: most of an estimate's time).
+    static KEYS: RefCell<Vec<((usize, usize), JsValue)>> = const { RefCell::new(Vec::new()) };
+}
+
+fn with_key<R>(key: &'static str, use_key: impl FnOnce(&JsValue) -> R) -> R {
+    let id = (key.as_ptr() as usize, key.len());
+    let cached = KEYS.with(|keys| keys.borrow().iter().find(|(seen, _)| *seen == id).map(|(_, value)| value.clone()));
+    let value = cached.unwrap_or_else(|| {
+        let value = JsValue::from_str(key);
+        KEYS.with(|keys| keys.borrow_mut().push((id, value.clone())));
+        value
+    });
+    use_key(&value)
+}
+
 /// The options only JS can hold, checked.
 #[derive(Clone, Default)]
 struct JsOptions {
@@ -118,7 +146,7 @@ struct JsOptions {
 impl JsOptions {
     fn decode(options: &JsValue) -> Result<Self, PowerPostError> {
         let function = |name: &str, path: &str| -> Result<Option<Function>, PowerPostError> {
-            let value = options.get(name);
+            let value = options.get_entry(name);
             if value.is_undefined() {
                 return Ok(None);
             }
@@ -265,8 +293,8 @@ fn report_retry(on_retry: &Function, attempt: u32, delay_ms: f64, error: PowerPo
     let _ = on_retry.call1(&JsValue::UNDEFINED, &info);
 }
 
-fn set(object: &Object, key: &str, value: &JsValue) {
-    let _ = Reflect::set(object, &JsValue::from_str(key), value);
+fn set(object: &Object, key: &'static str, value: &JsValue) {
+    with_key(key, |key| Reflect::set(object, key, value)).ok();
 }
 
 /// The parts of the request that are the same for every attempt.
@@ -363,7 +391,7 @@ struct Deadline {
     caller: Option<AbortSignal>,
     watch: AbortWatch,
     _on_timeout: Closure<dyn FnMut()>,
-    _forward: Option<AbortWatch>,
+    _forward: Option<AbortListener>,
 }
 
 impl Deadline {
@@ -371,7 +399,7 @@ impl Deadline {
         let controller = AbortController::new().map_err(|missing| {
             (PowerPostError::network("this runtime has no AbortController"), missing)
         })?;
-        let watch = AbortWatch::new(&controller.signal(), None);
+        let watch = AbortWatch::new(&controller.signal());
         let timed_out = Rc::new(Cell::new(false));
         let on_timeout = {
             let (controller, timed_out) = (controller.clone(), timed_out.clone());
@@ -381,7 +409,10 @@ impl Deadline {
             })
         };
         let timer = set_timeout(on_timeout.as_ref().unchecked_ref(), f64::from(timeout_ms));
-        let forward = caller.map(|signal| AbortWatch::new(signal, Some(controller.clone())));
+        let forward = caller.map(|signal| {
+            let controller = controller.clone();
+            AbortListener::new(signal, move || controller.abort())
+        });
         Ok(Self { controller, timer, timed_out, caller: caller.cloned(), watch, _on_timeout: on_timeout, _forward: forward })
     }
 
@@ -408,37 +439,48 @@ impl Drop for Deadline {
     }
 }
 
-/// Listens for `abort` on a signal: rejects `promise`, and aborts `forward_to` if given.
-/// The listener is removed on drop, before its closure is freed.
-struct AbortWatch {
+/// Runs a callback when a signal aborts (at once if it already has). The listener is
+/// removed on drop, before its closure is freed.
+struct AbortListener {
     signal: AbortSignal,
-    promise: Promise,
     listener: Closure<dyn FnMut()>,
 }
 
+impl AbortListener {
+    fn new(signal: &AbortSignal, on_abort: impl FnMut() + 'static) -> Self {
+        let listener = Closure::<dyn FnMut()>::new(on_abort);
+        let callback: &Function = listener.as_ref().unchecked_ref();
+        let _ = signal.add_event_listener_with_callback("abort", callback);
+        if signal.aborted() {
+            let _ = callback.call0(&JsValue::UNDEFINED);
+        }
+        Self { signal: signal.clone(), listener }
+    }
+}
+
+impl Drop for AbortListener {
+    fn drop(&mut self) {
+        let _ = self.signal.remove_event_listener_with_callback("abort", self.listener.as_ref().unchecked_ref());
+    }
+}
+
+/// A promise that rejects when `signal` aborts. Callers must race it at once, so that its
+/// rejection is always handled.
+struct AbortWatch {
+    promise: Promise,
+    _listener: AbortListener,
+}
+
 impl AbortWatch {
-    fn new(signal: &AbortSignal, forward_to: Option<AbortController>) -> Self {
+    fn new(signal: &AbortSignal) -> Self {
         let mut reject = None;
         let promise = Promise::new(&mut |_, reject_fn| reject = Some(reject_fn));
-        let listener = Closure::<dyn FnMut()>::new(move || {
-            if let Some(controller) = &forward_to {
-                controller.abort();
-            }
+        let listener = AbortListener::new(signal, move || {
             if let Some(reject) = &reject {
                 let _ = reject.call0(&JsValue::UNDEFINED);
             }
         });
-        let _ = signal.add_event_listener_with_callback("abort", listener.as_ref().unchecked_ref());
-        if signal.aborted() {
-            listener.as_ref().unchecked_ref::<Function>().call0(&JsValue::UNDEFINED).ok();
-        }
-        Self { signal: signal.clone(), promise, listener }
-    }
-}
-
-impl Drop for AbortWatch {
-    fn drop(&mut self) {
-        let _ = self.signal.remove_event_listener_with_callback("abort", self.listener.as_ref().unchecked_ref());
+        Self { promise, _listener: listener }
     }
 }
 
@@ -451,7 +493,7 @@ async fn sleep(delay_ms: f64, signal: Option<&AbortSignal>) -> bool {
     let woke = match signal {
         None => JsFuture::from(timer_done).await.is_ok(),
         Some(signal) => {
-            let watch = AbortWatch::new(signal, None);
+            let watch = AbortWatch::new(signal);
             race(timer_done, &watch.promise).await.is_ok()
         }
     };
@@ -475,4 +517,56 @@ fn credits_to_js(credits: &Credits) -> JsValue {
     };
     set(&result, "rateLimit", &rate_limit);
     result.into()
+}
+
+thread_local! {
+    static DEFAULT_CARD: RateCard = RateCard::default_card();
+}
+
+/// `JSON.parse` of text the crate wrote itself, so it cannot fail.
+fn from_json(write: impl FnOnce(&mut JsonWriter)) -> JsValue {
+    let mut out = JsonWriter::default();
+    write(&mut out);
+    js_sys::JSON::parse(&out.finish()).unwrap_or(JsValue::NULL)
+}
+
+/// The itemized cost of a planned post, in whole credits.
+#[wasm_bindgen(js_name = estimateCost, skip_typescript)]
+pub fn estimate_cost_js(plan: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
+    let estimate = if options.is_undefined() {
+        DEFAULT_CARD.with(|card| estimate_cost(&plan, card))
+    } else {
+        require_object(&options, "options")
+            .and_then(|()| reject_unknown_keys(&options, "options", &["rateCard"]))
+            .and_then(|()| DEFAULT_CARD.with(|card| card.with_overrides(&options.get("rateCard"), "rateCard")))
+            .and_then(|card| estimate_cost(&plan, &card))
+    };
+    let estimate = estimate.map_err(throw)?;
+    Ok(from_json(|out| estimate.write_json(out)))
+}
+
+/// A copy of the built-in rate card.
+#[wasm_bindgen(js_name = defaultRateCard, skip_typescript)]
+pub fn default_rate_card() -> JsValue {
+    DEFAULT_CARD.with(|card| from_json(|out| card.write_json(out)))
+}
+
+/// Whether `balance` covers `cost` (a CostEstimate or a number of credits).
+#[wasm_bindgen(js_name = checkBalance, skip_typescript)]
+pub fn check_balance_js(balance: JsValue, cost: JsValue) -> Result<JsValue, JsValue> {
+    let result = check_balance(&balance, &cost).map_err(throw)?;
+    let object = Object::new();
+    set(&object, "affordable", &JsValue::from_bool(result.affordable));
+    set(&object, "balance", &JsValue::from(result.balance));
+    set(&object, "cost", &JsValue::from(result.cost));
+    set(&object, "remaining", &JsValue::from(result.remaining));
+    set(&object, "shortfall", &JsValue::from(result.shortfall));
+    Ok(object.into())
+}
+
+/// What is finally charged and refunded for an estimate, given what actually happened.
+#[wasm_bindgen(js_name = settleCharges, skip_typescript)]
+pub fn settle_charges_js(estimate: JsValue, outcome: JsValue) -> Result<JsValue, JsValue> {
+    let settlement = settle_charges(&estimate, &outcome).map_err(throw)?;
+    Ok(from_json(|out| settlement.write_json(out)))
 }

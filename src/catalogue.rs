@@ -57,7 +57,7 @@ pub fn post_type_list() -> String {
     POST_TYPES.iter().map(|(name, _)| *name).collect::<Vec<_>>().join(", ")
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
 

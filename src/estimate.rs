@@ -295,7 +295,7 @@ impl CostEstimate {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
     use crate::value::json::Json;

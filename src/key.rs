@@ -54,7 +54,7 @@ pub fn scrub_api_key(text: &str, key: &str) -> String {
     text.replace(key, &redact_api_key(key))
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
     use crate::error::ErrorCode;

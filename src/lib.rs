@@ -26,4 +26,4 @@ mod text;
 pub mod value;
 
 #[cfg(target_arch = "wasm32")]
-mod bindings;
+pub mod bindings;

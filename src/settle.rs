@@ -46,11 +46,11 @@ struct Line {
 
 fn read_line<V: Value>(item: &V, path: &str) -> Result<Line, PowerPostError> {
     require_object(item, path)?;
-    let text = |key: &str| -> Result<String, PowerPostError> {
+    let text = |key: &'static str| -> Result<String, PowerPostError> {
         let field = join_path(path, key);
         optional_text(&item.get(key), &field)?.ok_or_else(|| PowerPostError::invalid_argument(field, "must be a string"))
     };
-    let whole = |key: &str| whole_in_range(&item.get(key), &join_path(path, key), 0, MAX_LINE_CREDITS).map(u64::from);
+    let whole = |key: &'static str| whole_in_range(&item.get(key), &join_path(path, key), 0, MAX_LINE_CREDITS).map(u64::from);
     let kind = text("kind")?;
     let mut line = Line {
         label: text("label")?,
@@ -240,7 +240,7 @@ pub fn check_balance<V: Value>(balance: &V, cost: &V) -> Result<Affordability, P
     })
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
     use crate::estimate::estimate_cost;

@@ -53,7 +53,7 @@ pub fn concat(pieces: &[&str]) -> String {
     out
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
 

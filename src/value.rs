@@ -28,8 +28,11 @@ pub trait Value: Sized {
     /// An object with properties: not null, not an array, not a function.
     fn is_plain_object(&self) -> bool;
     fn array_length(&self) -> Option<u32>;
-    /// Property `key` (undefined when missing or when `self` is no object).
-    fn get(&self, key: &str) -> Self;
+    /// Property `key` (undefined when missing or when `self` is no object). Keys are
+    /// static so that the binding can keep one JS string per key.
+    fn get(&self, key: &'static str) -> Self;
+    /// Property `key` for keys only known at run time (model names).
+    fn get_entry(&self, key: &str) -> Self;
     fn at(&self, index: u32) -> Self;
     /// How many own enumerable keys `self` has: cheap, used to spot unknown keys.
     fn key_count(&self) -> u32;
@@ -39,7 +42,7 @@ pub trait Value: Sized {
 
 /// Rejects any key of `object` that is not in `known`, naming it. Each `object` is read
 /// with `get` for each known key first, so this only costs a key count when all is well.
-pub fn reject_unknown_keys<V: Value>(object: &V, path: &str, known: &[&str]) -> Result<(), PowerPostError> {
+pub fn reject_unknown_keys<V: Value>(object: &V, path: &str, known: &[&'static str]) -> Result<(), PowerPostError> {
     let present = known.iter().filter(|key| !object.get(key).is_undefined()).count() as u32;
     if object.key_count() <= present {
         return Ok(());
@@ -128,7 +131,7 @@ pub fn optional_array<V: Value, T>(
 }
 
 /// `serde_json::Value` as a stand-in for JS values in host tests and property tests.
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 pub mod json {
     use super::{Text, Value};
 
@@ -168,7 +171,10 @@ pub mod json {
         fn array_length(&self) -> Option<u32> {
             Some(self.0.as_ref()?.as_array()?.len() as u32)
         }
-        fn get(&self, key: &str) -> Self {
+        fn get(&self, key: &'static str) -> Self {
+            self.get_entry(key)
+        }
+        fn get_entry(&self, key: &str) -> Self {
             Json(self.0.as_ref().and_then(|v| v.as_object()).and_then(|o| o.get(key)).cloned())
         }
         fn at(&self, index: u32) -> Self {
@@ -183,7 +189,7 @@ pub mod json {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::json::Json;
     use super::*;

@@ -6,5 +6,9 @@ const { PowerPostError } = require("__ERROR_MODULE__");
 module.exports = {
   getCredits: wasm.getCredits,
   CreditsClient: wasm.CreditsClient,
+  estimateCost: wasm.estimateCost,
+  defaultRateCard: wasm.defaultRateCard,
+  checkBalance: wasm.checkBalance,
+  settleCharges: wasm.settleCharges,
   PowerPostError,
 };

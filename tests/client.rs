@@ -1,0 +1,384 @@
+//! getCredits end to end against the local sandbox, in Node (`wasm-pack test --node`) and in
+//! headless Chromium (`WASM_BINDGEN_USE_BROWSER=1 wasm-pack test --headless --chrome`).
+//! `make test` starts the sandbox and passes its origin in POWERPOST_SANDBOX at build time.
+//! Every scenario has its own id, so the sandbox's attempt counts belong to one test only.
+#![cfg(target_arch = "wasm32")]
+
+use js_sys::{Array, Function, Object, Promise, Reflect};
+use powerpost_credits::bindings::{estimate_cost_js, get_credits, CreditsClient};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::wasm_bindgen_test;
+
+const DEMO_KEY: &str = "pp_live_sk_demo0000000000000000000047";
+const NO_SCOPE_KEY: &str = "pp_live_sk_noscope00000000000000000403";
+
+fn sandbox() -> &'static str {
+    option_env!("POWERPOST_SANDBOX").expect("build with POWERPOST_SANDBOX=<sandbox origin> (make test does)")
+}
+
+/// A fresh scenario id, so repeated runs and both runtimes never share counts.
+fn scenario(name: &str) -> String {
+    format!("{name}-{}", (js_sys::Math::random() * 1e12) as u64)
+}
+
+fn scenario_url(id: &str, steps: &str) -> String {
+    format!("{}/_sandbox/{id}/{steps}/api/v1", sandbox())
+}
+
+fn options(pairs: &[(&str, JsValue)]) -> JsValue {
+    let object = Object::new();
+    for (key, value) in pairs {
+        Reflect::set(&object, &JsValue::from_str(key), value).unwrap();
+    }
+    object.into()
+}
+
+fn s(text: &str) -> JsValue {
+    JsValue::from_str(text)
+}
+
+fn n(number: f64) -> JsValue {
+    JsValue::from_f64(number)
+}
+
+fn prop(object: &JsValue, key: &str) -> JsValue {
+    Reflect::get(object, &JsValue::from_str(key)).unwrap()
+}
+
+async fn settle(promise: Promise) -> Result<JsValue, JsValue> {
+    JsFuture::from(promise).await
+}
+
+async fn credits(key: &str, options: JsValue) -> Result<JsValue, JsValue> {
+    settle(get_credits(s(key), options)).await
+}
+
+/// How many requests the sandbox saw for a scenario, and whether the other origin was reached.
+async fn stats(id: &str) -> (f64, f64) {
+    let fetch: Function = Reflect::get(&js_sys::global(), &s("fetch")).unwrap().unchecked_into();
+    let url = format!("{}/_sandbox/{id}/stats", sandbox());
+    let response = settle(fetch.call1(&JsValue::UNDEFINED, &s(&url)).unwrap().unchecked_into()).await.unwrap();
+    let json: Function = prop(&response, "json").unchecked_into();
+    let body = settle(json.call0(&response).unwrap().unchecked_into()).await.unwrap();
+    (prop(&body, "attempts").as_f64().unwrap(), prop(&prop(&body, "elsewhere"), "hits").as_f64().unwrap())
+}
+
+/// Asserts a rejection is a PowerPostError with this code and status, and returns it.
+fn expect_error(result: Result<JsValue, JsValue>, code: &str, status: Option<f64>) -> JsValue {
+    let error = result.expect_err("the call should have rejected");
+    assert!(error.is_instance_of::<js_sys::Error>(), "not an Error: {error:?}");
+    assert_eq!(prop(&error, "name").as_string().as_deref(), Some("PowerPostError"));
+    assert_eq!(prop(&error, "code").as_string().as_deref(), Some(code), "{:?}", prop(&error, "message"));
+    assert_eq!(prop(&error, "status").as_f64(), status);
+    assert!(prop(&error, "stack").as_string().is_some_and(|stack| !stack.is_empty()));
+    let message = prop(&error, "message").as_string().unwrap();
+    assert!(!message.contains(DEMO_KEY) && !message.contains("pp_live_sk_demo"), "key in message: {message}");
+    error
+}
+
+#[wasm_bindgen_test]
+async fn the_demo_key_reads_a_balance_of_47_with_request_id_and_rate_limit() {
+    for auth in ["x-api-key", "bearer"] {
+        let result = credits(DEMO_KEY, options(&[("baseUrl", s(&format!("{}/api/v1", sandbox()))), ("auth", s(auth))])).await.unwrap();
+        assert_eq!(prop(&result, "balance").as_f64(), Some(47.0));
+        assert!(prop(&result, "requestId").as_string().unwrap().starts_with("req_"));
+        let rate_limit = prop(&result, "rateLimit");
+        assert!(prop(&rate_limit, "limit").as_f64().unwrap() > 0.0);
+        assert!(prop(&rate_limit, "resetAt").as_f64().unwrap() > 1.7e9);
+    }
+}
+
+#[wasm_bindgen_test]
+async fn a_client_holds_options_that_calls_override() {
+    let id = scenario("client");
+    let client = CreditsClient::new(s(DEMO_KEY), options(&[("baseUrl", s(&scenario_url(&id, "ok"))), ("maxRetries", n(0.0))])).unwrap();
+    let result = settle(client.get_credits(JsValue::UNDEFINED)).await.unwrap();
+    assert_eq!(prop(&result, "balance").as_f64(), Some(47.0));
+    let other = scenario("client-override");
+    let overridden = settle(client.get_credits(options(&[("baseUrl", s(&scenario_url(&other, "status-401")))]))).await;
+    expect_error(overridden, "INVALID_API_KEY", Some(401.0));
+    assert_eq!(stats(&id).await.0, 1.0);
+    assert_eq!(stats(&other).await.0, 1.0, "maxRetries 0 from the client still applies");
+}
+
+#[wasm_bindgen_test]
+async fn bad_keys_reject_before_any_request() {
+    let id = scenario("bad-keys");
+    let base = options(&[("baseUrl", s(&scenario_url(&id, "ok")))]);
+    let bad: [JsValue; 9] = [
+        JsValue::UNDEFINED,
+        JsValue::NULL,
+        n(42.0),
+        s(""),
+        s("sk_live_abc"),
+        s("pp_live_sk_abc def"),
+        s("pp_live_sk_abc\r\nx-injected: 1"),
+        s("pp_live_sk_abc\n"),
+        s(&format!("pp_live_sk_{}", "a".repeat(10_000))),
+    ];
+    for key in bad {
+        let error = expect_error(settle(get_credits(key.clone(), base.clone())).await, "INVALID_ARGUMENT", None);
+        assert_eq!(prop(&error, "field").as_string().as_deref(), Some("apiKey"));
+        assert_eq!(prop(&error, "retryable").as_bool(), Some(false));
+        if let Some(key) = key.as_string().filter(|k| k.len() > 4) {
+            assert!(!prop(&error, "message").as_string().unwrap().contains(&key));
+        }
+    }
+    assert!(CreditsClient::new(s("nope"), JsValue::UNDEFINED).is_err());
+    assert_eq!(stats(&id).await.0, 0.0, "no request may be sent for a bad key");
+}
+
+#[wasm_bindgen_test]
+async fn bad_options_name_their_field_and_send_nothing() {
+    let id = scenario("bad-options");
+    let url = s(&scenario_url(&id, "ok"));
+    let cases: [(JsValue, &str); 9] = [
+        (options(&[("baseUrl", url.clone()), ("timeoutMs", n(-1.0))]), "options.timeoutMs"),
+        (options(&[("baseUrl", url.clone()), ("timeoutMs", n(f64::NAN))]), "options.timeoutMs"),
+        (options(&[("baseUrl", url.clone()), ("maxRetries", n(1.5))]), "options.maxRetries"),
+        (options(&[("baseUrl", s("http://powerpost.ai/api/v1"))]), "options.baseUrl"),
+        (options(&[("baseUrl", url.clone()), ("auth", s("basic"))]), "options.auth"),
+        (options(&[("baseUrl", url.clone()), ("signal", s("stop"))]), "options.signal"),
+        (options(&[("baseUrl", url.clone()), ("fetch", n(1.0))]), "options.fetch"),
+        (options(&[("baseUrl", url.clone()), ("onRetry", Object::new().into())]), "options.onRetry"),
+        (s("fast"), "options"),
+    ];
+    for (options, field) in cases {
+        let error = expect_error(credits(DEMO_KEY, options).await, "INVALID_ARGUMENT", None);
+        assert_eq!(prop(&error, "field").as_string().as_deref(), Some(field));
+    }
+    assert_eq!(stats(&id).await.0, 0.0);
+}
+
+#[wasm_bindgen_test]
+async fn documented_api_errors_pass_through_and_are_not_retried() {
+    for (steps, code, status) in [
+        ("status-400", "VALIDATION_ERROR", 400.0),
+        ("status-401", "INVALID_API_KEY", 401.0),
+        ("status-402", "INSUFFICIENT_CREDITS", 402.0),
+        ("status-403", "FORBIDDEN", 403.0),
+        ("status-404", "NOT_FOUND", 404.0),
+    ] {
+        let id = scenario(steps);
+        let error = expect_error(credits(DEMO_KEY, options(&[("baseUrl", s(&scenario_url(&id, steps)))])).await, code, Some(status));
+        assert!(prop(&error, "requestId").as_string().unwrap().starts_with("req_"));
+        assert_eq!(prop(&error, "retryable").as_bool(), Some(false));
+        assert_eq!(stats(&id).await.0, 1.0, "{steps} must not be retried");
+    }
+}
+
+#[wasm_bindgen_test]
+async fn keys_are_checked_by_the_server_for_validity_and_scope() {
+    let base = s(&format!("{}/api/v1", sandbox()));
+    expect_error(credits("pp_live_sk_unknown", options(&[("baseUrl", base.clone())])).await, "INVALID_API_KEY", Some(401.0));
+    let error = expect_error(credits(NO_SCOPE_KEY, options(&[("baseUrl", base)])).await, "INSUFFICIENT_SCOPE", Some(403.0));
+    assert!(prop(&error, "message").as_string().unwrap().contains("account:read"));
+}
+
+#[wasm_bindgen_test]
+async fn server_errors_are_retried_with_on_retry_reports_then_succeed() {
+    let id = scenario("flaky");
+    let reports = Array::new();
+    let on_retry = Closure::<dyn FnMut(JsValue)>::new({
+        let reports = reports.clone();
+        move |info: JsValue| {
+            reports.push(&info);
+        }
+    });
+    let opts = options(&[("baseUrl", s(&scenario_url(&id, "status-503,html-502,ok"))), ("onRetry", on_retry.as_ref().clone())]);
+    let result = credits(DEMO_KEY, opts).await.unwrap();
+    assert_eq!(prop(&result, "balance").as_f64(), Some(47.0));
+    assert_eq!(stats(&id).await.0, 3.0);
+    assert_eq!(reports.length(), 2);
+    for (at, code) in [(0, "INTERNAL_ERROR"), (1, "INTERNAL_ERROR")] {
+        let info = reports.get(at);
+        assert_eq!(prop(&info, "attempt").as_f64(), Some(f64::from(at + 1)));
+        let delay = prop(&info, "delayMs").as_f64().unwrap();
+        assert!(delay > 0.0 && delay <= 1000.0, "backoff {delay}");
+        assert_eq!(prop(&prop(&info, "error"), "code").as_string().as_deref(), Some(code));
+        let serialized = js_sys::JSON::stringify(&info).unwrap().as_string().unwrap();
+        assert!(!serialized.contains(DEMO_KEY));
+    }
+}
+
+#[wasm_bindgen_test]
+async fn retries_stop_after_max_retries() {
+    let id = scenario("down");
+    let opts = options(&[("baseUrl", s(&scenario_url(&id, "status-500"))), ("maxRetries", n(1.0))]);
+    let error = expect_error(credits(DEMO_KEY, opts).await, "INTERNAL_ERROR", Some(500.0));
+    assert_eq!(prop(&error, "retryable").as_bool(), Some(true));
+    assert_eq!(stats(&id).await.0, 2.0);
+}
+
+#[wasm_bindgen_test]
+async fn an_html_502_page_is_an_internal_error() {
+    let id = scenario("html");
+    let error = expect_error(credits(DEMO_KEY, options(&[("baseUrl", s(&scenario_url(&id, "html-502"))), ("maxRetries", n(0.0))])).await, "INTERNAL_ERROR", Some(502.0));
+    assert!(prop(&error, "requestId").as_string().is_some());
+}
+
+#[wasm_bindgen_test]
+async fn wrong_shaped_success_bodies_are_invalid_responses_and_not_retried() {
+    for body in ["malformed", "body-%7B%22balance%22%3A%2247%22%7D", "body-%7B%22balance%22%3A-1%7D", "body-%7B%22balance%22%3A1e400%7D", "body-%5B%5D", "body-null", "body-%7B%7D"] {
+        let id = scenario("shape");
+        let error = expect_error(credits(DEMO_KEY, options(&[("baseUrl", s(&scenario_url(&id, body)))])).await, "INVALID_RESPONSE", Some(200.0));
+        assert_eq!(prop(&error, "retryable").as_bool(), Some(false), "{body}");
+        assert_eq!(stats(&id).await.0, 1.0, "{body}");
+    }
+}
+
+#[wasm_bindgen_test]
+async fn slow_headers_and_slow_bodies_time_out_per_attempt() {
+    for steps in ["slow-3000", "slowbody-3000"] {
+        let id = scenario(steps);
+        let opts = options(&[("baseUrl", s(&scenario_url(&id, steps))), ("timeoutMs", n(150.0)), ("maxRetries", n(1.0))]);
+        let error = expect_error(credits(DEMO_KEY, opts).await, "TIMEOUT", None);
+        assert_eq!(prop(&error, "retryable").as_bool(), Some(true));
+        assert_eq!(stats(&id).await.0, 2.0, "{steps}: a timed-out attempt is retried");
+    }
+}
+
+#[wasm_bindgen_test]
+async fn dropped_and_refused_connections_are_network_errors() {
+    let id = scenario("reset");
+    expect_error(credits(DEMO_KEY, options(&[("baseUrl", s(&scenario_url(&id, "reset"))), ("maxRetries", n(1.0))])).await, "NETWORK_ERROR", None);
+    assert_eq!(stats(&id).await.0, 2.0);
+    let refused = options(&[("baseUrl", s("http://127.0.0.1:9/api/v1")), ("maxRetries", n(0.0))]);
+    expect_error(credits(DEMO_KEY, refused).await, "NETWORK_ERROR", None);
+}
+
+#[wasm_bindgen_test]
+async fn a_redirect_is_never_followed_to_another_origin() {
+    let id = scenario("redirect");
+    let result = credits(DEMO_KEY, options(&[("baseUrl", s(&scenario_url(&id, "redirect"))), ("maxRetries", n(0.0))])).await;
+    expect_error(result, "NETWORK_ERROR", None);
+    let (attempts, elsewhere) = stats(&id).await;
+    assert_eq!(attempts, 1.0);
+    assert_eq!(elsewhere, 0.0, "the other origin must never receive the request (or the key)");
+}
+
+#[wasm_bindgen_test]
+async fn the_server_hint_is_honoured_and_long_hints_reject_at_once() {
+    let id = scenario("hint-date");
+    let result = credits(DEMO_KEY, options(&[("baseUrl", s(&scenario_url(&id, "retrydate-1,ok")))])).await.unwrap();
+    assert_eq!(prop(&result, "balance").as_f64(), Some(47.0));
+    assert_eq!(stats(&id).await.0, 2.0);
+
+    let id = scenario("hint-long");
+    let error = expect_error(credits(DEMO_KEY, options(&[("baseUrl", s(&scenario_url(&id, "ratelimit-61")))])).await, "RATE_LIMIT_EXCEEDED", Some(429.0));
+    assert_eq!(prop(&error, "retryAfterMs").as_f64(), Some(61_000.0));
+    assert_eq!(stats(&id).await.0, 1.0);
+}
+
+#[wasm_bindgen_test]
+async fn the_sandbox_rate_limiter_answers_429_with_retry_after() {
+    let id = scenario("limited");
+    let opts = options(&[("baseUrl", s(&scenario_url(&id, "limit-1"))), ("maxRetries", n(0.0))]);
+    let first = credits(DEMO_KEY, opts.clone()).await.unwrap();
+    assert_eq!(prop(&prop(&first, "rateLimit"), "remaining").as_f64(), Some(0.0));
+    let error = expect_error(credits(DEMO_KEY, opts).await, "RATE_LIMIT_EXCEEDED", Some(429.0));
+    assert!(prop(&error, "retryAfterMs").as_f64().unwrap() > 0.0);
+}
+
+/// A signal that aborts `after_ms` from now.
+fn abort_after(after_ms: i32) -> web_sys::AbortSignal {
+    let controller = web_sys::AbortController::new().unwrap();
+    let abort = Closure::once_into_js({
+        let controller = controller.clone();
+        move || controller.abort()
+    });
+    let set_timeout: Function = Reflect::get(&js_sys::global(), &s("setTimeout")).unwrap().unchecked_into();
+    set_timeout.call2(&JsValue::UNDEFINED, &abort, &JsValue::from(after_ms)).unwrap();
+    controller.signal()
+}
+
+#[wasm_bindgen_test]
+async fn abort_cancels_a_retry_wait_at_once() {
+    // The server asks for a 30 s wait; if the abort did not end the wait, the retry would be
+    // sent and counted before the promise settled.
+    let id = scenario("abort-wait");
+    let opts = options(&[("baseUrl", s(&scenario_url(&id, "ratelimit-30,ok"))), ("signal", abort_after(100).into())]);
+    let error = expect_error(credits(DEMO_KEY, opts).await, "ABORTED", None);
+    assert_eq!(prop(&error, "retryable").as_bool(), Some(false));
+    assert_eq!(stats(&id).await.0, 1.0);
+}
+
+#[wasm_bindgen_test]
+async fn abort_cancels_a_request_in_flight_and_an_aborted_signal_sends_nothing() {
+    let id = scenario("abort-flight");
+    let opts = options(&[("baseUrl", s(&scenario_url(&id, "slow-5000"))), ("signal", abort_after(100).into())]);
+    expect_error(credits(DEMO_KEY, opts).await, "ABORTED", None);
+    assert_eq!(stats(&id).await.0, 1.0, "an aborted attempt is not retried");
+
+    let id = scenario("abort-early");
+    let controller = web_sys::AbortController::new().unwrap();
+    controller.abort();
+    let opts = options(&[("baseUrl", s(&scenario_url(&id, "ok"))), ("signal", controller.signal().into())]);
+    expect_error(credits(DEMO_KEY, opts).await, "ABORTED", None);
+    assert_eq!(stats(&id).await.0, 0.0);
+}
+
+#[wasm_bindgen_test]
+async fn an_injected_fetch_gets_the_key_only_in_the_chosen_header() {
+    let calls = Array::new();
+    let fetch = Closure::<dyn FnMut(JsValue, JsValue) -> JsValue>::new({
+        let calls = calls.clone();
+        move |url: JsValue, init: JsValue| {
+            calls.push(&Array::of2(&url, &init));
+            let response = options(&[("status", n(200.0)), ("headers", options(&[("get", Function::new_no_args("return null").into())]))]);
+            let text = Function::new_no_args("return Promise.resolve('{\"balance\": 5}')");
+            Reflect::set(&response, &s("text"), &text).unwrap();
+            Promise::resolve(&response).into()
+        }
+    });
+    let opts = options(&[("fetch", fetch.as_ref().clone()), ("auth", s("bearer"))]);
+    let result = credits(DEMO_KEY, opts).await.unwrap();
+    assert_eq!(prop(&result, "balance").as_f64(), Some(5.0));
+    assert_eq!(prop(&result, "requestId"), JsValue::NULL);
+    assert_eq!(calls.length(), 1);
+    let call: Array = calls.get(0).unchecked_into();
+    let url = call.get(0).as_string().unwrap();
+    assert_eq!(url, "https://powerpost.ai/api/v1/account/credits");
+    let init = call.get(1);
+    assert_eq!(prop(&init, "redirect").as_string().as_deref(), Some("error"));
+    assert_eq!(prop(&init, "credentials").as_string().as_deref(), Some("omit"));
+    let headers = prop(&init, "headers");
+    assert_eq!(prop(&headers, "authorization").as_string(), Some(format!("Bearer {DEMO_KEY}")));
+    assert!(prop(&headers, "x-api-key").is_undefined());
+}
+
+#[wasm_bindgen_test]
+async fn a_misbehaving_fetch_is_an_error_not_a_trap() {
+    let throwing = Function::new_no_args("throw new TypeError('boom')");
+    expect_error(credits(DEMO_KEY, options(&[("fetch", throwing.into()), ("maxRetries", n(0.0))])).await, "NETWORK_ERROR", None);
+    let garbage = Function::new_no_args("return 42");
+    expect_error(credits(DEMO_KEY, options(&[("fetch", garbage.into())])).await, "INVALID_RESPONSE", None);
+    // The module still works afterwards.
+    let result = credits(DEMO_KEY, options(&[("baseUrl", s(&format!("{}/api/v1", sandbox())))])).await.unwrap();
+    assert_eq!(prop(&result, "balance").as_f64(), Some(47.0));
+}
+
+#[wasm_bindgen_test]
+fn hostile_plans_throw_named_invalid_arguments_and_the_module_keeps_working() {
+    let huge = s(&"x".repeat(10_000_000));
+    let hostile: [(JsValue, &str); 8] = [
+        (JsValue::UNDEFINED, "plan"),
+        (JsValue::NULL, "plan"),
+        (s("plan"), "plan"),
+        (Array::new().into(), "plan"),
+        (options(&[("images", Array::of1(&options(&[("quantity", n(f64::NAN))])).into())]), "images[0].quantity"),
+        (options(&[("images", Array::of1(&options(&[("quantity", n(1e308))])).into())]), "images[0].quantity"),
+        (options(&[("images", Array::of1(&options(&[("model", huge)])).into())]), "images[0].model"),
+        (options(&[("publish", options(&[("postTypes", Array::of1(&JsValue::NULL).into())]))]), "publish.postTypes[0]"),
+    ];
+    let good = options(&[("caption", options(&[("researchMode", s("regular"))]))]);
+    for (plan, field) in hostile {
+        let error = estimate_cost_js(plan, JsValue::UNDEFINED).expect_err(field);
+        assert_eq!(prop(&error, "code").as_string().as_deref(), Some("INVALID_ARGUMENT"));
+        assert_eq!(prop(&error, "field").as_string().as_deref(), Some(field));
+        let estimate = estimate_cost_js(good.clone(), JsValue::UNDEFINED).unwrap();
+        assert_eq!(prop(&estimate, "total").as_f64(), Some(6.0));
+    }
+}
