@@ -243,8 +243,19 @@ async fn slow_headers_and_slow_bodies_time_out_per_attempt() {
 #[wasm_bindgen_test]
 async fn dropped_and_refused_connections_are_network_errors() {
     let id = scenario("reset");
-    expect_error(credits(DEMO_KEY, options(&[("baseUrl", s(&scenario_url(&id, "reset"))), ("maxRetries", n(1.0))])).await, "NETWORK_ERROR", None);
-    assert_eq!(stats(&id).await.0, 2.0);
+    let retries = Array::new();
+    let on_retry = Closure::<dyn FnMut(JsValue)>::new({
+        let retries = retries.clone();
+        move |info: JsValue| {
+            retries.push(&info);
+        }
+    });
+    let opts = options(&[("baseUrl", s(&scenario_url(&id, "reset"))), ("maxRetries", n(1.0)), ("onRetry", on_retry.as_ref().clone())]);
+    expect_error(credits(DEMO_KEY, opts).await, "NETWORK_ERROR", None);
+    assert_eq!(retries.length(), 1, "a network error is retried up to maxRetries");
+    // Chromium itself resends a GET once when a kept-alive connection is reset, so the
+    // sandbox may count more requests than the client made attempts.
+    assert!(stats(&id).await.0 >= 2.0);
     let refused = options(&[("baseUrl", s("http://127.0.0.1:9/api/v1")), ("maxRetries", n(0.0))]);
     expect_error(credits(DEMO_KEY, refused).await, "NETWORK_ERROR", None);
 }
