@@ -1,0 +1,35 @@
+# make demo   set up, build, and check the demo account's balance on the local sandbox
+# make test   every test: host unit tests, wasm tests in Node and headless Chromium, the packed package
+# make bench  benchmarks against the local sandbox (writes BENCHMARKS.md)
+.PHONY: demo test bench build setup setup-browser wasm-tests clean
+
+export CHROMEDRIVER ?= /usr/bin/chromedriver
+
+demo: build
+	SANDBOX_RATE_LIMIT=30 node scripts/with-sandbox.mjs node examples/node-balance.mjs
+
+test: setup-browser
+	cargo test
+	node scripts/with-sandbox.mjs $(MAKE) --no-print-directory wasm-tests
+	bash scripts/build.sh
+	node scripts/with-sandbox.mjs node --test tests/
+
+# Needs POWERPOST_SANDBOX (with-sandbox.mjs sets it); both runs share one build of the tests.
+wasm-tests:
+	wasm-pack test --node
+	WASM_BINDGEN_USE_BROWSER=1 wasm-pack test --headless --chrome
+
+bench: build
+	node scripts/with-sandbox.mjs node bench/bench.mjs
+
+build: setup
+	bash scripts/build.sh
+
+setup:
+	bash scripts/setup.sh
+
+setup-browser:
+	bash scripts/setup.sh --browser
+
+clean:
+	rm -rf build pkg target node_modules
