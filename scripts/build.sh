@@ -22,14 +22,15 @@ cp -r build/web/"${name}".js build/web/"${name}"_bg.wasm build/web/snippets pkg/
 cp -r build/nodejs/"${name}".js build/nodejs/"${name}"_bg.wasm build/nodejs/snippets pkg/node/
 cp -r pkg-template/. pkg/
 
-# The Node glue require()s the error-class snippet, which wasm-bindgen writes as an ES module;
+# The Node glue require()s the boundary snippet, which wasm-bindgen writes as an ES module;
 # Node < 20.19 cannot require ES modules, so the Node copy becomes CommonJS.
-error_js=$(cd pkg/node && find snippets -name power_post_error.js)
-sed -i -e 's/^export class /class /' -e 's/^export function /function /' "pkg/node/$error_js"
-echo 'module.exports = { PowerPostError, createError };' >> "pkg/node/$error_js"
+boundary_js=$(cd pkg/node && find snippets -name boundary.js)
+exported=$(sed -n 's/^export \(class\|function\) \([A-Za-z]*\).*/\2/p' "pkg/node/$boundary_js" | paste -sd, -)
+sed -i -e 's/^export class /class /' -e 's/^export function /function /' "pkg/node/$boundary_js"
+echo "module.exports = { $exported };" >> "pkg/node/$boundary_js"
 
 # Entries re-export the error class from the snippet's (content-hashed) path.
-sed -i "s#__ERROR_MODULE__#./$error_js#" pkg/web/index.js pkg/node/index.cjs
+sed -i "s#__ERROR_MODULE__#./$boundary_js#" pkg/web/index.js pkg/node/index.cjs
 
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
 node -e '

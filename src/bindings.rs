@@ -7,25 +7,29 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use js_sys::{Array, Function, JsString, Object, Promise, Reflect};
+use js_sys::{Array, Float64Array, Function, JsString, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, AbortSignal, RequestCredentials, RequestInit, RequestRedirect};
 
 use crate::error::{ErrorCode, PowerPostError};
-use crate::estimate::estimate_cost;
-use crate::json_out::JsonWriter;
-use crate::rate_card::RateCard;
-use crate::settle::{check_balance, settle_charges};
+use crate::estimate::{estimate_with_options, write_default_card, CostEstimate};
+use crate::settle::{check_balance, settle_charges, Affordability, Settlement};
+use crate::tape::{TapeValue, TapeWriter};
 use crate::key::{scrub_api_key, validate_api_key, MAX_KEY_LENGTH};
 use crate::options::{CallSettings, PlainOptions};
 use crate::response::{interpret, Credits, ResponseBody, ResponseHeaders, MAX_HEADER_LENGTH};
 use crate::retry::{decide, RetryDecision};
-use crate::value::{reject_unknown_keys, require_object, Text, Value};
+use crate::value::{Text, Value};
 
-#[wasm_bindgen(module = "/src/js/power_post_error.js")]
+#[wasm_bindgen(module = "/src/js/boundary.js")]
 extern "C" {
+    #[wasm_bindgen(js_name = encodeValues)]
+    fn encode_values(first: &JsValue, second: &JsValue) -> JsValue;
+    #[wasm_bindgen(js_name = decodeValue)]
+    fn decode_value(tape: &[f64]) -> JsValue;
+
     #[wasm_bindgen(js_name = createError)]
     #[allow(clippy::too_many_arguments)]
     fn create_error(
@@ -519,54 +523,74 @@ fn credits_to_js(credits: &Credits) -> JsValue {
     result.into()
 }
 
-thread_local! {
-    static DEFAULT_CARD: RateCard = RateCard::default_card();
+/// `[first, second]` read through one tape, or property by property when the encoder
+/// declined (a getter threw, or the values are too large to copy).
+fn decode_pair<R>(first: &JsValue, second: &JsValue, decode: impl Decode<R>) -> R {
+    let tape = encode_values(first, second).dyn_into::<Float64Array>().ok().map(|array| array.to_vec());
+    match tape {
+        Some(tape) => {
+            let pair = TapeValue::root(&tape);
+            decode.run(&pair.at(0), &pair.at(1))
+        }
+        None => decode.run(first, second),
+    }
 }
 
-/// `JSON.parse` of text the crate wrote itself, so it cannot fail.
-fn from_json(write: impl FnOnce(&mut JsonWriter)) -> JsValue {
-    let mut out = JsonWriter::default();
+/// A decoder that works on either representation (closures cannot be generic).
+trait Decode<R> {
+    fn run<V: Value>(self, first: &V, second: &V) -> R;
+}
+
+fn to_js(write: impl FnOnce(&mut TapeWriter)) -> JsValue {
+    let mut out = TapeWriter::default();
     write(&mut out);
-    js_sys::JSON::parse(&out.finish()).unwrap_or(JsValue::NULL)
+    decode_value(&out.finish())
+}
+
+struct Estimate;
+impl Decode<Result<CostEstimate, PowerPostError>> for Estimate {
+    fn run<V: Value>(self, plan: &V, options: &V) -> Result<CostEstimate, PowerPostError> {
+        estimate_with_options(plan, options)
+    }
+}
+
+struct Settle;
+impl Decode<Result<Settlement, PowerPostError>> for Settle {
+    fn run<V: Value>(self, estimate: &V, outcome: &V) -> Result<Settlement, PowerPostError> {
+        settle_charges(estimate, outcome)
+    }
+}
+
+struct Afford;
+impl Decode<Result<Affordability, PowerPostError>> for Afford {
+    fn run<V: Value>(self, balance: &V, cost: &V) -> Result<Affordability, PowerPostError> {
+        check_balance(balance, cost)
+    }
 }
 
 /// The itemized cost of a planned post, in whole credits.
 #[wasm_bindgen(js_name = estimateCost, skip_typescript)]
 pub fn estimate_cost_js(plan: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
-    let estimate = if options.is_undefined() {
-        DEFAULT_CARD.with(|card| estimate_cost(&plan, card))
-    } else {
-        require_object(&options, "options")
-            .and_then(|()| reject_unknown_keys(&options, "options", &["rateCard"]))
-            .and_then(|()| DEFAULT_CARD.with(|card| card.with_overrides(&options.get("rateCard"), "rateCard")))
-            .and_then(|card| estimate_cost(&plan, &card))
-    };
-    let estimate = estimate.map_err(throw)?;
-    Ok(from_json(|out| estimate.write_json(out)))
+    let estimate = decode_pair(&plan, &options, Estimate).map_err(throw)?;
+    Ok(to_js(|out| estimate.write_tape(out)))
 }
 
 /// A copy of the built-in rate card.
 #[wasm_bindgen(js_name = defaultRateCard, skip_typescript)]
 pub fn default_rate_card() -> JsValue {
-    DEFAULT_CARD.with(|card| from_json(|out| card.write_json(out)))
+    to_js(write_default_card)
 }
 
 /// Whether `balance` covers `cost` (a CostEstimate or a number of credits).
 #[wasm_bindgen(js_name = checkBalance, skip_typescript)]
 pub fn check_balance_js(balance: JsValue, cost: JsValue) -> Result<JsValue, JsValue> {
-    let result = check_balance(&balance, &cost).map_err(throw)?;
-    let object = Object::new();
-    set(&object, "affordable", &JsValue::from_bool(result.affordable));
-    set(&object, "balance", &JsValue::from(result.balance));
-    set(&object, "cost", &JsValue::from(result.cost));
-    set(&object, "remaining", &JsValue::from(result.remaining));
-    set(&object, "shortfall", &JsValue::from(result.shortfall));
-    Ok(object.into())
+    let affordability = decode_pair(&balance, &cost, Afford).map_err(throw)?;
+    Ok(to_js(|out| affordability.write_tape(out)))
 }
 
 /// What is finally charged and refunded for an estimate, given what actually happened.
 #[wasm_bindgen(js_name = settleCharges, skip_typescript)]
 pub fn settle_charges_js(estimate: JsValue, outcome: JsValue) -> Result<JsValue, JsValue> {
-    let settlement = settle_charges(&estimate, &outcome).map_err(throw)?;
-    Ok(from_json(|out| settlement.write_json(out)))
+    let settlement = decode_pair(&estimate, &outcome, Settle).map_err(throw)?;
+    Ok(to_js(|out| settlement.write_tape(out)))
 }

@@ -7,7 +7,7 @@ use crate::catalogue::{
     MAX_VIDEO_INPUT_SECONDS, POST_TYPES,
 };
 use crate::error::PowerPostError;
-use crate::json_out::JsonWriter;
+use crate::tape::TapeWriter;
 use crate::rate_card::RateCard;
 use crate::text::{concat, join_path, push_uint};
 use crate::value::{optional_array, optional_bool, optional_text, optional_whole, reject_unknown_keys, require_object, Value};
@@ -57,6 +57,26 @@ pub struct CostEstimate {
 }
 
 const PLAN_KEYS: [&str; 4] = ["caption", "images", "videos", "publish"];
+
+thread_local! {
+    static DEFAULT_CARD: RateCard = RateCard::default_card();
+}
+
+/// `estimateCost(plan, options)`: the default card, or it with `options.rateCard` merged over.
+pub fn estimate_with_options<V: Value>(plan: &V, options: &V) -> Result<CostEstimate, PowerPostError> {
+    if options.is_undefined() {
+        return DEFAULT_CARD.with(|card| estimate_cost(plan, card));
+    }
+    require_object(options, "options")?;
+    reject_unknown_keys(options, "options", &["rateCard"])?;
+    let card = DEFAULT_CARD.with(|card| card.with_overrides(&options.get("rateCard"), "rateCard"))?;
+    estimate_cost(plan, &card)
+}
+
+/// `defaultRateCard()`.
+pub fn write_default_card(out: &mut TapeWriter) {
+    DEFAULT_CARD.with(|card| card.write_tape(out));
+}
 
 pub fn estimate_cost<V: Value>(plan: &V, card: &RateCard) -> Result<CostEstimate, PowerPostError> {
     require_object(plan, "plan")?;
@@ -264,7 +284,7 @@ fn price_publish<V: Value>(publish: &V, card: &RateCard, items: &mut Vec<Estimat
 }
 
 impl CostEstimate {
-    pub fn write_json(&self, out: &mut JsonWriter) {
+    pub fn write_tape(&self, out: &mut TapeWriter) {
         out.begin_object().field_uint("total", self.total).key("items").begin_array();
         for item in &self.items {
             out.begin_object().field_str("kind", item.kind.as_str()).field_str("label", &item.label);
@@ -466,9 +486,9 @@ mod tests {
 
     #[test]
     fn the_estimate_writes_itself_as_json() {
-        let mut out = JsonWriter::default();
-        estimate(sample(&["x-post"])).unwrap().write_json(&mut out);
-        let parsed: J = serde_json::from_str(&out.finish()).unwrap();
+        let mut out = TapeWriter::default();
+        estimate(sample(&["x-post"])).unwrap().write_tape(&mut out);
+        let parsed: J = crate::tape::to_json(crate::tape::TapeValue::root(&out.finish()));
         assert_eq!(parsed["total"], 13);
         assert_eq!(parsed["items"][1], json!({"kind": "image", "label": "1 × flux2-flex image", "credits": 4, "index": 0, "quantity": 1, "unitCredits": 4}));
         assert_eq!(parsed["items"][2]["surcharges"], json!({"x": 2}));

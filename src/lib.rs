@@ -7,6 +7,7 @@
 //! - [`retry`]: the retry policy;
 //! - [`error`]: the error every call reports;
 //! - [`value`]: the read-only view of JS values the decoders are written against;
+//! - [`tape`]: how whole values cross the wasm boundary in one call each way;
 //! - [`catalogue`], [`rate_card`], [`estimate`], [`settle`]: cost estimates, refunds and
 //!   affordability.
 //!
@@ -15,13 +16,13 @@
 pub mod catalogue;
 pub mod error;
 pub mod estimate;
-mod json_out;
 pub mod key;
 pub mod options;
 pub mod rate_card;
 pub mod response;
 pub mod retry;
 pub mod settle;
+pub mod tape;
 mod text;
 pub mod value;
 

@@ -4,7 +4,7 @@
 
 use crate::catalogue::{IMAGE_SIZES, PLATFORMS, VIDEO_SIZES};
 use crate::error::PowerPostError;
-use crate::json_out::JsonWriter;
+use crate::tape::TapeWriter;
 use crate::text::{concat, join_path};
 use crate::value::{optional_array, optional_text, optional_whole, reject_unknown_keys, require_object, Value};
 
@@ -134,7 +134,7 @@ impl RateCard {
         Ok(card)
     }
 
-    pub fn write_json(&self, out: &mut JsonWriter) {
+    pub fn write_tape(&self, out: &mut TapeWriter) {
         let caption = &self.caption;
         out.begin_object().field_str("version", &self.version);
         out.key("caption").begin_object();
@@ -174,7 +174,7 @@ impl RateCard {
     }
 }
 
-fn write_strings(out: &mut JsonWriter, key: &str, values: &[String]) {
+fn write_strings(out: &mut TapeWriter, key: &str, values: &[String]) {
     out.key(key).begin_array();
     for value in values {
         out.string(value);
@@ -421,9 +421,9 @@ mod tests {
 
     #[test]
     fn the_card_writes_itself_as_json() {
-        let mut out = JsonWriter::default();
-        RateCard::default_card().write_json(&mut out);
-        let card: serde_json::Value = serde_json::from_str(&out.finish()).unwrap();
+        let mut out = TapeWriter::default();
+        RateCard::default_card().write_tape(&mut out);
+        let card: serde_json::Value = crate::tape::to_json(crate::tape::TapeValue::root(&out.finish()));
         assert_eq!(card["version"], DEFAULT_VERSION);
         assert_eq!(card["imageModels"]["gpt-image-1.5"]["sizes"], json!(["square", "portrait", "landscape"]));
         assert_eq!(card["videoModels"]["runway-gen-4.5"]["audioPerSecond"], json!(null));

@@ -8,7 +8,7 @@
 
 use crate::catalogue::{platform_of, PLATFORMS, POST_TYPES};
 use crate::error::PowerPostError;
-use crate::json_out::JsonWriter;
+use crate::tape::TapeWriter;
 use crate::text::{index_path, join_path};
 use crate::value::{optional_array, optional_text, optional_whole, reject_unknown_keys, require_object, whole_in_range, Value};
 
@@ -199,13 +199,21 @@ pub fn settle_charges<E: Value, O: Value>(estimate: &E, outcome: &O) -> Result<S
 }
 
 impl Settlement {
-    pub fn write_json(&self, out: &mut JsonWriter) {
+    pub fn write_tape(&self, out: &mut TapeWriter) {
         out.begin_object().field_uint("charged", self.charged).field_uint("refunded", self.refunded).key("items").begin_array();
         for item in &self.items {
             out.begin_object().field_str("kind", &item.kind).field_str("label", &item.label);
             out.field_uint("charged", item.charged).field_uint("refunded", item.refunded).end_object();
         }
         out.end_array().end_object();
+    }
+}
+
+impl Affordability {
+    pub fn write_tape(&self, out: &mut TapeWriter) {
+        out.begin_object().key("affordable").bool(self.affordable).key("balance").number(self.balance);
+        out.key("cost").number(self.cost).key("remaining").number(self.remaining).key("shortfall").number(self.shortfall);
+        out.end_object();
     }
 }
 
@@ -251,9 +259,9 @@ mod tests {
     /// The estimate as JS sees it: written as JSON and read back.
     fn estimate_json(plan: J) -> J {
         let estimate = estimate_cost(&Json::of(plan), &RateCard::default_card()).unwrap();
-        let mut out = JsonWriter::default();
-        estimate.write_json(&mut out);
-        serde_json::from_str(&out.finish()).unwrap()
+        let mut out = TapeWriter::default();
+        estimate.write_tape(&mut out);
+        crate::tape::to_json(crate::tape::TapeValue::root(&out.finish()))
     }
 
     fn full_plan() -> J {

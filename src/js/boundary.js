@@ -1,0 +1,141 @@
+// The JS half of the wasm boundary: the error class (a real `Error` subclass must be written
+// in JS) and the tape codec that moves whole values across in one call each way.
+// The Rust side decides every value and every rule; this file only gives them JS form.
+
+export class PowerPostError extends Error {
+  constructor(message, details = {}) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.code = details.code ?? "HTTP_ERROR";
+    this.status = details.status ?? null;
+    this.requestId = details.requestId ?? null;
+    this.retryAfterMs = details.retryAfterMs ?? null;
+    this.retryable = details.retryable ?? false;
+    if (details.field !== undefined) this.field = details.field;
+  }
+}
+Object.defineProperty(PowerPostError.prototype, "name", { value: "PowerPostError", configurable: true, writable: true });
+
+export function createError(code, message, status, requestId, retryAfterMs, retryable, field, cause) {
+  return new PowerPostError(message, { code, status, requestId, retryAfterMs, retryable, field, cause });
+}
+
+// The tape (see src/tape.rs): a Float64Array of tags and payloads; strings are UTF-16 units.
+const UNDEFINED = 0, NULL = 1, FALSE = 2, TRUE = 3, NUMBER = 4, STRING = 5, ARRAY = 6, OBJECT = 7, OTHER = 8, LONG_STRING = 9;
+const MAX_DEPTH = 8;
+const MAX_STRING = 1024;
+const MAX_TAPE = 1 << 16;
+
+let scratch = new Float64Array(512);
+let encoding = false;
+
+/** `[first, second]` as a tape, or null when it cannot be (too large, or a getter threw). */
+export function encodeValues(first, second) {
+  // A getter that calls back into the estimator must not clobber the shared buffer.
+  const nested = encoding;
+  let tape = nested ? new Float64Array(512) : scratch;
+  let at = 0;
+  const room = (n) => {
+    if (at + n <= tape.length) return;
+    if (at + n > MAX_TAPE) throw new RangeError("too large");
+    const grown = new Float64Array(Math.max(tape.length * 2, at + n));
+    grown.set(tape.subarray(0, at));
+    tape = grown;
+  };
+  const text = (s) => {
+    room(s.length + 1);
+    tape[at++] = s.length;
+    for (let i = 0; i < s.length; i++) tape[at++] = s.charCodeAt(i);
+  };
+  const write = (v, depth) => {
+    room(2);
+    switch (typeof v) {
+      case "undefined": tape[at++] = UNDEFINED; return;
+      case "boolean": tape[at++] = v ? TRUE : FALSE; return;
+      case "number": tape[at++] = NUMBER; tape[at++] = v; return;
+      case "string":
+        if (v.length > MAX_STRING) { tape[at++] = LONG_STRING; return; }
+        tape[at++] = STRING; text(v); return;
+      case "object": {
+        if (v === null) { tape[at++] = NULL; return; }
+        if (depth >= MAX_DEPTH) { tape[at++] = OTHER; return; }
+        if (Array.isArray(v)) {
+          tape[at++] = ARRAY; tape[at++] = v.length;
+          for (let i = 0; i < v.length; i++) write(v[i], depth + 1);
+          return;
+        }
+        const proto = Object.getPrototypeOf(v);
+        if (proto !== Object.prototype && proto !== null) { tape[at++] = OTHER; return; }
+        const keys = Object.keys(v);
+        tape[at++] = OBJECT; tape[at++] = keys.length;
+        for (const key of keys) { text(key); write(v[key], depth + 1); }
+        return;
+      }
+      default: tape[at++] = OTHER;
+    }
+  };
+  encoding = true;
+  try {
+    tape[at++] = ARRAY;
+    tape[at++] = 2;
+    write(first, 1);
+    write(second, 1);
+  } catch {
+    return null;
+  } finally {
+    encoding = nested;
+    if (!nested) scratch = tape.length <= 4096 ? tape : scratch;
+  }
+  return tape.subarray(0, at);
+}
+
+// Keys, kinds and labels repeat from call to call; reusing the same (internalized) string
+// saves building it and lets V8 add properties along its cached object shapes.
+const strings = new Map();
+
+/** The plain JS value a tape describes. */
+export function decodeValue(tape) {
+  let at = 0;
+  const text = () => {
+    const length = tape[at++];
+    let hash = length;
+    for (let i = at; i < at + length; i++) hash = (Math.imul(hash, 31) + tape[i]) | 0;
+    let s = strings.get(hash);
+    if (s === undefined || s.length !== length || !sameUnits(s, tape, at)) {
+      s = "";
+      for (let i = at; i < at + length; i++) s += String.fromCharCode(tape[i]);
+      if (strings.size >= 4096) strings.clear();
+      strings.set(hash, s);
+    }
+    at += length;
+    return s;
+  };
+  const read = () => {
+    switch (tape[at++]) {
+      case NULL: return null;
+      case FALSE: return false;
+      case TRUE: return true;
+      case NUMBER: return tape[at++];
+      case STRING: return text();
+      case ARRAY: {
+        const items = new Array(tape[at++]);
+        for (let i = 0; i < items.length; i++) items[i] = read();
+        return items;
+      }
+      case OBJECT: {
+        const object = {};
+        for (let n = tape[at++]; n > 0; n--) {
+          const key = text();
+          object[key] = read();
+        }
+        return object;
+      }
+      default: return undefined;
+    }
+  };
+  return read();
+}
+
+function sameUnits(s, tape, at) {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) !== tape[at + i]) return false;
+  return true;
+}

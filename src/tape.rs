@@ -1,0 +1,395 @@
+//! The tape: how whole values cross the wasm boundary in one call each way. Crossing once
+//! per property cost ~150 ns a crossing on the reference machine, which made an estimate
+//! take over 20 µs; a tape makes it one crossing in and one out.
+//!
+//! A tape is a sequence of f64: a tag, then the tag's payload.
+//! - `UNDEFINED`, `NULL`, `FALSE`, `TRUE`, `OTHER` (function, symbol, bigint, class
+//!   instance, or nesting deeper than the encoder goes), `LONG_STRING` (too long to copy);
+//! - `NUMBER`, value;
+//! - `STRING`, length, UTF-16 code units;
+//! - `ARRAY`, length, elements;
+//! - `OBJECT`, entry count, then per entry: key length, key code units, value.
+//!
+//! `src/js/boundary.js` encodes JS values into tapes and decodes tapes into plain JS values;
+//! [`TapeWriter`] writes tapes here and [`TapeValue`] reads them through the [`Value`] view.
+
+use crate::value::{Text, Value};
+
+const UNDEFINED: f64 = 0.0;
+const NULL: f64 = 1.0;
+const FALSE: f64 = 2.0;
+const TRUE: f64 = 3.0;
+const NUMBER: f64 = 4.0;
+const STRING: f64 = 5.0;
+const ARRAY: f64 = 6.0;
+const OBJECT: f64 = 7.0;
+const LONG_STRING: f64 = 9.0;
+
+/// Writes a tape. Containers record their element count when they end.
+#[derive(Default)]
+pub struct TapeWriter {
+    tape: Vec<f64>,
+    /// Open containers: where their count goes, how many they hold so far, and whether
+    /// they are objects (which count keys) or arrays (which count values).
+    open: Vec<(usize, u32, bool)>,
+}
+
+impl TapeWriter {
+    pub fn finish(self) -> Vec<f64> {
+        self.tape
+    }
+
+    fn count_value(&mut self) {
+        if let Some((_, count, false)) = self.open.last_mut() {
+            *count += 1;
+        }
+    }
+
+    fn begin(&mut self, tag: f64, is_object: bool) -> &mut Self {
+        self.count_value();
+        self.tape.push(tag);
+        self.open.push((self.tape.len(), 0, is_object));
+        self.tape.push(0.0);
+        self
+    }
+
+    fn end(&mut self) -> &mut Self {
+        if let Some((at, count, _)) = self.open.pop() {
+            if let Some(slot) = self.tape.get_mut(at) {
+                *slot = f64::from(count);
+            }
+        }
+        self
+    }
+
+    pub fn begin_object(&mut self) -> &mut Self {
+        self.begin(OBJECT, true)
+    }
+
+    pub fn end_object(&mut self) -> &mut Self {
+        self.end()
+    }
+
+    pub fn begin_array(&mut self) -> &mut Self {
+        self.begin(ARRAY, false)
+    }
+
+    pub fn end_array(&mut self) -> &mut Self {
+        self.end()
+    }
+
+    fn units(&mut self, text: &str) {
+        let length_at = self.tape.len();
+        self.tape.push(0.0);
+        self.tape.extend(text.encode_utf16().map(f64::from));
+        self.tape[length_at] = (self.tape.len() - length_at - 1) as f64;
+    }
+
+    /// An object key; the next call writes its value.
+    pub fn key(&mut self, key: &str) -> &mut Self {
+        if let Some((_, count, true)) = self.open.last_mut() {
+            *count += 1;
+        }
+        self.units(key);
+        self
+    }
+
+    pub fn string(&mut self, value: &str) -> &mut Self {
+        self.count_value();
+        self.tape.push(STRING);
+        self.units(value);
+        self
+    }
+
+    pub fn uint(&mut self, value: u64) -> &mut Self {
+        self.number(value as f64)
+    }
+
+    pub fn number(&mut self, value: f64) -> &mut Self {
+        self.count_value();
+        self.tape.push(NUMBER);
+        self.tape.push(value);
+        self
+    }
+
+    pub fn bool(&mut self, value: bool) -> &mut Self {
+        self.count_value();
+        self.tape.push(if value { TRUE } else { FALSE });
+        self
+    }
+
+    pub fn null(&mut self) -> &mut Self {
+        self.count_value();
+        self.tape.push(NULL);
+        self
+    }
+
+    pub fn field_str(&mut self, key: &str, value: &str) -> &mut Self {
+        self.key(key).string(value)
+    }
+
+    pub fn field_uint(&mut self, key: &str, value: u64) -> &mut Self {
+        self.key(key).uint(value)
+    }
+}
+
+/// A value inside a tape, read in place. Reading never panics, even on a malformed tape:
+/// anything out of bounds reads as undefined.
+#[derive(Clone, Copy, Debug)]
+pub struct TapeValue<'a> {
+    tape: &'a [f64],
+    at: usize,
+}
+
+impl<'a> TapeValue<'a> {
+    pub fn root(tape: &'a [f64]) -> Self {
+        Self { tape, at: 0 }
+    }
+
+    fn undefined(tape: &'a [f64]) -> Self {
+        Self { tape, at: usize::MAX }
+    }
+
+    fn read(&self, at: usize) -> f64 {
+        self.tape.get(at).copied().unwrap_or(UNDEFINED)
+    }
+
+    fn tag(&self) -> f64 {
+        self.read(self.at)
+    }
+
+    /// A length or count at `at`, as a bounded index.
+    fn count(&self, at: usize) -> usize {
+        let count = self.read(at);
+        if count >= 0.0 && count <= self.tape.len() as f64 {
+            count as usize
+        } else {
+            0
+        }
+    }
+
+    /// The position just after the value at `at`.
+    fn skip(&self, at: usize) -> usize {
+        let tag = self.read(at);
+        if tag == NUMBER {
+            at + 2
+        } else if tag == STRING {
+            at + 2 + self.count(at + 1)
+        } else if tag == ARRAY || tag == OBJECT {
+            let mut next = at + 2;
+            for _ in 0..self.count(at + 1) {
+                if next >= self.tape.len() {
+                    break;
+                }
+                if tag == OBJECT {
+                    next += 1 + self.count(next);
+                }
+                next = self.skip(next);
+            }
+            next
+        } else {
+            at.saturating_add(1)
+        }
+    }
+
+    /// Whether the key at `at` (length, then units) is `key`.
+    fn key_is(&self, at: usize, key: &str) -> bool {
+        let length = self.count(at);
+        let units = self.tape.get(at + 1..at + 1 + length).unwrap_or(&[]);
+        units.len() == length && key.encode_utf16().map(f64::from).eq(units.iter().copied())
+    }
+
+    fn string_at(&self, at: usize) -> String {
+        let length = self.count(at);
+        let units: Vec<u16> = self.tape.get(at + 1..at + 1 + length).unwrap_or(&[]).iter().map(|unit| *unit as u16).collect();
+        String::from_utf16_lossy(&units)
+    }
+
+    /// Visits an object's entries as (key position, value position) until `visit` says stop.
+    fn entries(&self, mut visit: impl FnMut(usize, usize) -> bool) {
+        if self.tag() != OBJECT {
+            return;
+        }
+        let mut at = self.at + 2;
+        for _ in 0..self.count(self.at + 1) {
+            if at >= self.tape.len() {
+                return;
+            }
+            let value_at = at + 1 + self.count(at);
+            if !visit(at, value_at) {
+                return;
+            }
+            at = self.skip(value_at);
+        }
+    }
+}
+
+impl Value for TapeValue<'_> {
+    fn is_undefined(&self) -> bool {
+        self.tag() == UNDEFINED
+    }
+    fn is_null(&self) -> bool {
+        self.tag() == NULL
+    }
+    fn as_number(&self) -> Option<f64> {
+        (self.tag() == NUMBER).then(|| self.read(self.at + 1))
+    }
+    fn as_bool(&self) -> Option<bool> {
+        match self.tag() {
+            tag if tag == TRUE => Some(true),
+            tag if tag == FALSE => Some(false),
+            _ => None,
+        }
+    }
+    fn as_text(&self, max_len: u32) -> Text {
+        match self.tag() {
+            tag if tag == LONG_STRING => Text::TooLong,
+            tag if tag == STRING && self.count(self.at + 1) > max_len as usize => Text::TooLong,
+            tag if tag == STRING => Text::Ok(self.string_at(self.at + 1)),
+            _ => Text::NotAString,
+        }
+    }
+    fn is_plain_object(&self) -> bool {
+        self.tag() == OBJECT
+    }
+    fn array_length(&self) -> Option<u32> {
+        (self.tag() == ARRAY).then(|| self.count(self.at + 1) as u32)
+    }
+    fn get(&self, key: &'static str) -> Self {
+        self.get_entry(key)
+    }
+    fn get_entry(&self, key: &str) -> Self {
+        let mut found = Self::undefined(self.tape);
+        self.entries(|key_at, value_at| {
+            if self.key_is(key_at, key) {
+                found.at = value_at;
+                return false;
+            }
+            true
+        });
+        found
+    }
+    fn at(&self, index: u32) -> Self {
+        let Some(length) = self.array_length() else { return Self::undefined(self.tape) };
+        if index >= length {
+            return Self::undefined(self.tape);
+        }
+        let mut at = self.at + 2;
+        for _ in 0..index {
+            at = self.skip(at);
+        }
+        Self { tape: self.tape, at }
+    }
+    fn key_count(&self) -> u32 {
+        if self.tag() == OBJECT {
+            self.count(self.at + 1) as u32
+        } else {
+            0
+        }
+    }
+    fn keys(&self) -> Vec<String> {
+        let mut keys = Vec::new();
+        self.entries(|key_at, _| {
+            keys.push(self.string_at(key_at));
+            true
+        });
+        keys
+    }
+}
+
+/// Tapes as JSON, so host tests can state expected results plainly.
+#[cfg(all(test, not(target_arch = "wasm32")))]
+pub fn to_json(value: TapeValue) -> serde_json::Value {
+    use serde_json::Value as J;
+    if let Some(length) = value.array_length() {
+        return J::Array((0..length).map(|i| to_json(value.at(i))).collect());
+    }
+    if value.is_plain_object() {
+        return J::Object(value.keys().into_iter().map(|key| (key.clone(), to_json(value.get_entry(&key)))).collect());
+    }
+    match (value.as_number(), value.as_bool(), value.as_text(u32::MAX)) {
+        (Some(number), _, _) if number.fract() == 0.0 && number.abs() < 9e15 => serde_json::json!(number as i64),
+        (Some(number), _, _) => serde_json::json!(number),
+        (_, Some(flag), _) => J::Bool(flag),
+        (_, _, Text::Ok(text)) => J::String(text),
+        _ => J::Null,
+    }
+}
+
+/// Writes a JSON value as a tape, as the JS encoder would for the same plain value.
+#[cfg(all(test, not(target_arch = "wasm32")))]
+pub fn from_json(value: &serde_json::Value, out: &mut TapeWriter) {
+    use serde_json::Value as J;
+    match value {
+        J::Null => {
+            out.null();
+        }
+        J::Bool(flag) => {
+            out.bool(*flag);
+        }
+        J::Number(number) => {
+            out.number(number.as_f64().unwrap_or(f64::NAN));
+        }
+        J::String(text) => {
+            out.string(text);
+        }
+        J::Array(items) => {
+            out.begin_array();
+            items.iter().for_each(|item| from_json(item, out));
+            out.end_array();
+        }
+        J::Object(entries) => {
+            out.begin_object();
+            for (key, item) in entries {
+                out.key(key);
+                from_json(item, out);
+            }
+            out.end_object();
+        }
+    }
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    fn round_trip(value: &serde_json::Value) -> serde_json::Value {
+        let mut out = TapeWriter::default();
+        from_json(value, &mut out);
+        to_json(TapeValue::root(&out.finish()))
+    }
+
+    #[test]
+    fn nested_values_round_trip() {
+        let value = json!({"total": 12, "half": 0.5, "items": [{"label": "1 × “quoted” \\ label", "n": 1}, {"deep": {"x": [true, false, null]}}], "empty": {}, "none": []});
+        assert_eq!(round_trip(&value), value);
+    }
+
+    #[test]
+    fn reads_properties_and_elements_in_place() {
+        let mut out = TapeWriter::default();
+        from_json(&json!({"a": [1, {"b": "x"}, 3], "c": "café"}), &mut out);
+        let tape = out.finish();
+        let root = TapeValue::root(&tape);
+        assert_eq!(root.key_count(), 2);
+        assert_eq!(root.get("a").array_length(), Some(3));
+        assert_eq!(root.get("a").at(2).as_number(), Some(3.0));
+        assert!(matches!(root.get("a").at(1).get("b").as_text(10), Text::Ok(t) if t == "x"));
+        assert!(matches!(root.get("c").as_text(10), Text::Ok(t) if t == "café"));
+        assert!(matches!(root.get("c").as_text(3), Text::TooLong));
+        assert!(root.get("missing").is_undefined());
+        assert!(root.get("a").at(3).is_undefined());
+        assert!(root.get("c").get("x").is_undefined());
+        assert_eq!(root.keys(), ["a", "c"]);
+    }
+
+    proptest! {
+        #[test]
+        fn malformed_tapes_never_panic(tape in prop::collection::vec(prop_oneof![0.0..10.0f64, Just(f64::NAN), Just(1e9), Just(-1.0)], 0..40)) {
+            let root = TapeValue::root(&tape);
+            let _ = (root.key_count(), root.keys(), root.get("a").as_number(), root.at(3).array_length(), to_json(root));
+        }
+    }
+}
