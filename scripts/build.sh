@@ -21,6 +21,7 @@ mkdir -p pkg/web pkg/node
 cp -r build/web/"${name}".js build/web/"${name}"_bg.wasm build/web/snippets pkg/web/
 cp -r build/nodejs/"${name}".js build/nodejs/"${name}"_bg.wasm build/nodejs/snippets pkg/node/
 cp -r pkg-template/. pkg/
+cp README.md pkg/README.md
 
 # The Node glue require()s the boundary snippet, which wasm-bindgen writes as an ES module;
 # Node < 20.19 cannot require ES modules, so the Node copy becomes CommonJS.

@@ -16,7 +16,7 @@ use web_sys::{AbortController, AbortSignal, RequestCredentials, RequestInit, Req
 use crate::error::{ErrorCode, PowerPostError};
 use crate::estimate::{estimate_with_options, write_default_card, CostEstimate};
 use crate::settle::{check_balance, settle_charges, Affordability, Settlement};
-use crate::tape::{TapeValue, TapeWriter};
+use crate::tape::{TapeValue, TapeWriter, KNOWN_STRINGS};
 use crate::key::{scrub_api_key, validate_api_key, MAX_KEY_LENGTH};
 use crate::options::{CallSettings, PlainOptions};
 use crate::response::{interpret, Credits, ResponseBody, ResponseHeaders, MAX_HEADER_LENGTH};
@@ -29,6 +29,8 @@ extern "C" {
     fn encode_values(first: &JsValue, second: &JsValue) -> JsValue;
     #[wasm_bindgen(js_name = decodeValue)]
     fn decode_value(tape: &[f64]) -> JsValue;
+    #[wasm_bindgen(js_name = registerStrings)]
+    fn register_strings(list: &str);
 
     #[wasm_bindgen(js_name = createError)]
     #[allow(clippy::too_many_arguments)]
@@ -337,7 +339,7 @@ async fn attempt(
     caller: Option<&AbortSignal>,
 ) -> Result<Credits, Failure> {
     let deadline = Deadline::start(timeout_ms, caller)?;
-    let guard = &deadline.watch.promise;
+    let guard = &deadline.guard;
     let fail = |thrown: JsValue| deadline.failure(thrown, timeout_ms, key);
 
     let sent = fetch.call2(&JsValue::UNDEFINED, &request.url, &request.init(&deadline.controller.signal()));
@@ -393,7 +395,9 @@ struct Deadline {
     timer: JsValue,
     timed_out: Rc<Cell<bool>>,
     caller: Option<AbortSignal>,
-    watch: AbortWatch,
+    /// Rejects when the attempt is cut short; raced against each step of the attempt, so
+    /// that even a `fetch` that ignores its signal cannot outlive the timeout.
+    guard: Promise,
     _on_timeout: Closure<dyn FnMut()>,
     _forward: Option<AbortListener>,
 }
@@ -403,21 +407,29 @@ impl Deadline {
         let controller = AbortController::new().map_err(|missing| {
             (PowerPostError::network("this runtime has no AbortController"), missing)
         })?;
-        let watch = AbortWatch::new(&controller.signal());
+        let mut reject = None;
+        let guard = Promise::new(&mut |_, reject_fn| reject = Some(reject_fn));
+        let reject = reject.ok_or_else(|| (PowerPostError::network("Promise executor did not run"), JsValue::UNDEFINED))?;
+        // The timer and the caller's signal stop the attempt directly: no listener on the
+        // attempt's own signal (Node's EventTarget is slow enough to show in every call).
+        let stop = {
+            let (controller, reject) = (controller.clone(), reject.clone());
+            move || {
+                controller.abort();
+                let _ = reject.call0(&JsValue::UNDEFINED);
+            }
+        };
         let timed_out = Rc::new(Cell::new(false));
         let on_timeout = {
-            let (controller, timed_out) = (controller.clone(), timed_out.clone());
+            let (stop, timed_out) = (stop.clone(), timed_out.clone());
             Closure::<dyn FnMut()>::new(move || {
                 timed_out.set(true);
-                controller.abort();
+                stop();
             })
         };
         let timer = set_timeout(on_timeout.as_ref().unchecked_ref(), f64::from(timeout_ms));
-        let forward = caller.map(|signal| {
-            let controller = controller.clone();
-            AbortListener::new(signal, move || controller.abort())
-        });
-        Ok(Self { controller, timer, timed_out, caller: caller.cloned(), watch, _on_timeout: on_timeout, _forward: forward })
+        let forward = caller.map(|signal| AbortListener::new(signal, stop));
+        Ok(Self { controller, timer, timed_out, caller: caller.cloned(), guard, _on_timeout: on_timeout, _forward: forward })
     }
 
     /// Why the attempt failed: the caller's abort, the timeout, or the network.
@@ -523,9 +535,21 @@ fn credits_to_js(credits: &Credits) -> JsValue {
     result.into()
 }
 
+thread_local! {
+    static STRINGS_REGISTERED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Gives the JS codec the table of strings that cross as ids, once.
+fn register_known_strings() {
+    if !STRINGS_REGISTERED.with(|done| done.replace(true)) {
+        register_strings(&KNOWN_STRINGS.join("\n"));
+    }
+}
+
 /// `[first, second]` read through one tape, or property by property when the encoder
 /// declined (a getter threw, or the values are too large to copy).
 fn decode_pair<R>(first: &JsValue, second: &JsValue, decode: impl Decode<R>) -> R {
+    register_known_strings();
     let tape = encode_values(first, second).dyn_into::<Float64Array>().ok().map(|array| array.to_vec());
     match tape {
         Some(tape) => {
@@ -542,6 +566,7 @@ trait Decode<R> {
 }
 
 fn to_js(write: impl FnOnce(&mut TapeWriter)) -> JsValue {
+    register_known_strings();
     let mut out = TapeWriter::default();
     write(&mut out);
     decode_value(&out.finish())

@@ -8,7 +8,10 @@
 //! - `NUMBER`, value;
 //! - `STRING`, length, UTF-16 code units;
 //! - `ARRAY`, length, elements;
-//! - `OBJECT`, entry count, then per entry: key length, key code units, value.
+//! - `OBJECT`, entry count, then per entry: a key, then its value;
+//! - `STRING_ID`, id: a string of [`KNOWN_STRINGS`]. A key is its length and code units, or,
+//!   for a known string, `-1 - id` in a single slot. Keys and catalogue values are nearly
+//!   all known, so most strings cross as one number instead of one number per character.
 //!
 //! `src/js/boundary.js` encodes JS values into tapes and decodes tapes into plain JS values;
 //! [`TapeWriter`] writes tapes here and [`TapeValue`] reads them through the [`Value`] view.
@@ -24,6 +27,26 @@ const STRING: f64 = 5.0;
 const ARRAY: f64 = 6.0;
 const OBJECT: f64 = 7.0;
 const LONG_STRING: f64 = 9.0;
+const STRING_ID: f64 = 10.0;
+
+/// Every key and catalogue value the crate reads or writes, sorted (the writer looks ids up
+/// by binary search). The JS side receives this list once, at first use.
+pub const KNOWN_STRINGS: [&str; 84] = [
+    "affordable", "audio", "audioPerSecond", "balance", "base", "baseCredits", "caption", "charged", "cost",
+    "credits", "deep", "durationSeconds", "durations", "facebook", "facebook-post", "facebook-reel", "facebook-story",
+    "failed", "feed", "flux2-flex", "gpt-image-1.5", "ideogram-3", "image", "imageInputs", "imageModels", "images",
+    "index", "instagram", "instagram-feed", "instagram-reel", "instagram-story", "items", "kind", "kling-3.0-pro",
+    "label", "landscape", "linkedin", "linkedin-post", "model", "nano-banana-2", "perImage", "perImageInput",
+    "perSecond", "perSourceUrl", "perUnit", "portrait", "postType", "postTypes", "posted", "publish", "quantity",
+    "rateCard", "rateCardVersion", "refunded", "regular", "remaining", "researchMode", "runway-gen-4.5", "shortfall",
+    "size", "sizes", "sourceUrls", "square", "status", "succeeded", "surcharges", "tiktok", "tiktok-photos",
+    "tiktok-video", "total", "unitCredits", "unitSeconds", "veo-3.1", "version", "video", "videoInput",
+    "videoInputSeconds", "videoModels", "videos", "x", "x-post", "youtube", "youtube-short", "youtube-video",
+];
+
+fn known_id(text: &str) -> Option<usize> {
+    KNOWN_STRINGS.binary_search(&text).ok()
+}
 
 /// Writes a tape. Containers record their element count when they end.
 #[derive(Default)]
@@ -78,10 +101,15 @@ impl TapeWriter {
         self.end()
     }
 
+    /// Length, then UTF-16 code units.
     fn units(&mut self, text: &str) {
         let length_at = self.tape.len();
         self.tape.push(0.0);
-        self.tape.extend(text.encode_utf16().map(f64::from));
+        if text.is_ascii() {
+            self.tape.extend(text.bytes().map(f64::from));
+        } else {
+            self.tape.extend(text.encode_utf16().map(f64::from));
+        }
         self.tape[length_at] = (self.tape.len() - length_at - 1) as f64;
     }
 
@@ -90,14 +118,25 @@ impl TapeWriter {
         if let Some((_, count, true)) = self.open.last_mut() {
             *count += 1;
         }
-        self.units(key);
+        match known_id(key) {
+            Some(id) => self.tape.push(-1.0 - id as f64),
+            None => self.units(key),
+        }
         self
     }
 
     pub fn string(&mut self, value: &str) -> &mut Self {
         self.count_value();
-        self.tape.push(STRING);
-        self.units(value);
+        match known_id(value) {
+            Some(id) => {
+                self.tape.push(STRING_ID);
+                self.tape.push(id as f64);
+            }
+            None => {
+                self.tape.push(STRING);
+                self.units(value);
+            }
+        }
         self
     }
 
@@ -168,10 +207,31 @@ impl<'a> TapeValue<'a> {
         }
     }
 
+    /// The known string with the id at `at`.
+    fn known(&self, at: usize) -> Option<&'static str> {
+        let id = self.read(at);
+        (id >= 0.0).then(|| KNOWN_STRINGS.get(id as usize).copied()).flatten()
+    }
+
+    /// The known string a key slot at `at` names, if it names one.
+    fn known_key(&self, at: usize) -> Option<&'static str> {
+        let slot = self.read(at);
+        (slot < 0.0).then(|| KNOWN_STRINGS.get((-1.0 - slot) as usize).copied()).flatten()
+    }
+
+    /// The position just after the key at `at`.
+    fn skip_key(&self, at: usize) -> usize {
+        if self.read(at) < 0.0 {
+            at + 1
+        } else {
+            at + 1 + self.count(at)
+        }
+    }
+
     /// The position just after the value at `at`.
     fn skip(&self, at: usize) -> usize {
         let tag = self.read(at);
-        if tag == NUMBER {
+        if tag == NUMBER || tag == STRING_ID {
             at + 2
         } else if tag == STRING {
             at + 2 + self.count(at + 1)
@@ -182,7 +242,7 @@ impl<'a> TapeValue<'a> {
                     break;
                 }
                 if tag == OBJECT {
-                    next += 1 + self.count(next);
+                    next = self.skip_key(next);
                 }
                 next = self.skip(next);
             }
@@ -192,14 +252,21 @@ impl<'a> TapeValue<'a> {
         }
     }
 
-    /// Whether the key at `at` (length, then units) is `key`.
+    /// Whether the key at `at` is `key`.
     fn key_is(&self, at: usize, key: &str) -> bool {
+        if self.read(at) < 0.0 {
+            return self.known_key(at) == Some(key);
+        }
         let length = self.count(at);
         let units = self.tape.get(at + 1..at + 1 + length).unwrap_or(&[]);
         units.len() == length && key.encode_utf16().map(f64::from).eq(units.iter().copied())
     }
 
+    /// The string (or key) whose length and units start at `at`.
     fn string_at(&self, at: usize) -> String {
+        if let Some(known) = self.known_key(at) {
+            return String::from(known);
+        }
         let length = self.count(at);
         let units: Vec<u16> = self.tape.get(at + 1..at + 1 + length).unwrap_or(&[]).iter().map(|unit| *unit as u16).collect();
         String::from_utf16_lossy(&units)
@@ -215,7 +282,7 @@ impl<'a> TapeValue<'a> {
             if at >= self.tape.len() {
                 return;
             }
-            let value_at = at + 1 + self.count(at);
+            let value_at = self.skip_key(at);
             if !visit(at, value_at) {
                 return;
             }
@@ -246,6 +313,11 @@ impl Value for TapeValue<'_> {
             tag if tag == LONG_STRING => Text::TooLong,
             tag if tag == STRING && self.count(self.at + 1) > max_len as usize => Text::TooLong,
             tag if tag == STRING => Text::Ok(self.string_at(self.at + 1)),
+            tag if tag == STRING_ID => match self.known(self.at + 1) {
+                Some(known) if known.len() <= max_len as usize => Text::Ok(String::from(known)),
+                Some(_) => Text::TooLong,
+                None => Text::NotAString,
+            },
             _ => Text::NotAString,
         }
     }
@@ -385,9 +457,24 @@ mod tests {
         assert_eq!(root.keys(), ["a", "c"]);
     }
 
+    #[test]
+    fn known_strings_are_sorted_unique_and_cross_as_one_slot() {
+        assert!(KNOWN_STRINGS.windows(2).all(|pair| pair[0] < pair[1]), "KNOWN_STRINGS must stay sorted");
+        let mut out = TapeWriter::default();
+        out.begin_object().field_str("model", "flux2-flex").field_str("label", "2 × custom").end_object();
+        let tape = out.finish();
+        let model = known_id("model").unwrap() as f64;
+        let flux = known_id("flux2-flex").unwrap() as f64;
+        assert_eq!(&tape[..6], &[OBJECT, 2.0, -1.0 - model, STRING_ID, flux, -1.0 - known_id("label").unwrap() as f64]);
+        assert_eq!(to_json(TapeValue::root(&tape)), json!({"model": "flux2-flex", "label": "2 × custom"}));
+        for name in crate::catalogue::POST_TYPES.iter().map(|(name, _)| *name).chain(crate::catalogue::PLATFORMS) {
+            assert!(known_id(name).is_some(), "{name} should be a known string");
+        }
+    }
+
     proptest! {
         #[test]
-        fn malformed_tapes_never_panic(tape in prop::collection::vec(prop_oneof![0.0..10.0f64, Just(f64::NAN), Just(1e9), Just(-1.0)], 0..40)) {
+        fn malformed_tapes_never_panic(tape in prop::collection::vec(prop_oneof![0.0..11.0f64, -100.0..0.0f64, Just(f64::NAN), Just(1e9), Just(-1.0)], 0..40)) {
             let root = TapeValue::root(&tape);
             let _ = (root.key_count(), root.keys(), root.get("a").as_number(), root.at(3).array_length(), to_json(root));
         }

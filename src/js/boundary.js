@@ -20,10 +20,19 @@ export function createError(code, message, status, requestId, retryAfterMs, retr
 }
 
 // The tape (see src/tape.rs): a Float64Array of tags and payloads; strings are UTF-16 units.
-const UNDEFINED = 0, NULL = 1, FALSE = 2, TRUE = 3, NUMBER = 4, STRING = 5, ARRAY = 6, OBJECT = 7, OTHER = 8, LONG_STRING = 9;
+const UNDEFINED = 0, NULL = 1, FALSE = 2, TRUE = 3, NUMBER = 4, STRING = 5, ARRAY = 6, OBJECT = 7, OTHER = 8, LONG_STRING = 9, STRING_ID = 10;
 const MAX_DEPTH = 8;
 const MAX_STRING = 1024;
 const MAX_TAPE = 1 << 16;
+
+// Strings that cross as ids (tape.rs KNOWN_STRINGS), sent by Rust once before first use.
+let known = [];
+let knownIds = new Map();
+
+export function registerStrings(list) {
+  known = list.split("\n");
+  knownIds = new Map(known.map((name, id) => [name, id]));
+}
 
 let scratch = new Float64Array(512);
 let encoding = false;
@@ -41,6 +50,11 @@ export function encodeValues(first, second) {
     grown.set(tape.subarray(0, at));
     tape = grown;
   };
+  const key = (s) => {
+    const id = knownIds.get(s);
+    if (id !== undefined) { room(1); tape[at++] = -1 - id; return; }
+    text(s);
+  };
   const text = (s) => {
     room(s.length + 1);
     tape[at++] = s.length;
@@ -54,6 +68,8 @@ export function encodeValues(first, second) {
       case "number": tape[at++] = NUMBER; tape[at++] = v; return;
       case "string":
         if (v.length > MAX_STRING) { tape[at++] = LONG_STRING; return; }
+        const id = knownIds.get(v);
+        if (id !== undefined) { tape[at++] = STRING_ID; tape[at++] = id; return; }
         tape[at++] = STRING; text(v); return;
       case "object": {
         if (v === null) { tape[at++] = NULL; return; }
@@ -67,7 +83,7 @@ export function encodeValues(first, second) {
         if (proto !== Object.prototype && proto !== null) { tape[at++] = OTHER; return; }
         const keys = Object.keys(v);
         tape[at++] = OBJECT; tape[at++] = keys.length;
-        for (const key of keys) { text(key); write(v[key], depth + 1); }
+        for (let i = 0; i < keys.length; i++) { key(keys[i]); write(v[keys[i]], depth + 1); }
         return;
       }
       default: tape[at++] = OTHER;
@@ -97,6 +113,7 @@ export function decodeValue(tape) {
   let at = 0;
   const text = () => {
     const length = tape[at++];
+    if (length < 0) return known[-1 - length];
     let hash = length;
     for (let i = at; i < at + length; i++) hash = (Math.imul(hash, 31) + tape[i]) | 0;
     let s = strings.get(hash);
@@ -116,6 +133,7 @@ export function decodeValue(tape) {
       case TRUE: return true;
       case NUMBER: return tape[at++];
       case STRING: return text();
+      case STRING_ID: return known[tape[at++]];
       case ARRAY: {
         const items = new Array(tape[at++]);
         for (let i = 0; i < items.length; i++) items[i] = read();
