@@ -138,6 +138,30 @@ Median over 25 batches of 5,000 calls, after warm-up.
 | \`estimateCost\` (wasm, itemized, validated) | ${fmt(median(estimateNs), 0)} |
 | plain JS computing the same total (no validation, no items) | ${fmt(median(plainNs), 0)} |
 | the Rust estimator natively on the host (\`cargo run --release --example native_estimate\`) | ${fmt(nativeNs, 0)} |
+
+## Where the targets stand, and what limits them
+
+The targets (issues 2, 3 and 6): \`getCredits\` within 1.10× (later 1.05×) of a plain fetch;
+an estimate in at most 2 µs (later 1 µs); web build at most 40 KB (later 25 KB) gzipped. None
+is met yet. What the profiles of 2026-11-24 showed (\`node --cpu-prof\` against a build with
+symbol names; figures from those runs, not from the tables above):
+
+- **getCredits**: with an injected \`fetch\` that answers at once, a call costs about 63 µs more
+  than \`fetch\` + \`json()\` of the same canned response. Node's \`AbortController\` construction
+  (needed for the per-attempt timeout) is the largest single part (~17 µs under the profiler);
+  the rest is spread over closure creation, wasm-bindgen's future machinery and about 50
+  small boundary crossings (options, headers, result). Tried: stopping an attempt from the
+  timer instead of an \`abort\` listener on each attempt's signal (no measurable change).
+- **estimateCost**: boundary crossings cost ~150 ns each on this machine, and reading a plan
+  property by property took 140 of them (21 µs). Values now cross as one numeric tape each
+  way, with known keys and catalogue names as ids (src/tape.rs), which brought it to ~15 µs.
+  What remains is in the Rust decoders themselves: the native floor above is the same code
+  without wasm or JS, and it allocates a \`String\` for every field path (\`images[0].quantity\`)
+  on the success path, although paths are only needed for errors. Making paths lazy is the
+  next step. Tried: \`opt-level\` 3 and \`s\` (11-15 µs, but 70-88 KB gzipped).
+- **size**: the \`.wasm\` is built at \`opt-level = "z"\` with LTO and shrunk by \`wasm-opt -Oz\`;
+  panics with formatted messages (bounds checks, \`expect\`) and the allocator are the likely
+  bulk, not yet measured per function.
 `;
 
 writeFileSync(join(repo, "BENCHMARKS.md"), report);
