@@ -23,7 +23,7 @@ fn main() {
     let args = TapeValue::root(&tape);
     let run = || -> CostEstimate { estimate_with_options(&args.at(0), &args.at(1)).expect("the sample is valid") };
     for _ in 0..3 {
-        let rounds = 200_000;
+        let rounds: u32 = std::env::var("ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(200_000);
         let start = Instant::now();
         let mut total = 0;
         for _ in 0..rounds {

@@ -9,8 +9,8 @@ use crate::catalogue::{
 use crate::error::PowerPostError;
 use crate::tape::TapeWriter;
 use crate::rate_card::RateCard;
-use crate::text::{concat, join_path, push_uint};
-use crate::value::{optional_array, optional_bool, optional_text, optional_whole, reject_unknown_keys, require_object, Value};
+use crate::text::{concat, push_uint};
+use crate::value::{optional_array, optional_bool, optional_text, optional_whole, reject_unknown_keys, require_object, Path, Value};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ItemKind {
@@ -67,9 +67,10 @@ pub fn estimate_with_options<V: Value>(plan: &V, options: &V) -> Result<CostEsti
     if options.is_undefined() {
         return DEFAULT_CARD.with(|card| estimate_cost(plan, card));
     }
-    require_object(options, "options")?;
-    reject_unknown_keys(options, "options", &["rateCard"])?;
-    let card = DEFAULT_CARD.with(|card| card.with_overrides(&options.get("rateCard"), "rateCard"))?;
+    let path = Path::Root("options");
+    require_object(options, &path)?;
+    reject_unknown_keys(options, &path, &["rateCard"])?;
+    let card = DEFAULT_CARD.with(|card| card.with_overrides(&options.get("rateCard"), &Path::Root("rateCard")))?;
     estimate_cost(plan, &card)
 }
 
@@ -79,16 +80,17 @@ pub fn write_default_card(out: &mut TapeWriter) {
 }
 
 pub fn estimate_cost<V: Value>(plan: &V, card: &RateCard) -> Result<CostEstimate, PowerPostError> {
-    require_object(plan, "plan")?;
-    reject_unknown_keys(plan, "", &PLAN_KEYS)?;
+    require_object(plan, &Path::Root("plan"))?;
+    let root = Path::Root("");
+    reject_unknown_keys(plan, &root, &PLAN_KEYS)?;
     let mut items = Vec::with_capacity(4);
-    price_caption(&plan.get("caption"), card, &mut items)?;
-    let images = optional_array(&plan.get("images"), "images", MAX_GENERATIONS, |entry, path| price_image(entry, path, card))?;
-    let videos = optional_array(&plan.get("videos"), "videos", MAX_GENERATIONS, |entry, path| price_video(entry, path, card))?;
+    price_caption(&plan.get("caption"), &root.key("caption"), card, &mut items)?;
+    let images = optional_array(&plan.get("images"), &root.key("images"), MAX_GENERATIONS, |entry, path| price_image(entry, path, card))?;
+    let videos = optional_array(&plan.get("videos"), &root.key("videos"), MAX_GENERATIONS, |entry, path| price_video(entry, path, card))?;
     for generated in [images, videos] {
         items.extend(generated.into_iter().enumerate().map(|(index, item)| EstimateItem { index: Some(index as u32), ..item }));
     }
-    price_publish(&plan.get("publish"), card, &mut items)?;
+    price_publish(&plan.get("publish"), &root.key("publish"), card, &mut items)?;
     let total = items.iter().map(|item| item.credits).sum();
     Ok(CostEstimate { total, items, rate_card_version: card.version.clone() })
 }
@@ -105,23 +107,24 @@ fn counted(count: u32, singular: &str, plural: &str) -> String {
     text
 }
 
-fn price_caption<V: Value>(caption: &V, card: &RateCard, items: &mut Vec<EstimateItem>) -> Result<(), PowerPostError> {
+fn price_caption<V: Value>(caption: &V, path: &Path, card: &RateCard, items: &mut Vec<EstimateItem>) -> Result<(), PowerPostError> {
     if caption.is_undefined() {
         return Ok(());
     }
-    require_object(caption, "caption")?;
-    reject_unknown_keys(caption, "caption", &["researchMode", "imageInputs", "videoInputSeconds", "sourceUrls", "postTypes"])?;
+    require_object(caption, path)?;
+    reject_unknown_keys(caption, path, &["researchMode", "imageInputs", "videoInputSeconds", "sourceUrls", "postTypes"])?;
     let rates = &card.caption;
-    let (label, base) = match optional_text(&caption.get("researchMode"), "caption.researchMode")?.as_deref() {
+    let mode_path = path.key("researchMode");
+    let (label, base) = match optional_text(&caption.get("researchMode"), &mode_path)?.as_deref() {
         Some("regular") => ("Caption, regular research", rates.regular),
         Some("deep") => ("Caption, deep research", rates.deep),
-        _ => return Err(PowerPostError::invalid_argument("caption.researchMode", "must be \"regular\" or \"deep\"")),
+        _ => return Err(mode_path.invalid("must be \"regular\" or \"deep\"")),
     };
-    let image_inputs = optional_whole(&caption.get("imageInputs"), "caption.imageInputs", 0, MAX_CAPTION_IMAGE_INPUTS)?.unwrap_or(0);
-    let video_seconds = optional_whole(&caption.get("videoInputSeconds"), "caption.videoInputSeconds", 0, MAX_VIDEO_INPUT_SECONDS)?.unwrap_or(0);
-    let source_urls = optional_whole(&caption.get("sourceUrls"), "caption.sourceUrls", 0, MAX_SOURCE_URLS)?.unwrap_or(0);
+    let image_inputs = optional_whole(&caption.get("imageInputs"), &path.key("imageInputs"), 0, MAX_CAPTION_IMAGE_INPUTS)?.unwrap_or(0);
+    let video_seconds = optional_whole(&caption.get("videoInputSeconds"), &path.key("videoInputSeconds"), 0, MAX_VIDEO_INPUT_SECONDS)?.unwrap_or(0);
+    let source_urls = optional_whole(&caption.get("sourceUrls"), &path.key("sourceUrls"), 0, MAX_SOURCE_URLS)?.unwrap_or(0);
     // Informational only (the platform count never changes the caption cost), but still checked.
-    post_types(&caption.get("postTypes"), "caption.postTypes", false)?;
+    post_types(&caption.get("postTypes"), &path.key("postTypes"), false)?;
 
     items.push(item(ItemKind::Caption, label.into(), base.into()));
     if image_inputs > 0 {
@@ -153,23 +156,23 @@ fn one_of(names: impl Iterator<Item = impl AsRef<str>>) -> String {
     text
 }
 
-fn price_image<V: Value>(entry: &V, path: &str, card: &RateCard) -> Result<EstimateItem, PowerPostError> {
+fn price_image<V: Value>(entry: &V, path: &Path, card: &RateCard) -> Result<EstimateItem, PowerPostError> {
     require_object(entry, path)?;
     reject_unknown_keys(entry, path, &["model", "quantity", "size"])?;
-    let model_path = join_path(path, "model");
+    let model_path = path.key("model");
     let name = optional_text(&entry.get("model"), &model_path)?;
     let name = name.as_deref().unwrap_or(DEFAULT_IMAGE_MODEL);
     let Some(model) = card.image_model(name) else {
         let why = concat(&["is not a known image model; ", &one_of(card.image_models.iter().map(|m| &m.name))]);
-        return Err(PowerPostError::invalid_argument(model_path, &why));
+        return Err(model_path.invalid(&why));
     };
-    let quantity = optional_whole(&entry.get("quantity"), &join_path(path, "quantity"), 1, MAX_IMAGES_PER_GENERATION)?.unwrap_or(1);
-    let size_path = join_path(path, "size");
+    let quantity = optional_whole(&entry.get("quantity"), &path.key("quantity"), 1, MAX_IMAGES_PER_GENERATION)?.unwrap_or(1);
+    let size_path = path.key("size");
     let size = optional_text(&entry.get("size"), &size_path)?;
     let size = size.as_deref().unwrap_or(DEFAULT_IMAGE_SIZE);
     if !model.sizes.iter().any(|offered| offered == size) {
         let why = concat(&["is not offered by ", &model.name, "; ", &one_of(model.sizes.iter())]);
-        return Err(PowerPostError::invalid_argument(size_path, &why));
+        return Err(size_path.invalid(&why));
     }
     let mut label = String::new();
     push_uint(&mut label, quantity.into());
@@ -185,17 +188,17 @@ fn price_image<V: Value>(entry: &V, path: &str, card: &RateCard) -> Result<Estim
     })
 }
 
-fn price_video<V: Value>(entry: &V, path: &str, card: &RateCard) -> Result<EstimateItem, PowerPostError> {
+fn price_video<V: Value>(entry: &V, path: &Path, card: &RateCard) -> Result<EstimateItem, PowerPostError> {
     require_object(entry, path)?;
     reject_unknown_keys(entry, path, &["model", "durationSeconds", "audio", "size"])?;
-    let model_path = join_path(path, "model");
+    let model_path = path.key("model");
     let name = optional_text(&entry.get("model"), &model_path)?;
     let name = name.as_deref().unwrap_or(DEFAULT_VIDEO_MODEL);
     let Some(model) = card.video_model(name) else {
         let why = concat(&["is not a known video model; ", &one_of(card.video_models.iter().map(|m| &m.name))]);
-        return Err(PowerPostError::invalid_argument(model_path, &why));
+        return Err(model_path.invalid(&why));
     };
-    let duration_path = join_path(path, "durationSeconds");
+    let duration_path = path.key("durationSeconds");
     let duration = optional_whole(&entry.get("durationSeconds"), &duration_path, 0, 600).ok().flatten();
     let Some(duration) = duration.filter(|seconds| model.durations.contains(seconds)) else {
         let offered = model.durations.iter().map(|seconds| {
@@ -204,21 +207,21 @@ fn price_video<V: Value>(entry: &V, path: &str, card: &RateCard) -> Result<Estim
             text
         });
         let why = concat(&["must be a duration ", &model.name, " offers; ", &one_of(offered)]);
-        return Err(PowerPostError::invalid_argument(duration_path, &why));
+        return Err(duration_path.invalid(&why));
     };
-    let audio_path = join_path(path, "audio");
+    let audio_path = path.key("audio");
     let audio = optional_bool(&entry.get("audio"), &audio_path)?.unwrap_or(false);
     let audio_rate = match (audio, model.audio_per_second) {
         (false, _) => 0,
         (true, Some(rate)) => rate,
-        (true, None) => return Err(PowerPostError::invalid_argument(audio_path, &concat(&["is not supported by ", &model.name]))),
+        (true, None) => return Err(audio_path.invalid(&concat(&["is not supported by ", &model.name]))),
     };
-    let size_path = join_path(path, "size");
+    let size_path = path.key("size");
     let size = optional_text(&entry.get("size"), &size_path)?;
     let size = size.as_deref().unwrap_or(DEFAULT_VIDEO_SIZE);
     if !model.sizes.iter().any(|offered| offered == size) {
         let why = concat(&["is not offered by ", &model.name, "; ", &one_of(model.sizes.iter())]);
-        return Err(PowerPostError::invalid_argument(size_path, &why));
+        return Err(size_path.invalid(&why));
     }
     let mut label = concat(&[&model.name, " video, "]);
     push_uint(&mut label, duration.into());
@@ -228,33 +231,33 @@ fn price_video<V: Value>(entry: &V, path: &str, card: &RateCard) -> Result<Estim
 }
 
 /// A list of distinct, known post types; `required` makes an empty or missing list an error.
-fn post_types<V: Value>(value: &V, path: &str, required: bool) -> Result<Vec<&'static str>, PowerPostError> {
+fn post_types<V: Value>(value: &V, path: &Path, required: bool) -> Result<Vec<&'static str>, PowerPostError> {
     let mut seen: Vec<&'static str> = Vec::new();
     optional_array(value, path, POST_TYPES.len() as u32, |entry, at| {
         let name = optional_text(entry, at)?.unwrap_or_default();
         let Some(known) = POST_TYPES.iter().map(|(known, _)| *known).find(|known| *known == name) else {
             let why = concat(&["is not a known post type; expected one of ", &post_type_list()]);
-            return Err(PowerPostError::invalid_argument(at, &why));
+            return Err(at.invalid(&why));
         };
         if seen.contains(&known) {
-            return Err(PowerPostError::invalid_argument(at, "repeats a post type"));
+            return Err(at.invalid("repeats a post type"));
         }
         seen.push(known);
         Ok(())
     })?;
     if required && seen.is_empty() {
-        return Err(PowerPostError::invalid_argument(path, "must list at least one post type"));
+        return Err(path.invalid("must list at least one post type"));
     }
     Ok(seen)
 }
 
-fn price_publish<V: Value>(publish: &V, card: &RateCard, items: &mut Vec<EstimateItem>) -> Result<(), PowerPostError> {
+fn price_publish<V: Value>(publish: &V, path: &Path, card: &RateCard, items: &mut Vec<EstimateItem>) -> Result<(), PowerPostError> {
     if publish.is_undefined() {
         return Ok(());
     }
-    require_object(publish, "publish")?;
-    reject_unknown_keys(publish, "publish", &["postTypes"])?;
-    let post_types = post_types(&publish.get("postTypes"), "publish.postTypes", true)?;
+    require_object(publish, path)?;
+    reject_unknown_keys(publish, path, &["postTypes"])?;
+    let post_types = post_types(&publish.get("postTypes"), &path.key("postTypes"), true)?;
     let mut surcharges: Vec<(&'static str, u32)> = Vec::new();
     for post_type in &post_types {
         let Some(platform) = platform_of(post_type) else { continue };
@@ -434,7 +437,7 @@ mod tests {
         let plan = Json::of(sample(&["instagram-feed", "x-post", "linkedin-post"]));
         let default = estimate_cost(&plan, &RateCard::default_card()).unwrap();
         let overrides = Json::of(json!({"imageModels": {"flux2-flex": {"perImage": 10}}, "publish": {"surcharges": {"x": 7}}}));
-        let card = RateCard::default_card().with_overrides(&overrides, "rateCard").unwrap();
+        let card = RateCard::default_card().with_overrides(&overrides, &Path::Root("rateCard")).unwrap();
         let custom = estimate_cost(&plan, &card).unwrap();
         let credits = |e: &CostEstimate| e.items.iter().map(|i| i.credits).collect::<Vec<_>>();
         assert_eq!(credits(&default), [6, 4, 3]);

@@ -3,7 +3,7 @@
 //! `onRetry`) are read by the binding layer; everything with a rule lives here.
 
 use crate::error::PowerPostError;
-use crate::value::{optional_text, optional_whole, reject_unknown_keys, require_object, Value};
+use crate::value::{optional_text, optional_whole, reject_unknown_keys, require_object, Path, Value};
 
 pub const DEFAULT_BASE_URL: &str = "https://powerpost.ai/api/v1";
 pub const CREDITS_PATH: &str = "/account/credits";
@@ -63,16 +63,17 @@ impl PlainOptions {
         if options.is_undefined() {
             return Ok(Self::default());
         }
-        require_object(options, "options")?;
-        reject_unknown_keys(options, "options", &OPTION_NAMES)?;
-        let credits_url = match optional_text(&options.get("baseUrl"), "options.baseUrl")? {
+        let path = Path::Root("options");
+        require_object(options, &path)?;
+        reject_unknown_keys(options, &path, &OPTION_NAMES)?;
+        let credits_url = match optional_text(&options.get("baseUrl"), &path.key("baseUrl"))? {
             Some(base_url) => Some(credits_url(&base_url)?),
             None => None,
         };
         let timeout_ms = options.get("timeoutMs");
-        let timeout_ms = optional_whole(&timeout_ms, "options.timeoutMs", 1, MAX_TIMEOUT_MS)?;
-        let max_retries = optional_whole(&options.get("maxRetries"), "options.maxRetries", 0, MAX_RETRIES_LIMIT)?;
-        let auth = match optional_text(&options.get("auth"), "options.auth")?.as_deref() {
+        let timeout_ms = optional_whole(&timeout_ms, &path.key("timeoutMs"), 1, MAX_TIMEOUT_MS)?;
+        let max_retries = optional_whole(&options.get("maxRetries"), &path.key("maxRetries"), 0, MAX_RETRIES_LIMIT)?;
+        let auth = match optional_text(&options.get("auth"), &path.key("auth"))?.as_deref() {
             None => None,
             Some("x-api-key") => Some(AuthScheme::ApiKeyHeader),
             Some("bearer") => Some(AuthScheme::Bearer),

@@ -5,8 +5,8 @@
 use crate::catalogue::{IMAGE_SIZES, PLATFORMS, VIDEO_SIZES};
 use crate::error::PowerPostError;
 use crate::tape::TapeWriter;
-use crate::text::{concat, join_path};
-use crate::value::{optional_array, optional_text, optional_whole, reject_unknown_keys, require_object, Value};
+use crate::text::concat;
+use crate::value::{optional_array, optional_text, optional_whole, reject_unknown_keys, require_object, Path, Value};
 
 pub const DEFAULT_VERSION: &str = "2026-11-estimate";
 /// The most any single rate may be, so that no total can overflow.
@@ -115,22 +115,22 @@ impl RateCard {
 
     /// This card with `overrides` (a deep-partial rate card) merged over it. Without a
     /// `version` of its own, the result's version is this one's plus `+custom`.
-    pub fn with_overrides<V: Value>(&self, overrides: &V, path: &str) -> Result<RateCard, PowerPostError> {
+    pub fn with_overrides<V: Value>(&self, overrides: &V, path: &Path) -> Result<RateCard, PowerPostError> {
         let mut card = self.clone();
         if overrides.is_undefined() {
             return Ok(card);
         }
         require_object(overrides, path)?;
         reject_unknown_keys(overrides, path, &["version", "caption", "imageModels", "videoModels", "publish"])?;
-        card.version = match optional_text(&overrides.get("version"), &join_path(path, "version"))? {
+        card.version = match optional_text(&overrides.get("version"), &path.key("version"))? {
             Some(version) if !version.is_empty() => version,
-            Some(_) => return Err(PowerPostError::invalid_argument(join_path(path, "version"), "must not be empty")),
+            Some(_) => return Err(path.key("version").invalid("must not be empty")),
             None => concat(&[&self.version, "+custom"]),
         };
-        override_caption(&mut card.caption, &overrides.get("caption"), &join_path(path, "caption"))?;
-        override_models(&mut card.image_models, &overrides.get("imageModels"), &join_path(path, "imageModels"), override_image_model)?;
-        override_models(&mut card.video_models, &overrides.get("videoModels"), &join_path(path, "videoModels"), override_video_model)?;
-        override_publish(&mut card.publish, &overrides.get("publish"), &join_path(path, "publish"))?;
+        override_caption(&mut card.caption, &overrides.get("caption"), &path.key("caption"))?;
+        override_models(&mut card.image_models, &overrides.get("imageModels"), &path.key("imageModels"), override_image_model)?;
+        override_models(&mut card.video_models, &overrides.get("videoModels"), &path.key("videoModels"), override_video_model)?;
+        override_publish(&mut card.publish, &overrides.get("publish"), &path.key("publish"))?;
         Ok(card)
     }
 
@@ -182,27 +182,27 @@ fn write_strings(out: &mut TapeWriter, key: &str, values: &[String]) {
     out.end_array();
 }
 
-fn rate<V: Value>(value: &V, path: &str, current: u32) -> Result<u32, PowerPostError> {
+fn rate<V: Value>(value: &V, path: &Path, current: u32) -> Result<u32, PowerPostError> {
     Ok(optional_whole(value, path, 0, MAX_RATE)?.unwrap_or(current))
 }
 
-fn override_caption<V: Value>(rates: &mut CaptionRates, overrides: &V, path: &str) -> Result<(), PowerPostError> {
+fn override_caption<V: Value>(rates: &mut CaptionRates, overrides: &V, path: &Path) -> Result<(), PowerPostError> {
     if overrides.is_undefined() {
         return Ok(());
     }
     require_object(overrides, path)?;
     reject_unknown_keys(overrides, path, &["regular", "deep", "perImageInput", "perSourceUrl", "videoInput"])?;
-    rates.regular = rate(&overrides.get("regular"), &join_path(path, "regular"), rates.regular)?;
-    rates.deep = rate(&overrides.get("deep"), &join_path(path, "deep"), rates.deep)?;
-    rates.per_image_input = rate(&overrides.get("perImageInput"), &join_path(path, "perImageInput"), rates.per_image_input)?;
-    rates.per_source_url = rate(&overrides.get("perSourceUrl"), &join_path(path, "perSourceUrl"), rates.per_source_url)?;
+    rates.regular = rate(&overrides.get("regular"), &path.key("regular"), rates.regular)?;
+    rates.deep = rate(&overrides.get("deep"), &path.key("deep"), rates.deep)?;
+    rates.per_image_input = rate(&overrides.get("perImageInput"), &path.key("perImageInput"), rates.per_image_input)?;
+    rates.per_source_url = rate(&overrides.get("perSourceUrl"), &path.key("perSourceUrl"), rates.per_source_url)?;
     let video = overrides.get("videoInput");
     if !video.is_undefined() {
-        let path = join_path(path, "videoInput");
+        let path = path.key("videoInput");
         require_object(&video, &path)?;
         reject_unknown_keys(&video, &path, &["perUnit", "unitSeconds"])?;
-        rates.video_input_per_unit = rate(&video.get("perUnit"), &join_path(&path, "perUnit"), rates.video_input_per_unit)?;
-        let unit_seconds = optional_whole(&video.get("unitSeconds"), &join_path(&path, "unitSeconds"), 1, 3600)?;
+        rates.video_input_per_unit = rate(&video.get("perUnit"), &path.key("perUnit"), rates.video_input_per_unit)?;
+        let unit_seconds = optional_whole(&video.get("unitSeconds"), &path.key("unitSeconds"), 1, 3600)?;
         rates.video_input_unit_seconds = unit_seconds.unwrap_or(rates.video_input_unit_seconds);
     }
     Ok(())
@@ -227,20 +227,20 @@ impl NamedModel for VideoModelRate {
 fn override_models<V: Value, M: NamedModel>(
     models: &mut Vec<M>,
     overrides: &V,
-    path: &str,
-    merge: fn(Option<&M>, &str, &V, &str) -> Result<M, PowerPostError>,
+    path: &Path,
+    merge: fn(Option<&M>, &str, &V, &Path) -> Result<M, PowerPostError>,
 ) -> Result<(), PowerPostError> {
     if overrides.is_undefined() {
         return Ok(());
     }
     require_object(overrides, path)?;
     if overrides.key_count() > MAX_MODELS {
-        return Err(PowerPostError::invalid_argument(path, "has too many models"));
+        return Err(path.invalid("has too many models"));
     }
     for name in overrides.keys() {
-        let entry_path = join_path(path, &name);
+        let entry_path = path.key(&name);
         if name.is_empty() || name.len() > MAX_NAME_LENGTH as usize {
-            return Err(PowerPostError::invalid_argument(entry_path, "is not a usable model name"));
+            return Err(entry_path.invalid("is not a usable model name"));
         }
         let entry = overrides.get_entry(&name);
         require_object(&entry, &entry_path)?;
@@ -254,14 +254,14 @@ fn override_models<V: Value, M: NamedModel>(
     Ok(())
 }
 
-fn new_model_error(path: &str, field: &str) -> PowerPostError {
-    PowerPostError::invalid_argument(join_path(path, field), "is required for a model not on the rate card")
+fn new_model_error(path: &Path, field: &str) -> PowerPostError {
+    path.key(field).invalid("is required for a model not on the rate card")
 }
 
-fn override_image_model<V: Value>(existing: Option<&ImageModelRate>, name: &str, entry: &V, path: &str) -> Result<ImageModelRate, PowerPostError> {
+fn override_image_model<V: Value>(existing: Option<&ImageModelRate>, name: &str, entry: &V, path: &Path) -> Result<ImageModelRate, PowerPostError> {
     reject_unknown_keys(entry, path, &["perImage", "sizes"])?;
-    let per_image = optional_whole(&entry.get("perImage"), &join_path(path, "perImage"), 0, MAX_RATE)?;
-    let sizes = optional_names(&entry.get("sizes"), &join_path(path, "sizes"))?;
+    let per_image = optional_whole(&entry.get("perImage"), &path.key("perImage"), 0, MAX_RATE)?;
+    let sizes = optional_names(&entry.get("sizes"), &path.key("sizes"))?;
     Ok(ImageModelRate {
         name: name.into(),
         per_image: per_image.or(existing.map(|m| m.per_image)).ok_or_else(|| new_model_error(path, "perImage"))?,
@@ -269,11 +269,11 @@ fn override_image_model<V: Value>(existing: Option<&ImageModelRate>, name: &str,
     })
 }
 
-fn override_video_model<V: Value>(existing: Option<&VideoModelRate>, name: &str, entry: &V, path: &str) -> Result<VideoModelRate, PowerPostError> {
+fn override_video_model<V: Value>(existing: Option<&VideoModelRate>, name: &str, entry: &V, path: &Path) -> Result<VideoModelRate, PowerPostError> {
     reject_unknown_keys(entry, path, &["perSecond", "audioPerSecond", "durations", "sizes"])?;
-    let per_second = optional_whole(&entry.get("perSecond"), &join_path(path, "perSecond"), 0, MAX_RATE)?;
+    let per_second = optional_whole(&entry.get("perSecond"), &path.key("perSecond"), 0, MAX_RATE)?;
     let audio = entry.get("audioPerSecond");
-    let audio_path = join_path(path, "audioPerSecond");
+    let audio_path = path.key("audioPerSecond");
     // undefined keeps the existing value; null means "no audio".
     let audio_per_second = if audio.is_undefined() {
         existing.map(|m| m.audio_per_second).ok_or_else(|| new_model_error(path, "audioPerSecond"))?
@@ -282,17 +282,17 @@ fn override_video_model<V: Value>(existing: Option<&VideoModelRate>, name: &str,
     } else {
         Some(optional_whole(&audio, &audio_path, 0, MAX_RATE)?.unwrap_or(0))
     };
-    let durations_path = join_path(path, "durations");
+    let durations_path = path.key("durations");
     let durations = if entry.get("durations").is_undefined() {
         None
     } else {
         let durations = optional_array(&entry.get("durations"), &durations_path, 10, |value, at| whole_seconds(value, at))?;
         if durations.is_empty() {
-            return Err(PowerPostError::invalid_argument(durations_path, "must list at least one duration"));
+            return Err(durations_path.invalid("must list at least one duration"));
         }
         Some(durations)
     };
-    let sizes = optional_names(&entry.get("sizes"), &join_path(path, "sizes"))?;
+    let sizes = optional_names(&entry.get("sizes"), &path.key("sizes"))?;
     Ok(VideoModelRate {
         name: name.into(),
         per_second: per_second.or(existing.map(|m| m.per_second)).ok_or_else(|| new_model_error(path, "perSecond"))?,
@@ -302,41 +302,41 @@ fn override_video_model<V: Value>(existing: Option<&VideoModelRate>, name: &str,
     })
 }
 
-fn whole_seconds<V: Value>(value: &V, path: &str) -> Result<u32, PowerPostError> {
+fn whole_seconds<V: Value>(value: &V, path: &Path) -> Result<u32, PowerPostError> {
     crate::value::whole_in_range(value, path, 1, 600)
 }
 
 /// A non-empty list of short names, or `None` when undefined.
-fn optional_names<V: Value>(value: &V, path: &str) -> Result<Option<Vec<String>>, PowerPostError> {
+fn optional_names<V: Value>(value: &V, path: &Path) -> Result<Option<Vec<String>>, PowerPostError> {
     if value.is_undefined() {
         return Ok(None);
     }
     let names = optional_array(value, path, 16, |item, at| match optional_text(item, at)? {
         Some(name) if !name.is_empty() && name.len() <= MAX_NAME_LENGTH as usize => Ok(name),
-        _ => Err(PowerPostError::invalid_argument(at, "must be a non-empty name")),
+        _ => Err(at.invalid("must be a non-empty name")),
     })?;
     if names.is_empty() {
-        return Err(PowerPostError::invalid_argument(path, "must list at least one size"));
+        return Err(path.invalid("must list at least one size"));
     }
     Ok(Some(names))
 }
 
-fn override_publish<V: Value>(rates: &mut PublishRates, overrides: &V, path: &str) -> Result<(), PowerPostError> {
+fn override_publish<V: Value>(rates: &mut PublishRates, overrides: &V, path: &Path) -> Result<(), PowerPostError> {
     if overrides.is_undefined() {
         return Ok(());
     }
     require_object(overrides, path)?;
     reject_unknown_keys(overrides, path, &["base", "surcharges"])?;
-    rates.base = rate(&overrides.get("base"), &join_path(path, "base"), rates.base)?;
+    rates.base = rate(&overrides.get("base"), &path.key("base"), rates.base)?;
     let surcharges = overrides.get("surcharges");
     if surcharges.is_undefined() {
         return Ok(());
     }
-    let path = join_path(path, "surcharges");
+    let path = path.key("surcharges");
     require_object(&surcharges, &path)?;
     reject_unknown_keys(&surcharges, &path, &PLATFORMS)?;
     for platform in PLATFORMS {
-        let Some(credits) = optional_whole(&surcharges.get(platform), &join_path(&path, platform), 0, MAX_RATE)? else { continue };
+        let Some(credits) = optional_whole(&surcharges.get(platform), &path.key(platform), 0, MAX_RATE)? else { continue };
         match rates.surcharges.iter_mut().find(|(name, _)| *name == platform) {
             Some(entry) => entry.1 = credits,
             None => rates.surcharges.push((platform, credits)),
@@ -352,7 +352,7 @@ mod tests {
     use serde_json::json;
 
     fn overridden(overrides: serde_json::Value) -> Result<RateCard, PowerPostError> {
-        RateCard::default_card().with_overrides(&Json::of(overrides), "rateCard")
+        RateCard::default_card().with_overrides(&Json::of(overrides), &Path::Root("rateCard"))
     }
 
     #[test]

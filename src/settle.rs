@@ -9,8 +9,7 @@
 use crate::catalogue::{platform_of, PLATFORMS, POST_TYPES};
 use crate::error::PowerPostError;
 use crate::tape::TapeWriter;
-use crate::text::{index_path, join_path};
-use crate::value::{optional_array, optional_text, optional_whole, reject_unknown_keys, require_object, whole_in_range, Value};
+use crate::value::{optional_array, optional_text, optional_whole, reject_unknown_keys, require_object, whole_in_range, Path, Value};
 
 /// Estimates hold at most this many credits per line; anything larger was not made by us.
 const MAX_LINE_CREDITS: u32 = u32::MAX;
@@ -44,18 +43,18 @@ struct Line {
     surcharges: Vec<(&'static str, u64)>,
 }
 
-fn read_line<V: Value>(item: &V, path: &str) -> Result<Line, PowerPostError> {
+fn read_line<V: Value>(item: &V, path: &Path) -> Result<Line, PowerPostError> {
     require_object(item, path)?;
     let text = |key: &'static str| -> Result<String, PowerPostError> {
-        let field = join_path(path, key);
-        optional_text(&item.get(key), &field)?.ok_or_else(|| PowerPostError::invalid_argument(field, "must be a string"))
+        let field = path.key(key);
+        optional_text(&item.get(key), &field)?.ok_or_else(|| field.invalid("must be a string"))
     };
-    let whole = |key: &'static str| whole_in_range(&item.get(key), &join_path(path, key), 0, MAX_LINE_CREDITS).map(u64::from);
+    let whole = |key: &'static str| whole_in_range(&item.get(key), &path.key(key), 0, MAX_LINE_CREDITS).map(u64::from);
     let kind = text("kind")?;
     let mut line = Line {
         label: text("label")?,
         credits: whole("credits")?,
-        index: optional_whole(&item.get("index"), &join_path(path, "index"), 0, MAX_ITEMS)?,
+        index: optional_whole(&item.get("index"), &path.key("index"), 0, MAX_ITEMS)?,
         quantity: 0,
         unit_credits: 0,
         post_types: Vec::new(),
@@ -63,37 +62,37 @@ fn read_line<V: Value>(item: &V, path: &str) -> Result<Line, PowerPostError> {
         surcharges: Vec::new(),
         kind: String::new(),
     };
-    let inconsistent = || PowerPostError::invalid_argument(join_path(path, "credits"), "does not match the line's parts; pass the estimate unchanged");
+    let inconsistent = || path.key("credits").invalid("does not match the line's parts; pass the estimate unchanged");
     match kind.as_str() {
         "caption" => {}
         "image" | "video" if line.index.is_none() => {
-            return Err(PowerPostError::invalid_argument(join_path(path, "index"), "is required for image and video lines"));
+            return Err(path.key("index").invalid("is required for image and video lines"));
         }
         "video" => {}
         "image" => {
-            line.quantity = whole_in_range(&item.get("quantity"), &join_path(path, "quantity"), 1, 4)?;
+            line.quantity = whole_in_range(&item.get("quantity"), &path.key("quantity"), 1, 4)?;
             line.unit_credits = whole("unitCredits")?;
             if line.unit_credits * u64::from(line.quantity) != line.credits {
                 return Err(inconsistent());
             }
         }
         "publish" => {
-            let types_path = join_path(path, "postTypes");
+            let types_path = path.key("postTypes");
             line.post_types = optional_array(&item.get("postTypes"), &types_path, POST_TYPES.len() as u32, |value, at| {
                 let name = optional_text(value, at)?.unwrap_or_default();
                 POST_TYPES
                     .iter()
                     .map(|(known, _)| *known)
                     .find(|known| *known == name)
-                    .ok_or_else(|| PowerPostError::invalid_argument(at, "is not a known post type"))
+                    .ok_or_else(|| at.invalid("is not a known post type"))
             })?;
             line.base_credits = whole("baseCredits")?;
             let surcharges = item.get("surcharges");
-            let surcharges_path = join_path(path, "surcharges");
+            let surcharges_path = path.key("surcharges");
             if !surcharges.is_undefined() {
                 require_object(&surcharges, &surcharges_path)?;
                 for platform in PLATFORMS {
-                    let credits = optional_whole(&surcharges.get(platform), &join_path(&surcharges_path, platform), 0, MAX_LINE_CREDITS)?;
+                    let credits = optional_whole(&surcharges.get(platform), &surcharges_path.key(platform), 0, MAX_LINE_CREDITS)?;
                     if let Some(credits) = credits {
                         line.surcharges.push((platform, credits.into()));
                     }
@@ -103,7 +102,7 @@ fn read_line<V: Value>(item: &V, path: &str) -> Result<Line, PowerPostError> {
                 return Err(inconsistent());
             }
         }
-        _ => return Err(PowerPostError::invalid_argument(join_path(path, "kind"), "must be caption, image, video or publish")),
+        _ => return Err(path.key("kind").invalid("must be caption, image, video or publish")),
     }
     line.kind = kind;
     Ok(line)
@@ -115,43 +114,46 @@ enum Status {
     Failed,
 }
 
-fn status<V: Value>(value: &V, path: &str, succeeded: &str, failed: &str) -> Result<Option<Status>, PowerPostError> {
+fn status<V: Value>(value: &V, path: &Path, succeeded: &str, failed: &str) -> Result<Option<Status>, PowerPostError> {
     match optional_text(value, path)?.as_deref() {
         None => Ok(None),
         Some(word) if word == succeeded => Ok(Some(Status::Succeeded)),
         Some(word) if word == failed => Ok(Some(Status::Failed)),
-        Some(_) => Err(PowerPostError::invalid_argument(path, &crate::text::concat(&["must be \"", succeeded, "\" or \"", failed, "\""]))),
+        Some(_) => Err(path.invalid(&crate::text::concat(&["must be \"", succeeded, "\" or \"", failed, "\""]))),
     }
 }
 
 pub fn settle_charges<E: Value, O: Value>(estimate: &E, outcome: &O) -> Result<Settlement, PowerPostError> {
-    require_object(estimate, "estimate")?;
-    let lines = optional_array(&estimate.get("items"), "estimate.items", MAX_ITEMS, read_line)?;
+    let estimate_path = Path::Root("estimate");
+    require_object(estimate, &estimate_path)?;
+    let lines = optional_array(&estimate.get("items"), &estimate_path.key("items"), MAX_ITEMS, read_line)?;
+    let outcome_path = Path::Root("outcome");
     if !outcome.is_undefined() {
-        require_object(outcome, "outcome")?;
-        reject_unknown_keys(outcome, "outcome", &["caption", "images", "videos", "publish"])?;
+        require_object(outcome, &outcome_path)?;
+        reject_unknown_keys(outcome, &outcome_path, &["caption", "images", "videos", "publish"])?;
     }
-    let caption = status(&outcome.get("caption"), "outcome.caption", "succeeded", "failed")?;
-    let images = optional_array(&outcome.get("images"), "outcome.images", MAX_ITEMS, |entry, path| {
+    let caption = status(&outcome.get("caption"), &outcome_path.key("caption"), "succeeded", "failed")?;
+    let images_path = outcome_path.key("images");
+    let images = optional_array(&outcome.get("images"), &images_path, MAX_ITEMS, |entry, path| {
         require_object(entry, path)?;
         reject_unknown_keys(entry, path, &["succeeded", "failed"])?;
-        let succeeded = whole_in_range(&entry.get("succeeded"), &join_path(path, "succeeded"), 0, 4)?;
-        let failed = whole_in_range(&entry.get("failed"), &join_path(path, "failed"), 0, 4)?;
+        let succeeded = whole_in_range(&entry.get("succeeded"), &path.key("succeeded"), 0, 4)?;
+        let failed = whole_in_range(&entry.get("failed"), &path.key("failed"), 0, 4)?;
         Ok((succeeded, failed))
     })?;
-    let videos = optional_array(&outcome.get("videos"), "outcome.videos", MAX_ITEMS, |entry, path| {
-        status(entry, path, "succeeded", "failed")?.ok_or_else(|| PowerPostError::invalid_argument(path, "must be \"succeeded\" or \"failed\""))
+    let videos = optional_array(&outcome.get("videos"), &outcome_path.key("videos"), MAX_ITEMS, |entry, path| {
+        status(entry, path, "succeeded", "failed")?.ok_or_else(|| path.invalid("must be \"succeeded\" or \"failed\""))
     })?;
-    let published_path = "outcome.publish";
-    let published = optional_array(&outcome.get("publish"), published_path, POST_TYPES.len() as u32, |entry, path| {
+    let published_path = outcome_path.key("publish");
+    let published = optional_array(&outcome.get("publish"), &published_path, POST_TYPES.len() as u32, |entry, path| {
         require_object(entry, path)?;
         reject_unknown_keys(entry, path, &["postType", "status"])?;
-        let type_path = join_path(path, "postType");
+        let type_path = path.key("postType");
         let name = optional_text(&entry.get("postType"), &type_path)?.unwrap_or_default();
-        let post_type = platform_of(&name).map(|_| name).ok_or_else(|| PowerPostError::invalid_argument(type_path, "is not a known post type"))?;
-        let status_path = join_path(path, "status");
+        let post_type = platform_of(&name).map(|_| name).ok_or_else(|| type_path.invalid("is not a known post type"))?;
+        let status_path = path.key("status");
         let status = status(&entry.get("status"), &status_path, "posted", "failed")?
-            .ok_or_else(|| PowerPostError::invalid_argument(status_path, "must be \"posted\" or \"failed\""))?;
+            .ok_or_else(|| status_path.invalid("must be \"posted\" or \"failed\""))?;
         Ok((post_type, status))
     })?;
 
@@ -163,8 +165,7 @@ pub fn settle_charges<E: Value, O: Value>(estimate: &E, outcome: &O) -> Result<S
                 None => 0,
                 Some(&(succeeded, failed)) => {
                     if succeeded + failed != line.quantity {
-                        let path = index_path("outcome.images", line.index.unwrap_or(0) as usize);
-                        return Err(PowerPostError::invalid_argument(path, "must account for every image of the line (succeeded + failed = quantity)"));
+                        return Err(images_path.index(line.index.unwrap_or(0) as usize).invalid("must account for every image of the line (succeeded + failed = quantity)"));
                     }
                     u64::from(failed) * line.unit_credits
                 }
@@ -173,7 +174,7 @@ pub fn settle_charges<E: Value, O: Value>(estimate: &E, outcome: &O) -> Result<S
             "publish" if !published.is_empty() => {
                 for (post_type, _) in &published {
                     if !line.post_types.iter().any(|planned| planned == post_type) {
-                        return Err(PowerPostError::invalid_argument(published_path, "names a post type that the estimate does not publish"));
+                        return Err(published_path.invalid("names a post type that the estimate does not publish"));
                     }
                 }
                 let posted = |platform: Option<&str>| {
@@ -234,7 +235,7 @@ pub fn check_balance<V: Value>(balance: &V, cost: &V) -> Result<Affordability, P
     let balance = balance
         .as_number()
         .filter(|b| b.is_finite() && *b >= 0.0)
-        .ok_or_else(|| PowerPostError::invalid_argument("balance", "must be a finite, non-negative number"))?;
+        .ok_or_else(|| Path::Root("balance").invalid("must be a finite, non-negative number"))?;
     let (total, path) = if cost.is_plain_object() { (cost.get("total").as_number(), "cost.total") } else { (cost.as_number(), "cost") };
     let cost = total
         .filter(|c| c.fract() == 0.0 && *c >= 0.0 && *c <= MAX_SAFE_INTEGER)

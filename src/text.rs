@@ -25,25 +25,6 @@ pub fn push_index(out: &mut String, index: usize) {
     out.push(']');
 }
 
-/// `parent.key`, or just `key` at the root.
-pub fn join_path(parent: &str, key: &str) -> String {
-    let mut path = String::with_capacity(parent.len() + key.len() + 1);
-    if !parent.is_empty() {
-        path.push_str(parent);
-        path.push('.');
-    }
-    path.push_str(key);
-    path
-}
-
-/// `parent[index]`.
-pub fn index_path(parent: &str, index: usize) -> String {
-    let mut path = String::with_capacity(parent.len() + 4);
-    path.push_str(parent);
-    push_index(&mut path, index);
-    path
-}
-
 /// Concatenates string pieces in one allocation.
 pub fn concat(pieces: &[&str]) -> String {
     let mut out = String::with_capacity(pieces.iter().map(|piece| piece.len()).sum());
@@ -64,8 +45,9 @@ mod tests {
             push_uint(&mut out, value);
             assert_eq!(out, value.to_string());
         }
-        assert_eq!(index_path(&join_path("", "images"), 12), "images[12]");
-        assert_eq!(join_path(&index_path("images", 0), "quantity"), "images[0].quantity");
+        let mut path = String::from("images");
+        push_index(&mut path, 12);
+        assert_eq!(path, "images[12]");
         assert_eq!(concat(&["a", "", "bc"]), "abc");
     }
 }

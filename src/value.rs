@@ -6,7 +6,7 @@
 //! becomes an `INVALID_ARGUMENT` naming its field instead of a panic.
 
 use crate::error::PowerPostError;
-use crate::text::{index_path, join_path};
+use crate::text::push_index;
 
 /// Longest string read from a value; longer ones are reported, not copied.
 pub const MAX_TEXT_LENGTH: u32 = 1024;
@@ -38,35 +38,89 @@ pub trait Value: Sized {
     fn key_count(&self) -> u32;
     /// The own enumerable keys, read only once an unknown key is known to be there.
     fn keys(&self) -> Vec<String>;
+
+    /// The first own key that is not in `known`. By default this reads each known key and
+    /// counts, which costs a key count when all is well; views that can walk their keys
+    /// cheaply do that instead.
+    fn unknown_key(&self, known: &[&'static str]) -> Option<String> {
+        let present = known.iter().filter(|key| !self.get(key).is_undefined()).count() as u32;
+        if self.key_count() <= present {
+            return None;
+        }
+        self.keys().into_iter().find(|key| !known.contains(&key.as_str()))
+    }
 }
 
-/// Rejects any key of `object` that is not in `known`, naming it. Each `object` is read
-/// with `get` for each known key first, so this only costs a key count when all is well.
-pub fn reject_unknown_keys<V: Value>(object: &V, path: &str, known: &[&'static str]) -> Result<(), PowerPostError> {
-    let present = known.iter().filter(|key| !object.get(key).is_undefined()).count() as u32;
-    if object.key_count() <= present {
-        return Ok(());
+/// Where a value sits in the caller's input, e.g. `images[0].quantity`. Decoding builds one
+/// per field it reads, so it is a borrowed chain that becomes text only for an error.
+#[derive(Clone, Copy, Debug)]
+pub enum Path<'a> {
+    /// The argument itself (`"plan"`), or `""` for fields named from the root (`"caption"`).
+    Root(&'a str),
+    Key(&'a Path<'a>, &'a str),
+    Index(&'a Path<'a>, usize),
+}
+
+impl<'a> Path<'a> {
+    pub fn key(&'a self, key: &'a str) -> Path<'a> {
+        Path::Key(self, key)
     }
-    for key in object.keys() {
-        if !known.contains(&key.as_str()) {
-            let mut expectation = String::from("is not a known field; expected one of ");
-            expectation.push_str(&known.join(", "));
-            return Err(PowerPostError::invalid_argument(join_path(path, &key), &expectation));
+
+    pub fn index(&'a self, index: usize) -> Path<'a> {
+        Path::Index(self, index)
+    }
+
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        self.render_into(&mut out);
+        out
+    }
+
+    fn render_into(&self, out: &mut String) {
+        match self {
+            Path::Root(name) => out.push_str(name),
+            Path::Key(parent, key) => {
+                parent.render_into(out);
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(key);
+            }
+            Path::Index(parent, index) => {
+                parent.render_into(out);
+                push_index(out, *index);
+            }
         }
     }
-    Ok(())
+
+    /// An `INVALID_ARGUMENT` for the value at this path.
+    pub fn invalid(&self, expectation: &str) -> PowerPostError {
+        PowerPostError::invalid_argument(self.render(), expectation)
+    }
 }
 
-pub fn require_object<V: Value>(value: &V, path: &str) -> Result<(), PowerPostError> {
+/// Rejects any key of `object` that is not in `known`, naming it.
+pub fn reject_unknown_keys<V: Value>(object: &V, path: &Path, known: &[&'static str]) -> Result<(), PowerPostError> {
+    match object.unknown_key(known) {
+        None => Ok(()),
+        Some(key) => {
+            let mut expectation = String::from("is not a known field; expected one of ");
+            expectation.push_str(&known.join(", "));
+            Err(path.key(&key).invalid(&expectation))
+        }
+    }
+}
+
+pub fn require_object<V: Value>(value: &V, path: &Path) -> Result<(), PowerPostError> {
     if value.is_plain_object() {
         Ok(())
     } else {
-        Err(PowerPostError::invalid_argument(path, "must be a plain object"))
+        Err(path.invalid("must be a plain object"))
     }
 }
 
 /// A whole number in `min..=max`; `None` when undefined.
-pub fn optional_whole<V: Value>(value: &V, path: &str, min: u32, max: u32) -> Result<Option<u32>, PowerPostError> {
+pub fn optional_whole<V: Value>(value: &V, path: &Path, min: u32, max: u32) -> Result<Option<u32>, PowerPostError> {
     if value.is_undefined() {
         return Ok(None);
     }
@@ -78,56 +132,60 @@ pub fn optional_whole<V: Value>(value: &V, path: &str, min: u32, max: u32) -> Re
     }
 }
 
-pub fn whole_in_range<V: Value>(value: &V, path: &str, min: u32, max: u32) -> Result<u32, PowerPostError> {
+pub fn whole_in_range<V: Value>(value: &V, path: &Path, min: u32, max: u32) -> Result<u32, PowerPostError> {
     optional_whole(value, path, min, max)?.ok_or_else(|| range_error(path, min, max))
 }
 
-fn range_error(path: &str, min: u32, max: u32) -> PowerPostError {
+fn range_error(path: &Path, min: u32, max: u32) -> PowerPostError {
     let mut expectation = String::from("must be a whole number from ");
     crate::text::push_uint(&mut expectation, min.into());
     expectation.push_str(" to ");
     crate::text::push_uint(&mut expectation, max.into());
-    PowerPostError::invalid_argument(path, &expectation)
+    path.invalid(&expectation)
 }
 
-pub fn optional_text<V: Value>(value: &V, path: &str) -> Result<Option<String>, PowerPostError> {
+pub fn optional_text<V: Value>(value: &V, path: &Path) -> Result<Option<String>, PowerPostError> {
     if value.is_undefined() {
         return Ok(None);
     }
     match value.as_text(MAX_TEXT_LENGTH) {
         Text::Ok(text) => Ok(Some(text)),
-        Text::TooLong => Err(PowerPostError::invalid_argument(path, "is too long")),
-        Text::NotAString => Err(PowerPostError::invalid_argument(path, "must be a string")),
+        Text::TooLong => Err(path.invalid("is too long")),
+        Text::NotAString => Err(path.invalid("must be a string")),
     }
 }
 
-pub fn optional_bool<V: Value>(value: &V, path: &str) -> Result<Option<bool>, PowerPostError> {
+pub fn optional_bool<V: Value>(value: &V, path: &Path) -> Result<Option<bool>, PowerPostError> {
     if value.is_undefined() {
         return Ok(None);
     }
-    value.as_bool().map(Some).ok_or_else(|| PowerPostError::invalid_argument(path, "must be true or false"))
+    value.as_bool().map(Some).ok_or_else(|| path.invalid("must be true or false"))
 }
 
 /// An array of at most `max` elements (empty when undefined), each decoded by `decode`.
 pub fn optional_array<V: Value, T>(
     value: &V,
-    path: &str,
+    path: &Path,
     max: u32,
-    mut decode: impl FnMut(&V, &str) -> Result<T, PowerPostError>,
+    mut decode: impl FnMut(&V, &Path) -> Result<T, PowerPostError>,
 ) -> Result<Vec<T>, PowerPostError> {
     if value.is_undefined() {
         return Ok(Vec::new());
     }
     let Some(length) = value.array_length() else {
-        return Err(PowerPostError::invalid_argument(path, "must be an array"));
+        return Err(path.invalid("must be an array"));
     };
     if length > max {
         let mut expectation = String::from("must have at most ");
         crate::text::push_uint(&mut expectation, max.into());
         expectation.push_str(" entries");
-        return Err(PowerPostError::invalid_argument(path, &expectation));
+        return Err(path.invalid(&expectation));
     }
-    (0..length).map(|index| decode(&value.at(index), &index_path(path, index as usize))).collect()
+    let mut decoded = Vec::with_capacity(length as usize);
+    for index in 0..length {
+        decoded.push(decode(&value.at(index), &path.index(index as usize))?);
+    }
+    Ok(decoded)
 }
 
 /// `serde_json::Value` as a stand-in for JS values in host tests and property tests.
@@ -197,10 +255,10 @@ mod tests {
 
     #[test]
     fn whole_numbers_are_checked_for_type_range_and_fraction() {
-        let read = |v: serde_json::Value| optional_whole(&Json::of(v), "n", 1, 4);
+        let read = |v: serde_json::Value| optional_whole(&Json::of(v), &Path::Root("n"), 1, 4);
         assert_eq!(read(json!(3)), Ok(Some(3)));
         assert_eq!(read(json!(1.0)), Ok(Some(1)));
-        assert_eq!(optional_whole(&Json(None), "n", 1, 4), Ok(None));
+        assert_eq!(optional_whole(&Json(None), &Path::Root("n"), 1, 4), Ok(None));
         for bad in [json!(0), json!(5), json!(-1), json!(2.5), json!("2"), json!(null), json!(1e308), json!([2])] {
             let error = read(bad.clone()).expect_err(&bad.to_string());
             assert_eq!(error.message, "n must be a whole number from 1 to 4");
@@ -210,20 +268,34 @@ mod tests {
     #[test]
     fn unknown_keys_are_named() {
         let object = Json::of(json!({"model": "x", "quantiy": 2}));
-        let error = reject_unknown_keys(&object, "images[0]", &["model", "quantity", "size"]).unwrap_err();
+        let root = Path::Root("");
+        let images = root.key("images");
+        let error = reject_unknown_keys(&object, &images.index(0), &["model", "quantity", "size"]).unwrap_err();
         assert_eq!(error.field.as_deref(), Some("images[0].quantiy"));
-        assert!(reject_unknown_keys(&Json::of(json!({"model": "x"})), "p", &["model", "size"]).is_ok());
+        assert!(reject_unknown_keys(&Json::of(json!({"model": "x"})), &Path::Root("p"), &["model", "size"]).is_ok());
     }
 
     #[test]
     fn arrays_are_bounded_and_elements_get_indexed_paths() {
-        let decode = |v: &Json, p: &str| whole_in_range(v, p, 0, 9);
-        assert_eq!(optional_array(&Json::of(json!([1, 2])), "a", 3, decode), Ok(vec![1, 2]));
-        assert_eq!(optional_array(&Json(None), "a", 3, decode), Ok(vec![]));
-        let error = optional_array(&Json::of(json!([1, "x"])), "a", 3, decode).unwrap_err();
+        let decode = |v: &Json, p: &Path| whole_in_range(v, p, 0, 9);
+        let a = Path::Root("a");
+        assert_eq!(optional_array(&Json::of(json!([1, 2])), &a, 3, decode), Ok(vec![1, 2]));
+        assert_eq!(optional_array(&Json(None), &a, 3, decode), Ok(vec![]));
+        let error = optional_array(&Json::of(json!([1, "x"])), &a, 3, decode).unwrap_err();
         assert_eq!(error.field.as_deref(), Some("a[1]"));
-        let error = optional_array(&Json::of(json!([1, 2, 3, 4])), "a", 3, decode).unwrap_err();
+        let error = optional_array(&Json::of(json!([1, 2, 3, 4])), &a, 3, decode).unwrap_err();
         assert_eq!(error.message, "a must have at most 3 entries");
-        assert!(optional_array(&Json::of(json!({"0": 1})), "a", 3, decode).is_err());
+        assert!(optional_array(&Json::of(json!({"0": 1})), &a, 3, decode).is_err());
+    }
+
+    #[test]
+    fn paths_render_only_what_they_chain() {
+        let root = Path::Root("");
+        let publish = root.key("publish");
+        let post_types = publish.key("postTypes");
+        assert_eq!(post_types.index(2).render(), "publish.postTypes[2]");
+        let rate_card = Path::Root("rateCard");
+        assert_eq!(rate_card.key("caption").key("deep").render(), "rateCard.caption.deep");
+        assert_eq!(Path::Root("plan").render(), "plan");
     }
 }
