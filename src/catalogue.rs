@@ -33,6 +33,16 @@ pub const POST_TYPES: [(&str, &str); 12] = [
     ("linkedin-post", "linkedin"),
 ];
 
+pub const POST_TYPE_NAMES: [&str; 12] = {
+    let mut names = [""; 12];
+    let mut i = 0;
+    while i < POST_TYPES.len() {
+        names[i] = POST_TYPES[i].0;
+        i += 1;
+    }
+    names
+};
+
 pub const PLATFORMS: [&str; 6] = ["instagram", "tiktok", "youtube", "x", "facebook", "linkedin"];
 
 /// The platform of a post type, `None` for an unknown post type.

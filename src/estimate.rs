@@ -4,7 +4,7 @@
 use crate::catalogue::{
     display_platform, platform_of, post_type_list, DEFAULT_IMAGE_MODEL, DEFAULT_IMAGE_SIZE, DEFAULT_VIDEO_MODEL,
     DEFAULT_VIDEO_SIZE, MAX_CAPTION_IMAGE_INPUTS, MAX_GENERATIONS, MAX_IMAGES_PER_GENERATION, MAX_SOURCE_URLS,
-    MAX_VIDEO_INPUT_SECONDS, POST_TYPES,
+    MAX_VIDEO_INPUT_SECONDS, POST_TYPES, POST_TYPE_NAMES,
 };
 use crate::error::PowerPostError;
 use crate::tape::TapeWriter;
@@ -115,10 +115,10 @@ fn price_caption<V: Value>(caption: &V, path: &Path, card: &RateCard, items: &mu
     reject_unknown_keys(caption, path, &["researchMode", "imageInputs", "videoInputSeconds", "sourceUrls", "postTypes"])?;
     let rates = &card.caption;
     let mode_path = path.key("researchMode");
-    let (label, base) = match optional_text(&caption.get("researchMode"), &mode_path)?.as_deref() {
+    let (label, base) = match caption.get("researchMode").one_of(&["regular", "deep"]) {
         Some("regular") => ("Caption, regular research", rates.regular),
-        Some("deep") => ("Caption, deep research", rates.deep),
-        _ => return Err(mode_path.invalid("must be \"regular\" or \"deep\"")),
+        Some(_) => ("Caption, deep research", rates.deep),
+        None => return Err(mode_path.invalid("must be \"regular\" or \"deep\"")),
     };
     let image_inputs = optional_whole(&caption.get("imageInputs"), &path.key("imageInputs"), 0, MAX_CAPTION_IMAGE_INPUTS)?.unwrap_or(0);
     let video_seconds = optional_whole(&caption.get("videoInputSeconds"), &path.key("videoInputSeconds"), 0, MAX_VIDEO_INPUT_SECONDS)?.unwrap_or(0);
@@ -234,8 +234,8 @@ fn price_video<V: Value>(entry: &V, path: &Path, card: &RateCard) -> Result<Esti
 fn post_types<V: Value>(value: &V, path: &Path, required: bool) -> Result<Vec<&'static str>, PowerPostError> {
     let mut seen: Vec<&'static str> = Vec::new();
     optional_array(value, path, POST_TYPES.len() as u32, |entry, at| {
-        let name = optional_text(entry, at)?.unwrap_or_default();
-        let Some(known) = POST_TYPES.iter().map(|(known, _)| *known).find(|known| *known == name) else {
+        let Some(known) = entry.one_of(&POST_TYPE_NAMES) else {
+            optional_text(entry, at)?;
             let why = concat(&["is not a known post type; expected one of ", &post_type_list()]);
             return Err(at.invalid(&why));
         };

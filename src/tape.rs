@@ -47,14 +47,15 @@ pub const KNOWN_STRINGS: [&str; 84] = [
 const ID_TABLE_SIZE: usize = 256;
 const NO_ID: u8 = u8::MAX;
 
-const fn fnv1a(bytes: &[u8]) -> usize {
-    let mut hash: u32 = 0x811c_9dc5;
-    let mut i = 0;
-    while i < bytes.len() {
-        hash = (hash ^ bytes[i] as u32).wrapping_mul(0x0100_0193);
-        i += 1;
+/// Length and three sampled bytes, mixed: enough to spread these names over the table, and
+/// far cheaper than hashing every byte (the table lookup runs for every key on both sides).
+const fn quick_hash(bytes: &[u8]) -> usize {
+    let length = bytes.len();
+    if length == 0 {
+        return 0;
     }
-    hash as usize
+    let sample = (bytes[0] as u32) | (bytes[length / 2] as u32) << 8 | (bytes[length - 1] as u32) << 16 | (length as u32) << 24;
+    (sample.wrapping_mul(0x9E37_79B1) >> 24) as usize
 }
 
 /// Open-addressing table from string hash to id, built at compile time: looking a string up
@@ -63,7 +64,7 @@ const ID_TABLE: [u8; ID_TABLE_SIZE] = {
     let mut table = [NO_ID; ID_TABLE_SIZE];
     let mut id = 0;
     while id < KNOWN_STRINGS.len() {
-        let mut slot = fnv1a(KNOWN_STRINGS[id].as_bytes()) % ID_TABLE_SIZE;
+        let mut slot = quick_hash(KNOWN_STRINGS[id].as_bytes()) % ID_TABLE_SIZE;
         while table[slot] != NO_ID {
             slot = (slot + 1) % ID_TABLE_SIZE;
         }
@@ -74,7 +75,7 @@ const ID_TABLE: [u8; ID_TABLE_SIZE] = {
 };
 
 fn known_id(text: &str) -> Option<usize> {
-    let mut slot = fnv1a(text.as_bytes()) % ID_TABLE_SIZE;
+    let mut slot = quick_hash(text.as_bytes()) % ID_TABLE_SIZE;
     loop {
         let id = *ID_TABLE.get(slot)?;
         if id == NO_ID {
@@ -413,6 +414,16 @@ impl Value for TapeValue<'_> {
         });
         keys
     }
+    fn one_of(&self, candidates: &[&'static str]) -> Option<&'static str> {
+        if self.tag() == STRING_ID {
+            let name = self.known(self.at + 1)?;
+            return candidates.iter().copied().find(|candidate| *candidate == name);
+        }
+        match self.as_text(64) {
+            Text::Ok(text) => candidates.iter().copied().find(|candidate| *candidate == text),
+            _ => None,
+        }
+    }
     fn unknown_key(&self, known: &[&'static str]) -> Option<String> {
         let mut unknown = None;
         self.entries(|key_at, _| {
@@ -525,6 +536,12 @@ mod tests {
         }
         assert_eq!(known_id("not-a-known-string"), None);
         assert_eq!(known_id(""), None);
+        let longest_probe = KNOWN_STRINGS.iter().map(|name| {
+            let home = quick_hash(name.as_bytes()) % ID_TABLE_SIZE;
+            let slot = ID_TABLE.iter().position(|id| usize::from(*id) == known_id(name).unwrap()).unwrap();
+            (slot + ID_TABLE_SIZE - home) % ID_TABLE_SIZE
+        });
+        assert!(longest_probe.max().unwrap() <= 8, "the hash clusters: pick other sample bytes");
         let mut out = TapeWriter::default();
         out.begin_object().field_str("model", "flux2-flex").field_str("label", "2 × custom").end_object();
         let tape = out.finish();

@@ -39,6 +39,14 @@ pub trait Value: Sized {
     /// The own enumerable keys, read only once an unknown key is known to be there.
     fn keys(&self) -> Vec<String>;
 
+    /// The candidate equal to this string value, if it is a string and one of them.
+    fn one_of(&self, candidates: &[&'static str]) -> Option<&'static str> {
+        match self.as_text(MAX_TEXT_LENGTH) {
+            Text::Ok(text) => candidates.iter().copied().find(|candidate| *candidate == text),
+            _ => None,
+        }
+    }
+
     /// The first own key that is not in `known`. By default this reads each known key and
     /// counts, which costs a key count when all is well; views that can walk their keys
     /// cheaply do that instead.
