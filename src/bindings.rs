@@ -14,11 +14,11 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, AbortSignal, RequestCredentials, RequestInit, RequestRedirect};
 
 use crate::error::{ErrorCode, PowerPostError};
-use crate::estimate::{estimate_with_options, write_default_card, CostEstimate};
-use crate::settle::{check_balance, settle_charges, Affordability, Settlement};
+use crate::estimate::{estimate_with_options, write_default_card};
+use crate::settle::{check_balance, settle_charges};
 use crate::tape::{TapeValue, TapeWriter, KNOWN_STRINGS};
 use crate::key::{scrub_api_key, validate_api_key, MAX_KEY_LENGTH};
-use crate::options::{CallSettings, PlainOptions};
+use crate::options::{AuthScheme, CallSettings, PlainOptions};
 use crate::response::{interpret, Credits, ResponseBody, ResponseHeaders, MAX_HEADER_LENGTH};
 use crate::retry::{decide, RetryDecision};
 use crate::value::{Text, Value};
@@ -150,24 +150,27 @@ struct JsOptions {
 }
 
 impl JsOptions {
-    fn decode(options: &JsValue) -> Result<Self, PowerPostError> {
-        let function = |name: &str, path: &str| -> Result<Option<Function>, PowerPostError> {
-            let value = options.get_entry(name);
-            if value.is_undefined() {
+    /// Reads `signal`, `fetch` and `onRetry` from `options`, but only those the tape showed
+    /// are there: reading a property of a JS object costs a boundary crossing each.
+    fn decode(options: &JsValue, present: [bool; 3]) -> Result<Self, PowerPostError> {
+        let [has_signal, has_fetch, has_on_retry] = present;
+        let function = |present: bool, name: &'static str, path: &str| -> Result<Option<Function>, PowerPostError> {
+            if !present {
                 return Ok(None);
             }
-            value.dyn_into::<Function>().map(Some).map_err(|_| PowerPostError::invalid_argument(path, "must be a function"))
+            options.get(name).dyn_into::<Function>().map(Some).map_err(|_| PowerPostError::invalid_argument(path, "must be a function"))
         };
-        let signal = options.get("signal");
-        let signal = if signal.is_undefined() {
-            None
+        let signal = if has_signal {
+            let signal = options.get("signal").dyn_into::<AbortSignal>();
+            Some(signal.map_err(|_| PowerPostError::invalid_argument("options.signal", "must be an AbortSignal"))?)
         } else {
-            let signal = signal
-                .dyn_into::<AbortSignal>()
-                .map_err(|_| PowerPostError::invalid_argument("options.signal", "must be an AbortSignal"))?;
-            Some(signal)
+            None
         };
-        Ok(Self { signal, fetch: function("fetch", "options.fetch")?, on_retry: function("onRetry", "options.onRetry")? })
+        Ok(Self {
+            signal,
+            fetch: function(has_fetch, "fetch", "options.fetch")?,
+            on_retry: function(has_on_retry, "onRetry", "options.onRetry")?,
+        })
     }
 
     fn overridden_by(&self, overrides: &JsOptions) -> JsOptions {
@@ -179,21 +182,32 @@ impl JsOptions {
     }
 }
 
-/// Both kinds of options, from one JS options object.
-fn decode_options(options: &JsValue) -> Result<(PlainOptions, JsOptions), PowerPostError> {
-    let plain = PlainOptions::decode(options)?;
-    let js = if options.is_undefined() { JsOptions::default() } else { JsOptions::decode(options)? };
-    Ok((plain, js))
+/// A call's key (when `api_key` is given) and options, read through one tape.
+fn decode_call(api_key: Option<&JsValue>, options: &JsValue) -> Result<(Option<ApiKey>, PlainOptions, JsOptions), JsValue> {
+    let undefined = JsValue::UNDEFINED;
+    let (key, plain, present) = decode_pair((api_key.unwrap_or(&undefined), "apiKey"), (options, "options"), |key, options| {
+        let key = match api_key {
+            Some(original) => Some(ApiKey::decode(key, original)?),
+            None => None,
+        };
+        let plain = PlainOptions::decode(options)?;
+        let present = ["signal", "fetch", "onRetry"].map(|name| !options.get(name).is_undefined());
+        Ok((key, plain, present))
+    })?;
+    let js = JsOptions::decode(options, present).map_err(throw)?;
+    Ok((key, plain, js))
 }
 
-/// A checked key, kept both as Rust text (for scrubbing) and as the JS header value.
+/// A checked key: as Rust text (for scrubbing messages) and as the caller's own JS string,
+/// which becomes the header value without being copied back out of wasm.
 #[derive(Clone)]
 struct ApiKey {
     text: String,
+    js: JsValue,
 }
 
 impl ApiKey {
-    fn decode(value: &JsValue) -> Result<Self, PowerPostError> {
+    fn decode(value: &TapeValue, original: &JsValue) -> Result<Self, PowerPostError> {
         let text = match value.as_text(MAX_KEY_LENGTH as u32) {
             Text::Ok(text) => text,
             Text::TooLong => return Err(PowerPostError::invalid_argument("apiKey", "is too long to be a PowerPost key")),
@@ -202,17 +216,17 @@ impl ApiKey {
             }
         };
         validate_api_key(&text)?;
-        Ok(Self { text })
+        Ok(Self { text, js: original.clone() })
     }
 }
 
 /// Checks a PowerPost API key and options, then asks for the account's credit balance.
 #[wasm_bindgen(js_name = getCredits, skip_typescript)]
 pub fn get_credits(api_key: JsValue, options: JsValue) -> Promise {
-    let prepared = ApiKey::decode(&api_key).and_then(|key| Ok((key, decode_options(&options)?)));
-    match prepared {
-        Err(error) => Promise::reject(&throw(error)),
-        Ok((key, (plain, js))) => run(key, plain.settings(), js),
+    match decode_call(Some(&api_key), &options) {
+        Err(error) => Promise::reject(&error),
+        Ok((Some(key), plain, js)) => run(key, plain.settings(), js),
+        Ok((None, _, _)) => Promise::reject(&throw(PowerPostError::invalid_argument("apiKey", "is missing"))),
     }
 }
 
@@ -228,17 +242,18 @@ pub struct CreditsClient {
 impl CreditsClient {
     #[wasm_bindgen(constructor)]
     pub fn new(api_key: JsValue, options: JsValue) -> Result<CreditsClient, JsValue> {
-        let key = ApiKey::decode(&api_key).map_err(throw)?;
-        let (plain, js) = decode_options(&options).map_err(throw)?;
-        Ok(CreditsClient { key, plain, js })
+        match decode_call(Some(&api_key), &options)? {
+            (Some(key), plain, js) => Ok(CreditsClient { key, plain, js }),
+            (None, _, _) => Err(throw(PowerPostError::invalid_argument("apiKey", "is missing"))),
+        }
     }
 
     /// Per-call options override the client's, field by field.
     #[wasm_bindgen(js_name = getCredits)]
     pub fn get_credits(&self, options: JsValue) -> Promise {
-        match decode_options(&options) {
-            Err(error) => Promise::reject(&throw(error)),
-            Ok((plain, js)) => run(self.key.clone(), self.plain.overridden_by(&plain).settings(), self.js.overridden_by(&js)),
+        match decode_call(None, &options) {
+            Err(error) => Promise::reject(&error),
+            Ok((_, plain, js)) => run(self.key.clone(), self.plain.overridden_by(&plain).settings(), self.js.overridden_by(&js)),
         }
     }
 }
@@ -312,9 +327,12 @@ struct Request {
 impl Request {
     fn new(key: &ApiKey, settings: &CallSettings) -> Self {
         let headers = Object::new();
-        let value = crate::text::concat(&[settings.auth.value_prefix(), &key.text]);
-        set(&headers, settings.auth.header_name(), &JsValue::from_str(&value));
-        set(&headers, "accept", &JsValue::from_str("application/json"));
+        let value = match settings.auth {
+            AuthScheme::ApiKeyHeader => key.js.clone(),
+            AuthScheme::Bearer => JsValue::from_str(&crate::text::concat(&[settings.auth.value_prefix(), &key.text])),
+        };
+        set(&headers, settings.auth.header_name(), &value);
+        with_key("application/json", |json| set(&headers, "accept", json));
         Self { url: JsValue::from_str(&settings.credits_url), headers }
     }
 
@@ -345,13 +363,14 @@ async fn attempt(
     let sent = fetch.call2(&JsValue::UNDEFINED, &request.url, &request.init(&deadline.controller.signal()));
     let response = race(Promise::resolve(&sent.map_err(fail)?), guard).await.map_err(fail)?;
 
-    let Some(status) = Reflect::get(&response, &JsValue::from_str("status")).ok().and_then(|s| s.as_f64()) else {
+    let Some(status) = response.get("status").as_f64() else {
         return Err((invalid_transport("fetch resolved to something that is not a Response"), JsValue::UNDEFINED));
     };
     let headers = read_headers(&response);
-    let text = Reflect::get(&response, &JsValue::from_str("text"))
+    let text = response
+        .get("text")
+        .dyn_into::<Function>()
         .ok()
-        .and_then(|text| text.dyn_into::<Function>().ok())
         .map(|text| text.call0(&response))
         .ok_or_else(|| (invalid_transport("the Response has no text() method"), JsValue::UNDEFINED))?;
     let body = race(Promise::resolve(&text.map_err(fail)?), guard).await.map_err(fail)?;
@@ -367,10 +386,10 @@ fn invalid_transport(why: &str) -> PowerPostError {
 }
 
 fn read_headers(response: &JsValue) -> ResponseHeaders {
-    let headers = Reflect::get(response, &JsValue::from_str("headers")).unwrap_or(JsValue::UNDEFINED);
-    let getter = Reflect::get(&headers, &JsValue::from_str("get")).ok().and_then(|get| get.dyn_into::<Function>().ok());
-    let header = |name: &str| -> Option<String> {
-        let value = getter.as_ref()?.call1(&headers, &JsValue::from_str(name)).ok()?;
+    let headers = response.get("headers");
+    let getter = headers.get("get").dyn_into::<Function>().ok();
+    let header = |name: &'static str| -> Option<String> {
+        let value = with_key(name, |name| getter.as_ref()?.call1(&headers, name).ok())?;
         match value.as_text(MAX_HEADER_LENGTH as u32) {
             Text::Ok(text) => Some(text),
             _ => None,
@@ -518,21 +537,22 @@ async fn sleep(delay_ms: f64, signal: Option<&AbortSignal>) -> bool {
 }
 
 fn credits_to_js(credits: &Credits) -> JsValue {
-    let result = Object::new();
-    set(&result, "balance", &JsValue::from(credits.balance));
-    set(&result, "requestId", &credits.request_id.as_deref().map_or(JsValue::NULL, JsValue::from_str));
-    let rate_limit = match credits.rate_limit {
-        None => JsValue::NULL,
-        Some(limit) => {
-            let object = Object::new();
-            set(&object, "limit", &JsValue::from(limit.limit as f64));
-            set(&object, "remaining", &JsValue::from(limit.remaining as f64));
-            set(&object, "resetAt", &JsValue::from(limit.reset_at as f64));
-            object.into()
-        }
-    };
-    set(&result, "rateLimit", &rate_limit);
-    result.into()
+    to_js(|out| {
+        out.begin_object().key("balance").number(credits.balance).key("requestId");
+        match &credits.request_id {
+            Some(id) => out.string(id),
+            None => out.null(),
+        };
+        out.key("rateLimit");
+        match credits.rate_limit {
+            None => out.null(),
+            Some(limit) => {
+                out.begin_object().field_uint("limit", limit.limit).field_uint("remaining", limit.remaining);
+                out.field_uint("resetAt", limit.reset_at).end_object()
+            }
+        };
+        out.end_object();
+    })
 }
 
 thread_local! {
@@ -546,23 +566,21 @@ fn register_known_strings() {
     }
 }
 
-/// `[first, second]` read through one tape, or property by property when the encoder
-/// declined (a getter threw, or the values are too large to copy).
-fn decode_pair<R>(first: &JsValue, second: &JsValue, decode: impl Decode<R>) -> R {
+/// Reads two JS arguments through one tape and decodes them. An argument the encoder could
+/// not read (a property getter threw, or it is far too large) is an `INVALID_ARGUMENT` naming it.
+fn decode_pair<R>(
+    (first, first_name): (&JsValue, &'static str),
+    (second, second_name): (&JsValue, &'static str),
+    decode: impl FnOnce(&TapeValue, &TapeValue) -> Result<R, PowerPostError>,
+) -> Result<R, JsValue> {
     register_known_strings();
-    let tape = encode_values(first, second).dyn_into::<Float64Array>().ok().map(|array| array.to_vec());
-    match tape {
-        Some(tape) => {
-            let pair = TapeValue::root(&tape);
-            decode.run(&pair.at(0), &pair.at(1))
-        }
-        None => decode.run(first, second),
-    }
-}
-
-/// A decoder that works on either representation (closures cannot be generic).
-trait Decode<R> {
-    fn run<V: Value>(self, first: &V, second: &V) -> R;
+    let encoded = encode_values(first, second);
+    let Some(tape) = encoded.dyn_ref::<Float64Array>().map(Float64Array::to_vec) else {
+        let name = if encoded.as_f64() == Some(2.0) { second_name } else { first_name };
+        return Err(throw(PowerPostError::invalid_argument(name, "could not be read: it is too large, or a property getter threw")));
+    };
+    let pair = TapeValue::root(&tape);
+    decode(&pair.at(0), &pair.at(1)).map_err(throw)
 }
 
 fn to_js(write: impl FnOnce(&mut TapeWriter)) -> JsValue {
@@ -572,31 +590,10 @@ fn to_js(write: impl FnOnce(&mut TapeWriter)) -> JsValue {
     decode_value(&out.finish())
 }
 
-struct Estimate;
-impl Decode<Result<CostEstimate, PowerPostError>> for Estimate {
-    fn run<V: Value>(self, plan: &V, options: &V) -> Result<CostEstimate, PowerPostError> {
-        estimate_with_options(plan, options)
-    }
-}
-
-struct Settle;
-impl Decode<Result<Settlement, PowerPostError>> for Settle {
-    fn run<V: Value>(self, estimate: &V, outcome: &V) -> Result<Settlement, PowerPostError> {
-        settle_charges(estimate, outcome)
-    }
-}
-
-struct Afford;
-impl Decode<Result<Affordability, PowerPostError>> for Afford {
-    fn run<V: Value>(self, balance: &V, cost: &V) -> Result<Affordability, PowerPostError> {
-        check_balance(balance, cost)
-    }
-}
-
 /// The itemized cost of a planned post, in whole credits.
 #[wasm_bindgen(js_name = estimateCost, skip_typescript)]
 pub fn estimate_cost_js(plan: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
-    let estimate = decode_pair(&plan, &options, Estimate).map_err(throw)?;
+    let estimate = decode_pair((&plan, "plan"), (&options, "options"), |plan, options| estimate_with_options(plan, options))?;
     Ok(to_js(|out| estimate.write_tape(out)))
 }
 
@@ -609,13 +606,13 @@ pub fn default_rate_card() -> JsValue {
 /// Whether `balance` covers `cost` (a CostEstimate or a number of credits).
 #[wasm_bindgen(js_name = checkBalance, skip_typescript)]
 pub fn check_balance_js(balance: JsValue, cost: JsValue) -> Result<JsValue, JsValue> {
-    let affordability = decode_pair(&balance, &cost, Afford).map_err(throw)?;
+    let affordability = decode_pair((&balance, "balance"), (&cost, "cost"), |balance, cost| check_balance(balance, cost))?;
     Ok(to_js(|out| affordability.write_tape(out)))
 }
 
 /// What is finally charged and refunded for an estimate, given what actually happened.
 #[wasm_bindgen(js_name = settleCharges, skip_typescript)]
 pub fn settle_charges_js(estimate: JsValue, outcome: JsValue) -> Result<JsValue, JsValue> {
-    let settlement = decode_pair(&estimate, &outcome, Settle).map_err(throw)?;
+    let settlement = decode_pair((&estimate, "estimate"), (&outcome, "outcome"), |estimate, outcome| settle_charges(estimate, outcome))?;
     Ok(to_js(|out| settlement.write_tape(out)))
 }

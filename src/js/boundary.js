@@ -37,7 +37,10 @@ export function registerStrings(list) {
 let scratch = new Float64Array(512);
 let encoding = false;
 
-/** `[first, second]` as a tape, or null when it cannot be (too large, or a getter threw). */
+/**
+ * `[first, second]` as a tape; or, when one of them cannot be read (a getter threw, or it is
+ * too large), the number of that argument (1 or 2).
+ */
 export function encodeValues(first, second) {
   // A getter that calls back into the estimator must not clobber the shared buffer.
   const nested = encoding;
@@ -90,13 +93,15 @@ export function encodeValues(first, second) {
     }
   };
   encoding = true;
+  let reading = 1;
   try {
     tape[at++] = ARRAY;
     tape[at++] = 2;
     write(first, 1);
+    reading = 2;
     write(second, 1);
   } catch {
-    return null;
+    return reading;
   } finally {
     encoding = nested;
     if (!nested) scratch = tape.length <= 4096 ? tape : scratch;
