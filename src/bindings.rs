@@ -5,13 +5,12 @@
 //! in the pure modules; this layer only moves values across.
 
 use std::cell::{Cell, RefCell};
-use std::rc::Rc;
 
 use js_sys::{Array, Float64Array, Function, JsString, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortController, AbortSignal, RequestCredentials, RequestInit, RequestRedirect};
+use web_sys::{AbortSignal, RequestCredentials, RequestInit, RequestRedirect};
 
 use crate::error::{ErrorCode, PowerPostError};
 use crate::estimate::{estimate_with_options, write_default_card};
@@ -31,6 +30,9 @@ extern "C" {
     fn decode_value(tape: &[f64]) -> JsValue;
     #[wasm_bindgen(js_name = registerStrings)]
     fn register_strings(list: &str);
+    /// One attempt: resolves to a tagged array (see boundary.js); never rejects.
+    #[wasm_bindgen(js_name = sendAttempt)]
+    fn send_attempt(fetch: &Function, url: &JsValue, init: &JsValue, timeout_ms: f64, signal: &JsValue) -> Promise;
 
     #[wasm_bindgen(js_name = createError)]
     #[allow(clippy::too_many_arguments)]
@@ -336,14 +338,13 @@ impl Request {
         Self { url: JsValue::from_str(&settings.credits_url), headers }
     }
 
-    /// A fresh init object: a signal can only be used by one attempt.
-    fn init(&self, signal: &AbortSignal) -> RequestInit {
+    /// A fresh init object per attempt: `sendAttempt` gives each its own signal.
+    fn init(&self) -> RequestInit {
         let init = RequestInit::new();
         init.set_method("GET");
         init.set_headers(&self.headers);
         init.set_redirect(RequestRedirect::Error);
         init.set_credentials(RequestCredentials::Omit);
-        init.set_signal(Some(signal));
         init
     }
 }
@@ -356,122 +357,56 @@ async fn attempt(
     timeout_ms: u32,
     caller: Option<&AbortSignal>,
 ) -> Result<Credits, Failure> {
-    let deadline = Deadline::start(timeout_ms, caller)?;
-    let guard = &deadline.guard;
-    let fail = |thrown: JsValue| deadline.failure(thrown, timeout_ms, key);
-
-    let sent = fetch.call2(&JsValue::UNDEFINED, &request.url, &request.init(&deadline.controller.signal()));
-    let response = race(Promise::resolve(&sent.map_err(fail)?), guard).await.map_err(fail)?;
-
-    let Some(status) = response.get("status").as_f64() else {
-        return Err((invalid_transport("fetch resolved to something that is not a Response"), JsValue::UNDEFINED));
+    const RESPONSE: f64 = 0.0;
+    const NOT_A_RESPONSE: f64 = 1.0;
+    const TIMED_OUT: f64 = 2.0;
+    const ABORTED: f64 = 3.0;
+    let signal = caller.map_or(JsValue::UNDEFINED, |signal| signal.clone().into());
+    let sent = send_attempt(fetch, &request.url, &request.init(), f64::from(timeout_ms), &signal);
+    let outcome: Array = JsFuture::from(sent).await.unwrap_or(JsValue::UNDEFINED).unchecked_into();
+    let tag = outcome.get(0).as_f64();
+    if tag == Some(RESPONSE) {
+        let header = |at: u32| match outcome.get(at).as_text(MAX_HEADER_LENGTH as u32) {
+            Text::Ok(text) => Some(text),
+            _ => None,
+        };
+        let headers = ResponseHeaders {
+            request_id: header(3),
+            rate_limit_limit: header(4),
+            rate_limit_remaining: header(5),
+            rate_limit_reset: header(6),
+            retry_after: header(7),
+        };
+        let status = outcome.get(1).as_f64().filter(|status| (100.0..=599.0).contains(status)).map_or(0, |status| status as u16);
+        let parsed = outcome.get(2).as_string().and_then(|body| js_sys::JSON::parse(&body).ok());
+        return interpret(status, &headers, ResponseBody(parsed), js_sys::Date::now(), &key.text).map_err(|e| (e, JsValue::UNDEFINED));
+    }
+    let failure = if tag == Some(NOT_A_RESPONSE) && outcome.get(1).as_f64() == Some(0.0) {
+        invalid_transport("fetch resolved to something that is not a Response")
+    } else if tag == Some(NOT_A_RESPONSE) {
+        invalid_transport("the Response has no text() method")
+    } else if tag == Some(TIMED_OUT) {
+        PowerPostError::timeout(timeout_ms)
+    } else if tag == Some(ABORTED) || caller.is_some_and(AbortSignal::aborted) {
+        PowerPostError::aborted()
+    } else {
+        let thrown = outcome.get(1);
+        let detail = thrown
+            .dyn_ref::<js_sys::Error>()
+            .map(|error| String::from(error.message()))
+            .or_else(|| thrown.as_string())
+            .unwrap_or_default();
+        return Err((PowerPostError::network(&scrub_api_key(&detail, &key.text)), thrown));
     };
-    let headers = read_headers(&response);
-    let text = response
-        .get("text")
-        .dyn_into::<Function>()
-        .ok()
-        .map(|text| text.call0(&response))
-        .ok_or_else(|| (invalid_transport("the Response has no text() method"), JsValue::UNDEFINED))?;
-    let body = race(Promise::resolve(&text.map_err(fail)?), guard).await.map_err(fail)?;
-    drop(deadline);
-
-    let parsed = body.as_string().and_then(|body| js_sys::JSON::parse(&body).ok());
-    let status = if (100.0..=599.0).contains(&status) { status as u16 } else { 0 };
-    interpret(status, &headers, ResponseBody(parsed), js_sys::Date::now(), &key.text).map_err(|e| (e, JsValue::UNDEFINED))
+    Err((failure, JsValue::UNDEFINED))
 }
 
 fn invalid_transport(why: &str) -> PowerPostError {
     PowerPostError::new(ErrorCode::InvalidResponse, crate::text::concat(&["unexpected response from fetch: ", why]))
 }
 
-fn read_headers(response: &JsValue) -> ResponseHeaders {
-    let headers = response.get("headers");
-    let getter = headers.get("get").dyn_into::<Function>().ok();
-    let header = |name: &'static str| -> Option<String> {
-        let value = with_key(name, |name| getter.as_ref()?.call1(&headers, name).ok())?;
-        match value.as_text(MAX_HEADER_LENGTH as u32) {
-            Text::Ok(text) => Some(text),
-            _ => None,
-        }
-    };
-    ResponseHeaders {
-        request_id: header("x-request-id"),
-        rate_limit_limit: header("x-ratelimit-limit"),
-        rate_limit_remaining: header("x-ratelimit-remaining"),
-        rate_limit_reset: header("x-ratelimit-reset"),
-        retry_after: header("retry-after"),
-    }
-}
-
 async fn race(promise: Promise, guard: &Promise) -> Result<JsValue, JsValue> {
     JsFuture::from(Promise::race(&Array::of2(&promise, guard))).await
-}
-
-/// A per-attempt AbortController that fires on the timeout or on the caller's signal.
-struct Deadline {
-    controller: AbortController,
-    timer: JsValue,
-    timed_out: Rc<Cell<bool>>,
-    caller: Option<AbortSignal>,
-    /// Rejects when the attempt is cut short; raced against each step of the attempt, so
-    /// that even a `fetch` that ignores its signal cannot outlive the timeout.
-    guard: Promise,
-    _on_timeout: Closure<dyn FnMut()>,
-    _forward: Option<AbortListener>,
-}
-
-impl Deadline {
-    fn start(timeout_ms: u32, caller: Option<&AbortSignal>) -> Result<Self, Failure> {
-        let controller = AbortController::new().map_err(|missing| {
-            (PowerPostError::network("this runtime has no AbortController"), missing)
-        })?;
-        let mut reject = None;
-        let guard = Promise::new(&mut |_, reject_fn| reject = Some(reject_fn));
-        let reject = reject.ok_or_else(|| (PowerPostError::network("Promise executor did not run"), JsValue::UNDEFINED))?;
-        // The timer and the caller's signal stop the attempt directly: no listener on the
-        // attempt's own signal (Node's EventTarget is slow enough to show in every call).
-        let stop = {
-            let (controller, reject) = (controller.clone(), reject.clone());
-            move || {
-                controller.abort();
-                let _ = reject.call0(&JsValue::UNDEFINED);
-            }
-        };
-        let timed_out = Rc::new(Cell::new(false));
-        let on_timeout = {
-            let (stop, timed_out) = (stop.clone(), timed_out.clone());
-            Closure::<dyn FnMut()>::new(move || {
-                timed_out.set(true);
-                stop();
-            })
-        };
-        let timer = set_timeout(on_timeout.as_ref().unchecked_ref(), f64::from(timeout_ms));
-        let forward = caller.map(|signal| AbortListener::new(signal, stop));
-        Ok(Self { controller, timer, timed_out, caller: caller.cloned(), guard, _on_timeout: on_timeout, _forward: forward })
-    }
-
-    /// Why the attempt failed: the caller's abort, the timeout, or the network.
-    fn failure(&self, thrown: JsValue, timeout_ms: u32, key: &ApiKey) -> Failure {
-        if self.caller.as_ref().is_some_and(AbortSignal::aborted) {
-            (PowerPostError::aborted(), JsValue::UNDEFINED)
-        } else if self.timed_out.get() {
-            (PowerPostError::timeout(timeout_ms), JsValue::UNDEFINED)
-        } else {
-            let detail = thrown
-                .dyn_ref::<js_sys::Error>()
-                .map(|error| String::from(error.message()))
-                .or_else(|| thrown.as_string())
-                .unwrap_or_default();
-            (PowerPostError::network(&scrub_api_key(&detail, &key.text)), thrown)
-        }
-    }
-}
-
-impl Drop for Deadline {
-    fn drop(&mut self) {
-        clear_timeout(&self.timer);
-    }
 }
 
 /// Runs a callback when a signal aborts (at once if it already has). The listener is

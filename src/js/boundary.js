@@ -162,3 +162,58 @@ function sameUnits(s, tape, at) {
   for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) !== tape[at + i]) return false;
   return true;
 }
+
+// One attempt of a request, as a single promise the Rust side awaits once. It reports what
+// happened; every rule about what that means (retry, error code, message) is in Rust.
+const RESPONSE = 0, NOT_A_RESPONSE = 1, TIMED_OUT = 2, ABORTED = 3, FAILED = 4;
+const NO_STATUS = 0, NO_TEXT = 1;
+
+/**
+ * Calls `fetch(url, init)` with its own AbortController, stopped after `timeoutMs` or when
+ * `signal` aborts, and reads the body as text. Resolves (never rejects) to one of:
+ * [RESPONSE, status, text, x-request-id, x-ratelimit-limit, x-ratelimit-remaining,
+ * x-ratelimit-reset, retry-after] | [NOT_A_RESPONSE, NO_STATUS | NO_TEXT] | [TIMED_OUT] |
+ * [ABORTED] | [FAILED, thrown].
+ */
+export function sendAttempt(fetch, url, init, timeoutMs, signal) {
+  const controller = new AbortController();
+  init.signal = controller.signal;
+  return new Promise((resolve) => {
+    let done = false;
+    const finish = (outcome) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      if (signal) signal.removeEventListener("abort", onAbort);
+      resolve(outcome);
+    };
+    const stop = (tag) => {
+      finish([tag]);
+      controller.abort();
+    };
+    const onAbort = () => stop(ABORTED);
+    const timer = setTimeout(stop, timeoutMs, TIMED_OUT);
+    if (signal) {
+      signal.addEventListener("abort", onAbort);
+      if (signal.aborted) onAbort();
+    }
+    readResponse(fetch, url, init).then(finish, (thrown) => finish([FAILED, thrown]));
+  });
+}
+
+async function readResponse(fetch, url, init) {
+  const response = await fetch(url, init);
+  if (typeof response?.status !== "number") return [NOT_A_RESPONSE, NO_STATUS];
+  if (typeof response.text !== "function") return [NOT_A_RESPONSE, NO_TEXT];
+  const headers = response.headers;
+  const header = (name) => {
+    try {
+      return typeof headers?.get === "function" ? headers.get(name) : null;
+    } catch {
+      return null;
+    }
+  };
+  const text = await response.text();
+  return [RESPONSE, response.status, text, header("x-request-id"), header("x-ratelimit-limit"),
+    header("x-ratelimit-remaining"), header("x-ratelimit-reset"), header("retry-after")];
+}
