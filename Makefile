@@ -1,4 +1,4 @@
-# make demo   set up, build, and check the demo account's balance on the local sandbox
+# make demo   set up, build, serve the demo page next to the local sandbox API (Ctrl-C stops)
 # make test   every test: host unit tests, wasm tests in Node and headless Chromium, the packed package
 # make bench  benchmarks against the local sandbox (writes BENCHMARKS.md)
 .PHONY: demo test bench build setup setup-browser wasm-tests clean
@@ -6,7 +6,7 @@
 export CHROMEDRIVER ?= /usr/bin/chromedriver
 
 demo: build
-	SANDBOX_RATE_LIMIT=30 node scripts/with-sandbox.mjs node examples/node-balance.mjs
+	node scripts/demo.mjs
 
 test: setup-browser
 	cargo test

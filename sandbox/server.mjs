@@ -16,6 +16,7 @@
 //     slow-<ms>          wait <ms> before answering   slowbody-<ms>     send headers, stall the body <ms>
 //     malformed          truncated JSON 200           body-<json>       200 with this (URL-encoded) body
 //     redirect           302 to another origin        reset             close the connection unanswered
+//     error-<text>       400 VALIDATION_ERROR whose message is this (URL-encoded) text
 //     resetbody          headers, half a body, then close
 //   GET /_sandbox/<scenario>/stats  ->  { attempts, elsewhere: { hits, sawKey } }
 import { createServer } from "node:http";
@@ -134,6 +135,7 @@ export async function startSandbox({ port = 0, host = "127.0.0.1", rateLimit = 3
         res.writeHead(200, { "content-type": "application/json" });
         res.write('{"balance":');
         return void setTimeout(() => !res.destroyed && res.end("47}"), number);
+      case "error": return sendError(res, 400, "VALIDATION_ERROR", decodeURIComponent(arg));
       case "malformed": return res.writeHead(200, { "content-type": "application/json" }).end('{"balance": 4');
       case "body": return res.writeHead(200, { "content-type": "application/json" }).end(decodeURIComponent(arg));
       case "redirect": {
