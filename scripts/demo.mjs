@@ -24,9 +24,14 @@ const TYPES = {
 export async function startDemo({ webPort = 8080, sandboxPort = 8787, rateLimit = 30 } = {}) {
   const sandbox = await listenOrFree((port) => startSandbox({ port, rateLimit }), sandboxPort);
   const page = await listenOrFree((port) => serveStatic(port, sandbox.origin), webPort);
+  const portOf = (origin) => Number(new URL(origin).port);
+  const busy = [[webPort, portOf(page.origin)], [sandboxPort, portOf(sandbox.origin)]]
+    .filter(([wanted, got]) => wanted !== 0 && wanted !== got)
+    .map(([wanted, got]) => `port ${wanted} was busy, so ${got} is used instead`);
   return {
     url: `${page.origin}/`,
     sandbox,
+    busy,
     close: () => Promise.all([sandbox.close(), page.close()]),
   };
 }
@@ -78,6 +83,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
     webPort: Number(process.env.DEMO_PORT ?? 8080),
     sandboxPort: Number(process.env.SANDBOX_PORT ?? 8787),
   });
+  for (const note of demo.busy) console.log(note);
   console.log(`PowerPost sandbox API: ${demo.sandbox.baseUrl}`);
   console.log(`Demo page:             ${demo.url}`);
   console.log("Demo key:              pp_live_sk_demo0000000000000000000047 (balance 47)");

@@ -5,6 +5,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { createServer } from "node:http";
 import { chromium } from "playwright-core";
 import { startDemo } from "../scripts/demo.mjs";
 
@@ -138,4 +139,20 @@ test("screenshots of both panels at desktop and phone widths, and no console err
     assert.ok(overflow <= 0, `${name}: the page scrolls sideways by ${overflow}px`);
   }
   assert.deepEqual(problems, []);
+});
+
+test("make demo's servers move to free ports when theirs are busy, and say so", async () => {
+  const squatter = createServer((req, res) => res.end("someone else"));
+  await new Promise((done) => squatter.listen(0, "127.0.0.1", done));
+  const taken = squatter.address().port;
+  const moved = await startDemo({ webPort: taken, sandboxPort: 0 });
+  try {
+    assert.notEqual(new URL(moved.url).port, String(taken));
+    assert.deepEqual(moved.busy, [`port ${taken} was busy, so ${new URL(moved.url).port} is used instead`]);
+    const response = await fetch(moved.url);
+    assert.match(await response.text(), /Cost planner/);
+  } finally {
+    await moved.close();
+    await new Promise((done) => squatter.close(done));
+  }
 });
