@@ -8,7 +8,7 @@ use crate::catalogue::{
 };
 use crate::error::PowerPostError;
 use crate::tape::TapeWriter;
-use crate::rate_card::RateCard;
+use crate::rate_card::{NamedModel, RateCard};
 use crate::text::{concat, push_uint};
 use crate::value::{optional_array, optional_bool, optional_text, optional_whole, reject_unknown_keys, require_object, Path, Value};
 
@@ -156,24 +156,40 @@ fn one_of(names: impl Iterator<Item = impl AsRef<str>>) -> String {
     text
 }
 
+/// The rate card entry of the model a generation asks for (or `default`).
+fn chosen_model<'card, V: Value, M: NamedModel>(
+    entry: &V,
+    path: &Path,
+    models: &'card [M],
+    default: &str,
+    kind: &str,
+) -> Result<&'card M, PowerPostError> {
+    let model_path = path.key("model");
+    let name = optional_text(&entry.get("model"), &model_path)?;
+    let name = name.as_deref().unwrap_or(default);
+    models.iter().find(|model| model.name() == name).ok_or_else(|| {
+        let why = concat(&["is not a known ", kind, " model; ", &one_of(models.iter().map(NamedModel::name))]);
+        model_path.invalid(&why)
+    })
+}
+
+/// Checks the size a generation asks for (or `default`) against what its model offers.
+fn check_size<V: Value>(entry: &V, path: &Path, model: &str, sizes: &[String], default: &str) -> Result<(), PowerPostError> {
+    let size_path = path.key("size");
+    let size = optional_text(&entry.get("size"), &size_path)?;
+    let size = size.as_deref().unwrap_or(default);
+    if sizes.iter().any(|offered| offered == size) {
+        return Ok(());
+    }
+    Err(size_path.invalid(&concat(&["is not offered by ", model, "; ", &one_of(sizes.iter())])))
+}
+
 fn price_image<V: Value>(entry: &V, path: &Path, card: &RateCard) -> Result<EstimateItem, PowerPostError> {
     require_object(entry, path)?;
     reject_unknown_keys(entry, path, &["model", "quantity", "size"])?;
-    let model_path = path.key("model");
-    let name = optional_text(&entry.get("model"), &model_path)?;
-    let name = name.as_deref().unwrap_or(DEFAULT_IMAGE_MODEL);
-    let Some(model) = card.image_model(name) else {
-        let why = concat(&["is not a known image model; ", &one_of(card.image_models.iter().map(|m| &m.name))]);
-        return Err(model_path.invalid(&why));
-    };
+    let model = chosen_model(entry, path, &card.image_models, DEFAULT_IMAGE_MODEL, "image")?;
     let quantity = optional_whole(&entry.get("quantity"), &path.key("quantity"), 1, MAX_IMAGES_PER_GENERATION)?.unwrap_or(1);
-    let size_path = path.key("size");
-    let size = optional_text(&entry.get("size"), &size_path)?;
-    let size = size.as_deref().unwrap_or(DEFAULT_IMAGE_SIZE);
-    if !model.sizes.iter().any(|offered| offered == size) {
-        let why = concat(&["is not offered by ", &model.name, "; ", &one_of(model.sizes.iter())]);
-        return Err(size_path.invalid(&why));
-    }
+    check_size(entry, path, &model.name, &model.sizes, DEFAULT_IMAGE_SIZE)?;
     let mut label = String::new();
     push_uint(&mut label, quantity.into());
     label.push_str(" × ");
@@ -191,13 +207,7 @@ fn price_image<V: Value>(entry: &V, path: &Path, card: &RateCard) -> Result<Esti
 fn price_video<V: Value>(entry: &V, path: &Path, card: &RateCard) -> Result<EstimateItem, PowerPostError> {
     require_object(entry, path)?;
     reject_unknown_keys(entry, path, &["model", "durationSeconds", "audio", "size"])?;
-    let model_path = path.key("model");
-    let name = optional_text(&entry.get("model"), &model_path)?;
-    let name = name.as_deref().unwrap_or(DEFAULT_VIDEO_MODEL);
-    let Some(model) = card.video_model(name) else {
-        let why = concat(&["is not a known video model; ", &one_of(card.video_models.iter().map(|m| &m.name))]);
-        return Err(model_path.invalid(&why));
-    };
+    let model = chosen_model(entry, path, &card.video_models, DEFAULT_VIDEO_MODEL, "video")?;
     let duration_path = path.key("durationSeconds");
     let duration = optional_whole(&entry.get("durationSeconds"), &duration_path, 0, 600).ok().flatten();
     let Some(duration) = duration.filter(|seconds| model.durations.contains(seconds)) else {
@@ -216,13 +226,7 @@ fn price_video<V: Value>(entry: &V, path: &Path, card: &RateCard) -> Result<Esti
         (true, Some(rate)) => rate,
         (true, None) => return Err(audio_path.invalid(&concat(&["is not supported by ", &model.name]))),
     };
-    let size_path = path.key("size");
-    let size = optional_text(&entry.get("size"), &size_path)?;
-    let size = size.as_deref().unwrap_or(DEFAULT_VIDEO_SIZE);
-    if !model.sizes.iter().any(|offered| offered == size) {
-        let why = concat(&["is not offered by ", &model.name, "; ", &one_of(model.sizes.iter())]);
-        return Err(size_path.invalid(&why));
-    }
+    check_size(entry, path, &model.name, &model.sizes, DEFAULT_VIDEO_SIZE)?;
     let mut label = concat(&[&model.name, " video, "]);
     push_uint(&mut label, duration.into());
     label.push_str(if audio { " s with audio" } else { " s" });

@@ -208,7 +208,8 @@ fn override_caption<V: Value>(rates: &mut CaptionRates, overrides: &V, path: &Pa
     Ok(())
 }
 
-trait NamedModel {
+/// Image and video model entries, looked up by name.
+pub trait NamedModel {
     fn name(&self) -> &str;
 }
 impl NamedModel for ImageModelRate {

@@ -65,6 +65,18 @@ async fn stats(id: &str) -> (f64, f64) {
     (prop(&body, "attempts").as_f64().unwrap(), prop(&prop(&body, "elsewhere"), "hits").as_f64().unwrap())
 }
 
+/// An `onRetry` callback that records what it is given.
+fn recorder() -> (Array, Closure<dyn FnMut(JsValue)>) {
+    let seen = Array::new();
+    let record = Closure::<dyn FnMut(JsValue)>::new({
+        let seen = seen.clone();
+        move |info: JsValue| {
+            seen.push(&info);
+        }
+    });
+    (seen, record)
+}
+
 /// Asserts a rejection is a PowerPostError with this code and status, and returns it.
 fn expect_error(result: Result<JsValue, JsValue>, code: &str, status: Option<f64>) -> JsValue {
     let error = result.expect_err("the call should have rejected");
@@ -180,13 +192,7 @@ async fn keys_are_checked_by_the_server_for_validity_and_scope() {
 #[wasm_bindgen_test]
 async fn server_errors_are_retried_with_on_retry_reports_then_succeed() {
     let id = scenario("flaky");
-    let reports = Array::new();
-    let on_retry = Closure::<dyn FnMut(JsValue)>::new({
-        let reports = reports.clone();
-        move |info: JsValue| {
-            reports.push(&info);
-        }
-    });
+    let (reports, on_retry) = recorder();
     let opts = options(&[("baseUrl", s(&scenario_url(&id, "status-503,html-502,ok"))), ("onRetry", on_retry.as_ref().clone())]);
     let result = credits(DEMO_KEY, opts).await.unwrap();
     assert_eq!(prop(&result, "balance").as_f64(), Some(47.0));
@@ -243,13 +249,7 @@ async fn slow_headers_and_slow_bodies_time_out_per_attempt() {
 #[wasm_bindgen_test]
 async fn dropped_and_refused_connections_are_network_errors() {
     let id = scenario("reset");
-    let retries = Array::new();
-    let on_retry = Closure::<dyn FnMut(JsValue)>::new({
-        let retries = retries.clone();
-        move |info: JsValue| {
-            retries.push(&info);
-        }
-    });
+    let (retries, on_retry) = recorder();
     let opts = options(&[("baseUrl", s(&scenario_url(&id, "reset"))), ("maxRetries", n(1.0)), ("onRetry", on_retry.as_ref().clone())]);
     expect_error(credits(DEMO_KEY, opts).await, "NETWORK_ERROR", None);
     assert_eq!(retries.length(), 1, "a network error is retried up to maxRetries");
