@@ -3,7 +3,7 @@
 // scripts/with-sandbox.mjs started (POWERPOST_SANDBOX).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync, rmSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -117,4 +117,71 @@ test("the type definitions compile under strict mode and reject misuse", () => {
     () => execFileSync(process.execPath, [tsc, "-p", project], { encoding: "utf8", stdio: "pipe" }),
     (error) => /TS2322: Type '"shallow"' is not assignable to type 'ResearchMode'/.test(error.stdout),
   );
+});
+
+/** Runs the installed CLI; returns { status, stdout, stderr }. */
+function cli(args, env = {}) {
+  const bin = join(project, "node_modules/.bin/powerpost-credits");
+  const result = spawnSync(bin, args, { cwd: project, encoding: "utf8", env: { ...process.env, POWERPOST_API_KEY: "", ...env } });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+test("the CLI reads the balance, as text or JSON, with the key from the environment or a file", () => {
+  const baseUrl = `${sandbox}/api/v1`;
+  const text = cli(["balance", "--base-url", baseUrl], { POWERPOST_API_KEY: DEMO_KEY });
+  assert.equal(text.status, 0, text.stderr);
+  assert.match(text.stdout, /^47 credits \(request req_\w+; \d+ of \d+ calls left until \d\d:\d\d:\d\d UTC\)$/m);
+  const json = cli(["balance", "--json", "--base-url", baseUrl], { POWERPOST_API_KEY: DEMO_KEY });
+  assert.equal(JSON.parse(json.stdout).balance, 47);
+  writeFileSync(join(project, "key.txt"), `${DEMO_KEY}\n`);
+  const fromFile = cli(["balance", "--key-file", join(project, "key.txt"), "--base-url", baseUrl, "--timeout", "5000"]);
+  assert.equal(fromFile.status, 0, fromFile.stderr);
+  for (const run of [text, json, fromFile]) assert.ok(!(run.stdout + run.stderr).includes(DEMO_KEY), "the key was printed");
+});
+
+test("the CLI exits 1 on API errors with the code and request id, and never prints the key", () => {
+  const key = "pp_live_sk_recognisable0secret0key";
+  const run = cli(["balance", "--base-url", `${sandbox}/api/v1`], { POWERPOST_API_KEY: key });
+  assert.equal(run.status, 1);
+  assert.match(run.stderr, /^powerpost-credits: 401 INVALID_API_KEY: .* \(request req_\w+\)$/m);
+  assert.ok(!(run.stdout + run.stderr).includes(key));
+  const down = cli(["balance", "--base-url", "http://127.0.0.1:9/api/v1", "--timeout", "2000"], { POWERPOST_API_KEY: key });
+  assert.equal(down.status, 1);
+  assert.match(down.stderr, /^powerpost-credits: NETWORK_ERROR: network error: .* \(request none\)$/m);
+  assert.ok(!(down.stdout + down.stderr).includes(key));
+});
+
+test("the CLI exits 2 on usage errors", () => {
+  for (const [args, env, pattern] of [
+    [["balance"], {}, /set POWERPOST_API_KEY/],
+    [["balance", "--timeout", "soon"], { POWERPOST_API_KEY: DEMO_KEY }, /--timeout/],
+    [["balance", "--colour"], {}, /unknown option --colour/],
+    [["frobnicate"], {}, /unknown command "frobnicate"/],
+    [["estimate"], {}, /needs a plan file/],
+    [["balance", "--base-url", "http://example.com/api/v1"], { POWERPOST_API_KEY: DEMO_KEY }, /options.baseUrl must use https/],
+    [["balance"], { POWERPOST_API_KEY: "not a key" }, /apiKey must look like/],
+  ]) {
+    const run = cli(args, env);
+    assert.equal(run.status, 2, `${args.join(" ")}: ${run.stderr}`);
+    assert.match(run.stderr, pattern);
+  }
+});
+
+test("the CLI prints an itemized estimate, as a table or JSON, and whether the balance covers it", () => {
+  const postTypes = ["instagram-feed", "x-post", "linkedin-post"];
+  writeFileSync(join(project, "plan.json"), JSON.stringify({ caption: { researchMode: "regular", postTypes }, images: [{}], publish: { postTypes } }));
+  const table = cli(["estimate", join(project, "plan.json")]);
+  assert.equal(table.status, 0, table.stderr);
+  assert.match(table.stdout, /^Caption, regular research\s+6$/m);
+  assert.match(table.stdout, /^Total\s+13$/m);
+  const covered = cli(["estimate", join(project, "plan.json"), "--base-url", `${sandbox}/api/v1`], { POWERPOST_API_KEY: DEMO_KEY });
+  assert.match(covered.stdout, /Your balance of 47 covers it; 34 would remain\./);
+  const json = JSON.parse(cli(["estimate", join(project, "plan.json"), "--json"]).stdout);
+  assert.deepEqual([json.estimate.total, json.affordability], [13, null]);
+  writeFileSync(join(project, "bad-plan.json"), JSON.stringify({ images: [{ quantity: 9 }] }));
+  const bad = cli(["estimate", join(project, "bad-plan.json")]);
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /images\[0\]\.quantity must be a whole number from 1 to 4/);
+  writeFileSync(join(project, "broken.json"), "{");
+  assert.equal(cli(["estimate", join(project, "broken.json")]).status, 2);
 });

@@ -1,0 +1,127 @@
+#!/usr/bin/env node
+// powerpost-credits: the package's command line. Exit codes: 0 success, 1 API or network
+// error, 2 usage error. The key is read from POWERPOST_API_KEY or --key-file and never printed.
+import { readFileSync } from "node:fs";
+import { getCredits, estimateCost, checkBalance, PowerPostError } from "../node/index.mjs";
+
+const USAGE = `Usage:
+  powerpost-credits balance [--base-url URL] [--timeout MS] [--json] [--key-file FILE]
+  powerpost-credits estimate PLAN.json [--json] [--base-url URL] [--timeout MS] [--key-file FILE]
+
+The API key comes from POWERPOST_API_KEY, or from the file named by --key-file.
+"estimate" prints the itemized cost of a plan (see the README for its shape); with a key it
+also says whether the account's balance covers it.`;
+
+class UsageError extends Error {}
+
+function parse(argv) {
+  const args = { positional: [], json: false };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const value = () => {
+      if (i + 1 >= argv.length) throw new UsageError(`${arg} needs a value`);
+      return argv[++i];
+    };
+    if (arg === "--json") args.json = true;
+    else if (arg === "--base-url") args.baseUrl = value();
+    else if (arg === "--timeout") args.timeout = value();
+    else if (arg === "--key-file") args.keyFile = value();
+    else if (arg === "--help" || arg === "-h") args.help = true;
+    else if (arg === "--version") args.version = true;
+    else if (arg.startsWith("-")) throw new UsageError(`unknown option ${arg}`);
+    else args.positional.push(arg);
+  }
+  return args;
+}
+
+function requestOptions(args) {
+  const options = {};
+  if (args.baseUrl !== undefined) options.baseUrl = args.baseUrl;
+  if (args.timeout !== undefined) {
+    if (!/^\d+$/.test(args.timeout)) throw new UsageError("--timeout must be a whole number of milliseconds");
+    options.timeoutMs = Number(args.timeout);
+  }
+  return options;
+}
+
+function readKey(args, required) {
+  if (args.keyFile !== undefined) {
+    try {
+      return readFileSync(args.keyFile, "utf8").trim();
+    } catch (error) {
+      throw new UsageError(`cannot read --key-file: ${error.code ?? "unreadable"}`);
+    }
+  }
+  const key = process.env.POWERPOST_API_KEY;
+  if (!key && required) throw new UsageError("set POWERPOST_API_KEY or pass --key-file FILE");
+  return key || undefined;
+}
+
+function describeRateLimit(rateLimit) {
+  if (!rateLimit) return "";
+  const reset = new Date(rateLimit.resetAt * 1000).toISOString().slice(11, 19);
+  return `; ${rateLimit.remaining} of ${rateLimit.limit} calls left until ${reset} UTC`;
+}
+
+async function balance(args) {
+  const credits = await getCredits(readKey(args, true), requestOptions(args));
+  if (args.json) return console.log(JSON.stringify(credits));
+  console.log(`${credits.balance} credits (request ${credits.requestId ?? "none"}${describeRateLimit(credits.rateLimit)})`);
+}
+
+async function estimate(args) {
+  const [file] = args.positional;
+  if (!file) throw new UsageError("estimate needs a plan file");
+  let plan;
+  try {
+    plan = JSON.parse(readFileSync(file, "utf8"));
+  } catch (error) {
+    throw new UsageError(`cannot read the plan: ${error instanceof SyntaxError ? "it is not valid JSON" : error.code ?? "unreadable"}`);
+  }
+  const result = estimateCost(plan);
+  const key = readKey(args, false);
+  const credits = key ? await getCredits(key, requestOptions(args)) : null;
+  const affordability = credits ? checkBalance(credits.balance, result) : null;
+  if (args.json) return console.log(JSON.stringify({ estimate: result, affordability }));
+
+  const width = Math.max(5, ...result.items.map((item) => item.label.length));
+  for (const item of result.items) console.log(`${item.label.padEnd(width)}  ${String(item.credits).padStart(5)}`);
+  console.log(`${"Total".padEnd(width)}  ${String(result.total).padStart(5)}`);
+  console.log(`(rate card ${result.rateCardVersion}: an estimate; PowerPost publishes no exact rates)`);
+  if (affordability) {
+    console.log(affordability.affordable
+      ? `Your balance of ${affordability.balance} covers it; ${affordability.remaining} would remain.`
+      : `Your balance of ${affordability.balance} is short by ${affordability.shortfall}.`);
+  }
+}
+
+async function main(argv) {
+  const args = parse(argv);
+  if (args.version) {
+    const manifest = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
+    return console.log(manifest.version);
+  }
+  const [command] = args.positional.splice(0, 1);
+  if (args.help || !command) return console.log(USAGE);
+  if (command === "balance") return balance(args);
+  if (command === "estimate") return estimate(args);
+  throw new UsageError(`unknown command "${command}"`);
+}
+
+try {
+  await main(process.argv.slice(2));
+} catch (error) {
+  if (error instanceof UsageError) {
+    console.error(`powerpost-credits: ${error.message}\n\n${USAGE}`);
+    process.exitCode = 2;
+  } else if (error instanceof PowerPostError && error.code === "INVALID_ARGUMENT") {
+    console.error(`powerpost-credits: ${error.message}`);
+    process.exitCode = 2;
+  } else if (error instanceof PowerPostError) {
+    const message = error.message.includes(error.code) ? error.message : `${error.code}: ${error.message}`;
+    console.error(`powerpost-credits: ${message} (request ${error.requestId ?? "none"})`);
+    process.exitCode = 1;
+  } else {
+    throw error;
+  }
+}
