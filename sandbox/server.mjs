@@ -17,6 +17,7 @@
 //     malformed          truncated JSON 200           body-<json>       200 with this (URL-encoded) body
 //     redirect           302 to another origin        reset             close the connection unanswered
 //     error-<text>       400 VALIDATION_ERROR whose message is this (URL-encoded) text
+//     bigbody-<bytes>    200 with the demo balance, padded to about <bytes> bytes
 //     resetbody          headers, half a body, then close
 //   GET /_sandbox/<scenario>/stats  ->  { attempts, elsewhere: { hits, sawKey } }
 import { createServer } from "node:http";
@@ -136,6 +137,7 @@ export async function startSandbox({ port = 0, host = "127.0.0.1", rateLimit = 3
         res.write('{"balance":');
         return void setTimeout(() => !res.destroyed && res.end("47}"), number);
       case "error": return sendError(res, 400, "VALIDATION_ERROR", decodeURIComponent(arg));
+      case "bigbody": return res.writeHead(200, { "content-type": "application/json" }).end(`{"padding":"${"x".repeat(number)}","balance":47}`);
       case "malformed": return res.writeHead(200, { "content-type": "application/json" }).end('{"balance": 4');
       case "body": return res.writeHead(200, { "content-type": "application/json" }).end(decodeURIComponent(arg));
       case "redirect": {

@@ -87,6 +87,7 @@ fn expect_error(result: Result<JsValue, JsValue>, code: &str, status: Option<f64
     assert!(prop(&error, "stack").as_string().is_some_and(|stack| !stack.is_empty()));
     let message = prop(&error, "message").as_string().unwrap();
     assert!(!message.contains(DEMO_KEY) && !message.contains("pp_live_sk_demo"), "key in message: {message}");
+    assert!(!prop(&error, "stack").as_string().unwrap().contains(DEMO_KEY), "key in stack");
     error
 }
 
@@ -233,6 +234,25 @@ async fn wrong_shaped_success_bodies_are_invalid_responses_and_not_retried() {
         assert_eq!(prop(&error, "retryable").as_bool(), Some(false), "{body}");
         assert_eq!(stats(&id).await.0, 1.0, "{body}");
     }
+}
+
+#[wasm_bindgen_test]
+async fn bodies_that_break_empty_or_huge_are_handled() {
+    let id = scenario("reset-body");
+    let opts = options(&[("baseUrl", s(&scenario_url(&id, "resetbody"))), ("maxRetries", n(0.0))]);
+    expect_error(credits(DEMO_KEY, opts).await, "NETWORK_ERROR", None);
+
+    let id = scenario("empty");
+    expect_error(credits(DEMO_KEY, options(&[("baseUrl", s(&scenario_url(&id, "body-")))])).await, "INVALID_RESPONSE", Some(200.0));
+
+    let id = scenario("huge");
+    let result = credits(DEMO_KEY, options(&[("baseUrl", s(&scenario_url(&id, "bigbody-5000000")))])).await.unwrap();
+    assert_eq!(prop(&result, "balance").as_f64(), Some(47.0));
+
+    let id = scenario("html-401");
+    let opts = options(&[("baseUrl", s(&scenario_url(&id, "html-401")))]);
+    expect_error(credits(DEMO_KEY, opts).await, "INVALID_API_KEY", Some(401.0));
+    assert_eq!(stats(&id).await.0, 1.0, "a 401 is final, even with an HTML body");
 }
 
 #[wasm_bindgen_test]

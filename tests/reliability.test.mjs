@@ -1,0 +1,42 @@
+// Load and size guarantees of the built package (pkg/), against the sandbox that
+// scripts/with-sandbox.mjs started (POWERPOST_SANDBOX).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync, readdirSync } from "node:fs";
+import { gzipSync } from "node:zlib";
+import { join, resolve } from "node:path";
+import { getCredits, estimateCost } from "../pkg/node/index.mjs";
+
+const repo = resolve(import.meta.dirname, "..");
+const DEMO_KEY = "pp_live_sk_demo0000000000000000000047";
+
+test("1,000 concurrent getCredits calls all settle with the right balance", async () => {
+  const baseUrl = `${process.env.POWERPOST_SANDBOX}/api/v1`;
+  const results = await Promise.allSettled(Array.from({ length: 1000 }, () => getCredits(DEMO_KEY, { baseUrl })));
+  const failed = results.filter((result) => result.status === "rejected");
+  assert.deepEqual(failed.map((result) => result.reason.code), []);
+  assert.ok(results.every((result) => result.value.balance === 47));
+  assert.equal(new Set(results.map((result) => result.value.requestId)).size, 1000, "each response has its own request id");
+});
+
+test("the estimator keeps working after every kind of bad call", () => {
+  const good = { caption: { researchMode: "regular" } };
+  const hostile = [undefined, null, 5, "plan", [], { images: {} }, { images: [{ quantity: -1 }] }, { images: [{ model: "x".repeat(5_000_000) }] },
+    { get caption() { throw new Error("boom"); } }, { videos: [{ durationSeconds: NaN }] }];
+  for (const plan of hostile) {
+    assert.throws(() => estimateCost(plan), (error) => error.name === "PowerPostError" && error.code === "INVALID_ARGUMENT" && typeof error.field === "string");
+    assert.equal(estimateCost(good).total, 6);
+  }
+});
+
+// Size is deterministic, so it is guarded here; timings live in `make bench`. The budget is
+// the size when it was set (64,282 bytes gzipped) plus ~6% headroom: raise it only on purpose.
+const WEB_BUILD_BUDGET_GZIP = 68 * 1024;
+
+test(`the web build's wasm, glue and entry stay within ${WEB_BUILD_BUDGET_GZIP} bytes gzipped`, () => {
+  const web = join(repo, "pkg/web");
+  const snippets = readdirSync(join(web, "snippets")).map((dir) => join("snippets", dir, "src/js/boundary.js"));
+  const files = ["powerpost_credits_bg.wasm", "powerpost_credits.js", "index.js", ...snippets];
+  const total = files.reduce((sum, file) => sum + gzipSync(readFileSync(join(web, file)), { level: 9 }).length, 0);
+  assert.ok(total <= WEB_BUILD_BUDGET_GZIP, `${total} bytes gzipped is over the budget of ${WEB_BUILD_BUDGET_GZIP}`);
+});
