@@ -26,8 +26,9 @@ cp README.md pkg/README.md
 # The Node glue require()s the boundary snippet, which wasm-bindgen writes as an ES module;
 # Node < 20.19 cannot require ES modules, so the Node copy becomes CommonJS.
 boundary_js=$(cd pkg/node && find snippets -name boundary.js)
-exported=$(sed -n 's/^export \(class\|function\) \([A-Za-z]*\).*/\2/p' "pkg/node/$boundary_js" | paste -sd, -)
-sed -i -e 's/^export class /class /' -e 's/^export function /function /' "pkg/node/$boundary_js"
+exported=$(sed -n 's/^export \(async \)\{0,1\}\(class\|function\) \([A-Za-z]*\).*/\3/p' "pkg/node/$boundary_js" | paste -sd, -)
+sed -i -e 's/^export //' "pkg/node/$boundary_js"
+if grep -q '^export\|^import' "pkg/node/$boundary_js"; then echo "build: cannot convert $boundary_js to CommonJS" >&2; exit 1; fi
 echo "module.exports = { $exported };" >> "pkg/node/$boundary_js"
 
 # Entries re-export the error class from the snippet's (content-hashed) path.

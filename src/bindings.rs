@@ -9,7 +9,6 @@ use std::cell::{Cell, RefCell};
 use js_sys::{Array, Float64Array, Function, JsString, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortSignal, RequestCredentials, RequestInit, RequestRedirect};
 
 use crate::error::{ErrorCode, PowerPostError};
@@ -30,9 +29,11 @@ extern "C" {
     fn decode_value(tape: &[f64]) -> JsValue;
     #[wasm_bindgen(js_name = registerStrings)]
     fn register_strings(list: &str);
-    /// One attempt: resolves to a tagged array (see boundary.js); never rejects.
-    #[wasm_bindgen(js_name = sendAttempt)]
-    fn send_attempt(fetch: &Function, url: &JsValue, init: &JsValue, timeout_ms: f64, signal: &JsValue) -> Promise;
+    /// Sends attempts until `settle` says the call is done (see boundary.js).
+    #[wasm_bindgen(js_name = runCall)]
+    fn run_call(id: u32, fetch: &Function, url: &JsValue, init: &JsValue, timeout_ms: f64, signal: &JsValue) -> Promise;
+    #[wasm_bindgen(js_name = registerCallbacks)]
+    fn register_callbacks(settle: &Function, aborted: &Function);
 
     #[wasm_bindgen(js_name = createError)]
     #[allow(clippy::too_many_arguments)]
@@ -260,46 +261,113 @@ impl CreditsClient {
     }
 }
 
+/// Starts a call: everything is checked here, synchronously; then `runCall` (boundary.js)
+/// sends attempts and asks [`settle_attempt`] after each what to do next.
 fn run(key: ApiKey, settings: CallSettings, js: JsOptions) -> Promise {
-    wasm_bindgen_futures::future_to_promise(async move {
-        match call_with_retries(&key, &settings, &js).await {
-            Ok(credits) => Ok(credits_to_js(&credits)),
-            Err((error, cause)) => Err(to_js_error(error, &cause)),
-        }
-    })
+    if js.signal.as_ref().is_some_and(AbortSignal::aborted) {
+        return Promise::reject(&throw(PowerPostError::aborted()));
+    }
+    let Some(fetch) = js.fetch.clone().or_else(global_fetch) else {
+        return Promise::reject(&throw(PowerPostError::invalid_argument("options.fetch", "is required: this runtime has no global fetch")));
+    };
+    register_call_callbacks();
+    let request = Request::new(&key, &settings);
+    let timeout_ms = f64::from(settings.timeout_ms);
+    let signal = js.signal.clone().map_or(JsValue::UNDEFINED, JsValue::from);
+    let id = Calls::start(Call { key, settings, signal: js.signal, on_retry: js.on_retry, retries_done: 0 });
+    run_call(id, &fetch, &request.url, &request.init(), timeout_ms, &signal)
 }
 
 type Failure = (PowerPostError, JsValue);
 
-async fn call_with_retries(key: &ApiKey, settings: &CallSettings, js: &JsOptions) -> Result<Credits, Failure> {
-    let fetch = match &js.fetch {
-        Some(fetch) => fetch.clone(),
-        None => global_fetch().ok_or_else(|| {
-            (PowerPostError::invalid_argument("options.fetch", "is required: this runtime has no global fetch"), JsValue::UNDEFINED)
-        })?,
-    };
-    let request = Request::new(key, settings);
-    let mut retries_done = 0;
-    loop {
-        if js.signal.as_ref().is_some_and(AbortSignal::aborted) {
-            return Err((PowerPostError::aborted(), JsValue::UNDEFINED));
-        }
-        let failure = match attempt(&fetch, &request, key, settings.timeout_ms, js.signal.as_ref()).await {
-            Ok(credits) => return Ok(credits),
-            Err(failure) => failure,
-        };
-        let delay_ms = match decide(&failure.0, retries_done, settings.max_retries, js_sys::Math::random()) {
-            RetryDecision::GiveUp => return Err(failure),
-            RetryDecision::RetryAfter { delay_ms } => delay_ms,
-        };
-        retries_done += 1;
-        if let Some(on_retry) = &js.on_retry {
-            report_retry(on_retry, retries_done, delay_ms, failure.0);
-        }
-        if !sleep(delay_ms, js.signal.as_ref()).await {
-            return Err((PowerPostError::aborted(), JsValue::UNDEFINED));
-        }
+/// What a call in progress needs between attempts.
+struct Call {
+    key: ApiKey,
+    settings: CallSettings,
+    signal: Option<AbortSignal>,
+    on_retry: Option<Function>,
+    retries_done: u32,
+}
+
+/// Calls in progress, by the id `runCall` carries. A slot is freed when its call settles.
+struct Calls;
+
+thread_local! {
+    static CALLS: RefCell<Vec<Option<Call>>> = const { RefCell::new(Vec::new()) };
+    static CALL_CALLBACKS_REGISTERED: Cell<bool> = const { Cell::new(false) };
+}
+
+impl Calls {
+    fn start(call: Call) -> u32 {
+        CALLS.with(|calls| {
+            let mut calls = calls.borrow_mut();
+            match calls.iter().position(Option::is_none) {
+                Some(free) => {
+                    calls[free] = Some(call);
+                    free as u32
+                }
+                None => {
+                    calls.push(Some(call));
+                    (calls.len() - 1) as u32
+                }
+            }
+        })
     }
+
+    fn take(id: u32) -> Option<Call> {
+        CALLS.with(|calls| calls.borrow_mut().get_mut(id as usize).and_then(Option::take))
+    }
+
+    fn put_back(id: u32, call: Call) {
+        CALLS.with(|calls| {
+            if let Some(slot) = calls.borrow_mut().get_mut(id as usize) {
+                *slot = Some(call);
+            }
+        });
+    }
+}
+
+/// Hands `runCall` the two Rust functions it calls back, once. They live as long as the
+/// module, so they are deliberately never freed.
+fn register_call_callbacks() {
+    if CALL_CALLBACKS_REGISTERED.with(|done| done.replace(true)) {
+        return;
+    }
+    let settle = Closure::<dyn Fn(u32, JsValue) -> JsValue>::new(settle_attempt);
+    let aborted = Closure::<dyn Fn(u32) -> JsValue>::new(abort_call);
+    register_callbacks(settle.as_ref().unchecked_ref(), aborted.as_ref().unchecked_ref());
+    settle.forget();
+    aborted.forget();
+}
+
+/// After an attempt: the result, the error to reject with, or the delay before a retry (a
+/// number; `onRetry` has then been told).
+fn settle_attempt(id: u32, outcome: JsValue) -> JsValue {
+    let Some(mut call) = Calls::take(id) else {
+        return throw(PowerPostError::new(ErrorCode::InternalError, "unknown call"));
+    };
+    let (error, cause) = match read_outcome(&call, &outcome) {
+        Ok(credits) => return credits_to_js(&credits),
+        Err(failure) => failure,
+    };
+    let delay_ms = match decide(&error, call.retries_done, call.settings.max_retries, js_sys::Math::random()) {
+        RetryDecision::GiveUp => return to_js_error(error, &cause),
+        RetryDecision::RetryAfter { delay_ms } => delay_ms,
+    };
+    call.retries_done += 1;
+    let (attempt, on_retry) = (call.retries_done, call.on_retry.clone());
+    // Back in its slot before any user code runs: onRetry may start calls of its own.
+    Calls::put_back(id, call);
+    if let Some(on_retry) = on_retry {
+        report_retry(&on_retry, attempt, delay_ms, error);
+    }
+    JsValue::from(delay_ms)
+}
+
+/// The caller's signal ended a wait between retries.
+fn abort_call(id: u32) -> JsValue {
+    Calls::take(id);
+    throw(PowerPostError::aborted())
 }
 
 fn global_fetch() -> Option<Function> {
@@ -338,7 +406,7 @@ impl Request {
         Self { url: JsValue::from_str(&settings.credits_url), headers }
     }
 
-    /// A fresh init object per attempt: `sendAttempt` gives each its own signal.
+    /// The request's fetch options; `runCall` copies them for each attempt, with its own signal.
     fn init(&self) -> RequestInit {
         let init = RequestInit::new();
         init.set_method("GET");
@@ -349,21 +417,14 @@ impl Request {
     }
 }
 
-/// One request with its own timeout, cancelled too when the caller's signal aborts.
-async fn attempt(
-    fetch: &Function,
-    request: &Request,
-    key: &ApiKey,
-    timeout_ms: u32,
-    caller: Option<&AbortSignal>,
-) -> Result<Credits, Failure> {
+/// What one attempt's outcome (see `sendAttempt` in boundary.js) means.
+fn read_outcome(call: &Call, outcome: &JsValue) -> Result<Credits, Failure> {
     const RESPONSE: f64 = 0.0;
     const NOT_A_RESPONSE: f64 = 1.0;
     const TIMED_OUT: f64 = 2.0;
     const ABORTED: f64 = 3.0;
-    let signal = caller.map_or(JsValue::UNDEFINED, |signal| signal.clone().into());
-    let sent = send_attempt(fetch, &request.url, &request.init(), f64::from(timeout_ms), &signal);
-    let outcome: Array = JsFuture::from(sent).await.unwrap_or(JsValue::UNDEFINED).unchecked_into();
+    let (key, timeout_ms) = (&call.key, call.settings.timeout_ms);
+    let outcome: &Array = outcome.unchecked_ref();
     let tag = outcome.get(0).as_f64();
     if tag == Some(RESPONSE) {
         let header = |at: u32| match outcome.get(at).as_text(MAX_HEADER_LENGTH as u32) {
@@ -387,7 +448,7 @@ async fn attempt(
         invalid_transport("the Response has no text() method")
     } else if tag == Some(TIMED_OUT) {
         PowerPostError::timeout(timeout_ms)
-    } else if tag == Some(ABORTED) || caller.is_some_and(AbortSignal::aborted) {
+    } else if tag == Some(ABORTED) || call.signal.as_ref().is_some_and(AbortSignal::aborted) {
         PowerPostError::aborted()
     } else {
         let thrown = outcome.get(1);
@@ -403,72 +464,6 @@ async fn attempt(
 
 fn invalid_transport(why: &str) -> PowerPostError {
     PowerPostError::new(ErrorCode::InvalidResponse, crate::text::concat(&["unexpected response from fetch: ", why]))
-}
-
-async fn race(promise: Promise, guard: &Promise) -> Result<JsValue, JsValue> {
-    JsFuture::from(Promise::race(&Array::of2(&promise, guard))).await
-}
-
-/// Runs a callback when a signal aborts (at once if it already has). The listener is
-/// removed on drop, before its closure is freed.
-struct AbortListener {
-    signal: AbortSignal,
-    listener: Closure<dyn FnMut()>,
-}
-
-impl AbortListener {
-    fn new(signal: &AbortSignal, on_abort: impl FnMut() + 'static) -> Self {
-        let listener = Closure::<dyn FnMut()>::new(on_abort);
-        let callback: &Function = listener.as_ref().unchecked_ref();
-        let _ = signal.add_event_listener_with_callback("abort", callback);
-        if signal.aborted() {
-            let _ = callback.call0(&JsValue::UNDEFINED);
-        }
-        Self { signal: signal.clone(), listener }
-    }
-}
-
-impl Drop for AbortListener {
-    fn drop(&mut self) {
-        let _ = self.signal.remove_event_listener_with_callback("abort", self.listener.as_ref().unchecked_ref());
-    }
-}
-
-/// A promise that rejects when `signal` aborts. Callers must race it at once, so that its
-/// rejection is always handled.
-struct AbortWatch {
-    promise: Promise,
-    _listener: AbortListener,
-}
-
-impl AbortWatch {
-    fn new(signal: &AbortSignal) -> Self {
-        let mut reject = None;
-        let promise = Promise::new(&mut |_, reject_fn| reject = Some(reject_fn));
-        let listener = AbortListener::new(signal, move || {
-            if let Some(reject) = &reject {
-                let _ = reject.call0(&JsValue::UNDEFINED);
-            }
-        });
-        Self { promise, _listener: listener }
-    }
-}
-
-/// Waits `delay_ms`; false when the caller's signal aborted first (which ends the wait at once).
-async fn sleep(delay_ms: f64, signal: Option<&AbortSignal>) -> bool {
-    let mut resolve = None;
-    let timer_done = Promise::new(&mut |resolve_fn, _| resolve = Some(resolve_fn));
-    let Some(resolve) = resolve else { return false };
-    let timer = set_timeout(&resolve, delay_ms);
-    let woke = match signal {
-        None => JsFuture::from(timer_done).await.is_ok(),
-        Some(signal) => {
-            let watch = AbortWatch::new(signal);
-            race(timer_done, &watch.promise).await.is_ok()
-        }
-    };
-    clear_timeout(&timer);
-    woke
 }
 
 fn credits_to_js(credits: &Credits) -> JsValue {

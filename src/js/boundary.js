@@ -163,8 +163,53 @@ function sameUnits(s, tape, at) {
   return true;
 }
 
-// One attempt of a request, as a single promise the Rust side awaits once. It reports what
-// happened; every rule about what that means (retry, error code, message) is in Rust.
+// A call's attempts. The loop lives here so that no Rust future (and no closure per await)
+// is needed; after each attempt it asks Rust what to do, and every rule about what an
+// outcome means (result, error code, retry, delay) is Rust's.
+let settleAttempt;
+let abortedCall;
+
+/** Rust's two callbacks, given once: settle(id, outcome) and aborted(id). */
+export function registerCallbacks(settle, aborted) {
+  settleAttempt = settle;
+  abortedCall = aborted;
+}
+
+/**
+ * Sends attempts of call `id` until Rust settles it. `settle` answers with the result, the
+ * PowerPostError to reject with, or the milliseconds to wait before the next attempt.
+ */
+export async function runCall(id, fetch, url, init, timeoutMs, signal) {
+  for (;;) {
+    const outcome = await sendAttempt(fetch, url, { ...init }, timeoutMs, signal);
+    const next = settleAttempt(id, outcome);
+    if (typeof next !== "number") {
+      if (next instanceof PowerPostError) throw next;
+      return next;
+    }
+    if (!(await wait(next, signal))) throw abortedCall(id);
+  }
+}
+
+/** Resolves true after `ms`, or false as soon as `signal` aborts. */
+function wait(ms, signal) {
+  return new Promise((resolve) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    const timer = setTimeout(() => {
+      if (signal) signal.removeEventListener("abort", onAbort);
+      resolve(true);
+    }, ms);
+    if (signal) {
+      signal.addEventListener("abort", onAbort, { once: true });
+      if (signal.aborted) onAbort();
+    }
+  });
+}
+
+// One attempt: it reports what happened and leaves the meaning to Rust.
 const RESPONSE = 0, NOT_A_RESPONSE = 1, TIMED_OUT = 2, ABORTED = 3, FAILED = 4;
 const NO_STATUS = 0, NO_TEXT = 1;
 
@@ -175,7 +220,7 @@ const NO_STATUS = 0, NO_TEXT = 1;
  * x-ratelimit-reset, retry-after] | [NOT_A_RESPONSE, NO_STATUS | NO_TEXT] | [TIMED_OUT] |
  * [ABORTED] | [FAILED, thrown].
  */
-export function sendAttempt(fetch, url, init, timeoutMs, signal) {
+function sendAttempt(fetch, url, init, timeoutMs, signal) {
   const controller = new AbortController();
   init.signal = controller.signal;
   return new Promise((resolve) => {
