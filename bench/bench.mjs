@@ -143,25 +143,34 @@ Median over 25 batches of 5,000 calls, after warm-up.
 
 The targets (issues 2, 3 and 6): \`getCredits\` within 1.10× (later 1.05×) of a plain fetch;
 an estimate in at most 2 µs (later 1 µs); web build at most 40 KB (later 25 KB) gzipped. None
-is met yet. What the profiles of 2026-11-24 showed (\`node --cpu-prof\` against a build with
-symbol names; figures from those runs, not from the tables above):
+is met yet. What the investigation of 2026-11-24 found (figures from its own runs, not from
+the tables above):
 
-- **getCredits**: with an injected \`fetch\` that answers at once, a call costs about 63 µs more
-  than \`fetch\` + \`json()\` of the same canned response. Node's \`AbortController\` construction
-  (needed for the per-attempt timeout) is the largest single part (~17 µs under the profiler);
-  the rest is spread over closure creation, wasm-bindgen's future machinery and about 50
-  small boundary crossings (options, headers, result). Tried: stopping an attempt from the
-  timer instead of an \`abort\` listener on each attempt's signal (no measurable change).
-- **estimateCost**: boundary crossings cost ~150 ns each on this machine, and reading a plan
-  property by property took 140 of them (21 µs). Values now cross as one numeric tape each
-  way, with known keys and catalogue names as ids (src/tape.rs), which brought it to ~15 µs.
-  What remains is in the Rust decoders themselves: the native floor above is the same code
-  without wasm or JS, and it allocates a \`String\` for every field path (\`images[0].quantity\`)
-  on the success path, although paths are only needed for errors. Making paths lazy is the
-  next step. Tried: \`opt-level\` 3 and \`s\` (11-15 µs, but 70-88 KB gzipped).
-- **size**: the \`.wasm\` is built at \`opt-level = "z"\` with LTO and shrunk by \`wasm-opt -Oz\`;
-  panics with formatted messages (bounds checks, \`expect\`) and the allocator are the likely
-  bulk, not yet measured per function.
+- **getCredits**: a plain-JS client doing the same work per call (AbortController, timer,
+  \`redirect: "error"\`, \`text()\` + \`JSON.parse\`, five headers) costs 1.054-1.058× a bare
+  fetch, so the target is reachable in principle. Our own JS loop alone (boundary.js
+  \`runCall\`, with a JS stand-in for the Rust step) costs 1.077×. With an instant fake
+  \`fetch\` the whole call costs ~62 µs against ~34 µs for that loop: the wasm side (decoding
+  the key and options, building the request, reading the outcome, building the result) is
+  ~28 µs a call, and ~1.10× needs it near 10 µs. Done so far: key and options cross in one
+  tape; header and property names are cached JS strings; the retry loop runs in JS and asks
+  Rust once per attempt, so there are no Rust futures and no per-await closures (1.31× → 1.22×,
+  and 14 KB less wasm). Next: parse the body in JS instead of copying it into wasm and back,
+  read only the headers a status needs, reuse a \`CreditsClient\`'s request object. GC is not
+  the difference: it is ~54 µs a call for both clients (undici's own allocations).
+- **estimateCost**: a boundary crossing costs ~150 ns here, and reading a plan property by
+  property took 140 of them (21 µs). Values now cross as one numeric tape each way, with known
+  keys and catalogue names as ids (src/tape.rs), field paths are built only for errors, and
+  string ids come from a compile-time hash table: ~10 µs in wasm, a few µs for the same Rust
+  natively (27,000 instructions by callgrind, from 44,000). The rest is spread thin: object
+  lookups that scan entries, label building, and the JS encoder/decoder (~1 µs each way).
+  Reaching 2 µs needs a different decoding model (one pass over the tape into a typed plan
+  instead of repeated lookups). Tried: \`opt-level\` 3 and \`s\` (11-15 µs, 70-88 KB gzipped).
+- **size**: \`opt-level = "z"\`, LTO, \`panic = "abort"\`, \`wasm-opt -Oz\`. Removing the
+  second, \`JsValue\`-typed instantiation of every decoder and the async machinery took the
+  wasm from 166 KB to 116 KB. By twiggy, what remains is our own code (\`estimateCost\` ~19 KB,
+  \`settleCharges\` ~11 KB, call decoding ~6 KB), the allocator (~5 KB), and \`core::fmt\`
+  pulled in by panic paths. \`make test\` guards the current size with a budget.
 `;
 
 writeFileSync(join(repo, "BENCHMARKS.md"), report);
