@@ -34,6 +34,8 @@ extern "C" {
     fn run_call(id: u32, fetch: &Function, url: &JsValue, init: &JsValue, timeout_ms: f64, signal: &JsValue) -> Promise;
     #[wasm_bindgen(js_name = registerCallbacks)]
     fn register_callbacks(settle: &Function, aborted: &Function);
+    #[wasm_bindgen(js_name = makeCredits)]
+    fn make_credits(balance: f64, request_id: &JsValue, limit: f64, remaining: f64, reset_at: f64) -> JsValue;
 
     #[wasm_bindgen(js_name = createError)]
     #[allow(clippy::too_many_arguments)]
@@ -271,11 +273,11 @@ fn run(key: ApiKey, settings: CallSettings, js: JsOptions) -> Promise {
         return Promise::reject(&throw(PowerPostError::invalid_argument("options.fetch", "is required: this runtime has no global fetch")));
     };
     register_call_callbacks();
-    let request = Request::new(&key, &settings);
+    let (url, init) = Request::for_call(&key, &settings);
     let timeout_ms = f64::from(settings.timeout_ms);
     let signal = js.signal.clone().map_or(JsValue::UNDEFINED, JsValue::from);
     let id = Calls::start(Call { key, settings, signal: js.signal, on_retry: js.on_retry, retries_done: 0 });
-    run_call(id, &fetch, &request.url, &request.init(), timeout_ms, &signal)
+    run_call(id, &fetch, &url, &init, timeout_ms, &signal)
 }
 
 type Failure = (PowerPostError, JsValue);
@@ -347,7 +349,7 @@ fn settle_attempt(id: u32, outcome: JsValue) -> JsValue {
         return throw(PowerPostError::new(ErrorCode::InternalError, "unknown call"));
     };
     let (error, cause) = match read_outcome(&call, &outcome) {
-        Ok(credits) => return credits_to_js(&credits),
+        Ok((credits, headers)) => return credits_to_js(&credits, &headers),
         Err(failure) => failure,
     };
     let delay_ms = match decide(&error, call.retries_done, call.settings.max_retries, js_sys::Math::random()) {
@@ -388,13 +390,37 @@ fn set(object: &Object, key: &'static str, value: &JsValue) {
     with_key(key, |key| Reflect::set(object, key, value)).ok();
 }
 
-/// The parts of the request that are the same for every attempt.
+/// The URL and fetch options of a call; `runCall` copies the options for each attempt and
+/// gives each its own signal.
 struct Request {
-    url: JsValue,
-    headers: Object,
+    url: String,
+    auth: AuthScheme,
+    key: String,
+    url_js: JsValue,
+    init: JsValue,
+}
+
+thread_local! {
+    /// The last call's request: repeated calls with the same key and settings reuse it.
+    static LAST_REQUEST: RefCell<Option<Request>> = const { RefCell::new(None) };
 }
 
 impl Request {
+    fn for_call(key: &ApiKey, settings: &CallSettings) -> (JsValue, JsValue) {
+        let reused = LAST_REQUEST.with(|last| {
+            let last = last.borrow();
+            let same = |request: &&Request| request.url == settings.credits_url && request.auth == settings.auth && request.key == key.text;
+            last.as_ref().filter(same).map(|request| (request.url_js.clone(), request.init.clone()))
+        });
+        if let Some(reused) = reused {
+            return reused;
+        }
+        let request = Self::new(key, settings);
+        let built = (request.url_js.clone(), request.init.clone());
+        LAST_REQUEST.with(|last| *last.borrow_mut() = Some(request));
+        built
+    }
+
     fn new(key: &ApiKey, settings: &CallSettings) -> Self {
         let headers = Object::new();
         let value = match settings.auth {
@@ -403,22 +429,24 @@ impl Request {
         };
         set(&headers, settings.auth.header_name(), &value);
         with_key("application/json", |json| set(&headers, "accept", json));
-        Self { url: JsValue::from_str(&settings.credits_url), headers }
-    }
-
-    /// The request's fetch options; `runCall` copies them for each attempt, with its own signal.
-    fn init(&self) -> RequestInit {
         let init = RequestInit::new();
         init.set_method("GET");
-        init.set_headers(&self.headers);
+        init.set_headers(&headers);
         init.set_redirect(RequestRedirect::Error);
         init.set_credentials(RequestCredentials::Omit);
-        init
+        Self {
+            url: settings.credits_url.clone(),
+            auth: settings.auth,
+            key: key.text.clone(),
+            url_js: JsValue::from_str(&settings.credits_url),
+            init: init.into(),
+        }
     }
 }
 
 /// What one attempt's outcome (see `sendAttempt` in boundary.js) means.
-fn read_outcome(call: &Call, outcome: &JsValue) -> Result<Credits, Failure> {
+/// Succeeds with the credits and the response's header values (for the result object).
+fn read_outcome(call: &Call, outcome: &JsValue) -> Result<(Credits, JsValue), Failure> {
     const RESPONSE: f64 = 0.0;
     const NOT_A_RESPONSE: f64 = 1.0;
     const TIMED_OUT: f64 = 2.0;
@@ -427,20 +455,24 @@ fn read_outcome(call: &Call, outcome: &JsValue) -> Result<Credits, Failure> {
     let outcome: &Array = outcome.unchecked_ref();
     let tag = outcome.get(0).as_f64();
     if tag == Some(RESPONSE) {
-        let header = |at: u32| match outcome.get(at).as_text(MAX_HEADER_LENGTH as u32) {
-            Text::Ok(text) => Some(text),
-            _ => None,
-        };
-        let headers = ResponseHeaders {
-            request_id: header(3),
-            rate_limit_limit: header(4),
-            rate_limit_remaining: header(5),
-            rate_limit_reset: header(6),
-            retry_after: header(7),
-        };
         let status = outcome.get(1).as_f64().filter(|status| (100.0..=599.0).contains(status)).map_or(0, |status| status as u16);
-        let parsed = outcome.get(2).as_string().and_then(|body| js_sys::JSON::parse(&body).ok());
-        return interpret(status, &headers, ResponseBody(parsed), js_sys::Date::now(), &key.text).map_err(|e| (e, JsValue::UNDEFINED));
+        let (headers, body) = (outcome.get(2), outcome.get(3));
+        let now_ms = js_sys::Date::now();
+        // Headers and body in one tape; a body too large for one falls back to reading it
+        // property by property.
+        let interpreted = match encode_values(&headers, &body).dyn_ref::<Float64Array>().map(Float64Array::to_vec) {
+            Some(tape) => {
+                let pair = TapeValue::root(&tape);
+                let body = pair.at(1);
+                let body = ResponseBody((!body.is_undefined()).then_some(body));
+                interpret(status, &response_headers(&pair.at(0)), body, now_ms, &key.text)
+            }
+            None => {
+                let body = ResponseBody((!body.is_undefined()).then_some(body));
+                interpret(status, &response_headers(&headers), body, now_ms, &key.text)
+            }
+        };
+        return interpreted.map(|credits| (credits, headers)).map_err(|e| (e, JsValue::UNDEFINED));
     }
     let failure = if tag == Some(NOT_A_RESPONSE) && outcome.get(1).as_f64() == Some(0.0) {
         invalid_transport("fetch resolved to something that is not a Response")
@@ -462,27 +494,32 @@ fn read_outcome(call: &Call, outcome: &JsValue) -> Result<Credits, Failure> {
     Err((failure, JsValue::UNDEFINED))
 }
 
+/// `[x-request-id, x-ratelimit-limit, x-ratelimit-remaining, x-ratelimit-reset, retry-after]`.
+fn response_headers<V: Value>(values: &V) -> ResponseHeaders {
+    let header = |at: u32| match values.at(at).as_text(MAX_HEADER_LENGTH as u32) {
+        Text::Ok(text) => Some(text),
+        _ => None,
+    };
+    ResponseHeaders {
+        request_id: header(0),
+        rate_limit_limit: header(1),
+        rate_limit_remaining: header(2),
+        rate_limit_reset: header(3),
+        retry_after: header(4),
+    }
+}
+
 fn invalid_transport(why: &str) -> PowerPostError {
     PowerPostError::new(ErrorCode::InvalidResponse, crate::text::concat(&["unexpected response from fetch: ", why]))
 }
 
-fn credits_to_js(credits: &Credits) -> JsValue {
-    to_js(|out| {
-        out.begin_object().key("balance").number(credits.balance).key("requestId");
-        match &credits.request_id {
-            Some(id) => out.string(id),
-            None => out.null(),
-        };
-        out.key("rateLimit");
-        match credits.rate_limit {
-            None => out.null(),
-            Some(limit) => {
-                out.begin_object().field_uint("limit", limit.limit).field_uint("remaining", limit.remaining);
-                out.field_uint("resetAt", limit.reset_at).end_object()
-            }
-        };
-        out.end_object();
-    })
+/// The result object, built in JS around the response's own request-id string.
+fn credits_to_js(credits: &Credits, headers: &JsValue) -> JsValue {
+    let request_id = if credits.request_id.is_some() { Reflect::get_u32(headers, 0).unwrap_or(JsValue::NULL) } else { JsValue::NULL };
+    let (limit, remaining, reset_at) = credits.rate_limit.map_or((-1.0, 0.0, 0.0), |limit| {
+        (limit.limit as f64, limit.remaining as f64, limit.reset_at as f64)
+    });
+    make_credits(credits.balance, &request_id, limit, remaining, reset_at)
 }
 
 thread_local! {

@@ -31,18 +31,18 @@ const STRING_ID: f64 = 10.0;
 
 /// Every key and catalogue value the crate reads or writes. The JS side receives this list
 /// once, at first use; ids are positions in it.
-pub const KNOWN_STRINGS: [&str; 88] = [
-    "affordable", "audio", "audioPerSecond", "balance", "base", "baseCredits", "caption", "charged", "cost",
-    "credits", "deep", "durationSeconds", "durations", "facebook", "facebook-post", "facebook-reel", "facebook-story",
-    "failed", "feed", "flux2-flex", "gpt-image-1.5", "ideogram-3", "image", "imageInputs", "imageModels", "images",
-    "index", "instagram", "instagram-feed", "instagram-reel", "instagram-story", "items", "kind", "kling-3.0-pro",
-    "label", "landscape", "limit", "linkedin", "linkedin-post", "model", "nano-banana-2", "perImage", "perImageInput",
-    "perSecond", "perSourceUrl", "perUnit", "portrait", "postType", "postTypes", "posted", "publish", "quantity",
-    "rateCard", "rateCardVersion", "rateLimit", "refunded", "regular", "remaining", "requestId", "researchMode",
-    "resetAt", "runway-gen-4.5", "shortfall", "size", "sizes", "sourceUrls", "square", "status", "succeeded",
-    "surcharges", "tiktok", "tiktok-photos", "tiktok-video", "total", "unitCredits", "unitSeconds", "veo-3.1",
-    "version", "video", "videoInput", "videoInputSeconds", "videoModels", "videos", "x", "x-post", "youtube",
-    "youtube-short", "youtube-video",
+pub const KNOWN_STRINGS: [&str; 92] = [
+    "affordable", "audio", "audioPerSecond", "balance", "base", "baseCredits", "caption", "charged", "code", "cost",
+    "credits", "deep", "durationSeconds", "durations", "error", "facebook", "facebook-post", "facebook-reel",
+    "facebook-story", "failed", "feed", "flux2-flex", "gpt-image-1.5", "ideogram-3", "image", "imageInputs",
+    "imageModels", "images", "index", "instagram", "instagram-feed", "instagram-reel", "instagram-story", "items",
+    "kind", "kling-3.0-pro", "label", "landscape", "limit", "linkedin", "linkedin-post", "message", "model",
+    "nano-banana-2", "perImage", "perImageInput", "perSecond", "perSourceUrl", "perUnit", "portrait", "postType",
+    "postTypes", "posted", "publish", "quantity", "rateCard", "rateCardVersion", "rateLimit", "refunded", "regular",
+    "remaining", "requestId", "researchMode", "resetAt", "retryAfter", "runway-gen-4.5", "shortfall", "size", "sizes",
+    "sourceUrls", "square", "status", "succeeded", "surcharges", "tiktok", "tiktok-photos", "tiktok-video", "total",
+    "unitCredits", "unitSeconds", "veo-3.1", "version", "video", "videoInput", "videoInputSeconds", "videoModels",
+    "videos", "x", "x-post", "youtube", "youtube-short", "youtube-video",
 ];
 
 const ID_TABLE_SIZE: usize = 256;

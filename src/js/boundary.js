@@ -215,10 +215,10 @@ const NO_STATUS = 0, NO_TEXT = 1;
 
 /**
  * Calls `fetch(url, init)` with its own AbortController, stopped after `timeoutMs` or when
- * `signal` aborts, and reads the body as text. Resolves (never rejects) to one of:
- * [RESPONSE, status, text, x-request-id, x-ratelimit-limit, x-ratelimit-remaining,
- * x-ratelimit-reset, retry-after] | [NOT_A_RESPONSE, NO_STATUS | NO_TEXT] | [TIMED_OUT] |
- * [ABORTED] | [FAILED, thrown].
+ * `signal` aborts, and reads the body. Resolves (never rejects) to one of:
+ * [RESPONSE, status, [x-request-id, x-ratelimit-limit, x-ratelimit-remaining,
+ * x-ratelimit-reset, retry-after], body parsed as JSON or undefined] |
+ * [NOT_A_RESPONSE, NO_STATUS | NO_TEXT] | [TIMED_OUT] | [ABORTED] | [FAILED, thrown].
  */
 function sendAttempt(fetch, url, init, timeoutMs, signal) {
   const controller = new AbortController();
@@ -259,6 +259,15 @@ async function readResponse(fetch, url, init) {
     }
   };
   const text = await response.text();
-  return [RESPONSE, response.status, text, header("x-request-id"), header("x-ratelimit-limit"),
-    header("x-ratelimit-remaining"), header("x-ratelimit-reset"), header("retry-after")];
+  let body; // stays undefined when the body is not JSON
+  try {
+    body = JSON.parse(text);
+  } catch {}
+  return [RESPONSE, response.status, [header("x-request-id"), header("x-ratelimit-limit"),
+    header("x-ratelimit-remaining"), header("x-ratelimit-reset"), header("retry-after")], body];
+}
+
+/** A `Credits` result; `requestId` is the response's own header string. */
+export function makeCredits(balance, requestId, limit, remaining, resetAt) {
+  return { balance, requestId, rateLimit: limit < 0 ? null : { limit, remaining, resetAt } };
 }
