@@ -149,15 +149,16 @@ the tables above):
 - **getCredits**: a plain-JS client doing the same work per call (AbortController, timer,
   \`redirect: "error"\`, \`text()\` + \`JSON.parse\`, five headers) costs 1.054-1.058× a bare
   fetch, so the target is reachable in principle. Our own JS loop alone (boundary.js
-  \`runCall\`, with a JS stand-in for the Rust step) costs 1.077×. With an instant fake
-  \`fetch\` the whole call costs ~62 µs against ~34 µs for that loop: the wasm side (decoding
-  the key and options, building the request, reading the outcome, building the result) is
-  ~28 µs a call, and ~1.10× needs it near 10 µs. Done so far: key and options cross in one
-  tape; header and property names are cached JS strings; the retry loop runs in JS and asks
-  Rust once per attempt, so there are no Rust futures and no per-await closures (1.31× → 1.22×,
-  and 14 KB less wasm). Next: parse the body in JS instead of copying it into wasm and back,
-  read only the headers a status needs, reuse a \`CreditsClient\`'s request object. GC is not
-  the difference: it is ~54 µs a call for both clients (undici's own allocations).
+  \`runCall\`, with a JS stand-in for the Rust step) costs 1.068-1.077×. Done so far: key and
+  options cross in one tape; names are cached JS strings; the retry loop runs in JS and asks
+  Rust once per attempt (no Rust futures, no per-await closures, 14 KB less wasm); headers and
+  the body (parsed in JS) cross in one tape; the result is built in JS around the response's
+  own request-id string; the last call's request is reused. That took the ratio from 1.31× to
+  1.19×. With an instant fake \`fetch\` the wasm side now costs ~23 µs a call (profiled: call
+  decoding ~7 µs, settling an attempt ~11 µs, of which ~4 µs turns header values into Rust
+  strings), yet against the sandbox the gap to our own JS loop is ~55 µs, and the extra shows
+  up as idle time, not CPU: not yet explained. GC is not the difference (~54 µs a call for
+  both clients: undici's own allocations).
 - **estimateCost**: a boundary crossing costs ~150 ns here, and reading a plan property by
   property took 140 of them (21 µs). Values now cross as one numeric tape each way, with known
   keys and catalogue names as ids (src/tape.rs), field paths are built only for errors, and
