@@ -162,7 +162,8 @@ the tables above):
 - **estimateCost**: a boundary crossing costs ~150 ns here, and reading a plan property by
   property took 140 of them (21 µs). Values now cross as one numeric tape each way, with known
   keys and catalogue names as ids (src/tape.rs), field paths are built only for errors, and
-  string ids come from a compile-time hash table: ~10 µs in wasm, a few µs for the same Rust
+  string ids come from a compile-time hash table: 10 µs in wasm in a fresh process (up to
+  16 µs in this benchmark, which runs it after thousands of fetches), a few µs for the same Rust
   natively (27,000 instructions by callgrind, from 44,000). The rest is spread thin: object
   lookups that scan entries, label building, and the JS encoder/decoder (~1 µs each way).
   Reaching 2 µs needs a different decoding model (one pass over the tape into a typed plan
