@@ -22,6 +22,8 @@ cp -r build/web/"${name}".js build/web/"${name}"_bg.wasm build/web/snippets pkg/
 cp -r build/nodejs/"${name}".js build/nodejs/"${name}"_bg.wasm build/nodejs/snippets pkg/node/
 cp -r pkg-template/. pkg/
 cp README.md pkg/README.md
+# The same declarations for `require` (a .d.ts in a "type": "module" package is read as ESM).
+cp pkg/index.d.ts pkg/index.d.cts
 
 # The Node glue require()s the boundary snippet, which wasm-bindgen writes as an ES module;
 # Node < 20.19 cannot require ES modules, so the Node copy becomes CommonJS.

@@ -4,7 +4,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync, rmSync, readFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync, rmSync, readFileSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
@@ -83,40 +83,67 @@ test("the package manifest routes Node and browsers to their builds", () => {
   const manifest = JSON.parse(readFileSync(join(project, "node_modules/powerpost-credits/package.json"), "utf8"));
   const cargoVersion = readFileSync(join(repo, "Cargo.toml"), "utf8").match(/^version = "(.+)"/m)[1];
   assert.equal(manifest.version, cargoVersion);
-  assert.equal(Object.keys(manifest.exports["."])[0], "types");
-  assert.deepEqual(manifest.exports["."].node, { import: "./node/index.mjs", require: "./node/index.cjs" });
-  assert.equal(manifest.exports["."].browser, "./web/index.js");
+  const { node, browser } = manifest.exports["."];
+  assert.deepEqual(node, {
+    import: { types: "./index.d.ts", default: "./node/index.mjs" },
+    require: { types: "./index.d.cts", default: "./node/index.cjs" },
+  });
+  assert.deepEqual(browser, { types: "./index.d.ts", default: "./web/index.js" });
+  assert.equal(manifest.bin["powerpost-credits"], "./bin/powerpost-credits.mjs");
 });
 
-test("the type definitions compile under strict mode and reject misuse", () => {
-  const tsc = join(repo, "node_modules/typescript/bin/tsc");
-  writeFileSync(join(project, "tsconfig.json"), JSON.stringify({
-    compilerOptions: { strict: true, noEmit: true, module: "node16", moduleResolution: "node16", target: "es2022", lib: ["es2022", "dom"], types: [] },
-    files: ["use.mts"],
-  }));
-  writeFileSync(join(project, "use.mts"), `
+test("publint and Are The Types Wrong find no problems in the tarball", () => {
+  const tarball = join(project, readdirSync(project).find((file) => file.endsWith(".tgz")));
+  const publint = execFileSync(join(repo, "node_modules/.bin/publint"), [tarball], { encoding: "utf8" });
+  assert.doesNotMatch(publint, /Warnings:|Errors:/, publint);
+  // attw exits non-zero on any problem; --format json keeps the output machine-readable.
+  const attw = spawnSync(join(repo, "node_modules/.bin/attw"), [tarball, "--format", "json"], { encoding: "utf8" });
+  assert.equal(attw.status, 0, attw.stdout + attw.stderr);
+});
+
+test("the type definitions compile under strict mode (node16 and bundler resolution, ESM and CJS) and reject misuse", () => {
+  const tsc = (config) => {
+    writeFileSync(join(project, "tsconfig.json"), JSON.stringify(config));
+    return spawnSync(process.execPath, [join(repo, "node_modules/typescript/bin/tsc"), "-p", project], { encoding: "utf8" });
+  };
+  const strict = { strict: true, noEmit: true, target: "es2022", lib: ["es2022", "dom"], types: [] };
+  const consumer = `
     import { getCredits, CreditsClient, PowerPostError, estimateCost, defaultRateCard, checkBalance, settleCharges,
       type Credits, type CostEstimate, type ErrorCode, type PostPlan, type RateCard, type Settlement } from "powerpost-credits";
-    const credits: Credits = await getCredits("pp_live_sk_x", { timeoutMs: 1000, auth: "bearer", onRetry: (i) => void i.error.code });
-    const client = new CreditsClient("pp_live_sk_x", { signal: new AbortController().signal });
-    const again: Promise<Credits> = client.getCredits({ maxRetries: 0 });
-    const plan: PostPlan = { caption: { researchMode: "deep" }, images: [{ model: "ideogram-3", quantity: 2 }], publish: { postTypes: ["x-post"] } };
-    const estimate: CostEstimate = estimateCost(plan, { rateCard: { imageModels: { "flux2-flex": { perImage: 5 } } } });
-    const card: RateCard = defaultRateCard();
-    const settled: Settlement = settleCharges(estimate, { caption: "failed" });
-    const ok: boolean = checkBalance(credits.balance, estimate).affordable;
-    try { await again; } catch (e) { if (e instanceof PowerPostError) { const code: ErrorCode = e.code; const s: number | null = e.status; void code; void s; } }
-    void card; void settled; void ok;
+    export async function use(): Promise<void> {
+      const credits: Credits = await getCredits("pp_live_sk_x", { timeoutMs: 1000, auth: "bearer", onRetry: (i) => void i.error.code });
+      const client = new CreditsClient("pp_live_sk_x", { signal: new AbortController().signal });
+      const again: Promise<Credits> = client.getCredits({ maxRetries: 0 });
+      const plan: PostPlan = { caption: { researchMode: "deep" }, images: [{ model: "ideogram-3", quantity: 2 }], publish: { postTypes: ["x-post"] } };
+      const estimate: CostEstimate = estimateCost(plan, { rateCard: { imageModels: { "flux2-flex": { perImage: 5 } } } });
+      const card: RateCard = defaultRateCard();
+      const settled: Settlement = settleCharges(estimate, { caption: "failed" });
+      const ok: boolean = checkBalance(credits.balance, estimate).affordable;
+      try { await again; } catch (e) { if (e instanceof PowerPostError) { const code: ErrorCode = e.code; const s: number | null = e.status; void code; void s; } }
+      void card; void settled; void ok;
+    }
+  `;
+  writeFileSync(join(project, "use.mts"), consumer);
+  writeFileSync(join(project, "use.ts"), consumer);
+  writeFileSync(join(project, "use.cts"), `
+    import credits = require("powerpost-credits");
+    const estimate: credits.CostEstimate = credits.estimateCost({ images: [{}] });
+    export const total: number = estimate.total;
   `);
-  execFileSync(process.execPath, [tsc, "-p", project], { encoding: "utf8" });
+  for (const config of [
+    { compilerOptions: { ...strict, module: "node16", moduleResolution: "node16" }, files: ["use.mts", "use.cts"] },
+    { compilerOptions: { ...strict, module: "esnext", moduleResolution: "bundler" }, files: ["use.ts"] },
+  ]) {
+    const result = tsc(config);
+    assert.equal(result.status, 0, `${config.compilerOptions.moduleResolution}: ${result.stdout}`);
+  }
   writeFileSync(join(project, "use.mts"), `
     import { estimateCost } from "powerpost-credits";
     estimateCost({ caption: { researchMode: "shallow" } });
   `);
-  assert.throws(
-    () => execFileSync(process.execPath, [tsc, "-p", project], { encoding: "utf8", stdio: "pipe" }),
-    (error) => /TS2322: Type '"shallow"' is not assignable to type 'ResearchMode'/.test(error.stdout),
-  );
+  const misuse = tsc({ compilerOptions: { ...strict, module: "node16", moduleResolution: "node16" }, files: ["use.mts"] });
+  assert.notEqual(misuse.status, 0);
+  assert.match(misuse.stdout, /TS2322: Type '"shallow"' is not assignable to type 'ResearchMode'/);
 });
 
 /** Runs the installed CLI; returns { status, stdout, stderr }. */
