@@ -129,6 +129,21 @@ test("cost is compared with the last balance, with the shortfall when it does no
   assert.match(await text("#afford-text"), /short by \d+/);
 });
 
+test("the package works from a module web worker", async () => {
+  const reply = await page.evaluate(({ baseUrl }) => new Promise((resolve) => {
+    const worker = new Worker("/www/worker-example.js", { type: "module" });
+    worker.onmessage = (event) => { resolve(event.data); worker.terminate(); };
+    worker.onerror = (event) => resolve({ error: event.message });
+    setTimeout(() => resolve({ error: "the worker did not answer within 10 s" }), 10_000);
+    const postTypes = ["instagram-feed", "x-post", "linkedin-post"];
+    worker.postMessage({ apiKey: "pp_live_sk_demo0000000000000000000047", baseUrl,
+      plan: { caption: { researchMode: "regular", postTypes }, images: [{}], publish: { postTypes } } });
+  }), { baseUrl: demo.sandbox.baseUrl });
+  assert.equal(reply.balance, 47, JSON.stringify(reply));
+  assert.match(reply.requestId, /^req_/);
+  assert.equal(reply.total, 13);
+});
+
 test("screenshots of both panels at desktop and phone widths, and no console errors", async () => {
   for (const [name, width, height] of [["desktop", 1280, 900], ["phone", 360, 800]]) {
     await page.setViewportSize({ width, height });
