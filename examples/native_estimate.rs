@@ -32,6 +32,9 @@ fn main() {
             estimate.write_tape(&mut writer);
             total += writer.finish().len() as u64 + estimate.total;
         }
-        println!("{:.0} ns per estimate (decode + price + encode), checksum {total}", start.elapsed().as_nanos() as f64 / rounds as f64);
+        println!(
+            "{:.0} ns per estimate (decode + price + encode), checksum {total}",
+            start.elapsed().as_nanos() as f64 / rounds as f64
+        );
     }
 }

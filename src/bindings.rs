@@ -13,12 +13,12 @@ use web_sys::{AbortSignal, RequestCredentials, RequestInit, RequestRedirect};
 
 use crate::error::{ErrorCode, PowerPostError};
 use crate::estimate::{estimate_with_options, write_default_card};
-use crate::settle::{check_balance, settle_charges};
-use crate::tape::{TapeValue, TapeWriter, KNOWN_STRINGS};
 use crate::key::{scrub_api_key, validate_api_key, MAX_KEY_LENGTH};
 use crate::options::{AuthScheme, CallSettings, PlainOptions};
 use crate::response::{interpret, Credits, ResponseBody, ResponseHeaders, MAX_HEADER_LENGTH};
 use crate::retry::{decide, RetryDecision};
+use crate::settle::{check_balance, settle_charges};
+use crate::tape::{TapeValue, TapeWriter, KNOWN_STRINGS};
 use crate::value::{Text, Value};
 
 #[wasm_bindgen(module = "/src/js/boundary.js")]
@@ -31,7 +31,8 @@ extern "C" {
     fn register_strings(list: &str);
     /// Sends attempts until `settle` says the call is done (see boundary.js).
     #[wasm_bindgen(js_name = runCall)]
-    fn run_call(id: u32, fetch: &Function, url: &JsValue, init: &JsValue, timeout_ms: f64, signal: &JsValue) -> Promise;
+    fn run_call(id: u32, fetch: &Function, url: &JsValue, init: &JsValue, timeout_ms: f64, signal: &JsValue)
+        -> Promise;
     #[wasm_bindgen(js_name = registerCallbacks)]
     fn register_callbacks(settle: &Function, aborted: &Function);
     #[wasm_bindgen(js_name = makeCredits)]
@@ -49,14 +50,6 @@ extern "C" {
         field: Option<String>,
         cause: &JsValue,
     ) -> JsValue;
-}
-
-#[wasm_bindgen]
-extern "C" {
-    #[wasm_bindgen(js_name = setTimeout)]
-    fn set_timeout(handler: &Function, delay_ms: f64) -> JsValue;
-    #[wasm_bindgen(js_name = clearTimeout)]
-    fn clear_timeout(handle: &JsValue);
 }
 
 /// A JS `PowerPostError` carrying everything `error` says.
@@ -163,7 +156,11 @@ impl JsOptions {
             if !present {
                 return Ok(None);
             }
-            options.get(name).dyn_into::<Function>().map(Some).map_err(|_| PowerPostError::invalid_argument(path, "must be a function"))
+            options
+                .get(name)
+                .dyn_into::<Function>()
+                .map(Some)
+                .map_err(|_| PowerPostError::invalid_argument(path, "must be a function"))
         };
         let signal = if has_signal {
             let signal = options.get("signal").dyn_into::<AbortSignal>();
@@ -188,17 +185,21 @@ impl JsOptions {
 }
 
 /// A call's key (when `api_key` is given) and options, read through one tape.
-fn decode_call(api_key: Option<&JsValue>, options: &JsValue) -> Result<(Option<ApiKey>, PlainOptions, JsOptions), JsValue> {
+fn decode_call(
+    api_key: Option<&JsValue>,
+    options: &JsValue,
+) -> Result<(Option<ApiKey>, PlainOptions, JsOptions), JsValue> {
     let undefined = JsValue::UNDEFINED;
-    let (key, plain, present) = decode_pair((api_key.unwrap_or(&undefined), "apiKey"), (options, "options"), |key, options| {
-        let key = match api_key {
-            Some(original) => Some(ApiKey::decode(key, original)?),
-            None => None,
-        };
-        let plain = PlainOptions::decode(options)?;
-        let present = ["signal", "fetch", "onRetry"].map(|name| !options.get(name).is_undefined());
-        Ok((key, plain, present))
-    })?;
+    let (key, plain, present) =
+        decode_pair((api_key.unwrap_or(&undefined), "apiKey"), (options, "options"), |key, options| {
+            let key = match api_key {
+                Some(original) => Some(ApiKey::decode(key, original)?),
+                None => None,
+            };
+            let plain = PlainOptions::decode(options)?;
+            let present = ["signal", "fetch", "onRetry"].map(|name| !options.get(name).is_undefined());
+            Ok((key, plain, present))
+        })?;
     let js = JsOptions::decode(options, present).map_err(throw)?;
     Ok((key, plain, js))
 }
@@ -215,7 +216,9 @@ impl ApiKey {
     fn decode(value: &TapeValue, original: &JsValue) -> Result<Self, PowerPostError> {
         let text = match value.as_text(MAX_KEY_LENGTH as u32) {
             Text::Ok(text) => text,
-            Text::TooLong => return Err(PowerPostError::invalid_argument("apiKey", "is too long to be a PowerPost key")),
+            Text::TooLong => {
+                return Err(PowerPostError::invalid_argument("apiKey", "is too long to be a PowerPost key"))
+            }
             Text::NotAString => {
                 return Err(PowerPostError::invalid_argument("apiKey", "must be a string (your PowerPost secret key)"))
             }
@@ -258,7 +261,9 @@ impl CreditsClient {
     pub fn get_credits(&self, options: JsValue) -> Promise {
         match decode_call(None, &options) {
             Err(error) => Promise::reject(&error),
-            Ok((_, plain, js)) => run(self.key.clone(), self.plain.overridden_by(&plain).settings(), self.js.overridden_by(&js)),
+            Ok((_, plain, js)) => {
+                run(self.key.clone(), self.plain.overridden_by(&plain).settings(), self.js.overridden_by(&js))
+            }
         }
     }
 }
@@ -270,7 +275,10 @@ fn run(key: ApiKey, settings: CallSettings, js: JsOptions) -> Promise {
         return Promise::reject(&throw(PowerPostError::aborted()));
     }
     let Some(fetch) = js.fetch.clone().or_else(global_fetch) else {
-        return Promise::reject(&throw(PowerPostError::invalid_argument("options.fetch", "is required: this runtime has no global fetch")));
+        return Promise::reject(&throw(PowerPostError::invalid_argument(
+            "options.fetch",
+            "is required: this runtime has no global fetch",
+        )));
     };
     register_call_callbacks();
     let (url, init) = Request::for_call(&key, &settings);
@@ -409,7 +417,9 @@ impl Request {
     fn for_call(key: &ApiKey, settings: &CallSettings) -> (JsValue, JsValue) {
         let reused = LAST_REQUEST.with(|last| {
             let last = last.borrow();
-            let same = |request: &&Request| request.url == settings.credits_url && request.auth == settings.auth && request.key == key.text;
+            let same = |request: &&Request| {
+                request.url == settings.credits_url && request.auth == settings.auth && request.key == key.text
+            };
             last.as_ref().filter(same).map(|request| (request.url_js.clone(), request.init.clone()))
         });
         if let Some(reused) = reused {
@@ -455,7 +465,8 @@ fn read_outcome(call: &Call, outcome: &JsValue) -> Result<(Credits, JsValue), Fa
     let outcome: &Array = outcome.unchecked_ref();
     let tag = outcome.get(0).as_f64();
     if tag == Some(RESPONSE) {
-        let status = outcome.get(1).as_f64().filter(|status| (100.0..=599.0).contains(status)).map_or(0, |status| status as u16);
+        let status =
+            outcome.get(1).as_f64().filter(|status| (100.0..=599.0).contains(status)).map_or(0, |status| status as u16);
         let (headers, body) = (outcome.get(2), outcome.get(3));
         let now_ms = js_sys::Date::now();
         // Headers and body in one tape; a body too large for one falls back to reading it
@@ -515,10 +526,14 @@ fn invalid_transport(why: &str) -> PowerPostError {
 
 /// The result object, built in JS around the response's own request-id string.
 fn credits_to_js(credits: &Credits, headers: &JsValue) -> JsValue {
-    let request_id = if credits.request_id.is_some() { Reflect::get_u32(headers, 0).unwrap_or(JsValue::NULL) } else { JsValue::NULL };
-    let (limit, remaining, reset_at) = credits.rate_limit.map_or((-1.0, 0.0, 0.0), |limit| {
-        (limit.limit as f64, limit.remaining as f64, limit.reset_at as f64)
-    });
+    let request_id = if credits.request_id.is_some() {
+        Reflect::get_u32(headers, 0).unwrap_or(JsValue::NULL)
+    } else {
+        JsValue::NULL
+    };
+    let (limit, remaining, reset_at) = credits
+        .rate_limit
+        .map_or((-1.0, 0.0, 0.0), |limit| (limit.limit as f64, limit.remaining as f64, limit.reset_at as f64));
     make_credits(credits.balance, &request_id, limit, remaining, reset_at)
 }
 
@@ -544,7 +559,10 @@ fn decode_pair<R>(
     let encoded = encode_values(first, second);
     let Some(tape) = encoded.dyn_ref::<Float64Array>().map(Float64Array::to_vec) else {
         let name = if encoded.as_f64() == Some(2.0) { second_name } else { first_name };
-        return Err(throw(PowerPostError::invalid_argument(name, "could not be read: it is too large, or a property getter threw")));
+        return Err(throw(PowerPostError::invalid_argument(
+            name,
+            "could not be read: it is too large, or a property getter threw",
+        )));
     };
     let pair = TapeValue::root(&tape);
     decode(&pair.at(0), &pair.at(1)).map_err(throw)
@@ -560,7 +578,8 @@ fn to_js(write: impl FnOnce(&mut TapeWriter)) -> JsValue {
 /// The itemized cost of a planned post, in whole credits.
 #[wasm_bindgen(js_name = estimateCost, skip_typescript)]
 pub fn estimate_cost_js(plan: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
-    let estimate = decode_pair((&plan, "plan"), (&options, "options"), |plan, options| estimate_with_options(plan, options))?;
+    let estimate =
+        decode_pair((&plan, "plan"), (&options, "options"), |plan, options| estimate_with_options(plan, options))?;
     Ok(to_js(|out| estimate.write_tape(out)))
 }
 
@@ -573,13 +592,16 @@ pub fn default_rate_card() -> JsValue {
 /// Whether `balance` covers `cost` (a CostEstimate or a number of credits).
 #[wasm_bindgen(js_name = checkBalance, skip_typescript)]
 pub fn check_balance_js(balance: JsValue, cost: JsValue) -> Result<JsValue, JsValue> {
-    let affordability = decode_pair((&balance, "balance"), (&cost, "cost"), |balance, cost| check_balance(balance, cost))?;
+    let affordability =
+        decode_pair((&balance, "balance"), (&cost, "cost"), |balance, cost| check_balance(balance, cost))?;
     Ok(to_js(|out| affordability.write_tape(out)))
 }
 
 /// What is finally charged and refunded for an estimate, given what actually happened.
 #[wasm_bindgen(js_name = settleCharges, skip_typescript)]
 pub fn settle_charges_js(estimate: JsValue, outcome: JsValue) -> Result<JsValue, JsValue> {
-    let settlement = decode_pair((&estimate, "estimate"), (&outcome, "outcome"), |estimate, outcome| settle_charges(estimate, outcome))?;
+    let settlement = decode_pair((&estimate, "estimate"), (&outcome, "outcome"), |estimate, outcome| {
+        settle_charges(estimate, outcome)
+    })?;
     Ok(to_js(|out| settlement.write_tape(out)))
 }

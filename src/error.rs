@@ -178,7 +178,8 @@ mod tests {
 
     #[test]
     fn retryable_covers_exactly_the_listed_statuses_and_transport_failures() {
-        let with_status = |status| PowerPostError { status: Some(status), ..PowerPostError::new(ErrorCode::HttpError, "") };
+        let with_status =
+            |status| PowerPostError { status: Some(status), ..PowerPostError::new(ErrorCode::HttpError, "") };
         for status in [429, 500, 502, 503, 504] {
             assert!(with_status(status).retryable(), "{status}");
         }

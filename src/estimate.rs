@@ -7,10 +7,12 @@ use crate::catalogue::{
     MAX_VIDEO_INPUT_SECONDS, POST_TYPES, POST_TYPE_NAMES,
 };
 use crate::error::PowerPostError;
-use crate::tape::TapeWriter;
 use crate::rate_card::{NamedModel, RateCard};
+use crate::tape::TapeWriter;
 use crate::text::{concat, push_uint};
-use crate::value::{optional_array, optional_bool, optional_text, optional_whole, reject_unknown_keys, require_object, Path, Value};
+use crate::value::{
+    optional_array, optional_bool, optional_text, optional_whole, reject_unknown_keys, require_object, Path, Value,
+};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ItemKind {
@@ -85,10 +87,16 @@ pub fn estimate_cost<V: Value>(plan: &V, card: &RateCard) -> Result<CostEstimate
     reject_unknown_keys(plan, &root, &PLAN_KEYS)?;
     let mut items = Vec::with_capacity(4);
     price_caption(&plan.get("caption"), &root.key("caption"), card, &mut items)?;
-    let images = optional_array(&plan.get("images"), &root.key("images"), MAX_GENERATIONS, |entry, path| price_image(entry, path, card))?;
-    let videos = optional_array(&plan.get("videos"), &root.key("videos"), MAX_GENERATIONS, |entry, path| price_video(entry, path, card))?;
+    let images = optional_array(&plan.get("images"), &root.key("images"), MAX_GENERATIONS, |entry, path| {
+        price_image(entry, path, card)
+    })?;
+    let videos = optional_array(&plan.get("videos"), &root.key("videos"), MAX_GENERATIONS, |entry, path| {
+        price_video(entry, path, card)
+    })?;
     for generated in [images, videos] {
-        items.extend(generated.into_iter().enumerate().map(|(index, item)| EstimateItem { index: Some(index as u32), ..item }));
+        items.extend(
+            generated.into_iter().enumerate().map(|(index, item)| EstimateItem { index: Some(index as u32), ..item }),
+        );
     }
     price_publish(&plan.get("publish"), &root.key("publish"), card, &mut items)?;
     let total = items.iter().map(|item| item.credits).sum();
@@ -107,12 +115,21 @@ fn counted(count: u32, singular: &str, plural: &str) -> String {
     text
 }
 
-fn price_caption<V: Value>(caption: &V, path: &Path, card: &RateCard, items: &mut Vec<EstimateItem>) -> Result<(), PowerPostError> {
+fn price_caption<V: Value>(
+    caption: &V,
+    path: &Path,
+    card: &RateCard,
+    items: &mut Vec<EstimateItem>,
+) -> Result<(), PowerPostError> {
     if caption.is_undefined() {
         return Ok(());
     }
     require_object(caption, path)?;
-    reject_unknown_keys(caption, path, &["researchMode", "imageInputs", "videoInputSeconds", "sourceUrls", "postTypes"])?;
+    reject_unknown_keys(
+        caption,
+        path,
+        &["researchMode", "imageInputs", "videoInputSeconds", "sourceUrls", "postTypes"],
+    )?;
     let rates = &card.caption;
     let mode_path = path.key("researchMode");
     let (label, base) = match caption.get("researchMode").one_of(&["regular", "deep"]) {
@@ -120,9 +137,14 @@ fn price_caption<V: Value>(caption: &V, path: &Path, card: &RateCard, items: &mu
         Some(_) => ("Caption, deep research", rates.deep),
         None => return Err(mode_path.invalid("must be \"regular\" or \"deep\"")),
     };
-    let image_inputs = optional_whole(&caption.get("imageInputs"), &path.key("imageInputs"), 0, MAX_CAPTION_IMAGE_INPUTS)?.unwrap_or(0);
-    let video_seconds = optional_whole(&caption.get("videoInputSeconds"), &path.key("videoInputSeconds"), 0, MAX_VIDEO_INPUT_SECONDS)?.unwrap_or(0);
-    let source_urls = optional_whole(&caption.get("sourceUrls"), &path.key("sourceUrls"), 0, MAX_SOURCE_URLS)?.unwrap_or(0);
+    let image_inputs =
+        optional_whole(&caption.get("imageInputs"), &path.key("imageInputs"), 0, MAX_CAPTION_IMAGE_INPUTS)?
+            .unwrap_or(0);
+    let video_seconds =
+        optional_whole(&caption.get("videoInputSeconds"), &path.key("videoInputSeconds"), 0, MAX_VIDEO_INPUT_SECONDS)?
+            .unwrap_or(0);
+    let source_urls =
+        optional_whole(&caption.get("sourceUrls"), &path.key("sourceUrls"), 0, MAX_SOURCE_URLS)?.unwrap_or(0);
     // Informational only (the platform count never changes the caption cost), but still checked.
     post_types(&caption.get("postTypes"), &path.key("postTypes"), false)?;
 
@@ -174,7 +196,13 @@ fn chosen_model<'card, V: Value, M: NamedModel>(
 }
 
 /// Checks the size a generation asks for (or `default`) against what its model offers.
-fn check_size<V: Value>(entry: &V, path: &Path, model: &str, sizes: &[String], default: &str) -> Result<(), PowerPostError> {
+fn check_size<V: Value>(
+    entry: &V,
+    path: &Path,
+    model: &str,
+    sizes: &[String],
+    default: &str,
+) -> Result<(), PowerPostError> {
     let size_path = path.key("size");
     let size = optional_text(&entry.get("size"), &size_path)?;
     let size = size.as_deref().unwrap_or(default);
@@ -188,7 +216,8 @@ fn price_image<V: Value>(entry: &V, path: &Path, card: &RateCard) -> Result<Esti
     require_object(entry, path)?;
     reject_unknown_keys(entry, path, &["model", "quantity", "size"])?;
     let model = chosen_model(entry, path, &card.image_models, DEFAULT_IMAGE_MODEL, "image")?;
-    let quantity = optional_whole(&entry.get("quantity"), &path.key("quantity"), 1, MAX_IMAGES_PER_GENERATION)?.unwrap_or(1);
+    let quantity =
+        optional_whole(&entry.get("quantity"), &path.key("quantity"), 1, MAX_IMAGES_PER_GENERATION)?.unwrap_or(1);
     check_size(entry, path, &model.name, &model.sizes, DEFAULT_IMAGE_SIZE)?;
     let mut label = String::new();
     push_uint(&mut label, quantity.into());
@@ -255,7 +284,12 @@ fn post_types<V: Value>(value: &V, path: &Path, required: bool) -> Result<Vec<&'
     Ok(seen)
 }
 
-fn price_publish<V: Value>(publish: &V, path: &Path, card: &RateCard, items: &mut Vec<EstimateItem>) -> Result<(), PowerPostError> {
+fn price_publish<V: Value>(
+    publish: &V,
+    path: &Path,
+    card: &RateCard,
+    items: &mut Vec<EstimateItem>,
+) -> Result<(), PowerPostError> {
     if publish.is_undefined() {
         return Ok(());
     }
@@ -337,7 +371,8 @@ mod tests {
         estimate(plan).unwrap().total
     }
 
-    const ONE_POST_TYPE_PER_PLATFORM: [&str; 6] = ["instagram-feed", "tiktok-video", "youtube-short", "x-post", "facebook-post", "linkedin-post"];
+    const ONE_POST_TYPE_PER_PLATFORM: [&str; 6] =
+        ["instagram-feed", "tiktok-video", "youtube-short", "x-post", "facebook-post", "linkedin-post"];
 
     fn sample(post_types: &[&str]) -> J {
         json!({
@@ -367,7 +402,8 @@ mod tests {
     #[test]
     fn the_sample_is_itemized_line_by_line() {
         let estimate = estimate(sample(&["instagram-feed", "x-post", "linkedin-post"])).unwrap();
-        let lines: Vec<(&str, &str, u64)> = estimate.items.iter().map(|i| (i.kind.as_str(), i.label.as_str(), i.credits)).collect();
+        let lines: Vec<(&str, &str, u64)> =
+            estimate.items.iter().map(|i| (i.kind.as_str(), i.label.as_str(), i.credits)).collect();
         assert_eq!(
             lines,
             [
@@ -383,7 +419,9 @@ mod tests {
 
     #[test]
     fn deep_research_costs_more_and_platform_count_never_changes_the_caption() {
-        let caption = |mode: &str, post_types: &[&str]| total(json!({"caption": {"researchMode": mode, "postTypes": post_types}}));
+        let caption = |mode: &str, post_types: &[&str]| {
+            total(json!({"caption": {"researchMode": mode, "postTypes": post_types}}))
+        };
         assert!(caption("deep", &[]) > caption("regular", &[]));
         assert_eq!(caption("regular", &["x-post"]), caption("regular", &ONE_POST_TYPE_PER_PLATFORM));
         assert_eq!(caption("deep", &["x-post"]), caption("deep", &ONE_POST_TYPE_PER_PLATFORM));
@@ -391,11 +429,19 @@ mod tests {
 
     #[test]
     fn caption_inputs_add_their_own_lines() {
-        let estimate = estimate(json!({"caption": {"researchMode": "regular", "imageInputs": 3, "videoInputSeconds": 31, "sourceUrls": 2}})).unwrap();
+        let estimate = estimate(
+            json!({"caption": {"researchMode": "regular", "imageInputs": 3, "videoInputSeconds": 31, "sourceUrls": 2}}),
+        )
+        .unwrap();
         let lines: Vec<(&str, u64)> = estimate.items.iter().map(|i| (i.label.as_str(), i.credits)).collect();
         assert_eq!(
             lines,
-            [("Caption, regular research", 6), ("Caption: analyse 3 images", 3), ("Caption: analyse 31 s of video", 3), ("Caption: read 2 source URLs", 2)]
+            [
+                ("Caption, regular research", 6),
+                ("Caption: analyse 3 images", 3),
+                ("Caption: analyse 31 s of video", 3),
+                ("Caption: read 2 source URLs", 2)
+            ]
         );
         let longer = total(json!({"caption": {"researchMode": "regular", "videoInputSeconds": 600}}));
         let shorter = total(json!({"caption": {"researchMode": "regular", "videoInputSeconds": 15}}));
@@ -409,17 +455,33 @@ mod tests {
             for quantity in 1..=4u64 {
                 let estimate = estimate(json!({"images": [{"model": model.name, "quantity": quantity}]})).unwrap();
                 assert_eq!(estimate.items[0].credits, u64::from(model.per_image) * quantity);
-                assert_eq!(estimate.items[0].detail, ItemDetail::Images { quantity: quantity as u32, unit_credits: model.per_image });
+                assert_eq!(
+                    estimate.items[0].detail,
+                    ItemDetail::Images { quantity: quantity as u32, unit_credits: model.per_image }
+                );
             }
         }
-        assert_eq!(estimate(json!({"images": [{"model": "ideogram-3", "quantity": 2}]})).unwrap().items[0].label, "2 × ideogram-3 images");
+        assert_eq!(
+            estimate(json!({"images": [{"model": "ideogram-3", "quantity": 2}]})).unwrap().items[0].label,
+            "2 × ideogram-3 images"
+        );
     }
 
     #[test]
     fn publishing_is_one_base_credit_plus_the_x_surcharge_only_with_x() {
         let publish = |post_types: &[&str]| total(json!({"publish": {"postTypes": post_types}}));
         assert_eq!(publish(&["linkedin-post"]), 1);
-        assert_eq!(publish(&["instagram-feed", "instagram-reel", "facebook-post", "tiktok-video", "youtube-short", "linkedin-post"]), 1);
+        assert_eq!(
+            publish(&[
+                "instagram-feed",
+                "instagram-reel",
+                "facebook-post",
+                "tiktok-video",
+                "youtube-short",
+                "linkedin-post"
+            ]),
+            1
+        );
         assert_eq!(publish(&["x-post"]), 3);
         assert_eq!(publish(&["x-post", "linkedin-post"]), 3);
     }
@@ -428,19 +490,30 @@ mod tests {
     fn video_cost_grows_with_duration_and_with_audio() {
         let video = |v: J| total(json!({"videos": [v]}));
         for (model, short, long) in [("kling-3.0-pro", 5, 10), ("veo-3.1", 4, 8), ("runway-gen-4.5", 5, 10)] {
-            assert!(video(json!({"model": model, "durationSeconds": long})) > video(json!({"model": model, "durationSeconds": short})), "{model}");
+            assert!(
+                video(json!({"model": model, "durationSeconds": long}))
+                    > video(json!({"model": model, "durationSeconds": short})),
+                "{model}"
+            );
         }
         for (model, seconds) in [("kling-3.0-pro", 5), ("veo-3.1", 8)] {
-            assert!(video(json!({"model": model, "durationSeconds": seconds, "audio": true})) > video(json!({"model": model, "durationSeconds": seconds})));
+            assert!(
+                video(json!({"model": model, "durationSeconds": seconds, "audio": true}))
+                    > video(json!({"model": model, "durationSeconds": seconds}))
+            );
         }
-        assert_eq!(estimate(json!({"videos": [{"durationSeconds": 10, "audio": true}]})).unwrap().items[0].label, "kling-3.0-pro video, 10 s with audio");
+        assert_eq!(
+            estimate(json!({"videos": [{"durationSeconds": 10, "audio": true}]})).unwrap().items[0].label,
+            "kling-3.0-pro video, 10 s with audio"
+        );
     }
 
     #[test]
     fn overrides_change_exactly_the_lines_that_use_them() {
         let plan = Json::of(sample(&["instagram-feed", "x-post", "linkedin-post"]));
         let default = estimate_cost(&plan, &RateCard::default_card()).unwrap();
-        let overrides = Json::of(json!({"imageModels": {"flux2-flex": {"perImage": 10}}, "publish": {"surcharges": {"x": 7}}}));
+        let overrides =
+            Json::of(json!({"imageModels": {"flux2-flex": {"perImage": 10}}, "publish": {"surcharges": {"x": 7}}}));
         let card = RateCard::default_card().with_overrides(&overrides, &Path::Root("rateCard")).unwrap();
         let custom = estimate_cost(&plan, &card).unwrap();
         let credits = |e: &CostEstimate| e.items.iter().map(|i| i.credits).collect::<Vec<_>>();
@@ -488,7 +561,10 @@ mod tests {
 
     #[test]
     fn an_empty_plan_costs_nothing() {
-        assert_eq!(estimate(json!({})).unwrap(), CostEstimate { total: 0, items: vec![], rate_card_version: "2026-11-estimate".into() });
+        assert_eq!(
+            estimate(json!({})).unwrap(),
+            CostEstimate { total: 0, items: vec![], rate_card_version: "2026-11-estimate".into() }
+        );
     }
 
     #[test]
@@ -497,7 +573,10 @@ mod tests {
         estimate(sample(&["x-post"])).unwrap().write_tape(&mut out);
         let parsed: J = crate::tape::to_json(crate::tape::TapeValue::root(&out.finish()));
         assert_eq!(parsed["total"], 13);
-        assert_eq!(parsed["items"][1], json!({"kind": "image", "label": "1 × flux2-flex image", "credits": 4, "index": 0, "quantity": 1, "unitCredits": 4}));
+        assert_eq!(
+            parsed["items"][1],
+            json!({"kind": "image", "label": "1 × flux2-flex image", "credits": 4, "index": 0, "quantity": 1, "unitCredits": 4})
+        );
         assert_eq!(parsed["items"][2]["surcharges"], json!({"x": 2}));
         assert_eq!(parsed["items"][2]["postTypes"], json!(["x-post"]));
     }
@@ -508,16 +587,40 @@ mod tests {
             any::<bool>().prop_map(J::Bool),
             any::<f64>().prop_map(|n| serde_json::Number::from_f64(n).map_or(J::Null, J::Number)),
             (-5i64..700).prop_map(|n| json!(n)),
-            prop::sample::select(vec!["regular", "deep", "flux2-flex", "gpt-image-1.5", "feed", "x-post", "veo-3.1", ""]).prop_map(|s| json!(s)),
+            prop::sample::select(vec![
+                "regular",
+                "deep",
+                "flux2-flex",
+                "gpt-image-1.5",
+                "feed",
+                "x-post",
+                "veo-3.1",
+                ""
+            ])
+            .prop_map(|s| json!(s)),
         ];
         leaf.prop_recursive(4, 48, 6, |inner| {
             let keys = prop::sample::select(vec![
-                "caption", "images", "videos", "publish", "researchMode", "imageInputs", "videoInputSeconds", "sourceUrls",
-                "postTypes", "model", "quantity", "size", "durationSeconds", "audio", "other",
+                "caption",
+                "images",
+                "videos",
+                "publish",
+                "researchMode",
+                "imageInputs",
+                "videoInputSeconds",
+                "sourceUrls",
+                "postTypes",
+                "model",
+                "quantity",
+                "size",
+                "durationSeconds",
+                "audio",
+                "other",
             ]);
             prop_oneof![
                 prop::collection::vec(inner.clone(), 0..5).prop_map(J::Array),
-                prop::collection::btree_map(keys, inner, 0..5).prop_map(|m| J::Object(m.into_iter().map(|(k, v)| (k.to_string(), v)).collect())),
+                prop::collection::btree_map(keys, inner, 0..5)
+                    .prop_map(|m| J::Object(m.into_iter().map(|(k, v)| (k.to_string(), v)).collect())),
             ]
         })
     }

@@ -77,7 +77,9 @@ impl PlainOptions {
             None => None,
             Some("x-api-key") => Some(AuthScheme::ApiKeyHeader),
             Some("bearer") => Some(AuthScheme::Bearer),
-            Some(_) => return Err(PowerPostError::invalid_argument("options.auth", "must be \"x-api-key\" or \"bearer\"")),
+            Some(_) => {
+                return Err(PowerPostError::invalid_argument("options.auth", "must be \"x-api-key\" or \"bearer\""))
+            }
         };
         Ok(Self { credits_url, timeout_ms, max_retries, auth })
     }
@@ -94,7 +96,10 @@ impl PlainOptions {
 
     pub fn settings(&self) -> CallSettings {
         CallSettings {
-            credits_url: self.credits_url.clone().unwrap_or_else(|| crate::text::concat(&[DEFAULT_BASE_URL, CREDITS_PATH])),
+            credits_url: self
+                .credits_url
+                .clone()
+                .unwrap_or_else(|| crate::text::concat(&[DEFAULT_BASE_URL, CREDITS_PATH])),
             timeout_ms: self.timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS),
             max_retries: self.max_retries.unwrap_or(DEFAULT_MAX_RETRIES),
             auth: self.auth.unwrap_or(AuthScheme::ApiKeyHeader),

@@ -68,7 +68,11 @@ impl RateCard {
     /// caption, one default image, published to 3 platforms) costs 11, or 13 with X: inside
     /// the documented 10-15.
     pub fn default_card() -> Self {
-        let image = |name: &str, per_image, sizes: &[&str]| ImageModelRate { name: name.into(), per_image, sizes: strings(sizes) };
+        let image = |name: &str, per_image, sizes: &[&str]| ImageModelRate {
+            name: name.into(),
+            per_image,
+            sizes: strings(sizes),
+        };
         let video = |name: &str, per_second, audio_per_second, durations: &[u32]| VideoModelRate {
             name: name.into(),
             per_second,
@@ -128,8 +132,18 @@ impl RateCard {
             None => concat(&[&self.version, "+custom"]),
         };
         override_caption(&mut card.caption, &overrides.get("caption"), &path.key("caption"))?;
-        override_models(&mut card.image_models, &overrides.get("imageModels"), &path.key("imageModels"), override_image_model)?;
-        override_models(&mut card.video_models, &overrides.get("videoModels"), &path.key("videoModels"), override_video_model)?;
+        override_models(
+            &mut card.image_models,
+            &overrides.get("imageModels"),
+            &path.key("imageModels"),
+            override_image_model,
+        )?;
+        override_models(
+            &mut card.video_models,
+            &overrides.get("videoModels"),
+            &path.key("videoModels"),
+            override_video_model,
+        )?;
         override_publish(&mut card.publish, &overrides.get("publish"), &path.key("publish"))?;
         Ok(card)
     }
@@ -139,7 +153,8 @@ impl RateCard {
         out.begin_object().field_str("version", &self.version);
         out.key("caption").begin_object();
         out.field_uint("regular", caption.regular.into()).field_uint("deep", caption.deep.into());
-        out.field_uint("perImageInput", caption.per_image_input.into()).field_uint("perSourceUrl", caption.per_source_url.into());
+        out.field_uint("perImageInput", caption.per_image_input.into())
+            .field_uint("perSourceUrl", caption.per_source_url.into());
         out.key("videoInput").begin_object();
         out.field_uint("perUnit", caption.video_input_per_unit.into());
         out.field_uint("unitSeconds", caption.video_input_unit_seconds.into());
@@ -259,7 +274,12 @@ fn new_model_error(path: &Path, field: &str) -> PowerPostError {
     path.key(field).invalid("is required for a model not on the rate card")
 }
 
-fn override_image_model<V: Value>(existing: Option<&ImageModelRate>, name: &str, entry: &V, path: &Path) -> Result<ImageModelRate, PowerPostError> {
+fn override_image_model<V: Value>(
+    existing: Option<&ImageModelRate>,
+    name: &str,
+    entry: &V,
+    path: &Path,
+) -> Result<ImageModelRate, PowerPostError> {
     reject_unknown_keys(entry, path, &["perImage", "sizes"])?;
     let per_image = optional_whole(&entry.get("perImage"), &path.key("perImage"), 0, MAX_RATE)?;
     let sizes = optional_names(&entry.get("sizes"), &path.key("sizes"))?;
@@ -270,7 +290,12 @@ fn override_image_model<V: Value>(existing: Option<&ImageModelRate>, name: &str,
     })
 }
 
-fn override_video_model<V: Value>(existing: Option<&VideoModelRate>, name: &str, entry: &V, path: &Path) -> Result<VideoModelRate, PowerPostError> {
+fn override_video_model<V: Value>(
+    existing: Option<&VideoModelRate>,
+    name: &str,
+    entry: &V,
+    path: &Path,
+) -> Result<VideoModelRate, PowerPostError> {
     reject_unknown_keys(entry, path, &["perSecond", "audioPerSecond", "durations", "sizes"])?;
     let per_second = optional_whole(&entry.get("perSecond"), &path.key("perSecond"), 0, MAX_RATE)?;
     let audio = entry.get("audioPerSecond");
@@ -287,7 +312,8 @@ fn override_video_model<V: Value>(existing: Option<&VideoModelRate>, name: &str,
     let durations = if entry.get("durations").is_undefined() {
         None
     } else {
-        let durations = optional_array(&entry.get("durations"), &durations_path, 10, |value, at| whole_seconds(value, at))?;
+        let durations =
+            optional_array(&entry.get("durations"), &durations_path, 10, |value, at| whole_seconds(value, at))?;
         if durations.is_empty() {
             return Err(durations_path.invalid("must list at least one duration"));
         }
@@ -298,7 +324,9 @@ fn override_video_model<V: Value>(existing: Option<&VideoModelRate>, name: &str,
         name: name.into(),
         per_second: per_second.or(existing.map(|m| m.per_second)).ok_or_else(|| new_model_error(path, "perSecond"))?,
         audio_per_second,
-        durations: durations.or_else(|| existing.map(|m| m.durations.clone())).ok_or_else(|| new_model_error(path, "durations"))?,
+        durations: durations
+            .or_else(|| existing.map(|m| m.durations.clone()))
+            .ok_or_else(|| new_model_error(path, "durations"))?,
         sizes: sizes.or_else(|| existing.map(|m| m.sizes.clone())).ok_or_else(|| new_model_error(path, "sizes"))?,
     })
 }
@@ -337,7 +365,9 @@ fn override_publish<V: Value>(rates: &mut PublishRates, overrides: &V, path: &Pa
     require_object(&surcharges, &path)?;
     reject_unknown_keys(&surcharges, &path, &PLATFORMS)?;
     for platform in PLATFORMS {
-        let Some(credits) = optional_whole(&surcharges.get(platform), &path.key(platform), 0, MAX_RATE)? else { continue };
+        let Some(credits) = optional_whole(&surcharges.get(platform), &path.key(platform), 0, MAX_RATE)? else {
+            continue;
+        };
         match rates.surcharges.iter_mut().find(|(name, _)| *name == platform) {
             Some(entry) => entry.1 = credits,
             None => rates.surcharges.push((platform, credits)),
@@ -372,7 +402,9 @@ mod tests {
 
     #[test]
     fn overrides_change_only_what_they_name() {
-        let card = overridden(json!({"imageModels": {"flux2-flex": {"perImage": 9}}, "publish": {"surcharges": {"x": 5}}})).unwrap();
+        let card =
+            overridden(json!({"imageModels": {"flux2-flex": {"perImage": 9}}, "publish": {"surcharges": {"x": 5}}}))
+                .unwrap();
         let default = RateCard::default_card();
         assert_eq!(card.image_model("flux2-flex").unwrap().per_image, 9);
         assert_eq!(card.image_model("flux2-flex").unwrap().sizes, default.image_model("flux2-flex").unwrap().sizes);
@@ -392,7 +424,9 @@ mod tests {
         assert_eq!(card.video_model("vid-x").unwrap().audio_per_second, None);
         let error = overridden(json!({"imageModels": {"brand-new": {"perImage": 3}}})).unwrap_err();
         assert_eq!(error.field.as_deref(), Some("rateCard.imageModels.brand-new.sizes"));
-        let error = overridden(json!({"videoModels": {"vid-x": {"perSecond": 2, "durations": [6], "sizes": ["portrait"]}}})).unwrap_err();
+        let error =
+            overridden(json!({"videoModels": {"vid-x": {"perSecond": 2, "durations": [6], "sizes": ["portrait"]}}}))
+                .unwrap_err();
         assert_eq!(error.field.as_deref(), Some("rateCard.videoModels.vid-x.audioPerSecond"));
     }
 
@@ -404,11 +438,17 @@ mod tests {
             (json!({"caption": {"regular": "3"}}), "rateCard.caption.regular"),
             (json!({"caption": {"videoInput": {"unitSeconds": 0}}}), "rateCard.caption.videoInput.unitSeconds"),
             (json!({"caption": {"deeep": 3}}), "rateCard.caption.deeep"),
-            (json!({"imageModels": {"flux2-flex": {"perImage": 2_000_000}}}), "rateCard.imageModels.flux2-flex.perImage"),
+            (
+                json!({"imageModels": {"flux2-flex": {"perImage": 2_000_000}}}),
+                "rateCard.imageModels.flux2-flex.perImage",
+            ),
             (json!({"imageModels": {"flux2-flex": {"sizes": []}}}), "rateCard.imageModels.flux2-flex.sizes"),
             (json!({"imageModels": {"flux2-flex": 3}}), "rateCard.imageModels.flux2-flex"),
             (json!({"videoModels": {"veo-3.1": {"durations": [0]}}}), "rateCard.videoModels.veo-3.1.durations[0]"),
-            (json!({"videoModels": {"veo-3.1": {"audioPerSecond": "yes"}}}), "rateCard.videoModels.veo-3.1.audioPerSecond"),
+            (
+                json!({"videoModels": {"veo-3.1": {"audioPerSecond": "yes"}}}),
+                "rateCard.videoModels.veo-3.1.audioPerSecond",
+            ),
             (json!({"publish": {"surcharges": {"myspace": 1}}}), "rateCard.publish.surcharges.myspace"),
             (json!({"publish": {"base": null}}), "rateCard.publish.base"),
             (json!({"version": ""}), "rateCard.version"),

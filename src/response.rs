@@ -77,7 +77,8 @@ pub fn interpret<V: Value>(
         Some(text) if !text.is_empty() => message.push_str(&scrub_api_key(&text, api_key)),
         _ => message.push_str(status_reason(status)),
     }
-    let retry_after_ms = body_retry_after_ms.or_else(|| headers.retry_after.as_deref().and_then(|value| parse_retry_after(value, now_ms)));
+    let retry_after_ms = body_retry_after_ms
+        .or_else(|| headers.retry_after.as_deref().and_then(|value| parse_retry_after(value, now_ms)));
     Err(PowerPostError { status: Some(status), request_id, retry_after_ms, ..PowerPostError::new(code, message) })
 }
 
@@ -282,7 +283,8 @@ mod tests {
     fn retry_hints_come_from_the_body_first_then_the_header() {
         let mut with_header = headers();
         with_header.retry_after = Some("7".into());
-        let body = json!({"error": {"message": "Rate limit exceeded", "code": "RATE_LIMIT_EXCEEDED", "retryAfter": 45}});
+        let body =
+            json!({"error": {"message": "Rate limit exceeded", "code": "RATE_LIMIT_EXCEEDED", "retryAfter": 45}});
         let error = run(429, &with_header, Some(body)).unwrap_err();
         assert_eq!(error.retry_after_ms, Some(45_000.0));
         assert!(error.retryable());
@@ -310,7 +312,18 @@ mod tests {
         assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:00:00 GMT", now_ms), Some(0.0), "past dates mean now");
         assert_eq!(parse_http_date("Thu, 01 Jan 1970 00:00:00 GMT"), Some(0));
         assert_eq!(parse_http_date("Sat, 29 Feb 2028 23:59:59 GMT"), Some(1_835_481_599));
-        for bad in ["", "-1", "1.5", "soon", "Sun, 06 Nov 1994 08:49:37 UTC", "Sun, 32 Nov 1994 08:49:37 GMT", "Sun, 06 Foo 1994 08:49:37 GMT", "Sun, 06 Nov 1994 24:00:00 GMT", "Sun, 06 Nov 1994 08:49 GMT", "99999999999999999999"] {
+        for bad in [
+            "",
+            "-1",
+            "1.5",
+            "soon",
+            "Sun, 06 Nov 1994 08:49:37 UTC",
+            "Sun, 32 Nov 1994 08:49:37 GMT",
+            "Sun, 06 Foo 1994 08:49:37 GMT",
+            "Sun, 06 Nov 1994 24:00:00 GMT",
+            "Sun, 06 Nov 1994 08:49 GMT",
+            "99999999999999999999",
+        ] {
             assert_eq!(parse_retry_after(bad, 0.0), None, "{bad}");
         }
     }

@@ -42,7 +42,11 @@ mod tests {
     use crate::error::ErrorCode;
 
     fn http(status: u16, retry_after_ms: Option<f64>) -> PowerPostError {
-        PowerPostError { status: Some(status), retry_after_ms, ..PowerPostError::new(ErrorCode::for_status(status), "") }
+        PowerPostError {
+            status: Some(status),
+            retry_after_ms,
+            ..PowerPostError::new(ErrorCode::for_status(status), "")
+        }
     }
 
     #[test]

@@ -9,7 +9,9 @@
 use crate::catalogue::{platform_of, PLATFORMS, POST_TYPES};
 use crate::error::PowerPostError;
 use crate::tape::TapeWriter;
-use crate::value::{optional_array, optional_text, optional_whole, reject_unknown_keys, require_object, whole_in_range, Path, Value};
+use crate::value::{
+    optional_array, optional_text, optional_whole, reject_unknown_keys, require_object, whole_in_range, Path, Value,
+};
 
 /// Estimates hold at most this many credits per line; anything larger was not made by us.
 const MAX_LINE_CREDITS: u32 = u32::MAX;
@@ -78,21 +80,23 @@ fn read_line<V: Value>(item: &V, path: &Path) -> Result<Line, PowerPostError> {
         }
         "publish" => {
             let types_path = path.key("postTypes");
-            line.post_types = optional_array(&item.get("postTypes"), &types_path, POST_TYPES.len() as u32, |value, at| {
-                let name = optional_text(value, at)?.unwrap_or_default();
-                POST_TYPES
-                    .iter()
-                    .map(|(known, _)| *known)
-                    .find(|known| *known == name)
-                    .ok_or_else(|| at.invalid("is not a known post type"))
-            })?;
+            line.post_types =
+                optional_array(&item.get("postTypes"), &types_path, POST_TYPES.len() as u32, |value, at| {
+                    let name = optional_text(value, at)?.unwrap_or_default();
+                    POST_TYPES
+                        .iter()
+                        .map(|(known, _)| *known)
+                        .find(|known| *known == name)
+                        .ok_or_else(|| at.invalid("is not a known post type"))
+                })?;
             line.base_credits = whole("baseCredits")?;
             let surcharges = item.get("surcharges");
             let surcharges_path = path.key("surcharges");
             if !surcharges.is_undefined() {
                 require_object(&surcharges, &surcharges_path)?;
                 for platform in PLATFORMS {
-                    let credits = optional_whole(&surcharges.get(platform), &surcharges_path.key(platform), 0, MAX_LINE_CREDITS)?;
+                    let credits =
+                        optional_whole(&surcharges.get(platform), &surcharges_path.key(platform), 0, MAX_LINE_CREDITS)?;
                     if let Some(credits) = credits {
                         line.surcharges.push((platform, credits.into()));
                     }
@@ -145,17 +149,19 @@ pub fn settle_charges<E: Value, O: Value>(estimate: &E, outcome: &O) -> Result<S
         status(entry, path, "succeeded", "failed")?.ok_or_else(|| path.invalid("must be \"succeeded\" or \"failed\""))
     })?;
     let published_path = outcome_path.key("publish");
-    let published = optional_array(&outcome.get("publish"), &published_path, POST_TYPES.len() as u32, |entry, path| {
-        require_object(entry, path)?;
-        reject_unknown_keys(entry, path, &["postType", "status"])?;
-        let type_path = path.key("postType");
-        let name = optional_text(&entry.get("postType"), &type_path)?.unwrap_or_default();
-        let post_type = platform_of(&name).map(|_| name).ok_or_else(|| type_path.invalid("is not a known post type"))?;
-        let status_path = path.key("status");
-        let status = status(&entry.get("status"), &status_path, "posted", "failed")?
-            .ok_or_else(|| status_path.invalid("must be \"posted\" or \"failed\""))?;
-        Ok((post_type, status))
-    })?;
+    let published =
+        optional_array(&outcome.get("publish"), &published_path, POST_TYPES.len() as u32, |entry, path| {
+            require_object(entry, path)?;
+            reject_unknown_keys(entry, path, &["postType", "status"])?;
+            let type_path = path.key("postType");
+            let name = optional_text(&entry.get("postType"), &type_path)?.unwrap_or_default();
+            let post_type =
+                platform_of(&name).map(|_| name).ok_or_else(|| type_path.invalid("is not a known post type"))?;
+            let status_path = path.key("status");
+            let status = status(&entry.get("status"), &status_path, "posted", "failed")?
+                .ok_or_else(|| status_path.invalid("must be \"posted\" or \"failed\""))?;
+            Ok((post_type, status))
+        })?;
 
     let mut items = Vec::with_capacity(lines.len());
     for line in &lines {
@@ -165,7 +171,9 @@ pub fn settle_charges<E: Value, O: Value>(estimate: &E, outcome: &O) -> Result<S
                 None => 0,
                 Some(&(succeeded, failed)) => {
                     if succeeded + failed != line.quantity {
-                        return Err(images_path.index(line.index.unwrap_or(0) as usize).invalid("must account for every image of the line (succeeded + failed = quantity)"));
+                        return Err(images_path
+                            .index(line.index.unwrap_or(0) as usize)
+                            .invalid("must account for every image of the line (succeeded + failed = quantity)"));
                     }
                     u64::from(failed) * line.unit_credits
                 }
@@ -178,7 +186,9 @@ pub fn settle_charges<E: Value, O: Value>(estimate: &E, outcome: &O) -> Result<S
                     }
                 }
                 let posted = |platform: Option<&str>| {
-                    published.iter().any(|(post_type, status)| *status == Status::Succeeded && platform.is_none_or(|p| platform_of(post_type) == Some(p)))
+                    published.iter().any(|(post_type, status)| {
+                        *status == Status::Succeeded && platform.is_none_or(|p| platform_of(post_type) == Some(p))
+                    })
                 };
                 let mut refunded = if posted(None) { 0 } else { line.base_credits };
                 for (platform, credits) in &line.surcharges {
@@ -190,7 +200,12 @@ pub fn settle_charges<E: Value, O: Value>(estimate: &E, outcome: &O) -> Result<S
             }
             _ => 0,
         };
-        items.push(SettledItem { kind: line.kind.clone(), label: line.label.clone(), charged: line.credits - refunded, refunded });
+        items.push(SettledItem {
+            kind: line.kind.clone(),
+            label: line.label.clone(),
+            charged: line.credits - refunded,
+            refunded,
+        });
     }
     Ok(Settlement {
         charged: items.iter().map(|item| item.charged).sum(),
@@ -201,7 +216,11 @@ pub fn settle_charges<E: Value, O: Value>(estimate: &E, outcome: &O) -> Result<S
 
 impl Settlement {
     pub fn write_tape(&self, out: &mut TapeWriter) {
-        out.begin_object().field_uint("charged", self.charged).field_uint("refunded", self.refunded).key("items").begin_array();
+        out.begin_object()
+            .field_uint("charged", self.charged)
+            .field_uint("refunded", self.refunded)
+            .key("items")
+            .begin_array();
         for item in &self.items {
             out.begin_object().field_str("kind", &item.kind).field_str("label", &item.label);
             out.field_uint("charged", item.charged).field_uint("refunded", item.refunded).end_object();
@@ -213,7 +232,12 @@ impl Settlement {
 impl Affordability {
     pub fn write_tape(&self, out: &mut TapeWriter) {
         out.begin_object().key("affordable").bool(self.affordable).key("balance").number(self.balance);
-        out.key("cost").number(self.cost).key("remaining").number(self.remaining).key("shortfall").number(self.shortfall);
+        out.key("cost")
+            .number(self.cost)
+            .key("remaining")
+            .number(self.remaining)
+            .key("shortfall")
+            .number(self.shortfall);
         out.end_object();
     }
 }
@@ -236,10 +260,11 @@ pub fn check_balance<V: Value>(balance: &V, cost: &V) -> Result<Affordability, P
         .as_number()
         .filter(|b| b.is_finite() && *b >= 0.0)
         .ok_or_else(|| Path::Root("balance").invalid("must be a finite, non-negative number"))?;
-    let (total, path) = if cost.is_plain_object() { (cost.get("total").as_number(), "cost.total") } else { (cost.as_number(), "cost") };
-    let cost = total
-        .filter(|c| c.fract() == 0.0 && *c >= 0.0 && *c <= MAX_SAFE_INTEGER)
-        .ok_or_else(|| PowerPostError::invalid_argument(path, "must be a whole, non-negative number of credits (or a CostEstimate)"))?;
+    let (total, path) =
+        if cost.is_plain_object() { (cost.get("total").as_number(), "cost.total") } else { (cost.as_number(), "cost") };
+    let cost = total.filter(|c| c.fract() == 0.0 && *c >= 0.0 && *c <= MAX_SAFE_INTEGER).ok_or_else(|| {
+        PowerPostError::invalid_argument(path, "must be a whole, non-negative number of credits (or a CostEstimate)")
+    })?;
     Ok(Affordability {
         affordable: balance >= cost,
         balance,
@@ -299,7 +324,14 @@ mod tests {
         let settlement = settle(json!({"caption": "failed", "videos": ["failed"]})).unwrap();
         assert_eq!(
             refunds(&settlement),
-            [("Caption, deep research", 12), ("Caption: read 2 source URLs", 2), ("3 × ideogram-3 images", 0), ("1 × flux2-flex image", 0), ("kling-3.0-pro video, 5 s", 20), ("Publish to 2 post types (includes X surcharge)", 0)]
+            [
+                ("Caption, deep research", 12),
+                ("Caption: read 2 source URLs", 2),
+                ("3 × ideogram-3 images", 0),
+                ("1 × flux2-flex image", 0),
+                ("kling-3.0-pro video, 5 s", 20),
+                ("Publish to 2 post types (includes X surcharge)", 0)
+            ]
         );
         assert_eq!(settlement.refunded, 34);
         assert_eq!(settlement.charged + settlement.refunded, estimate_json(full_plan())["total"].as_u64().unwrap());
@@ -307,7 +339,8 @@ mod tests {
 
     #[test]
     fn partial_image_failures_refund_the_failed_images() {
-        let settlement = settle(json!({"images": [{"succeeded": 1, "failed": 2}, {"succeeded": 0, "failed": 1}]})).unwrap();
+        let settlement =
+            settle(json!({"images": [{"succeeded": 1, "failed": 2}, {"succeeded": 0, "failed": 1}]})).unwrap();
         assert_eq!(settlement.items[2].refunded, 12);
         assert_eq!(settlement.items[2].charged, 6);
         assert_eq!(settlement.items[3].refunded, 4);
@@ -318,11 +351,17 @@ mod tests {
     #[test]
     fn publishing_is_charged_only_for_what_posted() {
         let publish = |outcome: J| settle(json!({"publish": outcome})).unwrap().items[5].clone();
-        let nothing = publish(json!([{"postType": "instagram-feed", "status": "failed"}, {"postType": "x-post", "status": "failed"}]));
+        let nothing = publish(
+            json!([{"postType": "instagram-feed", "status": "failed"}, {"postType": "x-post", "status": "failed"}]),
+        );
         assert_eq!((nothing.charged, nothing.refunded), (0, 3));
-        let x_failed = publish(json!([{"postType": "instagram-feed", "status": "posted"}, {"postType": "x-post", "status": "failed"}]));
+        let x_failed = publish(
+            json!([{"postType": "instagram-feed", "status": "posted"}, {"postType": "x-post", "status": "failed"}]),
+        );
         assert_eq!((x_failed.charged, x_failed.refunded), (1, 2), "the X surcharge is refunded");
-        let only_x = publish(json!([{"postType": "instagram-feed", "status": "failed"}, {"postType": "x-post", "status": "posted"}]));
+        let only_x = publish(
+            json!([{"postType": "instagram-feed", "status": "failed"}, {"postType": "x-post", "status": "posted"}]),
+        );
         assert_eq!((only_x.charged, only_x.refunded), (3, 0));
         let error = settle(json!({"publish": [{"postType": "linkedin-post", "status": "posted"}]})).unwrap_err();
         assert_eq!(error.field.as_deref(), Some("outcome.publish"));
@@ -345,14 +384,23 @@ mod tests {
         tampered["items"][2]["credits"] = json!(1);
         let error = settle_charges(&Json::of(tampered), &Json::of(json!({}))).unwrap_err();
         assert_eq!(error.field.as_deref(), Some("estimate.items[2].credits"));
-        assert_eq!(settle_charges(&Json::of(json!(null)), &Json::of(json!({}))).unwrap_err().field.as_deref(), Some("estimate"));
+        assert_eq!(
+            settle_charges(&Json::of(json!(null)), &Json::of(json!({}))).unwrap_err().field.as_deref(),
+            Some("estimate")
+        );
     }
 
     #[test]
     fn affordability_compares_cost_and_balance() {
         let check = |balance: J, cost: J| check_balance(&Json::of(balance), &Json::of(cost));
-        assert_eq!(check(json!(47), json!(13)).unwrap(), Affordability { affordable: true, balance: 47.0, cost: 13.0, remaining: 34.0, shortfall: 0.0 });
-        assert_eq!(check(json!(10), json!({"total": 13, "items": []})).unwrap(), Affordability { affordable: false, balance: 10.0, cost: 13.0, remaining: 0.0, shortfall: 3.0 });
+        assert_eq!(
+            check(json!(47), json!(13)).unwrap(),
+            Affordability { affordable: true, balance: 47.0, cost: 13.0, remaining: 34.0, shortfall: 0.0 }
+        );
+        assert_eq!(
+            check(json!(10), json!({"total": 13, "items": []})).unwrap(),
+            Affordability { affordable: false, balance: 10.0, cost: 13.0, remaining: 0.0, shortfall: 3.0 }
+        );
         assert!(check(json!(13), json!(13)).unwrap().affordable);
         for (balance, cost, field) in [
             (json!(-1), json!(1), "balance"),
@@ -363,7 +411,11 @@ mod tests {
             (json!(5), json!({"total": -2}), "cost.total"),
             (json!(5), json!({}), "cost.total"),
         ] {
-            assert_eq!(check(balance.clone(), cost.clone()).unwrap_err().field.as_deref(), Some(field), "{balance} {cost}");
+            assert_eq!(
+                check(balance.clone(), cost.clone()).unwrap_err().field.as_deref(),
+                Some(field),
+                "{balance} {cost}"
+            );
         }
     }
 }

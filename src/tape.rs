@@ -32,17 +32,98 @@ const STRING_ID: f64 = 10.0;
 /// Every key and catalogue value the crate reads or writes. The JS side receives this list
 /// once, at first use; ids are positions in it.
 pub const KNOWN_STRINGS: [&str; 92] = [
-    "affordable", "audio", "audioPerSecond", "balance", "base", "baseCredits", "caption", "charged", "code", "cost",
-    "credits", "deep", "durationSeconds", "durations", "error", "facebook", "facebook-post", "facebook-reel",
-    "facebook-story", "failed", "feed", "flux2-flex", "gpt-image-1.5", "ideogram-3", "image", "imageInputs",
-    "imageModels", "images", "index", "instagram", "instagram-feed", "instagram-reel", "instagram-story", "items",
-    "kind", "kling-3.0-pro", "label", "landscape", "limit", "linkedin", "linkedin-post", "message", "model",
-    "nano-banana-2", "perImage", "perImageInput", "perSecond", "perSourceUrl", "perUnit", "portrait", "postType",
-    "postTypes", "posted", "publish", "quantity", "rateCard", "rateCardVersion", "rateLimit", "refunded", "regular",
-    "remaining", "requestId", "researchMode", "resetAt", "retryAfter", "runway-gen-4.5", "shortfall", "size", "sizes",
-    "sourceUrls", "square", "status", "succeeded", "surcharges", "tiktok", "tiktok-photos", "tiktok-video", "total",
-    "unitCredits", "unitSeconds", "veo-3.1", "version", "video", "videoInput", "videoInputSeconds", "videoModels",
-    "videos", "x", "x-post", "youtube", "youtube-short", "youtube-video",
+    "affordable",
+    "audio",
+    "audioPerSecond",
+    "balance",
+    "base",
+    "baseCredits",
+    "caption",
+    "charged",
+    "code",
+    "cost",
+    "credits",
+    "deep",
+    "durationSeconds",
+    "durations",
+    "error",
+    "facebook",
+    "facebook-post",
+    "facebook-reel",
+    "facebook-story",
+    "failed",
+    "feed",
+    "flux2-flex",
+    "gpt-image-1.5",
+    "ideogram-3",
+    "image",
+    "imageInputs",
+    "imageModels",
+    "images",
+    "index",
+    "instagram",
+    "instagram-feed",
+    "instagram-reel",
+    "instagram-story",
+    "items",
+    "kind",
+    "kling-3.0-pro",
+    "label",
+    "landscape",
+    "limit",
+    "linkedin",
+    "linkedin-post",
+    "message",
+    "model",
+    "nano-banana-2",
+    "perImage",
+    "perImageInput",
+    "perSecond",
+    "perSourceUrl",
+    "perUnit",
+    "portrait",
+    "postType",
+    "postTypes",
+    "posted",
+    "publish",
+    "quantity",
+    "rateCard",
+    "rateCardVersion",
+    "rateLimit",
+    "refunded",
+    "regular",
+    "remaining",
+    "requestId",
+    "researchMode",
+    "resetAt",
+    "retryAfter",
+    "runway-gen-4.5",
+    "shortfall",
+    "size",
+    "sizes",
+    "sourceUrls",
+    "square",
+    "status",
+    "succeeded",
+    "surcharges",
+    "tiktok",
+    "tiktok-photos",
+    "tiktok-video",
+    "total",
+    "unitCredits",
+    "unitSeconds",
+    "veo-3.1",
+    "version",
+    "video",
+    "videoInput",
+    "videoInputSeconds",
+    "videoModels",
+    "videos",
+    "x",
+    "x-post",
+    "youtube",
+    "youtube-short",
+    "youtube-video",
 ];
 
 const ID_TABLE_SIZE: usize = 256;
@@ -55,7 +136,8 @@ const fn quick_hash(bytes: &[u8]) -> usize {
     if length == 0 {
         return 0;
     }
-    let sample = (bytes[0] as u32) | (bytes[length / 2] as u32) << 8 | (bytes[length - 1] as u32) << 16 | (length as u32) << 24;
+    let sample =
+        (bytes[0] as u32) | (bytes[length / 2] as u32) << 8 | (bytes[length - 1] as u32) << 16 | (length as u32) << 24;
     (sample.wrapping_mul(0x9E37_79B1) >> 24) as usize
 }
 
@@ -315,7 +397,8 @@ impl<'a> TapeValue<'a> {
             return String::from(known);
         }
         let length = self.count(at);
-        let units: Vec<u16> = self.tape.get(at + 1..at + 1 + length).unwrap_or(&[]).iter().map(|unit| *unit as u16).collect();
+        let units: Vec<u16> =
+            self.tape.get(at + 1..at + 1 + length).unwrap_or(&[]).iter().map(|unit| *unit as u16).collect();
         String::from_utf16_lossy(&units)
     }
 

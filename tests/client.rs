@@ -94,7 +94,9 @@ fn expect_error(result: Result<JsValue, JsValue>, code: &str, status: Option<f64
 #[wasm_bindgen_test]
 async fn the_demo_key_reads_a_balance_of_47_with_request_id_and_rate_limit() {
     for auth in ["x-api-key", "bearer"] {
-        let result = credits(DEMO_KEY, options(&[("baseUrl", s(&format!("{}/api/v1", sandbox()))), ("auth", s(auth))])).await.unwrap();
+        let result = credits(DEMO_KEY, options(&[("baseUrl", s(&format!("{}/api/v1", sandbox()))), ("auth", s(auth))]))
+            .await
+            .unwrap();
         assert_eq!(prop(&result, "balance").as_f64(), Some(47.0));
         assert!(prop(&result, "requestId").as_string().unwrap().starts_with("req_"));
         let rate_limit = prop(&result, "rateLimit");
@@ -106,7 +108,9 @@ async fn the_demo_key_reads_a_balance_of_47_with_request_id_and_rate_limit() {
 #[wasm_bindgen_test]
 async fn a_client_holds_options_that_calls_override() {
     let id = scenario("client");
-    let client = CreditsClient::new(s(DEMO_KEY), options(&[("baseUrl", s(&scenario_url(&id, "ok"))), ("maxRetries", n(0.0))])).unwrap();
+    let client =
+        CreditsClient::new(s(DEMO_KEY), options(&[("baseUrl", s(&scenario_url(&id, "ok"))), ("maxRetries", n(0.0))]))
+            .unwrap();
     let result = settle(client.get_credits(JsValue::UNDEFINED)).await.unwrap();
     assert_eq!(prop(&result, "balance").as_f64(), Some(47.0));
     let other = scenario("client-override");
@@ -175,7 +179,11 @@ async fn documented_api_errors_pass_through_and_are_not_retried() {
         ("status-404", "NOT_FOUND", 404.0),
     ] {
         let id = scenario(steps);
-        let error = expect_error(credits(DEMO_KEY, options(&[("baseUrl", s(&scenario_url(&id, steps)))])).await, code, Some(status));
+        let error = expect_error(
+            credits(DEMO_KEY, options(&[("baseUrl", s(&scenario_url(&id, steps)))])).await,
+            code,
+            Some(status),
+        );
         assert!(prop(&error, "requestId").as_string().unwrap().starts_with("req_"));
         assert_eq!(prop(&error, "retryable").as_bool(), Some(false));
         assert_eq!(stats(&id).await.0, 1.0, "{steps} must not be retried");
@@ -185,8 +193,13 @@ async fn documented_api_errors_pass_through_and_are_not_retried() {
 #[wasm_bindgen_test]
 async fn keys_are_checked_by_the_server_for_validity_and_scope() {
     let base = s(&format!("{}/api/v1", sandbox()));
-    expect_error(credits("pp_live_sk_unknown", options(&[("baseUrl", base.clone())])).await, "INVALID_API_KEY", Some(401.0));
-    let error = expect_error(credits(NO_SCOPE_KEY, options(&[("baseUrl", base)])).await, "INSUFFICIENT_SCOPE", Some(403.0));
+    expect_error(
+        credits("pp_live_sk_unknown", options(&[("baseUrl", base.clone())])).await,
+        "INVALID_API_KEY",
+        Some(401.0),
+    );
+    let error =
+        expect_error(credits(NO_SCOPE_KEY, options(&[("baseUrl", base)])).await, "INSUFFICIENT_SCOPE", Some(403.0));
     assert!(prop(&error, "message").as_string().unwrap().contains("account:read"));
 }
 
@@ -194,7 +207,10 @@ async fn keys_are_checked_by_the_server_for_validity_and_scope() {
 async fn server_errors_are_retried_with_on_retry_reports_then_succeed() {
     let id = scenario("flaky");
     let (reports, on_retry) = recorder();
-    let opts = options(&[("baseUrl", s(&scenario_url(&id, "status-503,html-502,ok"))), ("onRetry", on_retry.as_ref().clone())]);
+    let opts = options(&[
+        ("baseUrl", s(&scenario_url(&id, "status-503,html-502,ok"))),
+        ("onRetry", on_retry.as_ref().clone()),
+    ]);
     let result = credits(DEMO_KEY, opts).await.unwrap();
     assert_eq!(prop(&result, "balance").as_f64(), Some(47.0));
     assert_eq!(stats(&id).await.0, 3.0);
@@ -222,15 +238,31 @@ async fn retries_stop_after_max_retries() {
 #[wasm_bindgen_test]
 async fn an_html_502_page_is_an_internal_error() {
     let id = scenario("html");
-    let error = expect_error(credits(DEMO_KEY, options(&[("baseUrl", s(&scenario_url(&id, "html-502"))), ("maxRetries", n(0.0))])).await, "INTERNAL_ERROR", Some(502.0));
+    let error = expect_error(
+        credits(DEMO_KEY, options(&[("baseUrl", s(&scenario_url(&id, "html-502"))), ("maxRetries", n(0.0))])).await,
+        "INTERNAL_ERROR",
+        Some(502.0),
+    );
     assert!(prop(&error, "requestId").as_string().is_some());
 }
 
 #[wasm_bindgen_test]
 async fn wrong_shaped_success_bodies_are_invalid_responses_and_not_retried() {
-    for body in ["malformed", "body-%7B%22balance%22%3A%2247%22%7D", "body-%7B%22balance%22%3A-1%7D", "body-%7B%22balance%22%3A1e400%7D", "body-%5B%5D", "body-null", "body-%7B%7D"] {
+    for body in [
+        "malformed",
+        "body-%7B%22balance%22%3A%2247%22%7D",
+        "body-%7B%22balance%22%3A-1%7D",
+        "body-%7B%22balance%22%3A1e400%7D",
+        "body-%5B%5D",
+        "body-null",
+        "body-%7B%7D",
+    ] {
         let id = scenario("shape");
-        let error = expect_error(credits(DEMO_KEY, options(&[("baseUrl", s(&scenario_url(&id, body)))])).await, "INVALID_RESPONSE", Some(200.0));
+        let error = expect_error(
+            credits(DEMO_KEY, options(&[("baseUrl", s(&scenario_url(&id, body)))])).await,
+            "INVALID_RESPONSE",
+            Some(200.0),
+        );
         assert_eq!(prop(&error, "retryable").as_bool(), Some(false), "{body}");
         assert_eq!(stats(&id).await.0, 1.0, "{body}");
     }
@@ -243,7 +275,11 @@ async fn bodies_that_break_empty_or_huge_are_handled() {
     expect_error(credits(DEMO_KEY, opts).await, "NETWORK_ERROR", None);
 
     let id = scenario("empty");
-    expect_error(credits(DEMO_KEY, options(&[("baseUrl", s(&scenario_url(&id, "body-")))])).await, "INVALID_RESPONSE", Some(200.0));
+    expect_error(
+        credits(DEMO_KEY, options(&[("baseUrl", s(&scenario_url(&id, "body-")))])).await,
+        "INVALID_RESPONSE",
+        Some(200.0),
+    );
 
     let id = scenario("huge");
     let result = credits(DEMO_KEY, options(&[("baseUrl", s(&scenario_url(&id, "bigbody-5000000")))])).await.unwrap();
@@ -259,7 +295,8 @@ async fn bodies_that_break_empty_or_huge_are_handled() {
 async fn slow_headers_and_slow_bodies_time_out_per_attempt() {
     for steps in ["slow-3000", "slowbody-3000"] {
         let id = scenario(steps);
-        let opts = options(&[("baseUrl", s(&scenario_url(&id, steps))), ("timeoutMs", n(150.0)), ("maxRetries", n(1.0))]);
+        let opts =
+            options(&[("baseUrl", s(&scenario_url(&id, steps))), ("timeoutMs", n(150.0)), ("maxRetries", n(1.0))]);
         let error = expect_error(credits(DEMO_KEY, opts).await, "TIMEOUT", None);
         assert_eq!(prop(&error, "retryable").as_bool(), Some(true));
         assert_eq!(stats(&id).await.0, 2.0, "{steps}: a timed-out attempt is retried");
@@ -270,7 +307,11 @@ async fn slow_headers_and_slow_bodies_time_out_per_attempt() {
 async fn dropped_and_refused_connections_are_network_errors() {
     let id = scenario("reset");
     let (retries, on_retry) = recorder();
-    let opts = options(&[("baseUrl", s(&scenario_url(&id, "reset"))), ("maxRetries", n(1.0)), ("onRetry", on_retry.as_ref().clone())]);
+    let opts = options(&[
+        ("baseUrl", s(&scenario_url(&id, "reset"))),
+        ("maxRetries", n(1.0)),
+        ("onRetry", on_retry.as_ref().clone()),
+    ]);
     expect_error(credits(DEMO_KEY, opts).await, "NETWORK_ERROR", None);
     assert_eq!(retries.length(), 1, "a network error is retried up to maxRetries");
     // Chromium itself resends a GET once when a kept-alive connection is reset, so the
@@ -283,7 +324,8 @@ async fn dropped_and_refused_connections_are_network_errors() {
 #[wasm_bindgen_test]
 async fn a_redirect_is_never_followed_to_another_origin() {
     let id = scenario("redirect");
-    let result = credits(DEMO_KEY, options(&[("baseUrl", s(&scenario_url(&id, "redirect"))), ("maxRetries", n(0.0))])).await;
+    let result =
+        credits(DEMO_KEY, options(&[("baseUrl", s(&scenario_url(&id, "redirect"))), ("maxRetries", n(0.0))])).await;
     expect_error(result, "NETWORK_ERROR", None);
     let (attempts, elsewhere) = stats(&id).await;
     assert_eq!(attempts, 1.0);
@@ -298,7 +340,11 @@ async fn the_server_hint_is_honoured_and_long_hints_reject_at_once() {
     assert_eq!(stats(&id).await.0, 2.0);
 
     let id = scenario("hint-long");
-    let error = expect_error(credits(DEMO_KEY, options(&[("baseUrl", s(&scenario_url(&id, "ratelimit-61")))])).await, "RATE_LIMIT_EXCEEDED", Some(429.0));
+    let error = expect_error(
+        credits(DEMO_KEY, options(&[("baseUrl", s(&scenario_url(&id, "ratelimit-61")))])).await,
+        "RATE_LIMIT_EXCEEDED",
+        Some(429.0),
+    );
     assert_eq!(prop(&error, "retryAfterMs").as_f64(), Some(61_000.0));
     assert_eq!(stats(&id).await.0, 1.0);
 }
@@ -358,7 +404,10 @@ async fn an_injected_fetch_gets_the_key_only_in_the_chosen_header() {
         let calls = calls.clone();
         move |url: JsValue, init: JsValue| {
             calls.push(&Array::of2(&url, &init));
-            let response = options(&[("status", n(200.0)), ("headers", options(&[("get", Function::new_no_args("return null").into())]))]);
+            let response = options(&[
+                ("status", n(200.0)),
+                ("headers", options(&[("get", Function::new_no_args("return null").into())])),
+            ]);
             let text = Function::new_no_args("return Promise.resolve('{\"balance\": 5}')");
             Reflect::set(&response, &s("text"), &text).unwrap();
             Promise::resolve(&response).into()
@@ -383,7 +432,11 @@ async fn an_injected_fetch_gets_the_key_only_in_the_chosen_header() {
 #[wasm_bindgen_test]
 async fn a_misbehaving_fetch_is_an_error_not_a_trap() {
     let throwing = Function::new_no_args("throw new TypeError('boom')");
-    expect_error(credits(DEMO_KEY, options(&[("fetch", throwing.into()), ("maxRetries", n(0.0))])).await, "NETWORK_ERROR", None);
+    expect_error(
+        credits(DEMO_KEY, options(&[("fetch", throwing.into()), ("maxRetries", n(0.0))])).await,
+        "NETWORK_ERROR",
+        None,
+    );
     let garbage = Function::new_no_args("return 42");
     expect_error(credits(DEMO_KEY, options(&[("fetch", garbage.into())])).await, "INVALID_RESPONSE", None);
     // The module still works afterwards.
