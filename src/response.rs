@@ -192,6 +192,7 @@ fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
 mod tests {
     use super::*;
     use crate::value::json::Json;
+    use proptest::strategy::Strategy;
     use serde_json::json;
 
     const KEY: &str = "pp_live_sk_0123456789abcdefWXYZ";
@@ -336,6 +337,38 @@ mod tests {
         let mut garbage = headers();
         garbage.rate_limit_remaining = Some("-1".into());
         assert_eq!(parse_rate_limit(&garbage), None);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn header_parsers_never_panic(value in ".{0,40}", now_ms in proptest::num::f64::ANY) {
+            let _ = parse_retry_after(&value, now_ms);
+            let _ = parse_http_date(&value);
+            let repeated = Some(value.clone());
+            let headers = ResponseHeaders { rate_limit_limit: repeated.clone(), rate_limit_remaining: repeated.clone(), rate_limit_reset: repeated, ..ResponseHeaders::default() };
+            let _ = parse_rate_limit(&headers);
+        }
+
+        #[test]
+        fn delay_seconds_are_exact(seconds in 0u64..1_000_000_000) {
+            proptest::prop_assert_eq!(parse_retry_after(&seconds.to_string(), 0.0), Some(seconds as f64 * 1000.0));
+        }
+
+        #[test]
+        fn any_status_and_body_gives_credits_or_an_error_with_that_status(
+            status in 100u16..600,
+            body in proptest::option::of(proptest::prop_oneof![
+                proptest::strategy::Just(json!(null)),
+                proptest::num::f64::ANY.prop_map(|n| json!({"balance": n})),
+                ".{0,12}".prop_map(|code| json!({"error": {"code": code, "message": code, "retryAfter": 3}})),
+                ".{0,12}".prop_map(|text| json!({"balance": text})),
+            ]),
+        ) {
+            match run(status, &headers(), body) {
+                Ok(credits) => proptest::prop_assert!(status == 200 && credits.balance.is_finite() && credits.balance >= 0.0),
+                Err(error) => proptest::prop_assert_eq!(error.status, Some(status)),
+            }
+        }
     }
 
     #[test]
