@@ -63,10 +63,6 @@ pub fn display_platform(platform: &str) -> &str {
     }
 }
 
-pub fn post_type_list() -> String {
-    POST_TYPES.iter().map(|(name, _)| *name).collect::<Vec<_>>().join(", ")
-}
-
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;

@@ -2,16 +2,17 @@
 //! offer, naming the field) and prices it line by line in whole credits.
 
 use crate::catalogue::{
-    display_platform, platform_of, post_type_list, DEFAULT_IMAGE_MODEL, DEFAULT_IMAGE_SIZE, DEFAULT_VIDEO_MODEL,
-    DEFAULT_VIDEO_SIZE, MAX_CAPTION_IMAGE_INPUTS, MAX_GENERATIONS, MAX_IMAGES_PER_GENERATION, MAX_SOURCE_URLS,
-    MAX_VIDEO_INPUT_SECONDS, POST_TYPES, POST_TYPE_NAMES,
+    display_platform, platform_of, DEFAULT_IMAGE_MODEL, DEFAULT_IMAGE_SIZE, DEFAULT_VIDEO_MODEL, DEFAULT_VIDEO_SIZE,
+    MAX_CAPTION_IMAGE_INPUTS, MAX_GENERATIONS, MAX_IMAGES_PER_GENERATION, MAX_SOURCE_URLS, MAX_VIDEO_INPUT_SECONDS,
+    POST_TYPES, POST_TYPE_NAMES,
 };
 use crate::error::PowerPostError;
 use crate::rate_card::{NamedModel, RateCard};
 use crate::tape::TapeWriter;
 use crate::text::{concat, push_uint};
 use crate::value::{
-    optional_array, optional_bool, optional_text, optional_whole, reject_unknown_keys, require_object, Path, Value,
+    expected_one_of, optional_array, optional_bool, optional_text, optional_whole, reject_unknown_keys, require_object,
+    Path, Value,
 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -167,17 +168,6 @@ fn price_caption<V: Value>(
     Ok(())
 }
 
-fn one_of(names: impl Iterator<Item = impl AsRef<str>>) -> String {
-    let mut text = String::from("expected one of ");
-    for (at, name) in names.enumerate() {
-        if at > 0 {
-            text.push_str(", ");
-        }
-        text.push_str(name.as_ref());
-    }
-    text
-}
-
 /// The rate card entry of the model a generation asks for (or `default`).
 fn chosen_model<'card, V: Value, M: NamedModel>(
     entry: &V,
@@ -190,7 +180,7 @@ fn chosen_model<'card, V: Value, M: NamedModel>(
     let name = optional_text(&entry.get("model"), &model_path)?;
     let name = name.as_deref().unwrap_or(default);
     models.iter().find(|model| model.name() == name).ok_or_else(|| {
-        let why = concat(&["is not a known ", kind, " model; ", &one_of(models.iter().map(NamedModel::name))]);
+        let why = concat(&["is not a known ", kind, " model; ", &expected_one_of(models.iter().map(NamedModel::name))]);
         model_path.invalid(&why)
     })
 }
@@ -209,7 +199,7 @@ fn check_size<V: Value>(
     if sizes.iter().any(|offered| offered == size) {
         return Ok(());
     }
-    Err(size_path.invalid(&concat(&["is not offered by ", model, "; ", &one_of(sizes.iter())])))
+    Err(size_path.invalid(&concat(&["is not offered by ", model, "; ", &expected_one_of(sizes)])))
 }
 
 fn price_image<V: Value>(entry: &V, path: &Path, card: &RateCard) -> Result<EstimateItem, PowerPostError> {
@@ -245,7 +235,7 @@ fn price_video<V: Value>(entry: &V, path: &Path, card: &RateCard) -> Result<Esti
             push_uint(&mut text, (*seconds).into());
             text
         });
-        let why = concat(&["must be a duration ", &model.name, " offers; ", &one_of(offered)]);
+        let why = concat(&["must be a duration ", &model.name, " offers; ", &expected_one_of(offered)]);
         return Err(duration_path.invalid(&why));
     };
     let audio_path = path.key("audio");
@@ -263,15 +253,21 @@ fn price_video<V: Value>(entry: &V, path: &Path, card: &RateCard) -> Result<Esti
     Ok(EstimateItem { kind: ItemKind::Video, label, credits, index: None, detail: ItemDetail::None })
 }
 
+/// One of the catalogue's post types (a string naming any other is an error, and so is a
+/// non-string).
+pub(crate) fn known_post_type<V: Value>(value: &V, path: &Path) -> Result<&'static str, PowerPostError> {
+    if let Some(known) = value.one_of(&POST_TYPE_NAMES) {
+        return Ok(known);
+    }
+    optional_text(value, path)?;
+    Err(path.invalid(&concat(&["is not a known post type; ", &expected_one_of(POST_TYPE_NAMES)])))
+}
+
 /// A list of distinct, known post types; `required` makes an empty or missing list an error.
 fn post_types<V: Value>(value: &V, path: &Path, required: bool) -> Result<Vec<&'static str>, PowerPostError> {
     let mut seen: Vec<&'static str> = Vec::new();
     optional_array(value, path, POST_TYPES.len() as u32, |entry, at| {
-        let Some(known) = entry.one_of(&POST_TYPE_NAMES) else {
-            optional_text(entry, at)?;
-            let why = concat(&["is not a known post type; expected one of ", &post_type_list()]);
-            return Err(at.invalid(&why));
-        };
+        let known = known_post_type(entry, at)?;
         if seen.contains(&known) {
             return Err(at.invalid("repeats a post type"));
         }

@@ -8,6 +8,7 @@
 
 use crate::catalogue::{platform_of, PLATFORMS, POST_TYPES};
 use crate::error::PowerPostError;
+use crate::estimate::known_post_type;
 use crate::tape::TapeWriter;
 use crate::value::{
     optional_array, optional_text, optional_whole, reject_unknown_keys, require_object, whole_in_range, Path, Value,
@@ -81,14 +82,7 @@ fn read_line<V: Value>(item: &V, path: &Path) -> Result<Line, PowerPostError> {
         "publish" => {
             let types_path = path.key("postTypes");
             line.post_types =
-                optional_array(&item.get("postTypes"), &types_path, POST_TYPES.len() as u32, |value, at| {
-                    let name = optional_text(value, at)?.unwrap_or_default();
-                    POST_TYPES
-                        .iter()
-                        .map(|(known, _)| *known)
-                        .find(|known| *known == name)
-                        .ok_or_else(|| at.invalid("is not a known post type"))
-                })?;
+                optional_array(&item.get("postTypes"), &types_path, POST_TYPES.len() as u32, known_post_type)?;
             line.base_credits = whole("baseCredits")?;
             let surcharges = item.get("surcharges");
             let surcharges_path = path.key("surcharges");
@@ -154,9 +148,7 @@ pub fn settle_charges<E: Value, O: Value>(estimate: &E, outcome: &O) -> Result<S
             require_object(entry, path)?;
             reject_unknown_keys(entry, path, &["postType", "status"])?;
             let type_path = path.key("postType");
-            let name = optional_text(&entry.get("postType"), &type_path)?.unwrap_or_default();
-            let post_type =
-                platform_of(&name).map(|_| name).ok_or_else(|| type_path.invalid("is not a known post type"))?;
+            let post_type = known_post_type(&entry.get("postType"), &type_path)?;
             let status_path = path.key("status");
             let status = status(&entry.get("status"), &status_path, "posted", "failed")?
                 .ok_or_else(|| status_path.invalid("must be \"posted\" or \"failed\""))?;

@@ -107,14 +107,24 @@ impl<'a> Path<'a> {
     }
 }
 
+/// `expected one of a, b, c`, the tail of a message about a value outside a set.
+pub fn expected_one_of(names: impl IntoIterator<Item = impl AsRef<str>>) -> String {
+    let mut text = String::from("expected one of ");
+    for (at, name) in names.into_iter().enumerate() {
+        if at > 0 {
+            text.push_str(", ");
+        }
+        text.push_str(name.as_ref());
+    }
+    text
+}
+
 /// Rejects any key of `object` that is not in `known`, naming it.
 pub fn reject_unknown_keys<V: Value>(object: &V, path: &Path, known: &[&'static str]) -> Result<(), PowerPostError> {
     match object.unknown_key(known) {
         None => Ok(()),
         Some(key) => {
-            let mut expectation = String::from("is not a known field; expected one of ");
-            expectation.push_str(&known.join(", "));
-            Err(path.key(&key).invalid(&expectation))
+            Err(path.key(&key).invalid(&crate::text::concat(&["is not a known field; ", &expected_one_of(known)])))
         }
     }
 }
