@@ -57,11 +57,13 @@ const CORS = {
 
 const CREDITS_PATH = "/api/v1/account/credits";
 
+const noStats = () => ({ attempts: 0, elsewhere: { hits: 0, sawKey: false } });
+
 export async function startSandbox({ port = 0, host = "127.0.0.1", rateLimit = 30, windowSeconds = 60 } = {}) {
   const scenarios = new Map();
   const windows = new Map(); // key -> { resetAt, used }
   const scenario = (id) => {
-    if (!scenarios.has(id)) scenarios.set(id, { attempts: 0, elsewhere: { hits: 0, sawKey: false } });
+    if (!scenarios.has(id)) scenarios.set(id, noStats());
     return scenarios.get(id);
   };
 
@@ -83,7 +85,7 @@ export async function startSandbox({ port = 0, host = "127.0.0.1", rateLimit = 3
     if (req.method === "OPTIONS") return res.writeHead(204).end();
 
     const match = url.pathname.match(/^\/_sandbox\/([^/]+)\/(stats|[^/]+\/api\/v1\/account\/credits)$/);
-    if (match && match[2] === "stats") return sendJson(res, 200, scenarios.get(match[1]) ?? { attempts: 0, elsewhere: { hits: 0, sawKey: false } });
+    if (match && match[2] === "stats") return sendJson(res, 200, scenarios.get(match[1]) ?? noStats());
     if (match) {
       const state = scenario(match[1]);
       const steps = match[2].slice(0, -CREDITS_PATH.length).split(",");
@@ -160,7 +162,7 @@ export async function startSandbox({ port = 0, host = "127.0.0.1", rateLimit = 3
     baseUrl: `${origin}/api/v1`,
     /** The base URL for a scripted scenario; `steps` as in the header comment. */
     scenarioUrl: (id, steps) => `${origin}/_sandbox/${encodeURIComponent(id)}/${steps}/api/v1`,
-    stats: (id) => scenarios.get(id) ?? { attempts: 0, elsewhere: { hits: 0, sawKey: false } },
+    stats: (id) => scenarios.get(id) ?? noStats(),
     close: () => Promise.all([server, elsewhere].map((s) => new Promise((done) => { s.closeAllConnections?.(); s.close(done); }))),
   };
 }

@@ -5,22 +5,14 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { createServer } from "node:http";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { extname, join, normalize, resolve, sep } from "node:path";
-import { chromium } from "playwright-core";
-
-const repo = resolve(import.meta.dirname, "..");
-const CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-  "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { extname, join, normalize, sep } from "node:path";
+import { launchChromium, projectWithPackage, repo } from "./support.mjs";
 let project, server, browser;
 
 before(() => {
   assert.ok(process.env.POWERPOST_SANDBOX, "run through scripts/with-sandbox.mjs (make test does)");
-  project = mkdtempSync(join(tmpdir(), "powerpost-credits-vite-"));
-  const tarball = execFileSync("npm", ["pack", join(repo, "pkg"), "--pack-destination", project, "--silent"], { encoding: "utf8" }).trim().split("\n").pop();
-  writeFileSync(join(project, "package.json"), JSON.stringify({ name: "vite-consumer", private: true, type: "module" }));
-  execFileSync("npm", ["install", "--offline", "--no-audit", "--no-fund", "--loglevel=error", join(project, tarball)], { cwd: project });
+  project = projectWithPackage("vite-consumer", { type: "module" });
   writeFileSync(join(project, "index.html"), `<!doctype html><html><body><p id="out">loading</p><script type="module" src="/main.js"></script></body></html>`);
   writeFileSync(join(project, "main.js"), `
     import { getCredits, estimateCost } from "powerpost-credits";
@@ -58,7 +50,7 @@ function serve(root) {
 
 test("a Vite production build of an app that imports the package shows the sandbox balance", async () => {
   const url = await serve(join(project, "dist"));
-  browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", args: CHROMIUM_ARGS });
+  browser = await launchChromium();
   const page = await browser.newPage();
   const problems = [];
   page.on("pageerror", (error) => problems.push(String(error)));

@@ -6,19 +6,17 @@ import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { createServer } from "node:http";
-import { chromium } from "playwright-core";
+import { launchChromium } from "./support.mjs";
 import { startDemo } from "../scripts/demo.mjs";
 
 const artifacts = resolve(import.meta.dirname, "artifacts");
-const CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-  "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
 let demo, browser, page;
 const problems = [];
 
 before(async () => {
   mkdirSync(artifacts, { recursive: true });
   demo = await startDemo({ webPort: 0, sandboxPort: 0 });
-  browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", args: CHROMIUM_ARGS });
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   page.on("console", (message) => {
     if (message.type() !== "error") return;

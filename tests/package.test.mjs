@@ -4,11 +4,9 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync, rmSync, readFileSync, readdirSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-
-const repo = resolve(import.meta.dirname, "..");
+import { writeFileSync, rmSync, readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { projectWithPackage, repo } from "./support.mjs";
 const sandbox = process.env.POWERPOST_SANDBOX;
 const DEMO_KEY = "pp_live_sk_demo0000000000000000000047";
 let project;
@@ -20,10 +18,7 @@ const run = (file, source) => {
 
 before(() => {
   assert.ok(sandbox, "run through scripts/with-sandbox.mjs (make test does)");
-  project = mkdtempSync(join(tmpdir(), "powerpost-credits-consumer-"));
-  const tarball = execFileSync("npm", ["pack", join(repo, "pkg"), "--pack-destination", project, "--silent"], { encoding: "utf8" }).trim().split("\n").pop();
-  writeFileSync(join(project, "package.json"), JSON.stringify({ name: "consumer", private: true }));
-  execFileSync("npm", ["install", "--offline", "--no-audit", "--no-fund", "--loglevel=error", join(project, tarball)], { cwd: project });
+  project = projectWithPackage("consumer");
 });
 
 after(() => project && rmSync(project, { recursive: true, force: true }));
