@@ -1,7 +1,9 @@
 # make demo   set up, build, serve the demo page next to the local sandbox API (Ctrl-C stops)
 # make test   every test: host unit tests, wasm tests in Node and headless Chromium, the packed package
 # make bench  benchmarks against the local sandbox (writes BENCHMARKS.md)
-.PHONY: demo test bench build setup setup-browser wasm-tests clean
+# make soak   100,000 calls and 1,000,000 estimates in one process (adds its report to BENCHMARKS.md)
+# make fuzz   the property tests with FUZZ_CASES (default 1,000,000) cases each instead of 256
+.PHONY: demo test bench soak fuzz build setup setup-browser wasm-tests clean
 
 export CHROMEDRIVER ?= /usr/bin/chromedriver
 
@@ -21,6 +23,12 @@ wasm-tests:
 
 bench: build
 	node scripts/with-sandbox.mjs node bench/bench.mjs
+
+soak: build
+	node scripts/with-sandbox.mjs node bench/soak.mjs
+
+fuzz:
+	PROPTEST_CASES=$${FUZZ_CASES:-1000000} cargo test --release --lib
 
 build: setup
 	bash scripts/build.sh

@@ -11,6 +11,7 @@
 //   <steps> is a comma-separated list, one step per attempt, the last one repeating:
 //     ok                 answer normally              status-<code>     JSON error body for <code>
 //     limit-<n>          answer normally, but with this scenario's own rate limit of <n> per window
+//     limit-<n>per<s>    the same with this scenario's own window of <s> seconds
 //     html-502           an HTML 502 page             ratelimit-<s>     429 with retryAfter <s> in the body
 //     retrydate-<s>      429 with only a Retry-After HTTP date <s> seconds ahead
 //     slow-<ms>          wait <ms> before answering   slowbody-<ms>     send headers, stall the body <ms>
@@ -97,14 +98,14 @@ export async function startSandbox({ port = 0, host = "127.0.0.1", rateLimit = 3
     return sendError(res, 404, "NOT_FOUND", "No such endpoint");
   });
 
-  function answer(req, res, { limit = rateLimit, windowId = "" } = {}) {
+  function answer(req, res, { limit = rateLimit, window: seconds = windowSeconds, windowId = "" } = {}) {
     if (req.method !== "GET") return sendError(res, 404, "NOT_FOUND", "No such endpoint");
     const key = req.headers["x-api-key"] ?? bearer(req.headers.authorization);
     const account = key && ACCOUNTS.get(key);
     if (!account) return sendError(res, 401, "INVALID_API_KEY", "Invalid or missing API key");
     const now = Math.floor(Date.now() / 1000);
     let window = windows.get(windowId + key);
-    if (!window || window.resetAt <= now) windows.set(windowId + key, (window = { resetAt: now + windowSeconds, used: 0 }));
+    if (!window || window.resetAt <= now) windows.set(windowId + key, (window = { resetAt: now + seconds, used: 0 }));
     window.used += 1;
     res.setHeader("x-ratelimit-limit", String(limit));
     res.setHeader("x-ratelimit-remaining", String(Math.max(0, limit - window.used)));
@@ -123,7 +124,10 @@ export async function startSandbox({ port = 0, host = "127.0.0.1", rateLimit = 3
     const number = Number(arg);
     switch (name) {
       case "ok": return answer(req, res);
-      case "limit": return answer(req, res, { limit: number, windowId: `scenario:${id}:` });
+      case "limit": {
+        const [limit, seconds = windowSeconds] = arg.split("per").map(Number);
+        return answer(req, res, { limit, window: seconds, windowId: `scenario:${id}:` });
+      }
       case "status": {
         const [code, message] = CODE_FOR_STATUS[number] ?? ["HTTP_ERROR", "Error"];
         return sendError(res, number, code, message);

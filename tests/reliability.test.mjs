@@ -19,6 +19,30 @@ test("1,000 concurrent getCredits calls all settle with the right balance", asyn
   assert.equal(new Set(results.map((result) => result.value.requestId)).size, 1000, "each response has its own request id");
 });
 
+test("a burst over the rate limit converges: retries wait for the window the server names, no storm", async (t) => {
+  const [calls, limit] = [300, 100]; // the scenario admits 100 calls per 1-second window
+  const id = `storm-${process.pid}`;
+  const baseUrl = `${process.env.POWERPOST_SANDBOX}/_sandbox/${id}/limit-${limit}per1/api/v1`;
+  let retries = 0;
+  const onRetry = () => void (retries += 1);
+  const started = performance.now();
+  const results = await Promise.allSettled(Array.from({ length: calls }, () => getCredits(DEMO_KEY, { baseUrl, maxRetries: 5, onRetry })));
+  const seconds = (performance.now() - started) / 1000;
+  assert.deepEqual(results.filter((result) => result.status === "rejected").map((result) => result.reason.code), []);
+  assert.ok(results.every((result) => result.value.balance === 47));
+
+  const { attempts } = await (await fetch(`${process.env.POWERPOST_SANDBOX}/_sandbox/${id}/stats`)).json();
+  // A client that comes back only after the window the server named is rejected at most once
+  // per window: 300 + 200 + 100 attempts at worst. Retrying on its own backoff (0.5 s, 1 s, ...)
+  // would land inside the same window again and again.
+  let mostAttempts = 0;
+  for (let waiting = calls; waiting > 0; waiting -= limit) mostAttempts += waiting;
+  t.diagnostic(`${calls} calls, ${attempts} attempts (${retries} retries) in ${seconds.toFixed(1)} s; at most ${mostAttempts} allowed`);
+  assert.equal(attempts, calls + retries, "every retry reached the server once");
+  assert.ok(attempts <= mostAttempts, `${attempts} attempts is a retry storm (at most ${mostAttempts} expected)`);
+  assert.ok(attempts > calls, "the burst was rate limited at all");
+});
+
 test("the estimator keeps working after every kind of bad call", () => {
   const good = { caption: { researchMode: "regular" } };
   const hostile = [undefined, null, 5, "plan", [], { images: {} }, { images: [{ quantity: -1 }] }, { images: [{ model: "x".repeat(5_000_000) }] },
