@@ -20,7 +20,7 @@
 //     error-<text>       400 VALIDATION_ERROR whose message is this (URL-encoded) text
 //     bigbody-<bytes>    200 with the demo balance, padded to about <bytes> bytes
 //     resetbody          headers, half a body, then close
-//   GET /_sandbox/<scenario>/stats  ->  { attempts, elsewhere: { hits, sawKey } }
+//   GET /_sandbox/<scenario>/stats  ->  { attempts, keyInUrl, elsewhere: { hits, sawKey } }
 import { createServer } from "node:http";
 import { randomUUID } from "node:crypto";
 import { pathToFileURL } from "node:url";
@@ -58,7 +58,7 @@ const CORS = {
 
 const CREDITS_PATH = "/api/v1/account/credits";
 
-const noStats = () => ({ attempts: 0, elsewhere: { hits: 0, sawKey: false } });
+const noStats = () => ({ attempts: 0, keyInUrl: false, elsewhere: { hits: 0, sawKey: false } });
 
 export async function startSandbox({ port = 0, host = "127.0.0.1", rateLimit = 30, windowSeconds = 60 } = {}) {
   const scenarios = new Map();
@@ -92,6 +92,7 @@ export async function startSandbox({ port = 0, host = "127.0.0.1", rateLimit = 3
       const steps = match[2].slice(0, -CREDITS_PATH.length).split(",");
       const step = steps[Math.min(state.attempts, steps.length - 1)];
       state.attempts += 1;
+      if (req.url.includes("pp_live_sk") || req.url.includes("pp_test_sk")) state.keyInUrl = true;
       return runStep(step, match[1], req, res);
     }
     if (url.pathname === CREDITS_PATH) return answer(req, res);

@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { readFileSync, readdirSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { join, resolve } from "node:path";
+import { inspect } from "node:util";
 import { getCredits, estimateCost } from "../pkg/node/index.mjs";
 
 const repo = resolve(import.meta.dirname, "..");
@@ -17,6 +18,43 @@ test("1,000 concurrent getCredits calls all settle with the right balance", asyn
   assert.deepEqual(failed.map((result) => result.reason.code), []);
   assert.ok(results.every((result) => result.value.balance === 47));
   assert.equal(new Set(results.map((result) => result.value.requestId)).size, 1000, "each response has its own request id");
+});
+
+// Every fault the sandbox can script, each ending in an error or (for the retried ones) a success.
+const FAULTS = ["ok", "status-401", "status-403", "status-500", "status-503,ok", "html-502", "html-401", "ratelimit-1,ok",
+  "ratelimit-61", "retrydate-1,ok", "slow-2000", "slowbody-2000", "malformed", "body-", "body-%5B%5D", "body-null",
+  "body-%7B%22balance%22%3A%2247%22%7D", "body-%7B%22balance%22%3A-1%7D", "body-%7B%22balance%22%3A1e400%7D",
+  "redirect", "reset", "resetbody", "error-bad%20request", "bigbody-5000000"];
+
+test("across the whole fault matrix the key is in no message, stack, payload, log line or URL, and goes nowhere else", async () => {
+  const secret = DEMO_KEY.slice("pp_live_sk_".length, -4); // a redacted hint may show the last four
+  const seen = [];
+  const logged = [];
+  const methods = ["log", "info", "warn", "error", "debug", "trace"];
+  const original = Object.fromEntries(methods.map((name) => [name, console[name]]));
+  for (const name of methods) console[name] = (...args) => logged.push(args.map((arg) => inspect(arg)).join(" "));
+  try {
+    for (const [index, steps] of FAULTS.entries()) {
+      const id = `secrets-${process.pid}-${index}`;
+      const baseUrl = `${process.env.POWERPOST_SANDBOX}/_sandbox/${id}/${steps}/api/v1`;
+      for (const auth of ["x-api-key", "bearer"]) {
+        const onRetry = (info) => seen.push(inspect(info, { depth: 5 }), JSON.stringify(info));
+        const outcome = await getCredits(DEMO_KEY, { baseUrl, auth, timeoutMs: 500, maxRetries: 1, onRetry }).then(
+          (credits) => JSON.stringify(credits),
+          (error) => [error.message, error.stack, String(error), JSON.stringify(error), inspect(error, { depth: 5 })].join("\n"),
+        );
+        seen.push(outcome);
+      }
+      const stats = await (await fetch(`${process.env.POWERPOST_SANDBOX}/_sandbox/${id}/stats`)).json();
+      assert.equal(stats.keyInUrl, false, `${steps}: the key was in a URL`);
+      assert.equal(stats.elsewhere.sawKey, false, `${steps}: another origin received the key`);
+    }
+  } finally {
+    Object.assign(console, original);
+  }
+  assert.ok(seen.some((text) => text.includes("INTERNAL_ERROR")) && seen.some((text) => text.includes('"balance":47')), "the matrix ran");
+  for (const text of [...seen, ...logged]) assert.ok(!text.includes(secret), `the key leaked into: ${text.slice(0, 300)}`);
+  assert.deepEqual(logged, [], "the package logs nothing");
 });
 
 test("a burst over the rate limit converges: retries wait for the window the server names, no storm", async (t) => {
