@@ -1,6 +1,7 @@
-// A bundler user's view: a tiny app that imports the packed tarball, built by Vite for
-// production, served statically, and run in headless Chromium against the sandbox that
-// scripts/with-sandbox.mjs started (POWERPOST_SANDBOX).
+// Browser users' views of the packed tarball, installed into a fresh project and run in
+// headless Chromium against the sandbox that scripts/with-sandbox.mjs started
+// (POWERPOST_SANDBOX): a tiny app built by Vite for production; the same without a bundler, a
+// plain <script type="module"> served statically from the project; and a module web worker.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -8,7 +9,8 @@ import { createServer } from "node:http";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { extname, join, normalize, sep } from "node:path";
 import { launchChromium, projectWithPackage, repo } from "./support.mjs";
-let project, server, browser;
+let project, browser;
+const servers = [];
 
 before(() => {
   assert.ok(process.env.POWERPOST_SANDBOX, "run through scripts/with-sandbox.mjs (make test does)");
@@ -23,17 +25,36 @@ before(() => {
       .catch((error) => { out.textContent = "error " + error.code; });
   `);
   execFileSync(process.execPath, [join(repo, "node_modules/vite/bin/vite.js"), "build", "--logLevel", "error"], { cwd: project, encoding: "utf8" });
+
+  // No bundler: the page and the worker import the installed package's browser entry by path.
+  const entry = "/node_modules/powerpost-credits/web/index.js";
+  writeFileSync(join(project, "plain.html"), `<!doctype html><html><body><p id="out">loading</p><script type="module">
+    import { getCredits, estimateCost } from "${entry}";
+    const out = document.getElementById("out");
+    getCredits("pp_live_sk_demo0000000000000000000047", { baseUrl: decodeURIComponent(location.hash.slice(1)) })
+      .then((credits) => { out.textContent = "balance " + credits.balance + ", estimate " + estimateCost({ images: [{}] }).total; })
+      .catch((error) => { out.textContent = "error " + error.code; });
+  </script></body></html>`);
+  writeFileSync(join(project, "worker.js"), `
+    const api = import("${entry}");
+    self.onmessage = async ({ data: baseUrl }) => {
+      const { getCredits, estimateCost, PowerPostError } = await api;
+      const credits = await getCredits("pp_live_sk_demo0000000000000000000047", { baseUrl });
+      const error = await getCredits("not a key").catch((e) => e);
+      self.postMessage({ balance: credits.balance, total: estimateCost({ images: [{}] }).total, errorIsClass: error instanceof PowerPostError, code: error.code });
+    };
+  `);
 });
 
 after(async () => {
   await browser?.close();
-  await new Promise((done) => (server ? server.close(done) : done()));
+  await Promise.all(servers.map((server) => new Promise((done) => server.close(done))));
   if (project) rmSync(project, { recursive: true, force: true });
 });
 
 function serve(root) {
   const types = { ".html": "text/html", ".js": "text/javascript", ".wasm": "application/wasm" };
-  server = createServer((req, res) => {
+  const server = createServer((req, res) => {
     const path = new URL(req.url, "http://x").pathname;
     const file = normalize(join(root, path === "/" ? "index.html" : path));
     if (!file.startsWith(root + sep)) return res.writeHead(404).end();
@@ -45,17 +66,47 @@ function serve(root) {
     }
     res.writeHead(200, { "content-type": types[extname(file)] ?? "application/octet-stream" }).end(body);
   });
+  servers.push(server);
   return new Promise((done) => server.listen(0, "127.0.0.1", () => done(`http://127.0.0.1:${server.address().port}/`)));
 }
 
-test("a Vite production build of an app that imports the package shows the sandbox balance", async () => {
-  const url = await serve(join(project, "dist"));
-  browser = await launchChromium();
+async function openPage(url) {
+  browser ??= await launchChromium();
   const page = await browser.newPage();
   const problems = [];
   page.on("pageerror", (error) => problems.push(String(error)));
-  await page.goto(`${url}#${encodeURIComponent(`${process.env.POWERPOST_SANDBOX}/api/v1`)}`);
+  await page.goto(url);
+  return { page, problems };
+}
+
+const sandboxBase = () => `${process.env.POWERPOST_SANDBOX}/api/v1`;
+
+test("a Vite production build of an app that imports the package shows the sandbox balance", async () => {
+  const url = await serve(join(project, "dist"));
+  const { page, problems } = await openPage(`${url}#${encodeURIComponent(sandboxBase())}`);
   await page.waitForFunction(() => document.getElementById("out").textContent !== "loading", null, { timeout: 20_000 });
   assert.equal(await page.locator("#out").textContent(), "balance 47, estimate 4");
+  assert.deepEqual(problems, []);
+});
+
+test("without a bundler, a plain module script imports the installed package and shows the sandbox balance", async () => {
+  const url = await serve(project);
+  const { page, problems } = await openPage(`${url}plain.html#${encodeURIComponent(sandboxBase())}`);
+  await page.waitForFunction(() => document.getElementById("out").textContent !== "loading", null, { timeout: 20_000 });
+  assert.equal(await page.locator("#out").textContent(), "balance 47, estimate 4");
+  assert.deepEqual(problems, []);
+});
+
+test("a module web worker imports the installed package: balance, estimate and a PowerPostError", async () => {
+  const url = await serve(project);
+  const { page, problems } = await openPage(`${url}plain.html#${encodeURIComponent(sandboxBase())}`);
+  const answer = await page.evaluate((baseUrl) => new Promise((resolve) => {
+    const worker = new Worker("/worker.js", { type: "module" });
+    worker.onmessage = (event) => { resolve(event.data); worker.terminate(); };
+    worker.onerror = (event) => resolve({ error: event.message });
+    setTimeout(() => resolve({ error: "the worker did not answer within 10 s" }), 10_000);
+    worker.postMessage(baseUrl);
+  }), sandboxBase());
+  assert.deepEqual(answer, { balance: 47, total: 4, errorIsClass: true, code: "INVALID_ARGUMENT" });
   assert.deepEqual(problems, []);
 });
