@@ -28,3 +28,8 @@ pub mod value;
 
 #[cfg(target_arch = "wasm32")]
 pub mod bindings;
+
+// The module is single-threaded (no `atomics`); talc is smaller and faster here than std's dlmalloc.
+#[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
