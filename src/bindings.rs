@@ -544,7 +544,14 @@ thread_local! {
 /// Gives the JS codec the table of strings that cross as ids, once.
 fn register_known_strings() {
     if !STRINGS_REGISTERED.with(|done| done.replace(true)) {
-        register_strings(&KNOWN_STRINGS.join("\n"));
+        let mut joined = String::new();
+        for (index, name) in KNOWN_STRINGS.iter().enumerate() {
+            if index > 0 {
+                joined.push('\n');
+            }
+            joined.push_str(name);
+        }
+        register_strings(&joined);
     }
 }
 

@@ -28,7 +28,8 @@ pub fn validate_api_key(key: &str) -> Result<(), PowerPostError> {
 /// `(env, id)` of a well-formed key.
 fn key_parts(key: &str) -> Option<(&str, &str)> {
     let rest = key.strip_prefix("pp_")?;
-    let (env, id) = rest.split_once("_sk_")?;
+    let (env, id) = rest.split_at_checked(crate::text::find(rest, "_sk_")?)?;
+    let id = id.get(4..)?;
     let env_ok = !env.is_empty() && env.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
     let id_ok = !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
     (env_ok && id_ok).then_some((env, id))
@@ -40,7 +41,7 @@ pub fn redact_api_key(key: &str) -> String {
     let Some((env, id)) = key_parts(key) else { return String::from("[redacted]") };
     let mut hint = crate::text::concat(&["pp_", env, "_sk_…"]);
     if id.len() >= 16 {
-        hint.push_str(&id[id.len() - 4..]);
+        hint.push_str(id.get(id.len() - 4..).unwrap_or_default());
     }
     hint
 }
@@ -48,10 +49,19 @@ pub fn redact_api_key(key: &str) -> String {
 /// Replaces every occurrence of `key` in `text` by its redacted hint, for text that came from
 /// elsewhere (a server's message, a thrown error) and might echo the key back.
 pub fn scrub_api_key(text: &str, key: &str) -> String {
-    if key.is_empty() || !text.contains(key) {
-        return String::from(text);
+    let mut rest = text;
+    let mut scrubbed = String::new();
+    while let Some(at) = crate::text::find(rest, key).filter(|_| !key.is_empty()) {
+        if scrubbed.is_empty() {
+            scrubbed.reserve(text.len());
+        }
+        let (before, after) = rest.split_at_checked(at).unwrap_or_default();
+        scrubbed.push_str(before);
+        scrubbed.push_str(&redact_api_key(key));
+        rest = after.get(key.len()..).unwrap_or_default();
     }
-    text.replace(key, &redact_api_key(key))
+    scrubbed.push_str(rest);
+    scrubbed
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]

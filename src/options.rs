@@ -126,7 +126,7 @@ pub fn credits_url(base_url: &str) -> Result<String, PowerPostError> {
     if rest.contains(['?', '#', '\\']) {
         return Err(invalid("must not contain a query, a fragment or backslashes"));
     }
-    let authority = &rest[..rest.find('/').unwrap_or(rest.len())];
+    let authority = rest.split('/').next().unwrap_or_default();
     if authority.contains('@') {
         return Err(invalid("must not contain credentials"));
     }
@@ -140,21 +140,20 @@ pub fn credits_url(base_url: &str) -> Result<String, PowerPostError> {
 
 fn strip_prefix_ignore_case<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
     let head = text.get(..prefix.len())?;
-    head.eq_ignore_ascii_case(prefix).then(|| &text[prefix.len()..])
+    head.eq_ignore_ascii_case(prefix).then(|| text.get(prefix.len()..)).flatten()
 }
 
 /// The host of `host[:port]` or `[v6][:port]`; `None` when empty or malformed.
 fn host_of(authority: &str) -> Option<&str> {
     let (host, after_host) = if authority.starts_with('[') {
-        let end = authority.find(']')? + 1;
-        let inside = &authority[1..end - 1];
+        let (host, after_host) = authority.split_at_checked(authority.find(']')? + 1)?;
+        let inside = host.get(1..host.len() - 1)?;
         let valid = !inside.is_empty() && inside.bytes().all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.');
-        (valid.then_some(&authority[..end])?, &authority[end..])
+        (valid.then_some(host)?, after_host)
     } else {
-        let end = authority.find(':').unwrap_or(authority.len());
-        let host = &authority[..end];
+        let (host, after_host) = authority.split_at_checked(authority.find(':').unwrap_or(authority.len()))?;
         let valid = !host.is_empty() && host.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.');
-        (valid.then_some(host)?, &authority[end..])
+        (valid.then_some(host)?, after_host)
     };
     let port_ok = match after_host.strip_prefix(':') {
         None => after_host.is_empty(),

@@ -158,7 +158,8 @@ pub fn parse_retry_after(value: &str, now_ms: f64) -> Option<f64> {
 /// Unix seconds of an IMF-fixdate, the form HTTP/1.1 servers must send.
 pub fn parse_http_date(value: &str) -> Option<i64> {
     const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-    let (_weekday, rest) = value.split_once(", ")?;
+    let (_weekday, rest) = value.split_once(',')?;
+    let rest = rest.strip_prefix(' ')?;
     let mut parts = rest.split(' ');
     let day = parse_whole(parts.next()?)?;
     let month_name = parts.next()?;

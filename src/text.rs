@@ -25,6 +25,15 @@ pub fn push_index(out: &mut String, index: usize) {
     out.push(']');
 }
 
+/// Byte offset of the first `needle` in `haystack`. A plain scan: core's two-way `str`
+/// searcher costs ~2.5 KB of wasm, and every text searched here is short.
+pub fn find(haystack: &str, needle: &str) -> Option<usize> {
+    if needle.is_empty() {
+        return Some(0);
+    }
+    haystack.as_bytes().windows(needle.len()).position(|window| window == needle.as_bytes())
+}
+
 /// Concatenates string pieces in one allocation.
 pub fn concat(pieces: &[&str]) -> String {
     let mut out = String::with_capacity(pieces.iter().map(|piece| piece.len()).sum());
@@ -49,5 +58,8 @@ mod tests {
         push_index(&mut path, 12);
         assert_eq!(path, "images[12]");
         assert_eq!(concat(&["a", "", "bc"]), "abc");
+        for (haystack, needle) in [("pp_live_sk_x", "_sk_"), ("ab", "abc"), ("", ""), ("aaab", "aab"), ("x_sk", "_sk_"), ("é_sk_", "_sk_")] {
+            assert_eq!(find(haystack, needle), haystack.find(needle), "{haystack} / {needle}");
+        }
     }
 }
