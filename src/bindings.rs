@@ -268,6 +268,19 @@ impl CreditsClient {
     }
 }
 
+/// `free()` (or garbage collection) also forgets the last request if it carries this key.
+impl Drop for CreditsClient {
+    fn drop(&mut self) {
+        LAST_REQUEST.with(|last| {
+            if let Ok(mut last) = last.try_borrow_mut() {
+                if last.as_ref().is_some_and(|request| request.key == self.key.text) {
+                    *last = None;
+                }
+            }
+        });
+    }
+}
+
 /// Starts a call: everything is checked here, synchronously; then `runCall` (boundary.js)
 /// sends attempts and asks [`settle_attempt`] after each what to do next.
 fn run(key: ApiKey, settings: CallSettings, js: JsOptions) -> Promise {

@@ -58,7 +58,9 @@ mod tests {
         push_index(&mut path, 12);
         assert_eq!(path, "images[12]");
         assert_eq!(concat(&["a", "", "bc"]), "abc");
-        for (haystack, needle) in [("pp_live_sk_x", "_sk_"), ("ab", "abc"), ("", ""), ("aaab", "aab"), ("x_sk", "_sk_"), ("é_sk_", "_sk_")] {
+        for (haystack, needle) in
+            [("pp_live_sk_x", "_sk_"), ("ab", "abc"), ("", ""), ("aaab", "aab"), ("x_sk", "_sk_"), ("é_sk_", "_sk_")]
+        {
             assert_eq!(find(haystack, needle), haystack.find(needle), "{haystack} / {needle}");
         }
     }

@@ -397,22 +397,42 @@ async fn abort_cancels_a_request_in_flight_and_an_aborted_signal_sends_nothing()
     assert_eq!(stats(&id).await.0, 0.0);
 }
 
+/// A stand-in `fetch` that records each `[url, init]` and answers 200 `{"balance": 5}`.
+fn recording_fetch(calls: &Array) -> Closure<dyn FnMut(JsValue, JsValue) -> JsValue> {
+    let calls = calls.clone();
+    Closure::new(move |url: JsValue, init: JsValue| -> JsValue {
+        calls.push(&Array::of2(&url, &init));
+        let response = options(&[
+            ("status", n(200.0)),
+            ("headers", options(&[("get", Function::new_no_args("return null").into())])),
+        ]);
+        let text = Function::new_no_args("return Promise.resolve('{\"balance\": 5}')");
+        Reflect::set(&response, &s("text"), &text).unwrap();
+        Promise::resolve(&response).into()
+    })
+}
+
+#[wasm_bindgen_test]
+async fn a_freed_client_leaves_no_cached_request_with_its_key() {
+    let calls = Array::new();
+    let fetch = recording_fetch(&calls);
+    let opts = || options(&[("fetch", fetch.as_ref().clone())]);
+    let headers_of = |index: u32| prop(&calls.get(index).unchecked_into::<Array>().get(1), "headers");
+    let first = CreditsClient::new(s(DEMO_KEY), opts()).unwrap();
+    for _ in 0..2 {
+        settle(first.get_credits(JsValue::UNDEFINED)).await.unwrap();
+    }
+    assert!(Object::is(&headers_of(0), &headers_of(1)), "repeated calls reuse one request");
+    drop(first); // what free() does
+    let second = CreditsClient::new(s(DEMO_KEY), opts()).unwrap();
+    settle(second.get_credits(JsValue::UNDEFINED)).await.unwrap();
+    assert!(!Object::is(&headers_of(1), &headers_of(2)), "the freed client's request was forgotten");
+}
+
 #[wasm_bindgen_test]
 async fn an_injected_fetch_gets_the_key_only_in_the_chosen_header() {
     let calls = Array::new();
-    let fetch = Closure::<dyn FnMut(JsValue, JsValue) -> JsValue>::new({
-        let calls = calls.clone();
-        move |url: JsValue, init: JsValue| {
-            calls.push(&Array::of2(&url, &init));
-            let response = options(&[
-                ("status", n(200.0)),
-                ("headers", options(&[("get", Function::new_no_args("return null").into())])),
-            ]);
-            let text = Function::new_no_args("return Promise.resolve('{\"balance\": 5}')");
-            Reflect::set(&response, &s("text"), &text).unwrap();
-            Promise::resolve(&response).into()
-        }
-    });
+    let fetch = recording_fetch(&calls);
     let opts = options(&[("fetch", fetch.as_ref().clone()), ("auth", s("bearer"))]);
     let result = credits(DEMO_KEY, opts).await.unwrap();
     assert_eq!(prop(&result, "balance").as_f64(), Some(5.0));
