@@ -151,25 +151,50 @@ pub fn parse_retry_after(value: &str, now_ms: f64) -> Option<f64> {
     if let Some(seconds) = parse_whole(value) {
         return Some(seconds as f64 * 1000.0);
     }
-    let date_ms = parse_http_date(value)? as f64 * 1000.0;
+    let date_ms = parse_http_date(value, now_ms)? as f64 * 1000.0;
     Some((date_ms - now_ms).max(0.0).ceil())
 }
 
-/// Unix seconds of an IMF-fixdate, the form HTTP/1.1 servers must send.
-pub fn parse_http_date(value: &str) -> Option<i64> {
+/// Unix seconds of an HTTP-date in any of the three forms a recipient must accept (RFC 9110,
+/// 5.6.7): IMF-fixdate `Sun, 06 Nov 1994 08:49:37 GMT`, the obsolete RFC 850 form
+/// `Sunday, 06-Nov-94 08:49:37 GMT`, whose two-digit year is read as the latest such year not
+/// more than 50 years after `now_ms`, and asctime `Sun Nov  6 08:49:37 1994`.
+pub fn parse_http_date(value: &str, now_ms: f64) -> Option<i64> {
     const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-    let (_weekday, rest) = value.split_once(',')?;
-    let rest = rest.strip_prefix(' ')?;
-    let mut parts = rest.split(' ');
-    let day = parse_whole(parts.next()?)?;
-    let month_name = parts.next()?;
+    let (day, month_name, year, clock) = match value.split_once(',') {
+        Some((_weekday, rest)) => {
+            let mut parts = rest.strip_prefix(' ')?.split(' ');
+            let first = parts.next()?;
+            let date = match first.split_once('-') {
+                Some((day, month_and_year)) => {
+                    let (month, short_year) = month_and_year.split_once('-')?;
+                    let short_year = parse_whole(short_year).filter(|_| short_year.len() == 2)?;
+                    (day, month, full_year(short_year, now_ms), parts.next()?)
+                }
+                None => (first, parts.next()?, parse_whole(parts.next()?)?, parts.next()?),
+            };
+            if parts.next()? != "GMT" || parts.next().is_some() {
+                return None;
+            }
+            date
+        }
+        None => {
+            let mut parts = value.split(' ').filter(|part| !part.is_empty());
+            let (_weekday, month, day, clock) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+            let year = parse_whole(parts.next()?)?;
+            if parts.next().is_some() {
+                return None;
+            }
+            (day, month, year, clock)
+        }
+    };
+    let day = parse_whole(day)?;
     let month = MONTHS.iter().position(|m| *m == month_name)? as u64 + 1;
-    let year = parse_whole(parts.next()?)?;
-    let mut clock = parts.next()?.split(':');
+    let mut clock = clock.split(':');
     let hour = parse_whole(clock.next()?)?;
     let minute = parse_whole(clock.next()?)?;
     let second = parse_whole(clock.next()?)?;
-    if parts.next()? != "GMT" || parts.next().is_some() || clock.next().is_some() {
+    if clock.next().is_some() {
         return None;
     }
     if !(1..=31).contains(&day) || !(1970..=9999).contains(&year) || hour > 23 || minute > 59 || second > 60 {
@@ -177,6 +202,22 @@ pub fn parse_http_date(value: &str) -> Option<i64> {
     }
     let days = days_from_civil(year as i64, month as i64, day as i64);
     Some(days * 86_400 + (hour * 3600 + minute * 60 + second) as i64)
+}
+
+/// The year ending in `two_digits` that is the latest not more than 50 years after the year of `now_ms`.
+fn full_year(two_digits: u64, now_ms: f64) -> u64 {
+    const MS_PER_YEAR: f64 = 365.2425 * 86_400_000.0;
+    let now_year =
+        if now_ms.is_finite() { (1970.0 + (now_ms / MS_PER_YEAR).floor()).clamp(1970.0, 9999.0) as u64 } else { 1970 };
+    let century = now_year - now_year % 100;
+    let candidate = century + two_digits;
+    if candidate > now_year + 50 {
+        candidate - 100
+    } else if candidate + 100 <= now_year + 50 {
+        candidate + 100
+    } else {
+        candidate
+    }
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
@@ -309,11 +350,11 @@ mod tests {
         assert_eq!(parse_retry_after("120", 0.0), Some(120_000.0));
         assert_eq!(parse_retry_after(" 0 ", 0.0), Some(0.0));
         let now_ms = 784_111_777_000.0; // Sun, 06 Nov 1994 08:49:37 GMT
-        assert_eq!(parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"), Some(784_111_777));
+        assert_eq!(parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT", now_ms), Some(784_111_777));
         assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:50:07 GMT", now_ms), Some(30_000.0));
         assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:00:00 GMT", now_ms), Some(0.0), "past dates mean now");
-        assert_eq!(parse_http_date("Thu, 01 Jan 1970 00:00:00 GMT"), Some(0));
-        assert_eq!(parse_http_date("Sat, 29 Feb 2028 23:59:59 GMT"), Some(1_835_481_599));
+        assert_eq!(parse_http_date("Thu, 01 Jan 1970 00:00:00 GMT", 0.0), Some(0));
+        assert_eq!(parse_http_date("Sat, 29 Feb 2028 23:59:59 GMT", 0.0), Some(1_835_481_599));
         for bad in [
             "",
             "-1",
@@ -325,6 +366,10 @@ mod tests {
             "Sun, 06 Nov 1994 24:00:00 GMT",
             "Sun, 06 Nov 1994 08:49 GMT",
             "99999999999999999999",
+            "Sunday, 06-Nov-1994 08:49:37 GMT",
+            "Sunday, 06-Nov-94 08:49:37",
+            "Sun Nov  6 08:49:37 1994 GMT",
+            "Sun Nov  6 08:49 1994",
         ] {
             assert_eq!(parse_retry_after(bad, 0.0), None, "{bad}");
         }
@@ -340,11 +385,28 @@ mod tests {
         assert_eq!(parse_rate_limit(&garbage), None);
     }
 
+    #[test]
+    fn the_obsolete_http_date_forms_are_accepted_too() {
+        let in_2026 = 1_795_000_000_000.0; // 2026-11-18
+        for form in ["Sun, 06 Nov 1994 08:49:37 GMT", "Sunday, 06-Nov-94 08:49:37 GMT", "Sun Nov  6 08:49:37 1994"] {
+            assert_eq!(parse_http_date(form, in_2026), Some(784_111_777), "{form}");
+        }
+        assert_eq!(
+            parse_http_date("Thursday, 26-Nov-26 10:00:00 GMT", in_2026),
+            parse_http_date("Thu, 26 Nov 2026 10:00:00 GMT", 0.0)
+        );
+        // A two-digit year is the latest one not more than 50 years ahead.
+        let years: Vec<u64> = [0, 26, 76, 77, 99].into_iter().map(|yy| full_year(yy, in_2026)).collect();
+        assert_eq!(years, [2000, 2026, 2076, 1977, 1999]);
+        assert_eq!(full_year(10, 3_500_000_000_000.0), 2110, "in 2080, '10' is 2110");
+        assert_eq!(full_year(5, f64::NAN), 2005);
+    }
+
     proptest::proptest! {
         #[test]
         fn header_parsers_never_panic(value in ".{0,40}", now_ms in proptest::num::f64::ANY) {
             let _ = parse_retry_after(&value, now_ms);
-            let _ = parse_http_date(&value);
+            let _ = parse_http_date(&value, now_ms);
             let repeated = Some(value.clone());
             let headers = ResponseHeaders { rate_limit_limit: repeated.clone(), rate_limit_remaining: repeated.clone(), rate_limit_reset: repeated, ..ResponseHeaders::default() };
             let _ = parse_rate_limit(&headers);
