@@ -46,11 +46,3 @@ export function replaceSection(file, name, text) {
   const next = start >= 0 && end > start ? current.slice(0, start) + block + current.slice(end + close.length) : `${current.trimEnd()}\n\n${block}\n`;
   writeFileSync(file, next);
 }
-
-/** The text of one section, or "" when the file has none. */
-export function section(file, name) {
-  const current = existsSync(file) ? readFileSync(file, "utf8") : "";
-  const [open, close] = [`<!-- ${name} -->`, `<!-- /${name} -->`];
-  const [start, end] = [current.indexOf(open), current.indexOf(close)];
-  return start >= 0 && end > start ? current.slice(start, end + close.length) : "";
-}

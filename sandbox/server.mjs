@@ -57,6 +57,8 @@ const CORS = {
 };
 
 const CREDITS_PATH = "/api/v1/account/credits";
+/** Anything shaped like a PowerPost key (`pp_<env>_sk_<id>`), to notice one in a URL. */
+const KEY_SHAPE = /pp_[a-z0-9]+_sk_/;
 
 const noStats = () => ({ attempts: 0, keyInUrl: false, elsewhere: { hits: 0, sawKey: false } });
 
@@ -92,7 +94,7 @@ export async function startSandbox({ port = 0, host = "127.0.0.1", rateLimit = 3
       const steps = match[2].slice(0, -CREDITS_PATH.length).split(",");
       const step = steps[Math.min(state.attempts, steps.length - 1)];
       state.attempts += 1;
-      if (req.url.includes("pp_live_sk") || req.url.includes("pp_test_sk")) state.keyInUrl = true;
+      if (KEY_SHAPE.test(req.url)) state.keyInUrl = true;
       return runStep(step, match[1], req, res);
     }
     if (url.pathname === CREDITS_PATH) return answer(req, res);

@@ -49,15 +49,15 @@ pub fn redact_api_key(key: &str) -> String {
 /// Replaces every occurrence of `key` in `text` by its redacted hint, for text that came from
 /// elsewhere (a server's message, a thrown error) and might echo the key back.
 pub fn scrub_api_key(text: &str, key: &str) -> String {
+    if key.is_empty() {
+        return String::from(text);
+    }
+    let hint = redact_api_key(key);
+    let mut scrubbed = String::with_capacity(text.len());
     let mut rest = text;
-    let mut scrubbed = String::new();
-    while let Some(at) = crate::text::find(rest, key).filter(|_| !key.is_empty()) {
-        if scrubbed.is_empty() {
-            scrubbed.reserve(text.len());
-        }
-        let (before, after) = rest.split_at_checked(at).unwrap_or_default();
+    while let Some((before, after)) = crate::text::find(rest, key).and_then(|at| rest.split_at_checked(at)) {
         scrubbed.push_str(before);
-        scrubbed.push_str(&redact_api_key(key));
+        scrubbed.push_str(&hint);
         rest = after.get(key.len()..).unwrap_or_default();
     }
     scrubbed.push_str(rest);

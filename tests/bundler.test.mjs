@@ -81,20 +81,20 @@ async function openPage(url) {
 
 const sandboxBase = () => `${process.env.POWERPOST_SANDBOX}/api/v1`;
 
-test("a Vite production build of an app that imports the package shows the sandbox balance", async () => {
-  const url = await serve(join(project, "dist"));
+/** Opens `url` with the sandbox in its hash and expects the page's #out to show the balance. */
+async function expectBalanceShown(url) {
   const { page, problems } = await openPage(`${url}#${encodeURIComponent(sandboxBase())}`);
   await page.waitForFunction(() => document.getElementById("out").textContent !== "loading", null, { timeout: 20_000 });
   assert.equal(await page.locator("#out").textContent(), "balance 47, estimate 4");
   assert.deepEqual(problems, []);
+}
+
+test("a Vite production build of an app that imports the package shows the sandbox balance", async () => {
+  await expectBalanceShown(await serve(join(project, "dist")));
 });
 
 test("without a bundler, a plain module script imports the installed package and shows the sandbox balance", async () => {
-  const url = await serve(project);
-  const { page, problems } = await openPage(`${url}plain.html#${encodeURIComponent(sandboxBase())}`);
-  await page.waitForFunction(() => document.getElementById("out").textContent !== "loading", null, { timeout: 20_000 });
-  assert.equal(await page.locator("#out").textContent(), "balance 47, estimate 4");
-  assert.deepEqual(problems, []);
+  await expectBalanceShown(`${await serve(project)}plain.html`);
 });
 
 test("a module web worker imports the installed package: balance, estimate and a PowerPostError", async () => {

@@ -10,6 +10,7 @@ import { getCredits, estimateCost } from "../pkg/node/index.mjs";
 
 const repo = resolve(import.meta.dirname, "..");
 const DEMO_KEY = "pp_live_sk_demo0000000000000000000047";
+const sandboxStats = async (id) => (await fetch(`${process.env.POWERPOST_SANDBOX}/_sandbox/${id}/stats`)).json();
 
 test("1,000 concurrent getCredits calls all settle with the right balance", async () => {
   const baseUrl = `${process.env.POWERPOST_SANDBOX}/api/v1`;
@@ -45,7 +46,7 @@ test("across the whole fault matrix the key is in no message, stack, payload, lo
         );
         seen.push(outcome);
       }
-      const stats = await (await fetch(`${process.env.POWERPOST_SANDBOX}/_sandbox/${id}/stats`)).json();
+      const stats = await sandboxStats(id);
       assert.equal(stats.keyInUrl, false, `${steps}: the key was in a URL`);
       assert.equal(stats.elsewhere.sawKey, false, `${steps}: another origin received the key`);
     }
@@ -69,7 +70,7 @@ test("a burst over the rate limit converges: retries wait for the window the ser
   assert.deepEqual(results.filter((result) => result.status === "rejected").map((result) => result.reason.code), []);
   assert.ok(results.every((result) => result.value.balance === 47));
 
-  const { attempts } = await (await fetch(`${process.env.POWERPOST_SANDBOX}/_sandbox/${id}/stats`)).json();
+  const { attempts } = await sandboxStats(id);
   // A client that comes back only after the window the server named is rejected at most once
   // per window: 300 + 200 + 100 attempts at worst. Retrying on its own backoff (0.5 s, 1 s, ...)
   // would land inside the same window again and again.
