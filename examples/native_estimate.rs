@@ -1,6 +1,6 @@
 //! Times the pure estimator on the host (no wasm, no JS): the floor for `estimateCost`.
 use powerpost_credits::estimate::{estimate_with_options, CostEstimate};
-use powerpost_credits::tape::{TapeValue, TapeWriter};
+use powerpost_credits::tape::{SentStrings, TapeValue, TapeWriter};
 use powerpost_credits::value::Value;
 use std::time::Instant;
 
@@ -26,11 +26,12 @@ fn main() {
         let rounds: u32 = std::env::var("ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(200_000);
         let start = Instant::now();
         let mut total = 0;
+        let mut strings = SentStrings::default();
         for _ in 0..rounds {
             let estimate = run();
-            let mut writer = TapeWriter::default();
-            estimate.write_tape(&mut writer);
-            total += writer.finish().len() as u64 + estimate.total;
+            let mut record = Vec::with_capacity(64);
+            estimate.write_record(&mut record, &mut strings);
+            total += record.len() as u64 + estimate.total;
         }
         println!(
             "{:.0} ns per estimate (decode + price + encode), checksum {total}",

@@ -6,7 +6,7 @@
 
 use std::cell::{Cell, RefCell};
 
-use js_sys::{Array, Float64Array, Function, JsString, Object, Promise, Reflect};
+use js_sys::{Array, Function, JsString, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{AbortSignal, RequestCredentials, RequestInit, RequestRedirect};
@@ -18,17 +18,21 @@ use crate::options::{AuthScheme, CallSettings, PlainOptions};
 use crate::response::{interpret, Credits, ResponseBody, ResponseHeaders, MAX_HEADER_LENGTH};
 use crate::retry::{decide, RetryDecision};
 use crate::settle::{check_balance, settle_charges};
-use crate::tape::{TapeValue, TapeWriter, KNOWN_STRINGS};
+use crate::tape::{SentStrings, TapeValue, TapeWriter, KNOWN_STRINGS};
 use crate::value::{Text, Value};
 
 #[wasm_bindgen(module = "/src/js/boundary.js")]
 extern "C" {
     #[wasm_bindgen(js_name = encodeValues)]
-    fn encode_values(first: &JsValue, second: &JsValue) -> JsValue;
+    fn encode_values(first: &JsValue, second: &JsValue) -> f64;
+    #[wasm_bindgen(js_name = copyTape)]
+    fn copy_tape(pointer: u32);
     #[wasm_bindgen(js_name = decodeValue)]
     fn decode_value(tape: &[f64]) -> JsValue;
+    #[wasm_bindgen(js_name = decodeEstimate)]
+    fn decode_estimate(pointer: u32) -> JsValue;
     #[wasm_bindgen(js_name = registerStrings)]
-    fn register_strings(list: &str);
+    fn register_strings(list: &str, memory: &JsValue);
     /// Sends attempts until `settle` says the call is done (see boundary.js).
     #[wasm_bindgen(js_name = runCall)]
     fn run_call(id: u32, fetch: &Function, url: &JsValue, init: &JsValue, timeout_ms: f64, signal: &JsValue)
@@ -484,18 +488,15 @@ fn read_outcome(call: &Call, outcome: &JsValue) -> Result<(Credits, JsValue), Fa
         let now_ms = js_sys::Date::now();
         // Headers and body in one tape; a body too large for one falls back to reading it
         // property by property.
-        let interpreted = match encode_values(&headers, &body).dyn_ref::<Float64Array>().map(Float64Array::to_vec) {
-            Some(tape) => {
-                let pair = TapeValue::root(&tape);
-                let body = pair.at(1);
-                let body = ResponseBody((!body.is_undefined()).then_some(body));
-                interpret(status, &response_headers(&pair.at(0)), body, now_ms, &key.text)
-            }
-            None => {
-                let body = ResponseBody((!body.is_undefined()).then_some(body));
-                interpret(status, &response_headers(&headers), body, now_ms, &key.text)
-            }
-        };
+        let through_tape = with_tape(&headers, &body, |pair| {
+            let body = pair.at(1);
+            let body = ResponseBody((!body.is_undefined()).then_some(body));
+            interpret(status, &response_headers(&pair.at(0)), body, now_ms, &key.text)
+        });
+        let interpreted = through_tape.unwrap_or_else(|_| {
+            let body = ResponseBody((!body.is_undefined()).then_some(body));
+            interpret(status, &response_headers(&headers), body, now_ms, &key.text)
+        });
         return interpreted.map(|credits| (credits, headers)).map_err(|e| (e, JsValue::UNDEFINED));
     }
     let failure = if tag == Some(NOT_A_RESPONSE) && outcome.get(1).as_f64() == Some(0.0) {
@@ -552,6 +553,11 @@ fn credits_to_js(credits: &Credits, headers: &JsValue) -> JsValue {
 
 thread_local! {
     static STRINGS_REGISTERED: Cell<bool> = const { Cell::new(false) };
+    /// What boundary.js's `decodeEstimate` holds; only estimate records use it.
+    static SENT_STRINGS: Cell<SentStrings> = Cell::new(SentStrings::default());
+    /// Tapes in and records out, reused so that a call allocates neither.
+    static TAPE: Cell<Vec<f64>> = const { Cell::new(Vec::new()) };
+    static RECORD: Cell<Vec<f64>> = const { Cell::new(Vec::new()) };
 }
 
 /// Gives the JS codec the table of strings that cross as ids, once.
@@ -564,7 +570,7 @@ fn register_known_strings() {
             }
             joined.push_str(name);
         }
-        register_strings(&joined);
+        register_strings(&joined, &wasm_bindgen::memory());
     }
 }
 
@@ -575,17 +581,31 @@ fn decode_pair<R>(
     (second, second_name): (&JsValue, &'static str),
     decode: impl FnOnce(&TapeValue, &TapeValue) -> Result<R, PowerPostError>,
 ) -> Result<R, JsValue> {
-    register_known_strings();
-    let encoded = encode_values(first, second);
-    let Some(tape) = encoded.dyn_ref::<Float64Array>().map(Float64Array::to_vec) else {
-        let name = if encoded.as_f64() == Some(2.0) { second_name } else { first_name };
-        return Err(throw(PowerPostError::invalid_argument(
-            name,
+    match with_tape(first, second, |pair| decode(&pair.at(0), &pair.at(1))) {
+        Ok(decoded) => decoded.map_err(throw),
+        Err(unreadable) => Err(throw(PowerPostError::invalid_argument(
+            if unreadable == 2 { second_name } else { first_name },
             "could not be read: it is too large, or a property getter threw",
-        )));
-    };
-    let pair = TapeValue::root(&tape);
-    decode(&pair.at(0), &pair.at(1)).map_err(throw)
+        ))),
+    }
+}
+
+/// Encodes `[first, second]` in JS, copies the tape into linear memory and reads it; or
+/// which argument (1 or 2) could not be encoded. The buffer is kept for the next call (and
+/// taken out meanwhile, so a nested call simply gets a fresh one).
+fn with_tape<R>(first: &JsValue, second: &JsValue, read: impl FnOnce(&TapeValue) -> R) -> Result<R, u8> {
+    register_known_strings();
+    let length = encode_values(first, second);
+    if !(length >= 0.0) {
+        return Err(if length == -2.0 { 2 } else { 1 });
+    }
+    let mut tape = TAPE.take();
+    tape.clear();
+    tape.resize(length as usize, 0.0);
+    copy_tape(tape.as_mut_ptr() as u32);
+    let read = read(&TapeValue::root(&tape));
+    TAPE.set(tape);
+    Ok(read)
 }
 
 fn to_js(write: impl FnOnce(&mut TapeWriter)) -> JsValue {
@@ -600,7 +620,13 @@ fn to_js(write: impl FnOnce(&mut TapeWriter)) -> JsValue {
 pub fn estimate_cost_js(plan: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
     let estimate =
         decode_pair((&plan, "plan"), (&options, "options"), |plan, options| estimate_with_options(plan, options))?;
-    Ok(to_js(|out| estimate.write_tape(out)))
+    let (mut record, mut sent) = (RECORD.take(), SENT_STRINGS.take());
+    record.clear();
+    estimate.write_record(&mut record, &mut sent);
+    let estimate = decode_estimate(record.as_ptr() as u32);
+    RECORD.set(record);
+    SENT_STRINGS.set(sent);
+    Ok(estimate)
 }
 
 /// A copy of the built-in rate card.

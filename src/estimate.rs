@@ -1,18 +1,20 @@
 //! `estimateCost`: decodes a post plan (rejecting anything the catalogue or rate card does not
 //! offer, naming the field) and prices it line by line in whole credits.
 
+use std::borrow::Cow;
+use std::rc::Rc;
+
 use crate::catalogue::{
-    display_platform, platform_of, DEFAULT_IMAGE_MODEL, DEFAULT_IMAGE_SIZE, DEFAULT_VIDEO_MODEL, DEFAULT_VIDEO_SIZE,
+    display_platform, DEFAULT_IMAGE_MODEL, DEFAULT_IMAGE_SIZE, DEFAULT_VIDEO_MODEL, DEFAULT_VIDEO_SIZE,
     MAX_CAPTION_IMAGE_INPUTS, MAX_GENERATIONS, MAX_IMAGES_PER_GENERATION, MAX_SOURCE_URLS, MAX_VIDEO_INPUT_SECONDS,
-    POST_TYPES, POST_TYPE_NAMES,
+    PLATFORMS, POST_TYPES, POST_TYPE_NAMES,
 };
 use crate::error::PowerPostError;
 use crate::rate_card::{NamedModel, RateCard};
-use crate::tape::TapeWriter;
+use crate::tape::{id_of, SentStrings, TapeWriter};
 use crate::text::{concat, push_uint};
 use crate::value::{
-    expected_one_of, optional_array, optional_bool, optional_text, optional_whole, reject_unknown_keys, require_object,
-    Path, Value,
+    each_entry, expected_one_of, optional_array, optional_bool, optional_text, optional_whole, require_object, Names, Path, Value,
 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -23,14 +25,15 @@ pub enum ItemKind {
     Publish,
 }
 
+const ITEM_KINDS: Names<4> = Names::new(["caption", "image", "video", "publish"]);
+
 impl ItemKind {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Caption => "caption",
-            Self::Image => "image",
-            Self::Video => "video",
-            Self::Publish => "publish",
-        }
+        ITEM_KINDS.names[self as usize]
+    }
+
+    fn id(self) -> f64 {
+        f64::from(ITEM_KINDS.ids[self as usize])
     }
 }
 
@@ -38,14 +41,50 @@ impl ItemKind {
 #[derive(Clone, Debug, PartialEq)]
 pub enum ItemDetail {
     None,
-    Images { quantity: u32, unit_credits: u32 },
-    Publish { post_types: Vec<&'static str>, base_credits: u32, surcharges: Vec<(&'static str, u32)> },
+    Images {
+        quantity: u32,
+        unit_credits: u32,
+    },
+    Publish {
+        /// Positions in the catalogue's `POST_TYPES`, in the plan's order.
+        post_types: InlineList<u8, { POST_TYPES.len() }>,
+        base_credits: u32,
+        /// Platform and credits, in the order the post types first name them.
+        surcharges: InlineList<(&'static str, u32), { PLATFORMS.len() }>,
+    },
+}
+
+/// A short list kept in place, so the publish line allocates nothing; it holds at most `N`
+/// (the catalogue bounds every list it is used for) and ignores what would not fit.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct InlineList<T, const N: usize> {
+    items: [T; N],
+    len: usize,
+}
+
+impl<T: Copy + Default, const N: usize> Default for InlineList<T, N> {
+    fn default() -> Self {
+        Self { items: [T::default(); N], len: 0 }
+    }
+}
+
+impl<T, const N: usize> InlineList<T, N> {
+    pub fn push(&mut self, item: T) {
+        if let Some(slot) = self.items.get_mut(self.len) {
+            *slot = item;
+            self.len += 1;
+        }
+    }
+
+    pub fn as_slice(&self) -> &[T] {
+        self.items.get(..self.len).unwrap_or(&[])
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct EstimateItem {
     pub kind: ItemKind,
-    pub label: String,
+    pub label: Cow<'static, str>,
     pub credits: u64,
     /// Position in the plan's `images` or `videos`.
     pub index: Option<u32>,
@@ -56,10 +95,22 @@ pub struct EstimateItem {
 pub struct CostEstimate {
     pub total: u64,
     pub items: Vec<EstimateItem>,
-    pub rate_card_version: String,
+    pub rate_card_version: Rc<str>,
 }
 
-const PLAN_KEYS: [&str; 4] = ["caption", "images", "videos", "publish"];
+const RECORD_NO_DETAIL: f64 = 0.0;
+const RECORD_IMAGES: f64 = 1.0;
+const RECORD_PUBLISH: f64 = 2.0;
+
+const PLAN_KEYS: Names<4> = Names::new(["caption", "images", "videos", "publish"]);
+const OPTION_KEYS: Names<1> = Names::new(["rateCard"]);
+const CAPTION_KEYS: Names<5> =
+    Names::new(["researchMode", "imageInputs", "videoInputSeconds", "sourceUrls", "postTypes"]);
+const IMAGE_KEYS: Names<3> = Names::new(["model", "quantity", "size"]);
+const VIDEO_KEYS: Names<4> = Names::new(["model", "durationSeconds", "audio", "size"]);
+const PUBLISH_KEYS: Names<1> = Names::new(["postTypes"]);
+const RESEARCH_MODES: Names<2> = Names::new(["regular", "deep"]);
+const POST_TYPE_CANDIDATES: Names<12> = Names::new(POST_TYPE_NAMES);
 
 thread_local! {
     static DEFAULT_CARD: RateCard = RateCard::default_card();
@@ -72,8 +123,8 @@ pub fn estimate_with_options<V: Value>(plan: &V, options: &V) -> Result<CostEsti
     }
     let path = Path::Root("options");
     require_object(options, &path)?;
-    reject_unknown_keys(options, &path, &["rateCard"])?;
-    let card = DEFAULT_CARD.with(|card| card.with_overrides(&options.get("rateCard"), &Path::Root("rateCard")))?;
+    let [rate_card] = options.fields(&path, &OPTION_KEYS)?;
+    let card = DEFAULT_CARD.with(|card| card.with_overrides(&rate_card, &Path::Root("rateCard")))?;
     estimate_cost(plan, &card)
 }
 
@@ -85,27 +136,24 @@ pub fn write_default_card(out: &mut TapeWriter) {
 pub fn estimate_cost<V: Value>(plan: &V, card: &RateCard) -> Result<CostEstimate, PowerPostError> {
     require_object(plan, &Path::Root("plan"))?;
     let root = Path::Root("");
-    reject_unknown_keys(plan, &root, &PLAN_KEYS)?;
+    let [caption, images, videos, publish] = plan.fields(&root, &PLAN_KEYS)?;
     let mut items = Vec::with_capacity(4);
-    price_caption(&plan.get("caption"), &root.key("caption"), card, &mut items)?;
-    let images = optional_array(&plan.get("images"), &root.key("images"), MAX_GENERATIONS, |entry, path| {
-        price_image(entry, path, card)
+    price_caption(&caption, &root.key("caption"), card, &mut items)?;
+    each_entry(&images, &root.key("images"), MAX_GENERATIONS, |entry, path, index| {
+        items.push(EstimateItem { index: Some(index), ..price_image(entry, path, card)? });
+        Ok(())
     })?;
-    let videos = optional_array(&plan.get("videos"), &root.key("videos"), MAX_GENERATIONS, |entry, path| {
-        price_video(entry, path, card)
+    each_entry(&videos, &root.key("videos"), MAX_GENERATIONS, |entry, path, index| {
+        items.push(EstimateItem { index: Some(index), ..price_video(entry, path, card)? });
+        Ok(())
     })?;
-    for generated in [images, videos] {
-        items.extend(
-            generated.into_iter().enumerate().map(|(index, item)| EstimateItem { index: Some(index as u32), ..item }),
-        );
-    }
-    price_publish(&plan.get("publish"), &root.key("publish"), card, &mut items)?;
+    price_publish(&publish, &root.key("publish"), card, &mut items)?;
     let total = items.iter().map(|item| item.credits).sum();
     Ok(CostEstimate { total, items, rate_card_version: card.version.clone() })
 }
 
-fn item(kind: ItemKind, label: String, credits: u64) -> EstimateItem {
-    EstimateItem { kind, label, credits, index: None, detail: ItemDetail::None }
+fn item(kind: ItemKind, label: impl Into<Cow<'static, str>>, credits: u64) -> EstimateItem {
+    EstimateItem { kind, label: label.into(), credits, index: None, detail: ItemDetail::None }
 }
 
 fn counted(count: u32, singular: &str, plural: &str) -> String {
@@ -126,30 +174,24 @@ fn price_caption<V: Value>(
         return Ok(());
     }
     require_object(caption, path)?;
-    reject_unknown_keys(
-        caption,
-        path,
-        &["researchMode", "imageInputs", "videoInputSeconds", "sourceUrls", "postTypes"],
-    )?;
+    let [research_mode, image_inputs, video_seconds, source_urls, post_type_list] =
+        caption.fields(path, &CAPTION_KEYS)?;
     let rates = &card.caption;
     let mode_path = path.key("researchMode");
-    let (label, base) = match caption.get("researchMode").one_of(&["regular", "deep"]) {
-        Some("regular") => ("Caption, regular research", rates.regular),
+    let (label, base) = match research_mode.one_of(&RESEARCH_MODES) {
+        Some(0) => ("Caption, regular research", rates.regular),
         Some(_) => ("Caption, deep research", rates.deep),
         None => return Err(mode_path.invalid("must be \"regular\" or \"deep\"")),
     };
     let image_inputs =
-        optional_whole(&caption.get("imageInputs"), &path.key("imageInputs"), 0, MAX_CAPTION_IMAGE_INPUTS)?
-            .unwrap_or(0);
+        optional_whole(&image_inputs, &path.key("imageInputs"), 0, MAX_CAPTION_IMAGE_INPUTS)?.unwrap_or(0);
     let video_seconds =
-        optional_whole(&caption.get("videoInputSeconds"), &path.key("videoInputSeconds"), 0, MAX_VIDEO_INPUT_SECONDS)?
-            .unwrap_or(0);
-    let source_urls =
-        optional_whole(&caption.get("sourceUrls"), &path.key("sourceUrls"), 0, MAX_SOURCE_URLS)?.unwrap_or(0);
+        optional_whole(&video_seconds, &path.key("videoInputSeconds"), 0, MAX_VIDEO_INPUT_SECONDS)?.unwrap_or(0);
+    let source_urls = optional_whole(&source_urls, &path.key("sourceUrls"), 0, MAX_SOURCE_URLS)?.unwrap_or(0);
     // Informational only (the platform count never changes the caption cost), but still checked.
-    post_types(&caption.get("postTypes"), &path.key("postTypes"), false)?;
+    post_types(&post_type_list, &path.key("postTypes"), false, |_, _| {})?;
 
-    items.push(item(ItemKind::Caption, label.into(), base.into()));
+    items.push(item(ItemKind::Caption, label, base.into()));
     if image_inputs > 0 {
         let label = concat(&["Caption: analyse ", &counted(image_inputs, "image", "images")]);
         items.push(item(ItemKind::Caption, label, u64::from(image_inputs) * u64::from(rates.per_image_input)));
@@ -170,14 +212,14 @@ fn price_caption<V: Value>(
 
 /// The rate card entry of the model a generation asks for (or `default`).
 fn chosen_model<'card, V: Value, M: NamedModel>(
-    entry: &V,
+    model: &V,
     path: &Path,
     models: &'card [M],
     default: &str,
     kind: &str,
 ) -> Result<&'card M, PowerPostError> {
     let model_path = path.key("model");
-    let name = optional_text(&entry.get("model"), &model_path)?;
+    let name = optional_text(model, &model_path)?;
     let name = name.as_deref().unwrap_or(default);
     models.iter().find(|model| model.name() == name).ok_or_else(|| {
         let why = concat(&["is not a known ", kind, " model; ", &expected_one_of(models.iter().map(NamedModel::name))]);
@@ -187,14 +229,14 @@ fn chosen_model<'card, V: Value, M: NamedModel>(
 
 /// Checks the size a generation asks for (or `default`) against what its model offers.
 fn check_size<V: Value>(
-    entry: &V,
+    size: &V,
     path: &Path,
     model: &str,
     sizes: &[String],
     default: &str,
 ) -> Result<(), PowerPostError> {
     let size_path = path.key("size");
-    let size = optional_text(&entry.get("size"), &size_path)?;
+    let size = optional_text(size, &size_path)?;
     let size = size.as_deref().unwrap_or(default);
     if sizes.iter().any(|offered| offered == size) {
         return Ok(());
@@ -204,19 +246,18 @@ fn check_size<V: Value>(
 
 fn price_image<V: Value>(entry: &V, path: &Path, card: &RateCard) -> Result<EstimateItem, PowerPostError> {
     require_object(entry, path)?;
-    reject_unknown_keys(entry, path, &["model", "quantity", "size"])?;
-    let model = chosen_model(entry, path, &card.image_models, DEFAULT_IMAGE_MODEL, "image")?;
-    let quantity =
-        optional_whole(&entry.get("quantity"), &path.key("quantity"), 1, MAX_IMAGES_PER_GENERATION)?.unwrap_or(1);
-    check_size(entry, path, &model.name, &model.sizes, DEFAULT_IMAGE_SIZE)?;
-    let mut label = String::new();
+    let [model, quantity, size] = entry.fields(path, &IMAGE_KEYS)?;
+    let model = chosen_model(&model, path, &card.image_models, DEFAULT_IMAGE_MODEL, "image")?;
+    let quantity = optional_whole(&quantity, &path.key("quantity"), 1, MAX_IMAGES_PER_GENERATION)?.unwrap_or(1);
+    check_size(&size, path, &model.name, &model.sizes, DEFAULT_IMAGE_SIZE)?;
+    let mut label = String::with_capacity(40);
     push_uint(&mut label, quantity.into());
     label.push_str(" × ");
     label.push_str(&model.name);
     label.push_str(if quantity == 1 { " image" } else { " images" });
     Ok(EstimateItem {
         kind: ItemKind::Image,
-        label,
+        label: label.into(),
         credits: u64::from(quantity) * u64::from(model.per_image),
         index: None,
         detail: ItemDetail::Images { quantity, unit_credits: model.per_image },
@@ -225,10 +266,10 @@ fn price_image<V: Value>(entry: &V, path: &Path, card: &RateCard) -> Result<Esti
 
 fn price_video<V: Value>(entry: &V, path: &Path, card: &RateCard) -> Result<EstimateItem, PowerPostError> {
     require_object(entry, path)?;
-    reject_unknown_keys(entry, path, &["model", "durationSeconds", "audio", "size"])?;
-    let model = chosen_model(entry, path, &card.video_models, DEFAULT_VIDEO_MODEL, "video")?;
+    let [model, duration, audio, size] = entry.fields(path, &VIDEO_KEYS)?;
+    let model = chosen_model(&model, path, &card.video_models, DEFAULT_VIDEO_MODEL, "video")?;
     let duration_path = path.key("durationSeconds");
-    let duration = optional_whole(&entry.get("durationSeconds"), &duration_path, 0, 600).ok().flatten();
+    let duration = optional_whole(&duration, &duration_path, 0, 600).ok().flatten();
     let Some(duration) = duration.filter(|seconds| model.durations.contains(seconds)) else {
         let offered = model.durations.iter().map(|seconds| {
             let mut text = String::new();
@@ -239,45 +280,60 @@ fn price_video<V: Value>(entry: &V, path: &Path, card: &RateCard) -> Result<Esti
         return Err(duration_path.invalid(&why));
     };
     let audio_path = path.key("audio");
-    let audio = optional_bool(&entry.get("audio"), &audio_path)?.unwrap_or(false);
+    let audio = optional_bool(&audio, &audio_path)?.unwrap_or(false);
     let audio_rate = match (audio, model.audio_per_second) {
         (false, _) => 0,
         (true, Some(rate)) => rate,
         (true, None) => return Err(audio_path.invalid(&concat(&["is not supported by ", &model.name]))),
     };
-    check_size(entry, path, &model.name, &model.sizes, DEFAULT_VIDEO_SIZE)?;
+    check_size(&size, path, &model.name, &model.sizes, DEFAULT_VIDEO_SIZE)?;
     let mut label = concat(&[&model.name, " video, "]);
     push_uint(&mut label, duration.into());
     label.push_str(if audio { " s with audio" } else { " s" });
     let credits = u64::from(duration) * (u64::from(model.per_second) + u64::from(audio_rate));
-    Ok(EstimateItem { kind: ItemKind::Video, label, credits, index: None, detail: ItemDetail::None })
+    Ok(EstimateItem { kind: ItemKind::Video, label: label.into(), credits, index: None, detail: ItemDetail::None })
 }
 
 /// One of the catalogue's post types (a string naming any other is an error, and so is a
 /// non-string).
 pub(crate) fn known_post_type<V: Value>(value: &V, path: &Path) -> Result<&'static str, PowerPostError> {
-    if let Some(known) = value.one_of(&POST_TYPE_NAMES) {
-        return Ok(known);
+    post_type_position(value, path).map(|position| POST_TYPE_NAMES.get(position).copied().unwrap_or_default())
+}
+
+/// The position in `POST_TYPES` of the post type `value` names.
+fn post_type_position<V: Value>(value: &V, path: &Path) -> Result<usize, PowerPostError> {
+    if let Some(position) = value.one_of(&POST_TYPE_CANDIDATES) {
+        return Ok(position);
     }
     optional_text(value, path)?;
     Err(path.invalid(&concat(&["is not a known post type; ", &expected_one_of(POST_TYPE_NAMES)])))
 }
 
-/// A list of distinct, known post types; `required` makes an empty or missing list an error.
-fn post_types<V: Value>(value: &V, path: &Path, required: bool) -> Result<Vec<&'static str>, PowerPostError> {
-    let mut seen: Vec<&'static str> = Vec::new();
-    optional_array(value, path, POST_TYPES.len() as u32, |entry, at| {
-        let known = known_post_type(entry, at)?;
-        if seen.contains(&known) {
+/// Visits a list of distinct, known post types as (position in `POST_TYPES`, platform);
+/// `required` makes an empty or missing list an error. Checking a list allocates nothing.
+fn post_types<V: Value>(
+    value: &V,
+    path: &Path,
+    required: bool,
+    mut visit: impl FnMut(u8, &'static str),
+) -> Result<(), PowerPostError> {
+    let mut seen = 0u32;
+    let listed = optional_array(value, path, POST_TYPES.len() as u32, |entry, at| {
+        let position = post_type_position(entry, at)?;
+        let bit = 1u32.wrapping_shl(position as u32);
+        if seen & bit != 0 {
             return Err(at.invalid("repeats a post type"));
         }
-        seen.push(known);
+        seen |= bit;
+        if let Some((_, platform)) = POST_TYPES.get(position) {
+            visit(position as u8, platform);
+        }
         Ok(())
     })?;
-    if required && seen.is_empty() {
+    if required && listed.is_empty() {
         return Err(path.invalid("must list at least one post type"));
     }
-    Ok(seen)
+    Ok(())
 }
 
 fn price_publish<V: Value>(
@@ -290,65 +346,103 @@ fn price_publish<V: Value>(
         return Ok(());
     }
     require_object(publish, path)?;
-    reject_unknown_keys(publish, path, &["postTypes"])?;
-    let post_types = post_types(&publish.get("postTypes"), &path.key("postTypes"), true)?;
-    let mut surcharges: Vec<(&'static str, u32)> = Vec::new();
-    for post_type in &post_types {
-        let Some(platform) = platform_of(post_type) else { continue };
+    let [post_type_list] = publish.fields(path, &PUBLISH_KEYS)?;
+    let mut post_types_listed = InlineList::default();
+    let mut surcharges = InlineList::<(&'static str, u32), { PLATFORMS.len() }>::default();
+    post_types(&post_type_list, &path.key("postTypes"), true, |position, platform| {
+        post_types_listed.push(position);
         let credits = card.surcharge(platform);
-        if credits > 0 && !surcharges.iter().any(|(seen, _)| *seen == platform) {
+        if credits > 0 && !surcharges.as_slice().iter().any(|(seen, _)| *seen == platform) {
             surcharges.push((platform, credits));
         }
-    }
-    let mut label = concat(&["Publish to ", &counted(post_types.len() as u32, "post type", "post types")]);
-    for (at, (platform, _)) in surcharges.iter().enumerate() {
+    })?;
+    let listed = post_types_listed.as_slice().len();
+    let mut label = String::with_capacity(64);
+    label.push_str("Publish to ");
+    push_uint(&mut label, listed as u64);
+    label.push_str(if listed == 1 { " post type" } else { " post types" });
+    for (at, (platform, _)) in surcharges.as_slice().iter().enumerate() {
         label.push_str(if at == 0 { " (includes " } else { ", " });
         label.push_str(display_platform(platform));
         label.push_str(" surcharge");
     }
-    if !surcharges.is_empty() {
+    if !surcharges.as_slice().is_empty() {
         label.push(')');
     }
-    let credits = u64::from(card.publish.base) + surcharges.iter().map(|(_, credits)| u64::from(*credits)).sum::<u64>();
+    let credits =
+        u64::from(card.publish.base) + surcharges.as_slice().iter().map(|(_, credits)| u64::from(*credits)).sum::<u64>();
     items.push(EstimateItem {
         kind: ItemKind::Publish,
-        label,
+        label: label.into(),
         credits,
         index: None,
-        detail: ItemDetail::Publish { post_types, base_credits: card.publish.base, surcharges },
+        detail: ItemDetail::Publish { post_types: post_types_listed, base_credits: card.publish.base, surcharges },
     });
     Ok(())
 }
 
 impl CostEstimate {
-    pub fn write_tape(&self, out: &mut TapeWriter) {
-        out.begin_object().field_uint("total", self.total).key("items").begin_array();
+    /// The estimate as a record for `decodeEstimate` in boundary.js, which knows its layout:
+    /// total, version, item count, then per item: kind, label, credits, index (-1 for none),
+    /// and a detail tag with its fields. Strings that repeat across calls cross as one slot.
+    pub fn write_record(&self, out: &mut Vec<f64>, strings: &mut SentStrings) {
+        strings.begin_record(out);
+        out.push(self.total as f64);
+        strings.write(&self.rate_card_version, out);
+        out.push(self.items.len() as f64);
         for item in &self.items {
-            out.begin_object().field_str("kind", item.kind.as_str()).field_str("label", &item.label);
-            out.field_uint("credits", item.credits);
+            out.push(item.kind.id());
+            strings.write(&item.label, out);
+            out.push(item.credits as f64);
+            out.push(item.index.map_or(-1.0, f64::from));
+            match &item.detail {
+                ItemDetail::None => out.push(RECORD_NO_DETAIL),
+                ItemDetail::Images { quantity, unit_credits } => {
+                    out.extend([RECORD_IMAGES, f64::from(*quantity), f64::from(*unit_credits)]);
+                }
+                ItemDetail::Publish { post_types, base_credits, surcharges } => {
+                    let post_types = post_types.as_slice();
+                    out.extend([RECORD_PUBLISH, post_types.len() as f64]);
+                    out.extend(post_types.iter().map(|position| {
+                        POST_TYPE_CANDIDATES.ids.get(usize::from(*position)).map_or(-1.0, |id| f64::from(*id))
+                    }));
+                    let surcharges = surcharges.as_slice();
+                    out.extend([f64::from(*base_credits), surcharges.len() as f64]);
+                    for (platform, credits) in surcharges {
+                        out.extend([id_of(platform), f64::from(*credits)]);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The estimate as `decodeEstimate` gives it to JS, for host tests of what takes it back.
+#[cfg(all(test, not(target_arch = "wasm32")))]
+impl CostEstimate {
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::json;
+        let items = self.items.iter().map(|item| {
+            let mut line = json!({"kind": item.kind.as_str(), "label": item.label, "credits": item.credits});
             if let Some(index) = item.index {
-                out.field_uint("index", index.into());
+                line["index"] = json!(index);
             }
             match &item.detail {
                 ItemDetail::None => {}
                 ItemDetail::Images { quantity, unit_credits } => {
-                    out.field_uint("quantity", (*quantity).into()).field_uint("unitCredits", (*unit_credits).into());
+                    line["quantity"] = json!(quantity);
+                    line["unitCredits"] = json!(unit_credits);
                 }
                 ItemDetail::Publish { post_types, base_credits, surcharges } => {
-                    out.key("postTypes").begin_array();
-                    for post_type in post_types {
-                        out.string(post_type);
-                    }
-                    out.end_array().field_uint("baseCredits", (*base_credits).into()).key("surcharges").begin_object();
-                    for (platform, credits) in surcharges {
-                        out.field_uint(platform, (*credits).into());
-                    }
-                    out.end_object();
+                    let names: Vec<&str> = post_types.as_slice().iter().map(|at| POST_TYPE_NAMES[usize::from(*at)]).collect();
+                    line["postTypes"] = json!(names);
+                    line["baseCredits"] = json!(base_credits);
+                    line["surcharges"] = surcharges.as_slice().iter().map(|(platform, credits)| (platform.to_string(), json!(credits))).collect();
                 }
             }
-            out.end_object();
-        }
-        out.end_array().field_str("rateCardVersion", &self.rate_card_version).end_object();
+            line
+        });
+        json!({"total": self.total, "items": items.collect::<Vec<_>>(), "rateCardVersion": &*self.rate_card_version})
     }
 }
 
@@ -359,8 +453,16 @@ mod tests {
     use proptest::prelude::*;
     use serde_json::{json, Value as J};
 
+    /// The estimate through the tape, as JS calls it, checked against the same plan read
+    /// property by property: the one-pass readers must agree with `get` on every plan.
     fn estimate(plan: J) -> Result<CostEstimate, PowerPostError> {
-        estimate_cost(&Json::of(plan), &RateCard::default_card())
+        let card = RateCard::default_card();
+        let mut out = TapeWriter::default();
+        crate::tape::from_json(&plan, &mut out);
+        let tape = out.finish();
+        let through_tape = estimate_cost(&crate::tape::TapeValue::root(&tape), &card);
+        assert_eq!(through_tape, estimate_cost(&Json::of(plan), &card));
+        through_tape
     }
 
     fn total(plan: J) -> u64 {
@@ -399,7 +501,7 @@ mod tests {
     fn the_sample_is_itemized_line_by_line() {
         let estimate = estimate(sample(&["instagram-feed", "x-post", "linkedin-post"])).unwrap();
         let lines: Vec<(&str, &str, u64)> =
-            estimate.items.iter().map(|i| (i.kind.as_str(), i.label.as_str(), i.credits)).collect();
+            estimate.items.iter().map(|i| (i.kind.as_str(), &*i.label, i.credits)).collect();
         assert_eq!(
             lines,
             [
@@ -410,7 +512,7 @@ mod tests {
         );
         assert_eq!(estimate.total, 13);
         assert_eq!(estimate.items[1].index, Some(0));
-        assert_eq!(estimate.rate_card_version, "2026-11-estimate");
+        assert_eq!(&*estimate.rate_card_version, "2026-11-estimate");
     }
 
     #[test]
@@ -429,7 +531,7 @@ mod tests {
             json!({"caption": {"researchMode": "regular", "imageInputs": 3, "videoInputSeconds": 31, "sourceUrls": 2}}),
         )
         .unwrap();
-        let lines: Vec<(&str, u64)> = estimate.items.iter().map(|i| (i.label.as_str(), i.credits)).collect();
+        let lines: Vec<(&str, u64)> = estimate.items.iter().map(|i| (&*i.label, i.credits)).collect();
         assert_eq!(
             lines,
             [
@@ -515,7 +617,7 @@ mod tests {
         let credits = |e: &CostEstimate| e.items.iter().map(|i| i.credits).collect::<Vec<_>>();
         assert_eq!(credits(&default), [6, 4, 3]);
         assert_eq!(credits(&custom), [6, 10, 8]);
-        assert_eq!(custom.rate_card_version, "2026-11-estimate+custom");
+        assert_eq!(&*custom.rate_card_version, "2026-11-estimate+custom");
     }
 
     #[test]
@@ -564,17 +666,34 @@ mod tests {
     }
 
     #[test]
-    fn the_estimate_writes_itself_as_json() {
-        let mut out = TapeWriter::default();
-        estimate(sample(&["x-post"])).unwrap().write_tape(&mut out);
-        let parsed: J = crate::tape::to_json(crate::tape::TapeValue::root(&out.finish()));
-        assert_eq!(parsed["total"], 13);
-        assert_eq!(
-            parsed["items"][1],
-            json!({"kind": "image", "label": "1 × flux2-flex image", "credits": 4, "index": 0, "quantity": 1, "unitCredits": 4})
-        );
-        assert_eq!(parsed["items"][2]["surcharges"], json!({"x": 2}));
-        assert_eq!(parsed["items"][2]["postTypes"], json!(["x-post"]));
+    fn the_estimate_record_sends_each_label_once() {
+        let units = |text: &str| -> Vec<f64> {
+            let mut slots = vec![-1.0 - text.encode_utf16().count() as f64];
+            slots.extend(text.encode_utf16().map(f64::from));
+            slots
+        };
+        let id = |name: &str| crate::tape::id_of(name);
+        let estimate = estimate(sample(&["x-post"])).unwrap();
+        let mut strings = SentStrings::default();
+        let mut first = Vec::new();
+        estimate.write_record(&mut first, &mut strings);
+        let mut expected = vec![0.0, 13.0];
+        expected.extend(units("2026-11-estimate"));
+        expected.extend([3.0, id("caption")]);
+        expected.extend(units("Caption, regular research"));
+        expected.extend([6.0, -1.0, RECORD_NO_DETAIL, id("image")]);
+        expected.extend(units("1 × flux2-flex image"));
+        expected.extend([4.0, 0.0, RECORD_IMAGES, 1.0, 4.0, id("publish")]);
+        expected.extend(units("Publish to 1 post type (includes X surcharge)"));
+        expected.extend([3.0, -1.0, RECORD_PUBLISH, 1.0, id("x-post"), 1.0, 1.0, id("x"), 2.0]);
+        assert_eq!(first, expected);
+
+        let mut again = Vec::new();
+        estimate.write_record(&mut again, &mut strings);
+        assert_eq!(&again[..8], &[4.0, 13.0, 0.0, 3.0, id("caption"), 1.0, 6.0, -1.0], "labels cross as positions");
+        let strings_sent = ["2026-11-estimate", &estimate.items[0].label, &estimate.items[1].label, &estimate.items[2].label];
+        let spelled_out: usize = strings_sent.iter().map(|text| units(text).len()).sum();
+        assert_eq!(again.len(), first.len() - spelled_out + strings_sent.len());
     }
 
     fn arbitrary_json() -> impl Strategy<Value = J> {

@@ -6,6 +6,8 @@ use crate::catalogue::{IMAGE_SIZES, PLATFORMS, VIDEO_SIZES};
 use crate::error::PowerPostError;
 use crate::tape::TapeWriter;
 use crate::text::concat;
+use std::rc::Rc;
+
 use crate::value::{optional_array, optional_text, optional_whole, reject_unknown_keys, require_object, Path, Value};
 
 pub const DEFAULT_VERSION: &str = "2026-11-estimate";
@@ -16,7 +18,8 @@ const MAX_NAME_LENGTH: u32 = 64;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct RateCard {
-    pub version: String,
+    /// Shared with every estimate made from this card.
+    pub version: Rc<str>,
     pub caption: CaptionRates,
     pub image_models: Vec<ImageModelRate>,
     pub video_models: Vec<VideoModelRate>,
@@ -127,9 +130,9 @@ impl RateCard {
         require_object(overrides, path)?;
         reject_unknown_keys(overrides, path, &["version", "caption", "imageModels", "videoModels", "publish"])?;
         card.version = match optional_text(&overrides.get("version"), &path.key("version"))? {
-            Some(version) if !version.is_empty() => version,
+            Some(version) if !version.is_empty() => version.into(),
             Some(_) => return Err(path.key("version").invalid("must not be empty")),
-            None => concat(&[&self.version, "+custom"]),
+            None => concat(&[&self.version, "+custom"]).into(),
         };
         override_caption(&mut card.caption, &overrides.get("caption"), &path.key("caption"))?;
         override_models(
@@ -411,8 +414,8 @@ mod tests {
         assert_eq!(card.surcharge("x"), 5);
         assert_eq!(card.caption, default.caption);
         assert_eq!(card.video_models, default.video_models);
-        assert_eq!(card.version, "2026-11-estimate+custom");
-        assert_eq!(overridden(json!({"version": "acme-1"})).unwrap().version, "acme-1");
+        assert_eq!(&*card.version, "2026-11-estimate+custom");
+        assert_eq!(&*overridden(json!({"version": "acme-1"})).unwrap().version, "acme-1");
     }
 
     #[test]

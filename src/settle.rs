@@ -276,10 +276,7 @@ mod tests {
 
     /// The estimate as JS sees it: written as JSON and read back.
     fn estimate_json(plan: J) -> J {
-        let estimate = estimate_cost(&Json::of(plan), &RateCard::default_card()).unwrap();
-        let mut out = TapeWriter::default();
-        estimate.write_tape(&mut out);
-        crate::tape::to_json(crate::tape::TapeValue::root(&out.finish()))
+        estimate_cost(&Json::of(plan), &RateCard::default_card()).unwrap().to_json()
     }
 
     fn full_plan() -> J {

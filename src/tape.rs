@@ -10,13 +10,14 @@
 //! - `ARRAY`, length, elements;
 //! - `OBJECT`, entry count, then per entry: a key, then its value;
 //! - `STRING_ID`, id: a string of [`KNOWN_STRINGS`]. A key is its length and code units, or,
-//!   for a known string, `-1 - id` in a single slot. Keys and catalogue values are nearly
+//!   for a known string, `-1 - id` in a single slot. Names and catalogue values are nearly
 //!   all known, so most strings cross as one number instead of one number per character.
 //!
 //! `src/js/boundary.js` encodes JS values into tapes and decodes tapes into plain JS values;
 //! [`TapeWriter`] writes tapes here and [`TapeValue`] reads them through the [`Value`] view.
 
-use crate::value::{Text, Value};
+use crate::error::PowerPostError;
+use crate::value::{unknown_key_error, Names, Path, Text, Value};
 
 const UNDEFINED: f64 = 0.0;
 const NULL: f64 = 1.0;
@@ -156,6 +157,26 @@ const ID_TABLE: [u8; ID_TABLE_SIZE] = {
     }
     table
 };
+
+/// The id of a known string, for constants: a name that is not known fails the build.
+pub const fn known_id_at_compile_time(text: &str) -> u8 {
+    let text = text.as_bytes();
+    let mut id = 0;
+    while id < KNOWN_STRINGS.len() {
+        let known = KNOWN_STRINGS[id].as_bytes();
+        let mut same = known.len() == text.len();
+        let mut at = 0;
+        while same && at < text.len() {
+            same = known[at] == text[at];
+            at += 1;
+        }
+        if same {
+            return id as u8;
+        }
+        id += 1;
+    }
+    panic!("not in KNOWN_STRINGS")
+}
 
 fn known_id(text: &str) -> Option<usize> {
     let mut slot = quick_hash(text.as_bytes()) % ID_TABLE_SIZE;
@@ -298,6 +319,42 @@ impl TapeWriter {
     pub fn field_uint(&mut self, key: &str, value: u64) -> &mut Self {
         self.key(key).uint(value)
     }
+}
+
+/// The strings JS holds from earlier records, by the position it holds them at, so that a
+/// label seen before crosses as one slot instead of one slot per character. A record starts
+/// with how many of them JS keeps (all, or none once the table is full); a string slot is
+/// that position, or `-1 - length` followed by the units of a string JS then appends.
+#[derive(Default)]
+pub struct SentStrings {
+    sent: Vec<String>,
+}
+
+const MAX_SENT_STRINGS: usize = 256;
+
+impl SentStrings {
+    pub fn begin_record(&mut self, out: &mut Vec<f64>) {
+        if self.sent.len() >= MAX_SENT_STRINGS {
+            self.sent.clear();
+        }
+        out.push(self.sent.len() as f64);
+    }
+
+    pub fn write(&mut self, text: &str, out: &mut Vec<f64>) {
+        // Lengths differ for nearly every pair, so a plain scan beats hashing each label.
+        if let Some(position) = self.sent.iter().position(|sent| sent.len() == text.len() && sent == text) {
+            out.push(position as f64);
+            return;
+        }
+        self.sent.push(String::from(text));
+        out.push(-1.0 - text.encode_utf16().count() as f64);
+        out.extend(text.encode_utf16().map(f64::from));
+    }
+}
+
+/// The id a known string crosses as, for records (which JS reads knowing where ids are).
+pub fn id_of(known: &str) -> f64 {
+    known_id(known).map_or(-1.0, |id| id as f64)
 }
 
 /// A value inside a tape, read in place. Reading never panics, even on a malformed tape:
@@ -483,6 +540,14 @@ impl Value for TapeValue<'_> {
         }
         Self { tape: self.tape, at }
     }
+    fn element_after(&self, previous: &Self, index: u32) -> Self {
+        match self.array_length() {
+            Some(length) if index < length && previous.at < self.tape.len() => {
+                Self { tape: self.tape, at: self.skip(previous.at) }
+            }
+            _ => Self::undefined(self.tape),
+        }
+    }
     fn key_count(&self) -> u32 {
         if self.tag() == OBJECT {
             self.count(self.at + 1) as u32
@@ -498,14 +563,29 @@ impl Value for TapeValue<'_> {
         });
         keys
     }
-    fn one_of(&self, candidates: &[&'static str]) -> Option<&'static str> {
+    fn one_of<const N: usize>(&self, candidates: &Names<N>) -> Option<usize> {
         if self.tag() == STRING_ID {
-            let name = self.known(self.at + 1)?;
-            return candidates.iter().copied().find(|candidate| *candidate == name);
+            let id = self.read(self.at + 1);
+            return candidates.ids.iter().position(|candidate| f64::from(*candidate) == id);
         }
-        match self.as_text(64) {
-            Text::Ok(text) => candidates.iter().copied().find(|candidate| *candidate == text),
-            _ => None,
+        // Known strings always cross as ids, so a string spelled out is none of them.
+        None
+    }
+    fn fields<const N: usize>(&self, path: &Path, keys: &Names<N>) -> Result<[Self; N], PowerPostError> {
+        let mut found = [Self::undefined(self.tape); N];
+        let mut unknown_at = None;
+        self.entries(|key_at, value_at| {
+            // Every name in `keys` is known, so a key spelled out in units is unknown.
+            let slot = self.read(key_at);
+            match keys.ids.iter().zip(found.iter_mut()).find(|(id, _)| slot == -1.0 - f64::from(**id)) {
+                Some((_, value)) => value.at = value_at,
+                None => unknown_at = Some(key_at),
+            }
+            unknown_at.is_none()
+        });
+        match unknown_at {
+            Some(key_at) => Err(unknown_key_error(path, &self.string_at(key_at), &keys.names)),
+            None => Ok(found),
         }
     }
     fn unknown_key(&self, known: &[&'static str]) -> Option<String> {

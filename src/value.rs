@@ -28,23 +28,36 @@ pub trait Value: Sized {
     /// An object with properties: not null, not an array, not a function.
     fn is_plain_object(&self) -> bool;
     fn array_length(&self) -> Option<u32>;
-    /// Property `key` (undefined when missing or when `self` is no object). Keys are
+    /// Property `key` (undefined when missing or when `self` is no object). Names are
     /// static so that the binding can keep one JS string per key.
     fn get(&self, key: &'static str) -> Self;
     /// Property `key` for keys only known at run time (model names).
     fn get_entry(&self, key: &str) -> Self;
     fn at(&self, index: u32) -> Self;
+    /// Element `index`, given element `index - 1`: views that read in place step from it
+    /// instead of counting from the start.
+    fn element_after(&self, _previous: &Self, index: u32) -> Self {
+        self.at(index)
+    }
     /// How many own enumerable keys `self` has: cheap, used to spot unknown keys.
     fn key_count(&self) -> u32;
     /// The own enumerable keys, read only once an unknown key is known to be there.
     fn keys(&self) -> Vec<String>;
 
-    /// The candidate equal to this string value, if it is a string and one of them.
-    fn one_of(&self, candidates: &[&'static str]) -> Option<&'static str> {
+    /// The position of the candidate equal to this string value, if it is a string and one of them.
+    fn one_of<const N: usize>(&self, candidates: &Names<N>) -> Option<usize> {
         match self.as_text(MAX_TEXT_LENGTH) {
-            Text::Ok(text) => candidates.iter().copied().find(|candidate| *candidate == text),
+            Text::Ok(text) => candidates.names.iter().position(|candidate| *candidate == text),
             _ => None,
         }
+    }
+
+    /// An object's properties named by `keys`, in their order, after rejecting any key not
+    /// among them (`require_object` is the caller's). By default one `get` per key; views
+    /// that can walk their entries do it in one pass.
+    fn fields<const N: usize>(&self, path: &Path, keys: &Names<N>) -> Result<[Self; N], PowerPostError> {
+        reject_unknown_keys(self, path, &keys.names)?;
+        Ok(keys.names.map(|name| self.get(name)))
     }
 
     /// The first own key that is not in `known`. By default this reads each known key and
@@ -119,14 +132,35 @@ pub fn expected_one_of(names: impl IntoIterator<Item = impl AsRef<str>>) -> Stri
     text
 }
 
+/// Names an object's keys or a string value may take, with their tape ids worked out at
+/// compile time (a name the tape does not know fails the build).
+pub struct Names<const N: usize> {
+    pub names: [&'static str; N],
+    pub ids: [u8; N],
+}
+
+impl<const N: usize> Names<N> {
+    pub const fn new(names: [&'static str; N]) -> Self {
+        let mut ids = [0; N];
+        let mut at = 0;
+        while at < N {
+            ids[at] = crate::tape::known_id_at_compile_time(names[at]);
+            at += 1;
+        }
+        Self { names, ids }
+    }
+}
+
 /// Rejects any key of `object` that is not in `known`, naming it.
 pub fn reject_unknown_keys<V: Value>(object: &V, path: &Path, known: &[&'static str]) -> Result<(), PowerPostError> {
     match object.unknown_key(known) {
         None => Ok(()),
-        Some(key) => {
-            Err(path.key(&key).invalid(&crate::text::concat(&["is not a known field; ", &expected_one_of(known)])))
-        }
+        Some(key) => Err(unknown_key_error(path, &key, known)),
     }
+}
+
+pub fn unknown_key_error(path: &Path, key: &str, known: &[&'static str]) -> PowerPostError {
+    path.key(key).invalid(&crate::text::concat(&["is not a known field; ", &expected_one_of(known)]))
 }
 
 pub fn require_object<V: Value>(value: &V, path: &Path) -> Result<(), PowerPostError> {
@@ -187,8 +221,24 @@ pub fn optional_array<V: Value, T>(
     max: u32,
     mut decode: impl FnMut(&V, &Path) -> Result<T, PowerPostError>,
 ) -> Result<Vec<T>, PowerPostError> {
+    let mut decoded = Vec::new();
+    each_entry(value, path, max, |entry, path, _| {
+        decoded.push(decode(entry, path)?);
+        Ok(())
+    })?;
+    Ok(decoded)
+}
+
+/// Visits the elements of an array of at most `max` (none when undefined) with their path
+/// and index; returns how many there were.
+pub fn each_entry<V: Value>(
+    value: &V,
+    path: &Path,
+    max: u32,
+    mut visit: impl FnMut(&V, &Path, u32) -> Result<(), PowerPostError>,
+) -> Result<u32, PowerPostError> {
     if value.is_undefined() {
-        return Ok(Vec::new());
+        return Ok(0);
     }
     let Some(length) = value.array_length() else {
         return Err(path.invalid("must be an array"));
@@ -199,11 +249,14 @@ pub fn optional_array<V: Value, T>(
         expectation.push_str(" entries");
         return Err(path.invalid(&expectation));
     }
-    let mut decoded = Vec::with_capacity(length as usize);
+    let mut element = value.at(0);
     for index in 0..length {
-        decoded.push(decode(&value.at(index), &path.index(index as usize))?);
+        if index > 0 {
+            element = value.element_after(&element, index);
+        }
+        visit(&element, &path.index(index as usize), index)?;
     }
-    Ok(decoded)
+    Ok(length)
 }
 
 /// `serde_json::Value` as a stand-in for JS values in host tests and property tests.

@@ -29,69 +29,36 @@ const MAX_TAPE = 1 << 16;
 let known = [];
 let knownIds = new Map();
 
-export function registerStrings(list) {
-  known = list.split("\n");
-  knownIds = new Map(known.map((name, id) => [name, id]));
+// Tapes in and estimate records out pass through the module's linear memory.
+let memory;
+let heap = new Float64Array(0);
+
+function wasmHeap() {
+  if (heap.byteLength === 0) heap = new Float64Array(memory.buffer); // detached when memory grows
+  return heap;
 }
 
+export function registerStrings(list, wasmMemory) {
+  known = list.split("\n");
+  knownIds = new Map(known.map((name, id) => [name, id]));
+  memory = wasmMemory;
+}
+
+// The encoder's state lives at module level (no closures per call); a getter that calls back
+// into the estimator while a value is being encoded gets a tape of its own.
 let scratch = new Float64Array(512);
+let tape = scratch;
+let at = 0;
 let encoding = false;
 
 /**
- * `[first, second]` as a tape; or, when one of them cannot be read (a getter threw, or it is
- * too large), the number of that argument (1 or 2).
+ * Encodes `[first, second]` and returns the tape's length, for `copyTape`; or, when one of
+ * them cannot be read (a getter threw, or it is too large), minus that argument's number.
  */
 export function encodeValues(first, second) {
-  // A getter that calls back into the estimator must not clobber the shared buffer.
-  const nested = encoding;
-  let tape = nested ? new Float64Array(512) : scratch;
-  let at = 0;
-  const room = (n) => {
-    if (at + n <= tape.length) return;
-    if (at + n > MAX_TAPE) throw new RangeError("too large");
-    const grown = new Float64Array(Math.max(tape.length * 2, at + n));
-    grown.set(tape.subarray(0, at));
-    tape = grown;
-  };
-  const key = (s) => {
-    const id = knownIds.get(s);
-    if (id !== undefined) { room(1); tape[at++] = -1 - id; return; }
-    text(s);
-  };
-  const text = (s) => {
-    room(s.length + 1);
-    tape[at++] = s.length;
-    for (let i = 0; i < s.length; i++) tape[at++] = s.charCodeAt(i);
-  };
-  const write = (v, depth) => {
-    room(2);
-    switch (typeof v) {
-      case "undefined": tape[at++] = UNDEFINED; return;
-      case "boolean": tape[at++] = v ? TRUE : FALSE; return;
-      case "number": tape[at++] = NUMBER; tape[at++] = v; return;
-      case "string":
-        if (v.length > MAX_STRING) { tape[at++] = LONG_STRING; return; }
-        const id = knownIds.get(v);
-        if (id !== undefined) { tape[at++] = STRING_ID; tape[at++] = id; return; }
-        tape[at++] = STRING; text(v); return;
-      case "object": {
-        if (v === null) { tape[at++] = NULL; return; }
-        if (depth >= MAX_DEPTH) { tape[at++] = OTHER; return; }
-        if (Array.isArray(v)) {
-          tape[at++] = ARRAY; tape[at++] = v.length;
-          for (let i = 0; i < v.length; i++) write(v[i], depth + 1);
-          return;
-        }
-        const proto = Object.getPrototypeOf(v);
-        if (proto !== Object.prototype && proto !== null) { tape[at++] = OTHER; return; }
-        const keys = Object.keys(v);
-        tape[at++] = OBJECT; tape[at++] = keys.length;
-        for (let i = 0; i < keys.length; i++) { key(keys[i]); write(v[keys[i]], depth + 1); }
-        return;
-      }
-      default: tape[at++] = OTHER;
-    }
-  };
+  const outer = encoding ? { tape, at } : null;
+  tape = outer ? new Float64Array(512) : scratch;
+  at = 0;
   encoding = true;
   let reading = 1;
   try {
@@ -100,13 +67,79 @@ export function encodeValues(first, second) {
     write(first, 1);
     reading = 2;
     write(second, 1);
+    return at;
   } catch {
-    return reading;
+    return -reading;
   } finally {
-    encoding = nested;
-    if (!nested) scratch = tape.length <= 4096 ? tape : scratch;
+    if (outer) {
+      tape = outer.tape;
+      at = outer.at;
+    } else {
+      if (tape.length <= 4096) scratch = tape;
+      encoding = false;
+    }
   }
-  return tape.subarray(0, at);
+}
+
+/** Copies the tape just encoded to `pointer` in linear memory. */
+export function copyTape(pointer) {
+  const target = wasmHeap();
+  const base = pointer / 8;
+  for (let i = 0; i < at; i++) target[base + i] = tape[i];
+}
+
+function room(n) {
+  if (at + n <= tape.length) return;
+  if (at + n > MAX_TAPE) throw new RangeError("too large");
+  const grown = new Float64Array(Math.max(tape.length * 2, at + n));
+  grown.set(tape.subarray(0, at));
+  tape = grown;
+}
+
+function writeKey(s) {
+  const id = knownIds.get(s);
+  if (id === undefined) return writeUnits(s);
+  room(1);
+  tape[at++] = -1 - id;
+}
+
+function writeUnits(s) {
+  room(s.length + 1);
+  tape[at++] = s.length;
+  for (let i = 0; i < s.length; i++) tape[at++] = s.charCodeAt(i);
+}
+
+function write(v, depth) {
+  room(2);
+  switch (typeof v) {
+    case "undefined": tape[at++] = UNDEFINED; return;
+    case "boolean": tape[at++] = v ? TRUE : FALSE; return;
+    case "number": tape[at++] = NUMBER; tape[at++] = v; return;
+    case "string": {
+      if (v.length > MAX_STRING) { tape[at++] = LONG_STRING; return; }
+      const id = knownIds.get(v);
+      if (id !== undefined) { tape[at++] = STRING_ID; tape[at++] = id; return; }
+      tape[at++] = STRING;
+      writeUnits(v);
+      return;
+    }
+    case "object": {
+      if (v === null) { tape[at++] = NULL; return; }
+      if (depth >= MAX_DEPTH) { tape[at++] = OTHER; return; }
+      if (Array.isArray(v)) {
+        tape[at++] = ARRAY; tape[at++] = v.length;
+        for (let i = 0; i < v.length; i++) write(v[i], depth + 1);
+        return;
+      }
+      const proto = Object.getPrototypeOf(v);
+      if (proto !== Object.prototype && proto !== null) { tape[at++] = OTHER; return; }
+      const keys = Object.keys(v);
+      tape[at++] = OBJECT; tape[at++] = keys.length;
+      for (let i = 0; i < keys.length; i++) { writeKey(keys[i]); write(v[keys[i]], depth + 1); }
+      return;
+    }
+    default: tape[at++] = OTHER;
+  }
 }
 
 // Keys, kinds and labels repeat from call to call; reusing the same (internalized) string
@@ -156,6 +189,60 @@ export function decodeValue(tape) {
     }
   };
   return read();
+}
+
+// An estimate crosses as a record whose layout decodeEstimate knows (CostEstimate::write_record),
+// so it is built with fixed shapes; labels JS has been sent before cross as one slot each.
+const IMAGES = 1, PUBLISH = 2; // 0: no detail
+const sent = [];
+let record;
+let position = 0;
+
+function sentString() {
+  const slot = record[position++];
+  if (slot >= 0) return sent[slot];
+  const end = position - 1 - slot;
+  const text = String.fromCharCode.apply(null, record.subarray(position, end));
+  position = end;
+  sent.push(text);
+  return text;
+}
+
+export function decodeEstimate(pointer) {
+  record = wasmHeap();
+  position = pointer / 8;
+  const kept = record[position++];
+  if (sent.length !== kept) sent.length = kept;
+  const total = record[position++];
+  const rateCardVersion = sentString();
+  const items = new Array(record[position++]);
+  for (let i = 0; i < items.length; i++) {
+    const kind = known[record[position++]];
+    const label = sentString();
+    const credits = record[position++];
+    const index = record[position++];
+    const detail = record[position++];
+    if (detail === IMAGES) {
+      const quantity = record[position++];
+      const unitCredits = record[position++];
+      items[i] = index >= 0
+        ? { kind, label, credits, index, quantity, unitCredits }
+        : { kind, label, credits, quantity, unitCredits };
+    } else if (detail === PUBLISH) {
+      const postTypes = new Array(record[position++]);
+      for (let p = 0; p < postTypes.length; p++) postTypes[p] = known[record[position++]];
+      const baseCredits = record[position++];
+      const surcharges = {};
+      for (let n = record[position++]; n > 0; n--) surcharges[known[record[position++]]] = record[position++];
+      items[i] = index >= 0
+        ? { kind, label, credits, index, postTypes, baseCredits, surcharges }
+        : { kind, label, credits, postTypes, baseCredits, surcharges };
+    } else {
+      items[i] = index >= 0 ? { kind, label, credits, index } : { kind, label, credits };
+    }
+  }
+  record = undefined;
+  return { total, items, rateCardVersion };
 }
 
 function sameUnits(s, tape, at) {

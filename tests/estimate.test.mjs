@@ -1,0 +1,63 @@
+// The estimate as JS receives it from the built package: every field in its place, in a
+// stable key order, and labels right however many different ones have crossed before.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { estimateCost, defaultRateCard } from "../pkg/node/index.mjs";
+
+const card = defaultRateCard();
+
+test("every kind of line arrives whole, with its fields in a stable order", () => {
+  const plan = {
+    caption: { researchMode: "deep", imageInputs: 1, videoInputSeconds: 31, sourceUrls: 2 },
+    images: [{ model: "ideogram-3", quantity: 3 }, {}],
+    videos: [{ durationSeconds: 5, audio: true }],
+    publish: { postTypes: ["instagram-feed", "x-post", "tiktok-video"] },
+  };
+  const options = { rateCard: { publish: { surcharges: { tiktok: 1 } } } };
+  const { caption, imageModels, videoModels, publish } = card;
+  const kling = videoModels["kling-3.0-pro"];
+  const ideogram = imageModels["ideogram-3"].perImage;
+  const flux = imageModels["flux2-flex"].perImage;
+  const items = [
+    { kind: "caption", label: "Caption, deep research", credits: caption.deep },
+    { kind: "caption", label: "Caption: analyse 1 image", credits: caption.perImageInput },
+    { kind: "caption", label: "Caption: analyse 31 s of video", credits: 3 * caption.videoInput.perUnit },
+    { kind: "caption", label: "Caption: read 2 source URLs", credits: 2 * caption.perSourceUrl },
+    { kind: "image", label: "3 × ideogram-3 images", credits: 3 * ideogram, index: 0, quantity: 3, unitCredits: ideogram },
+    { kind: "image", label: "1 × flux2-flex image", credits: flux, index: 1, quantity: 1, unitCredits: flux },
+    { kind: "video", label: "kling-3.0-pro video, 5 s with audio", credits: 5 * (kling.perSecond + kling.audioPerSecond), index: 0 },
+    {
+      kind: "publish", label: "Publish to 3 post types (includes X surcharge, TikTok surcharge)",
+      credits: publish.base + publish.surcharges.x + 1, postTypes: ["instagram-feed", "x-post", "tiktok-video"],
+      baseCredits: publish.base, surcharges: { x: publish.surcharges.x, tiktok: 1 },
+    },
+  ];
+  const expected = { total: items.reduce((sum, item) => sum + item.credits, 0), items, rateCardVersion: `${card.version}+custom` };
+  for (let call = 0; call < 3; call++) {
+    // The first call spells every label out; later ones send positions in the label table.
+    assert.equal(JSON.stringify(estimateCost(plan, options)), JSON.stringify(expected), `call ${call + 1}`);
+  }
+});
+
+test("labels stay right as hundreds of different ones cross, before and after the label table fills", () => {
+  const sample = { caption: { researchMode: "regular" }, images: [{}] };
+  const sampleLabels = ["Caption, regular research", "1 × flux2-flex image"];
+  for (let seconds = 1; seconds <= 700; seconds++) {
+    const estimate = estimateCost({ caption: { researchMode: "regular", videoInputSeconds: seconds } });
+    assert.deepEqual(estimate.items.map((item) => item.label), ["Caption, regular research", `Caption: analyse ${seconds} s of video`]);
+    if (seconds % 97 === 0) assert.deepEqual(estimateCost(sample).items.map((item) => item.label), sampleLabels);
+  }
+  assert.deepEqual(estimateCost(sample).items.map((item) => item.label), sampleLabels);
+});
+
+test("each estimate is a fresh object: changing one changes no later one", () => {
+  const plan = { publish: { postTypes: ["x-post"] } };
+  const first = estimateCost(plan);
+  first.items[0].postTypes.push("changed");
+  first.items[0].surcharges.x = 99;
+  first.items[0].label = "changed";
+  assert.deepEqual(estimateCost(plan).items[0], {
+    kind: "publish", label: "Publish to 1 post type (includes X surcharge)", credits: 3,
+    postTypes: ["x-post"], baseCredits: 1, surcharges: { x: 2 },
+  });
+});
