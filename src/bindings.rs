@@ -617,9 +617,9 @@ fn to_js(write: impl FnOnce(&mut TapeWriter)) -> JsValue {
 
 /// The itemized cost of a planned post, in whole credits.
 #[wasm_bindgen(js_name = estimateCost, skip_typescript)]
-pub fn estimate_cost_js(plan: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
+pub fn estimate_cost_js(plan: &JsValue, options: &JsValue) -> Result<JsValue, JsValue> {
     let estimate =
-        decode_pair((&plan, "plan"), (&options, "options"), |plan, options| estimate_with_options(plan, options))?;
+        decode_pair((plan, "plan"), (options, "options"), |plan, options| estimate_with_options(plan, options))?;
     let (mut record, mut sent) = (RECORD.take(), SENT_STRINGS.take());
     record.clear();
     estimate.write_record(&mut record, &mut sent);

@@ -139,11 +139,11 @@ pub fn estimate_cost<V: Value>(plan: &V, card: &RateCard) -> Result<CostEstimate
     let [caption, images, videos, publish] = plan.fields(&root, &PLAN_KEYS)?;
     let mut items = Vec::with_capacity(4);
     price_caption(&caption, &root.key("caption"), card, &mut items)?;
-    each_entry(&images, &root.key("images"), MAX_GENERATIONS, |entry, path, index| {
+    each_entry(&images, &root.key("images"), MAX_GENERATIONS, &mut |entry, path, index| {
         items.push(EstimateItem { index: Some(index), ..price_image(entry, path, card)? });
         Ok(())
     })?;
-    each_entry(&videos, &root.key("videos"), MAX_GENERATIONS, |entry, path, index| {
+    each_entry(&videos, &root.key("videos"), MAX_GENERATIONS, &mut |entry, path, index| {
         items.push(EstimateItem { index: Some(index), ..price_video(entry, path, card)? });
         Ok(())
     })?;
@@ -189,7 +189,7 @@ fn price_caption<V: Value>(
         optional_whole(&video_seconds, &path.key("videoInputSeconds"), 0, MAX_VIDEO_INPUT_SECONDS)?.unwrap_or(0);
     let source_urls = optional_whole(&source_urls, &path.key("sourceUrls"), 0, MAX_SOURCE_URLS)?.unwrap_or(0);
     // Informational only (the platform count never changes the caption cost), but still checked.
-    post_types(&post_type_list, &path.key("postTypes"), false, |_, _| {})?;
+    post_types(&post_type_list, &path.key("postTypes"), false, &mut |_, _| {})?;
 
     items.push(item(ItemKind::Caption, label, base.into()));
     if image_inputs > 0 {
@@ -315,7 +315,7 @@ fn post_types<V: Value>(
     value: &V,
     path: &Path,
     required: bool,
-    mut visit: impl FnMut(u8, &'static str),
+    visit: &mut dyn FnMut(u8, &'static str),
 ) -> Result<(), PowerPostError> {
     let mut seen = 0u32;
     let listed = optional_array(value, path, POST_TYPES.len() as u32, |entry, at| {
@@ -349,7 +349,7 @@ fn price_publish<V: Value>(
     let [post_type_list] = publish.fields(path, &PUBLISH_KEYS)?;
     let mut post_types_listed = InlineList::default();
     let mut surcharges = InlineList::<(&'static str, u32), { PLATFORMS.len() }>::default();
-    post_types(&post_type_list, &path.key("postTypes"), true, |position, platform| {
+    post_types(&post_type_list, &path.key("postTypes"), true, &mut |position, platform| {
         post_types_listed.push(position);
         let credits = card.surcharge(platform);
         if credits > 0 && !surcharges.as_slice().iter().any(|(seen, _)| *seen == platform) {

@@ -7,8 +7,10 @@
 //!   instance, or nesting deeper than the encoder goes), `LONG_STRING` (too long to copy);
 //! - `NUMBER`, value;
 //! - `STRING`, length, UTF-16 code units;
-//! - `ARRAY`, length, elements;
-//! - `OBJECT`, entry count, then per entry: a key, then its value;
+//! - `ARRAY`, length, span, elements;
+//! - `OBJECT`, entry count, span, then per entry: a key, then its value;
+//!
+//! A container's span is how many slots its contents take, so a reader steps over it at once.
 //! - `STRING_ID`, id: a string of [`KNOWN_STRINGS`]. A key is its length and code units, or,
 //!   for a known string, `-1 - id` in a single slot. Names and catalogue values are nearly
 //!   all known, so most strings cross as one number instead of one number per character.
@@ -221,14 +223,15 @@ impl TapeWriter {
         self.count_value();
         self.tape.push(tag);
         self.open.push((self.tape.len(), 0, is_object));
-        self.tape.push(0.0);
+        self.tape.extend([0.0, 0.0]);
         self
     }
 
     fn end(&mut self) -> &mut Self {
         if let Some((at, count, _)) = self.open.pop() {
-            if let Some(slot) = self.tape.get_mut(at) {
-                *slot = f64::from(count);
+            let span = self.tape.len().saturating_sub(at + 2) as f64;
+            if let Some([count_slot, span_slot]) = self.tape.get_mut(at..at + 2) {
+                (*count_slot, *span_slot) = (f64::from(count), span);
             }
         }
         self
@@ -421,17 +424,7 @@ impl<'a> TapeValue<'a> {
         } else if tag == STRING {
             at + 2 + self.count(at + 1)
         } else if tag == ARRAY || tag == OBJECT {
-            let mut next = at + 2;
-            for _ in 0..self.count(at + 1) {
-                if next >= self.tape.len() {
-                    break;
-                }
-                if tag == OBJECT {
-                    next = self.skip_key(next);
-                }
-                next = self.skip(next);
-            }
-            next
+            at + 3 + self.count(at + 2)
         } else {
             at.saturating_add(1)
         }
@@ -454,17 +447,45 @@ impl<'a> TapeValue<'a> {
             return String::from(known);
         }
         let length = self.count(at);
-        let units: Vec<u16> =
-            self.tape.get(at + 1..at + 1 + length).unwrap_or(&[]).iter().map(|unit| *unit as u16).collect();
+        let units = self.tape.get(at + 1..at + 1 + length).unwrap_or(&[]);
+        // Keys, URLs, header values and ids are ASCII: one byte per unit, no UTF-16 decoding.
+        if units.iter().all(|unit| (0.0..128.0).contains(unit)) {
+            return units.iter().map(|unit| char::from(*unit as u8)).collect();
+        }
+        let units: Vec<u16> = units.iter().map(|unit| *unit as u16).collect();
         String::from_utf16_lossy(&units)
     }
 
+    /// `Value::fields` without the array size, so that one copy serves every object shape.
+    fn fields_into(
+        &self,
+        path: &Path,
+        names: &[&'static str],
+        ids: &[u8],
+        found: &mut [Self],
+    ) -> Result<(), PowerPostError> {
+        let mut unknown_at = None;
+        self.entries(&mut |key_at, value_at| {
+            // Every name in `keys` is known, so a key spelled out in units is unknown.
+            let slot = self.read(key_at);
+            match ids.iter().zip(found.iter_mut()).find(|(id, _)| slot == -1.0 - f64::from(**id)) {
+                Some((_, value)) => value.at = value_at,
+                None => unknown_at = Some(key_at),
+            }
+            unknown_at.is_none()
+        });
+        match unknown_at {
+            Some(key_at) => Err(unknown_key_error(path, &self.string_at(key_at), names)),
+            None => Ok(()),
+        }
+    }
+
     /// Visits an object's entries as (key position, value position) until `visit` says stop.
-    fn entries(&self, mut visit: impl FnMut(usize, usize) -> bool) {
+    fn entries(&self, visit: &mut dyn FnMut(usize, usize) -> bool) {
         if self.tag() != OBJECT {
             return;
         }
-        let mut at = self.at + 2;
+        let mut at = self.at + 3;
         for _ in 0..self.count(self.at + 1) {
             if at >= self.tape.len() {
                 return;
@@ -520,7 +541,7 @@ impl Value for TapeValue<'_> {
     fn get_entry(&self, key: &str) -> Self {
         let mut found = Self::undefined(self.tape);
         let key_id = known_id(key);
-        self.entries(|key_at, value_at| {
+        self.entries(&mut |key_at, value_at| {
             if self.key_is(key_at, key, key_id) {
                 found.at = value_at;
                 return false;
@@ -534,7 +555,7 @@ impl Value for TapeValue<'_> {
         if index >= length {
             return Self::undefined(self.tape);
         }
-        let mut at = self.at + 2;
+        let mut at = self.at + 3;
         for _ in 0..index {
             at = self.skip(at);
         }
@@ -557,7 +578,7 @@ impl Value for TapeValue<'_> {
     }
     fn keys(&self) -> Vec<String> {
         let mut keys = Vec::new();
-        self.entries(|key_at, _| {
+        self.entries(&mut |key_at, _| {
             keys.push(self.string_at(key_at));
             true
         });
@@ -573,24 +594,12 @@ impl Value for TapeValue<'_> {
     }
     fn fields<const N: usize>(&self, path: &Path, keys: &Names<N>) -> Result<[Self; N], PowerPostError> {
         let mut found = [Self::undefined(self.tape); N];
-        let mut unknown_at = None;
-        self.entries(|key_at, value_at| {
-            // Every name in `keys` is known, so a key spelled out in units is unknown.
-            let slot = self.read(key_at);
-            match keys.ids.iter().zip(found.iter_mut()).find(|(id, _)| slot == -1.0 - f64::from(**id)) {
-                Some((_, value)) => value.at = value_at,
-                None => unknown_at = Some(key_at),
-            }
-            unknown_at.is_none()
-        });
-        match unknown_at {
-            Some(key_at) => Err(unknown_key_error(path, &self.string_at(key_at), &keys.names)),
-            None => Ok(found),
-        }
+        self.fields_into(path, &keys.names, &keys.ids, &mut found)?;
+        Ok(found)
     }
     fn unknown_key(&self, known: &[&'static str]) -> Option<String> {
         let mut unknown = None;
-        self.entries(|key_at, _| {
+        self.entries(&mut |key_at, _| {
             let is_known = match self.known_key(key_at) {
                 Some(name) => known.contains(&name),
                 None => known.contains(&self.string_at(key_at).as_str()),
@@ -711,7 +720,10 @@ mod tests {
         let tape = out.finish();
         let model = known_id("model").unwrap() as f64;
         let flux = known_id("flux2-flex").unwrap() as f64;
-        assert_eq!(&tape[..6], &[OBJECT, 2.0, -1.0 - model, STRING_ID, flux, -1.0 - known_id("label").unwrap() as f64]);
+        let label = -1.0 - known_id("label").unwrap() as f64;
+        // Span: 3 slots for the first entry, 1 + 2 + 10 for the second.
+        assert_eq!(&tape[..7], &[OBJECT, 2.0, 16.0, -1.0 - model, STRING_ID, flux, label]);
+        assert_eq!(tape.len(), 3 + 16);
         assert_eq!(to_json(TapeValue::root(&tape)), json!({"model": "flux2-flex", "label": "2 × custom"}));
         for name in crate::catalogue::POST_TYPES.iter().map(|(name, _)| *name).chain(crate::catalogue::PLATFORMS) {
             assert!(known_id(name).is_some(), "{name} should be a known string");

@@ -222,7 +222,7 @@ pub fn optional_array<V: Value, T>(
     mut decode: impl FnMut(&V, &Path) -> Result<T, PowerPostError>,
 ) -> Result<Vec<T>, PowerPostError> {
     let mut decoded = Vec::new();
-    each_entry(value, path, max, |entry, path, _| {
+    each_entry(value, path, max, &mut |entry, path, _| {
         decoded.push(decode(entry, path)?);
         Ok(())
     })?;
@@ -235,7 +235,7 @@ pub fn each_entry<V: Value>(
     value: &V,
     path: &Path,
     max: u32,
-    mut visit: impl FnMut(&V, &Path, u32) -> Result<(), PowerPostError>,
+    visit: &mut dyn FnMut(&V, &Path, u32) -> Result<(), PowerPostError>,
 ) -> Result<u32, PowerPostError> {
     if value.is_undefined() {
         return Ok(0);

@@ -479,10 +479,10 @@ fn hostile_plans_throw_named_invalid_arguments_and_the_module_keeps_working() {
     ];
     let good = options(&[("caption", options(&[("researchMode", s("regular"))]))]);
     for (plan, field) in hostile {
-        let error = estimate_cost_js(plan, JsValue::UNDEFINED).expect_err(field);
+        let error = estimate_cost_js(&plan, &JsValue::UNDEFINED).expect_err(field);
         assert_eq!(prop(&error, "code").as_string().as_deref(), Some("INVALID_ARGUMENT"));
         assert_eq!(prop(&error, "field").as_string().as_deref(), Some(field));
-        let estimate = estimate_cost_js(good.clone(), JsValue::UNDEFINED).unwrap();
+        let estimate = estimate_cost_js(&good, &JsValue::UNDEFINED).unwrap();
         assert_eq!(prop(&estimate, "total").as_f64(), Some(6.0));
     }
 }

@@ -64,9 +64,11 @@ export function encodeValues(first, second) {
   try {
     tape[at++] = ARRAY;
     tape[at++] = 2;
+    at++;
     write(first, 1);
     reading = 2;
     write(second, 1);
+    tape[2] = at - 3;
     return at;
   } catch {
     return -reading;
@@ -110,7 +112,7 @@ function writeUnits(s) {
 }
 
 function write(v, depth) {
-  room(2);
+  room(3);
   switch (typeof v) {
     case "undefined": tape[at++] = UNDEFINED; return;
     case "boolean": tape[at++] = v ? TRUE : FALSE; return;
@@ -128,14 +130,18 @@ function write(v, depth) {
       if (depth >= MAX_DEPTH) { tape[at++] = OTHER; return; }
       if (Array.isArray(v)) {
         tape[at++] = ARRAY; tape[at++] = v.length;
+        const spanAt = at++;
         for (let i = 0; i < v.length; i++) write(v[i], depth + 1);
+        tape[spanAt] = at - spanAt - 1;
         return;
       }
       const proto = Object.getPrototypeOf(v);
       if (proto !== Object.prototype && proto !== null) { tape[at++] = OTHER; return; }
       const keys = Object.keys(v);
       tape[at++] = OBJECT; tape[at++] = keys.length;
+      const spanAt = at++;
       for (let i = 0; i < keys.length; i++) { writeKey(keys[i]); write(v[keys[i]], depth + 1); }
+      tape[spanAt] = at - spanAt - 1;
       return;
     }
     default: tape[at++] = OTHER;
@@ -174,12 +180,15 @@ export function decodeValue(tape) {
       case STRING_ID: return known[tape[at++]];
       case ARRAY: {
         const items = new Array(tape[at++]);
+        at++; // span
         for (let i = 0; i < items.length; i++) items[i] = read();
         return items;
       }
       case OBJECT: {
         const object = {};
-        for (let n = tape[at++]; n > 0; n--) {
+        const entries = tape[at++];
+        at++; // span
+        for (let n = entries; n > 0; n--) {
           const key = text();
           object[key] = read();
         }
