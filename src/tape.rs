@@ -9,14 +9,17 @@
 //! - `STRING`, length, UTF-16 code units;
 //! - `ARRAY`, length, span, elements;
 //! - `OBJECT`, entry count, span, then per entry: a key, then its value;
-//!
-//! A container's span is how many slots its contents take, so a reader steps over it at once.
 //! - `STRING_ID`, id: a string of [`KNOWN_STRINGS`]. A key is its length and code units, or,
-//!   for a known string, `-1 - id` in a single slot. Names and catalogue values are nearly
+//!   for a known string, `-1 - id` in a single slot. Keys and catalogue values are nearly
 //!   all known, so most strings cross as one number instead of one number per character.
 //!
-//! `src/js/boundary.js` encodes JS values into tapes and decodes tapes into plain JS values;
-//! [`TapeWriter`] writes tapes here and [`TapeValue`] reads them through the [`Value`] view.
+//! A container's span is how many slots its contents take, so a reader steps over it at once.
+//!
+//! `src/js/boundary.js` encodes JS values into tapes (which Rust copies into a buffer it
+//! reuses) and decodes tapes into plain JS values; [`TapeWriter`] writes tapes here and
+//! [`TapeValue`] reads them through the [`Value`] view. An estimate, the one result made
+//! often, goes back as a fixed-layout record instead (`CostEstimate::write_record`), with
+//! its labels through [`SentStrings`].
 
 use crate::error::PowerPostError;
 use crate::value::{unknown_key_error, Names, Path, Text, Value};

@@ -28,7 +28,7 @@ pub trait Value: Sized {
     /// An object with properties: not null, not an array, not a function.
     fn is_plain_object(&self) -> bool;
     fn array_length(&self) -> Option<u32>;
-    /// Property `key` (undefined when missing or when `self` is no object). Names are
+    /// Property `key` (undefined when missing or when `self` is no object). Keys are
     /// static so that the binding can keep one JS string per key.
     fn get(&self, key: &'static str) -> Self;
     /// Property `key` for keys only known at run time (model names).
