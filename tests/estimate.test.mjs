@@ -61,3 +61,17 @@ test("each estimate is a fresh object: changing one changes no later one", () =>
     postTypes: ["x-post"], baseCredits: 1, surcharges: { x: 2 },
   });
 });
+
+test("a getter that estimates while its own plan is being read gets its own answer, and so does the plan", () => {
+  let inner;
+  const plan = {
+    get caption() {
+      inner = estimateCost({ images: [{ quantity: 2 }] });
+      return { researchMode: "deep" };
+    },
+    publish: { postTypes: ["x-post"] },
+  };
+  const outer = estimateCost(plan);
+  assert.deepEqual(inner.items.map((item) => [item.label, item.credits]), [["2 × flux2-flex images", 2 * card.imageModels["flux2-flex"].perImage]]);
+  assert.deepEqual(outer.items.map((item) => item.label), ["Caption, deep research", "Publish to 1 post type (includes X surcharge)"]);
+});

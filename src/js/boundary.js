@@ -50,6 +50,9 @@ let scratch = new Float64Array(512);
 let tape = scratch;
 let at = 0;
 let encoding = false;
+// The tape encodeValues produced last, for copyTape: a nested call has made its own by then.
+let encoded = scratch;
+let encodedLength = 0;
 
 /**
  * Encodes `[first, second]` and returns the tape's length, for `copyTape`; or, when one of
@@ -69,6 +72,8 @@ export function encodeValues(first, second) {
     reading = 2;
     write(second, 1);
     tape[2] = at - 3;
+    encoded = tape;
+    encodedLength = at;
     return at;
   } catch {
     return -reading;
@@ -87,7 +92,7 @@ export function encodeValues(first, second) {
 export function copyTape(pointer) {
   const target = wasmHeap();
   const base = pointer / 8;
-  for (let i = 0; i < at; i++) target[base + i] = tape[i];
+  for (let i = 0; i < encodedLength; i++) target[base + i] = encoded[i];
 }
 
 function room(n) {
