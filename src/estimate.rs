@@ -156,12 +156,11 @@ fn item(kind: ItemKind, label: impl Into<Cow<'static, str>>, credits: u64) -> Es
     EstimateItem { kind, label: label.into(), credits, index: None, detail: ItemDetail::None }
 }
 
-fn counted(count: u32, singular: &str, plural: &str) -> String {
-    let mut text = String::new();
-    push_uint(&mut text, count.into());
-    text.push(' ');
-    text.push_str(if count == 1 { singular } else { plural });
-    text
+/// Appends `3 images`, `1 image`.
+fn push_counted(out: &mut String, count: u32, singular: &str, plural: &str) {
+    push_uint(out, count.into());
+    out.push(' ');
+    out.push_str(if count == 1 { singular } else { plural });
 }
 
 fn price_caption<V: Value>(
@@ -193,7 +192,8 @@ fn price_caption<V: Value>(
 
     items.push(item(ItemKind::Caption, label, base.into()));
     if image_inputs > 0 {
-        let label = concat(&["Caption: analyse ", &counted(image_inputs, "image", "images")]);
+        let mut label = String::from("Caption: analyse ");
+        push_counted(&mut label, image_inputs, "image", "images");
         items.push(item(ItemKind::Caption, label, u64::from(image_inputs) * u64::from(rates.per_image_input)));
     }
     if video_seconds > 0 {
@@ -204,7 +204,8 @@ fn price_caption<V: Value>(
         items.push(item(ItemKind::Caption, label, u64::from(units) * u64::from(rates.video_input_per_unit)));
     }
     if source_urls > 0 {
-        let label = concat(&["Caption: read ", &counted(source_urls, "source URL", "source URLs")]);
+        let mut label = String::from("Caption: read ");
+        push_counted(&mut label, source_urls, "source URL", "source URLs");
         items.push(item(ItemKind::Caption, label, u64::from(source_urls) * u64::from(rates.per_source_url)));
     }
     Ok(())
@@ -356,11 +357,9 @@ fn price_publish<V: Value>(
             surcharges.push((platform, credits));
         }
     })?;
-    let listed = post_types_listed.as_slice().len();
     let mut label = String::with_capacity(64);
     label.push_str("Publish to ");
-    push_uint(&mut label, listed as u64);
-    label.push_str(if listed == 1 { " post type" } else { " post types" });
+    push_counted(&mut label, post_types_listed.as_slice().len() as u32, "post type", "post types");
     for (at, (platform, _)) in surcharges.as_slice().iter().enumerate() {
         label.push_str(if at == 0 { " (includes " } else { ", " });
         label.push_str(display_platform(platform));

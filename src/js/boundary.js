@@ -255,7 +255,6 @@ export function decodeEstimate(pointer) {
       items[i] = index >= 0 ? { kind, label, credits, index } : { kind, label, credits };
     }
   }
-  record = undefined;
   return { total, items, rateCardVersion };
 }
 
