@@ -14,6 +14,23 @@ export async function suite({ baseUrl, key, plan, calls, warmup, inFlight, concu
     const response = await fetch(url, { headers: { "x-api-key": key } });
     return (await response.json()).balance;
   };
+  // A plain JS client doing what getCredits does for one attempt (its own AbortController and
+  // timer, the same fetch options, the five headers, text + JSON.parse): the floor for any
+  // client with per-attempt timeouts, whatever language its rules are written in.
+  const sameWork = async () => {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), 30_000);
+    try {
+      const response = await fetch(url, { method: "GET", headers: { "x-api-key": key, accept: "application/json" },
+        redirect: "error", credentials: "omit", signal: controller.signal });
+      const headers = response.headers;
+      const seen = ["x-request-id", "x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset", "retry-after"].map((name) => headers.get(name));
+      const body = JSON.parse(await response.text());
+      return response.status === 200 && seen[0] !== undefined ? body.balance : NaN;
+    } finally {
+      clearTimeout(timer);
+    }
+  };
   const ours = async () => {
     callsMade += 1;
     return (await getCredits(key, { baseUrl })).balance;
@@ -32,6 +49,8 @@ export async function suite({ baseUrl, key, plan, calls, warmup, inFlight, concu
   };
   // Which client goes first alternates, so drift over the run hits both alike.
   const inTurn = (n) => (n % 2 ? [["plain", plain], ["ours", ours]] : [["ours", ours], ["plain", plain]]);
+  const clients = [["plain", plain], ["sameWork", sameWork], ["ours", ours]];
+  const inRotation = (n) => clients.map((_, i) => clients[(n + i) % clients.length]);
   const check = (balance) => {
     if (balance !== 47) throw new Error(`unexpected balance ${balance}`);
   };
@@ -43,12 +62,11 @@ export async function suite({ baseUrl, key, plan, calls, warmup, inFlight, concu
 
   // Latency, interleaved.
   for (let i = 0; i < warmup; i++) {
-    check(await plain());
-    check(await ours());
+    for (const [, call] of clients) check(await call());
   }
-  const latency = { plain: [], ours: [] };
+  const latency = { plain: [], sameWork: [], ours: [] };
   for (let i = 0; i < calls; i++) {
-    for (const [name, call] of inTurn(i)) {
+    for (const [name, call] of inRotation(i)) {
       const start = performance.now();
       check(await call());
       latency[name].push(performance.now() - start);
