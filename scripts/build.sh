@@ -14,7 +14,9 @@ rm -rf build pkg
 for target in web nodejs; do
   out=build/$target
   wasm-pack --quiet build --release --no-pack --target "$target" --out-dir "$out" --out-name "$name" >/dev/null
-  "$wasm_opt" -Oz "${features[@]}" "$out/${name}_bg.wasm" -o "$out/${name}_bg.wasm"
+  # --converge repeats -Oz while it still shrinks the module (~0.8 KB gzipped for ~6 s).
+  "$wasm_opt" -Oz --converge --strip-producers --strip-target-features "${features[@]}" \
+    "$out/${name}_bg.wasm" -o "$out/${name}_bg.wasm"
 done
 
 mkdir -p pkg/web pkg/node
