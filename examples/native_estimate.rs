@@ -26,7 +26,7 @@ fn main() {
         let rounds: u32 = std::env::var("ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(200_000);
         let start = Instant::now();
         let mut total = 0;
-        let mut strings = SentStrings::default();
+        let mut strings = SentStrings::<powerpost_credits::estimate::Label>::default();
         for _ in 0..rounds {
             let estimate = run();
             let mut record = Vec::with_capacity(64);

@@ -12,7 +12,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{AbortSignal, RequestCredentials, RequestInit, RequestRedirect};
 
 use crate::error::{ErrorCode, PowerPostError};
-use crate::estimate::{estimate_with_options, write_default_card};
+use crate::estimate::{estimate_with_options, write_default_card, Label};
 use crate::key::{scrub_api_key, validate_api_key, MAX_KEY_LENGTH};
 use crate::options::{AuthScheme, CallSettings, PlainOptions};
 use crate::response::{interpret, Credits, ResponseBody, ResponseHeaders, MAX_HEADER_LENGTH};
@@ -24,7 +24,7 @@ use crate::value::{Text, Value};
 #[wasm_bindgen(module = "/src/js/boundary.js")]
 extern "C" {
     #[wasm_bindgen(js_name = encodeValues)]
-    fn encode_values(first: &JsValue, second: &JsValue) -> f64;
+    fn encode_values(first: &JsValue, second: &JsValue, pointer: u32, capacity: u32) -> f64;
     #[wasm_bindgen(js_name = copyTape)]
     fn copy_tape(pointer: u32);
     #[wasm_bindgen(js_name = decodeValue)]
@@ -554,7 +554,7 @@ fn credits_to_js(credits: &Credits, headers: &JsValue) -> JsValue {
 thread_local! {
     static STRINGS_REGISTERED: Cell<bool> = const { Cell::new(false) };
     /// What boundary.js's `decodeEstimate` holds; only estimate records use it.
-    static SENT_STRINGS: Cell<SentStrings> = Cell::new(SentStrings::default());
+    static SENT_STRINGS: Cell<SentStrings<Label>> = Cell::new(SentStrings::default());
     /// Tapes in and records out, reused so that a call allocates neither.
     static TAPE: Cell<Vec<f64>> = const { Cell::new(Vec::new()) };
     static RECORD: Cell<Vec<f64>> = const { Cell::new(Vec::new()) };
@@ -590,22 +590,32 @@ fn decode_pair<R>(
     }
 }
 
-/// Encodes `[first, second]` in JS, copies the tape into linear memory and reads it; or
-/// which argument (1 or 2) could not be encoded. The buffer is kept for the next call (and
-/// taken out meanwhile, so a nested call simply gets a fresh one).
+/// Slots the tape buffer starts with: every plan, option set and response seen so far fits.
+const TAPE_SLOTS: usize = 512;
+
+/// Encodes `[first, second]` in JS into linear memory and reads the tape; or which argument
+/// (1 or 2) could not be encoded. The buffer stays at its full length (JS overwrites it, so
+/// it is never cleared) and is kept for the next call; it is taken out meanwhile, so a call
+/// made from inside the encoding (a getter) simply gets a fresh one.
 fn with_tape<R>(first: &JsValue, second: &JsValue, read: impl FnOnce(&TapeValue) -> R) -> Result<R, u8> {
     register_known_strings();
-    let length = encode_values(first, second);
-    if !(length >= 0.0) {
-        return Err(if length == -2.0 { 2 } else { 1 });
-    }
     let mut tape = TAPE.take();
-    tape.clear();
-    tape.resize(length as usize, 0.0);
-    copy_tape(tape.as_mut_ptr() as u32);
-    let read = read(&TapeValue::root(&tape));
+    if tape.len() < TAPE_SLOTS {
+        tape.resize(TAPE_SLOTS, 0.0);
+    }
+    let length = encode_values(first, second, tape.as_mut_ptr() as u32, tape.len() as u32);
+    let read = if length >= 0.0 {
+        let length = length as usize;
+        if length > tape.len() {
+            tape.resize(length, 0.0);
+            copy_tape(tape.as_mut_ptr() as u32);
+        }
+        Ok(read(&TapeValue::root(&tape[..length])))
+    } else {
+        Err(if length == -2.0 { 2 } else { 1 })
+    };
     TAPE.set(tape);
-    Ok(read)
+    read
 }
 
 fn to_js(write: impl FnOnce(&mut TapeWriter)) -> JsValue {

@@ -1,7 +1,6 @@
 //! `estimateCost`: decodes a post plan (rejecting anything the catalogue or rate card does not
 //! offer, naming the field) and prices it line by line in whole credits.
 
-use std::borrow::Cow;
 use std::rc::Rc;
 
 use crate::catalogue::{
@@ -11,10 +10,11 @@ use crate::catalogue::{
 };
 use crate::error::PowerPostError;
 use crate::rate_card::{NamedModel, RateCard};
-use crate::tape::{id_of, SentStrings, TapeWriter};
+use crate::tape::{id_of, SentStrings, SentText, TapeWriter};
 use crate::text::{concat, push_uint};
 use crate::value::{
-    each_entry, expected_one_of, optional_array, optional_bool, optional_text, optional_whole, require_object, Names, Path, Value,
+    each_entry, expected_one_of, optional_array, optional_bool, optional_text, optional_whole, require_object, Names,
+    Path, Value,
 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -81,10 +81,94 @@ impl<T, const N: usize> InlineList<T, N> {
     }
 }
 
+/// A line's label (or the card's version), kept as what it is made of: JS keeps every label
+/// it has been sent, so the text is spelled out only for a label it does not hold yet.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Label {
+    Fixed(&'static str),
+    /// `Caption: analyse 3 images`
+    CaptionImages(u32),
+    /// `Caption: analyse 31 s of video`
+    CaptionVideo(u32),
+    /// `Caption: read 2 source URLs`
+    CaptionSources(u32),
+    /// `2 × ideogram-3 images`
+    Images {
+        quantity: u32,
+        model: Rc<str>,
+    },
+    /// `kling-3.0-pro video, 10 s with audio`
+    Video {
+        model: Rc<str>,
+        seconds: u32,
+        audio: bool,
+    },
+    /// `Publish to 3 post types (includes X surcharge)`: the platforms surcharged, in order.
+    Publish {
+        post_types: u32,
+        surcharged: InlineList<&'static str, { PLATFORMS.len() }>,
+    },
+    Version(Rc<str>),
+}
+
+impl SentText for Label {
+    fn write_text(&self, out: &mut String) {
+        match self {
+            Label::Fixed(text) => out.push_str(text),
+            Label::CaptionImages(count) => {
+                out.push_str("Caption: analyse ");
+                push_counted(out, *count, "image", "images");
+            }
+            Label::CaptionVideo(seconds) => {
+                out.push_str("Caption: analyse ");
+                push_uint(out, (*seconds).into());
+                out.push_str(" s of video");
+            }
+            Label::CaptionSources(count) => {
+                out.push_str("Caption: read ");
+                push_counted(out, *count, "source URL", "source URLs");
+            }
+            Label::Images { quantity, model } => {
+                push_uint(out, (*quantity).into());
+                out.push_str(" × ");
+                out.push_str(model);
+                out.push_str(if *quantity == 1 { " image" } else { " images" });
+            }
+            Label::Video { model, seconds, audio } => {
+                out.push_str(model);
+                out.push_str(" video, ");
+                push_uint(out, (*seconds).into());
+                out.push_str(if *audio { " s with audio" } else { " s" });
+            }
+            Label::Publish { post_types, surcharged } => {
+                out.push_str("Publish to ");
+                push_counted(out, *post_types, "post type", "post types");
+                for (at, platform) in surcharged.as_slice().iter().enumerate() {
+                    out.push_str(if at == 0 { " (includes " } else { ", " });
+                    out.push_str(display_platform(platform));
+                    out.push_str(" surcharge");
+                }
+                if !surcharged.as_slice().is_empty() {
+                    out.push(')');
+                }
+            }
+            Label::Version(version) => out.push_str(version),
+        }
+    }
+}
+
+impl Label {
+    pub fn text(&self) -> String {
+        let mut text = String::new();
+        self.write_text(&mut text);
+        text
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct EstimateItem {
     pub kind: ItemKind,
-    pub label: Cow<'static, str>,
+    pub label: Label,
     pub credits: u64,
     /// Position in the plan's `images` or `videos`.
     pub index: Option<u32>,
@@ -152,8 +236,8 @@ pub fn estimate_cost<V: Value>(plan: &V, card: &RateCard) -> Result<CostEstimate
     Ok(CostEstimate { total, items, rate_card_version: card.version.clone() })
 }
 
-fn item(kind: ItemKind, label: impl Into<Cow<'static, str>>, credits: u64) -> EstimateItem {
-    EstimateItem { kind, label: label.into(), credits, index: None, detail: ItemDetail::None }
+fn item(kind: ItemKind, label: Label, credits: u64) -> EstimateItem {
+    EstimateItem { kind, label, credits, index: None, detail: ItemDetail::None }
 }
 
 /// Appends `3 images`, `1 image`.
@@ -190,23 +274,19 @@ fn price_caption<V: Value>(
     // Informational only (the platform count never changes the caption cost), but still checked.
     post_types(&post_type_list, &path.key("postTypes"), false, &mut |_, _| {})?;
 
-    items.push(item(ItemKind::Caption, label, base.into()));
+    items.push(item(ItemKind::Caption, Label::Fixed(label), base.into()));
     if image_inputs > 0 {
-        let mut label = String::from("Caption: analyse ");
-        push_counted(&mut label, image_inputs, "image", "images");
-        items.push(item(ItemKind::Caption, label, u64::from(image_inputs) * u64::from(rates.per_image_input)));
+        let credits = u64::from(image_inputs) * u64::from(rates.per_image_input);
+        items.push(item(ItemKind::Caption, Label::CaptionImages(image_inputs), credits));
     }
     if video_seconds > 0 {
         let units = video_seconds.div_ceil(rates.video_input_unit_seconds.max(1));
-        let mut label = String::from("Caption: analyse ");
-        push_uint(&mut label, video_seconds.into());
-        label.push_str(" s of video");
-        items.push(item(ItemKind::Caption, label, u64::from(units) * u64::from(rates.video_input_per_unit)));
+        let credits = u64::from(units) * u64::from(rates.video_input_per_unit);
+        items.push(item(ItemKind::Caption, Label::CaptionVideo(video_seconds), credits));
     }
     if source_urls > 0 {
-        let mut label = String::from("Caption: read ");
-        push_counted(&mut label, source_urls, "source URL", "source URLs");
-        items.push(item(ItemKind::Caption, label, u64::from(source_urls) * u64::from(rates.per_source_url)));
+        let credits = u64::from(source_urls) * u64::from(rates.per_source_url);
+        items.push(item(ItemKind::Caption, Label::CaptionSources(source_urls), credits));
     }
     Ok(())
 }
@@ -251,14 +331,9 @@ fn price_image<V: Value>(entry: &V, path: &Path, card: &RateCard) -> Result<Esti
     let model = chosen_model(&model, path, &card.image_models, DEFAULT_IMAGE_MODEL, "image")?;
     let quantity = optional_whole(&quantity, &path.key("quantity"), 1, MAX_IMAGES_PER_GENERATION)?.unwrap_or(1);
     check_size(&size, path, &model.name, &model.sizes, DEFAULT_IMAGE_SIZE)?;
-    let mut label = String::with_capacity(40);
-    push_uint(&mut label, quantity.into());
-    label.push_str(" × ");
-    label.push_str(&model.name);
-    label.push_str(if quantity == 1 { " image" } else { " images" });
     Ok(EstimateItem {
         kind: ItemKind::Image,
-        label: label.into(),
+        label: Label::Images { quantity, model: model.name.clone() },
         credits: u64::from(quantity) * u64::from(model.per_image),
         index: None,
         detail: ItemDetail::Images { quantity, unit_credits: model.per_image },
@@ -288,11 +363,9 @@ fn price_video<V: Value>(entry: &V, path: &Path, card: &RateCard) -> Result<Esti
         (true, None) => return Err(audio_path.invalid(&concat(&["is not supported by ", &model.name]))),
     };
     check_size(&size, path, &model.name, &model.sizes, DEFAULT_VIDEO_SIZE)?;
-    let mut label = concat(&[&model.name, " video, "]);
-    push_uint(&mut label, duration.into());
-    label.push_str(if audio { " s with audio" } else { " s" });
     let credits = u64::from(duration) * (u64::from(model.per_second) + u64::from(audio_rate));
-    Ok(EstimateItem { kind: ItemKind::Video, label: label.into(), credits, index: None, detail: ItemDetail::None })
+    let label = Label::Video { model: model.name.clone(), seconds: duration, audio };
+    Ok(EstimateItem { kind: ItemKind::Video, label, credits, index: None, detail: ItemDetail::None })
 }
 
 /// One of the catalogue's post types (a string naming any other is an error, and so is a
@@ -357,22 +430,14 @@ fn price_publish<V: Value>(
             surcharges.push((platform, credits));
         }
     })?;
-    let mut label = String::with_capacity(64);
-    label.push_str("Publish to ");
-    push_counted(&mut label, post_types_listed.as_slice().len() as u32, "post type", "post types");
-    for (at, (platform, _)) in surcharges.as_slice().iter().enumerate() {
-        label.push_str(if at == 0 { " (includes " } else { ", " });
-        label.push_str(display_platform(platform));
-        label.push_str(" surcharge");
-    }
-    if !surcharges.as_slice().is_empty() {
-        label.push(')');
-    }
-    let credits =
-        u64::from(card.publish.base) + surcharges.as_slice().iter().map(|(_, credits)| u64::from(*credits)).sum::<u64>();
+    let mut surcharged = InlineList::default();
+    surcharges.as_slice().iter().for_each(|(platform, _)| surcharged.push(*platform));
+    let label = Label::Publish { post_types: post_types_listed.as_slice().len() as u32, surcharged };
+    let credits = u64::from(card.publish.base)
+        + surcharges.as_slice().iter().map(|(_, credits)| u64::from(*credits)).sum::<u64>();
     items.push(EstimateItem {
         kind: ItemKind::Publish,
-        label: label.into(),
+        label,
         credits,
         index: None,
         detail: ItemDetail::Publish { post_types: post_types_listed, base_credits: card.publish.base, surcharges },
@@ -384,10 +449,10 @@ impl CostEstimate {
     /// The estimate as a record for `decodeEstimate` in boundary.js, which knows its layout:
     /// total, version, item count, then per item: kind, label, credits, index (-1 for none),
     /// and a detail tag with its fields. Strings that repeat across calls cross as one slot.
-    pub fn write_record(&self, out: &mut Vec<f64>, strings: &mut SentStrings) {
+    pub fn write_record(&self, out: &mut Vec<f64>, strings: &mut SentStrings<Label>) {
         strings.begin_record(out);
         out.push(self.total as f64);
-        strings.write(&self.rate_card_version, out);
+        strings.write(&Label::Version(self.rate_card_version.clone()), out);
         out.push(self.items.len() as f64);
         for item in &self.items {
             out.push(item.kind.id());
@@ -422,7 +487,7 @@ impl CostEstimate {
     pub fn to_json(&self) -> serde_json::Value {
         use serde_json::json;
         let items = self.items.iter().map(|item| {
-            let mut line = json!({"kind": item.kind.as_str(), "label": item.label, "credits": item.credits});
+            let mut line = json!({"kind": item.kind.as_str(), "label": item.label.text(), "credits": item.credits});
             if let Some(index) = item.index {
                 line["index"] = json!(index);
             }
@@ -433,10 +498,15 @@ impl CostEstimate {
                     line["unitCredits"] = json!(unit_credits);
                 }
                 ItemDetail::Publish { post_types, base_credits, surcharges } => {
-                    let names: Vec<&str> = post_types.as_slice().iter().map(|at| POST_TYPE_NAMES[usize::from(*at)]).collect();
+                    let names: Vec<&str> =
+                        post_types.as_slice().iter().map(|at| POST_TYPE_NAMES[usize::from(*at)]).collect();
                     line["postTypes"] = json!(names);
                     line["baseCredits"] = json!(base_credits);
-                    line["surcharges"] = surcharges.as_slice().iter().map(|(platform, credits)| (platform.to_string(), json!(credits))).collect();
+                    line["surcharges"] = surcharges
+                        .as_slice()
+                        .iter()
+                        .map(|(platform, credits)| (platform.to_string(), json!(credits)))
+                        .collect();
                 }
             }
             line
@@ -499,8 +569,9 @@ mod tests {
     #[test]
     fn the_sample_is_itemized_line_by_line() {
         let estimate = estimate(sample(&["instagram-feed", "x-post", "linkedin-post"])).unwrap();
+        let labels: Vec<String> = estimate.items.iter().map(|i| i.label.text()).collect();
         let lines: Vec<(&str, &str, u64)> =
-            estimate.items.iter().map(|i| (i.kind.as_str(), &*i.label, i.credits)).collect();
+            estimate.items.iter().zip(&labels).map(|(i, label)| (i.kind.as_str(), label.as_str(), i.credits)).collect();
         assert_eq!(
             lines,
             [
@@ -530,7 +601,9 @@ mod tests {
             json!({"caption": {"researchMode": "regular", "imageInputs": 3, "videoInputSeconds": 31, "sourceUrls": 2}}),
         )
         .unwrap();
-        let lines: Vec<(&str, u64)> = estimate.items.iter().map(|i| (&*i.label, i.credits)).collect();
+        let labels: Vec<String> = estimate.items.iter().map(|i| i.label.text()).collect();
+        let lines: Vec<(&str, u64)> =
+            labels.iter().zip(&estimate.items).map(|(label, i)| (label.as_str(), i.credits)).collect();
         assert_eq!(
             lines,
             [
@@ -550,7 +623,7 @@ mod tests {
         let card = RateCard::default_card();
         for model in &card.image_models {
             for quantity in 1..=4u64 {
-                let estimate = estimate(json!({"images": [{"model": model.name, "quantity": quantity}]})).unwrap();
+                let estimate = estimate(json!({"images": [{"model": &*model.name, "quantity": quantity}]})).unwrap();
                 assert_eq!(estimate.items[0].credits, u64::from(model.per_image) * quantity);
                 assert_eq!(
                     estimate.items[0].detail,
@@ -559,7 +632,7 @@ mod tests {
             }
         }
         assert_eq!(
-            estimate(json!({"images": [{"model": "ideogram-3", "quantity": 2}]})).unwrap().items[0].label,
+            estimate(json!({"images": [{"model": "ideogram-3", "quantity": 2}]})).unwrap().items[0].label.text(),
             "2 × ideogram-3 images"
         );
     }
@@ -600,7 +673,7 @@ mod tests {
             );
         }
         assert_eq!(
-            estimate(json!({"videos": [{"durationSeconds": 10, "audio": true}]})).unwrap().items[0].label,
+            estimate(json!({"videos": [{"durationSeconds": 10, "audio": true}]})).unwrap().items[0].label.text(),
             "kling-3.0-pro video, 10 s with audio"
         );
     }
@@ -690,7 +763,8 @@ mod tests {
         let mut again = Vec::new();
         estimate.write_record(&mut again, &mut strings);
         assert_eq!(&again[..8], &[4.0, 13.0, 0.0, 3.0, id("caption"), 1.0, 6.0, -1.0], "labels cross as positions");
-        let strings_sent = ["2026-11-estimate", &estimate.items[0].label, &estimate.items[1].label, &estimate.items[2].label];
+        let labels: Vec<String> = estimate.items.iter().map(|item| item.label.text()).collect();
+        let strings_sent = ["2026-11-estimate", &labels[0], &labels[1], &labels[2]];
         let spelled_out: usize = strings_sent.iter().map(|text| units(text).len()).sum();
         assert_eq!(again.len(), first.len() - spelled_out + strings_sent.len());
     }

@@ -39,14 +39,15 @@ pub struct CaptionRates {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct ImageModelRate {
-    pub name: String,
+    /// Shared with the labels of estimates that use the model.
+    pub name: Rc<str>,
     pub per_image: u32,
     pub sizes: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct VideoModelRate {
-    pub name: String,
+    pub name: Rc<str>,
     pub per_second: u32,
     /// Added per second when audio is on; `None` for models without audio.
     pub audio_per_second: Option<u32>,
@@ -109,11 +110,11 @@ impl RateCard {
     }
 
     pub fn image_model(&self, name: &str) -> Option<&ImageModelRate> {
-        self.image_models.iter().find(|model| model.name == name)
+        self.image_models.iter().find(|model| &*model.name == name)
     }
 
     pub fn video_model(&self, name: &str) -> Option<&VideoModelRate> {
-        self.video_models.iter().find(|model| model.name == name)
+        self.video_models.iter().find(|model| &*model.name == name)
     }
 
     pub fn surcharge(&self, platform: &str) -> u32 {

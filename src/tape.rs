@@ -327,18 +327,31 @@ impl TapeWriter {
     }
 }
 
+/// A string described by what it is made of, so that one sent before is found by comparing
+/// descriptions, without spelling it out again.
+pub trait SentText: PartialEq + Clone {
+    fn write_text(&self, out: &mut String);
+}
+
 /// The strings JS holds from earlier records, by the position it holds them at, so that a
 /// label seen before crosses as one slot instead of one slot per character. A record starts
 /// with how many of them JS keeps (all, or none once the table is full); a string slot is
 /// that position, or `-1 - length` followed by the units of a string JS then appends.
-#[derive(Default)]
-pub struct SentStrings {
-    sent: Vec<String>,
+pub struct SentStrings<T> {
+    sent: Vec<T>,
+    /// Where a string not sent before is spelled out.
+    scratch: String,
+}
+
+impl<T> Default for SentStrings<T> {
+    fn default() -> Self {
+        Self { sent: Vec::new(), scratch: String::new() }
+    }
 }
 
 const MAX_SENT_STRINGS: usize = 256;
 
-impl SentStrings {
+impl<T: SentText> SentStrings<T> {
     pub fn begin_record(&mut self, out: &mut Vec<f64>) {
         if self.sent.len() >= MAX_SENT_STRINGS {
             self.sent.clear();
@@ -346,15 +359,16 @@ impl SentStrings {
         out.push(self.sent.len() as f64);
     }
 
-    pub fn write(&mut self, text: &str, out: &mut Vec<f64>) {
-        // Lengths differ for nearly every pair, so a plain scan beats hashing each label.
-        if let Some(position) = self.sent.iter().position(|sent| sent.len() == text.len() && sent == text) {
+    pub fn write(&mut self, text: &T, out: &mut Vec<f64>) {
+        if let Some(position) = self.sent.iter().position(|sent| sent == text) {
             out.push(position as f64);
             return;
         }
-        self.sent.push(String::from(text));
-        out.push(-1.0 - text.encode_utf16().count() as f64);
-        out.extend(text.encode_utf16().map(f64::from));
+        self.sent.push(text.clone());
+        self.scratch.clear();
+        text.write_text(&mut self.scratch);
+        out.push(-1.0 - self.scratch.encode_utf16().count() as f64);
+        out.extend(self.scratch.encode_utf16().map(f64::from));
     }
 }
 

@@ -75,3 +75,20 @@ test("a getter that estimates while its own plan is being read gets its own answ
   assert.deepEqual(inner.items.map((item) => [item.label, item.credits]), [["2 × flux2-flex images", 2 * card.imageModels["flux2-flex"].perImage]]);
   assert.deepEqual(outer.items.map((item) => item.label), ["Caption, deep research", "Publish to 1 post type (includes X surcharge)"]);
 });
+
+test("plans and options larger than the reused tape buffer arrive whole, and labels tell models apart", () => {
+  // ~40 slots a model: far past the 512 slots the buffer starts with.
+  const imageModels = {};
+  for (let n = 0; n < 30; n++) imageModels[`custom-model-${String(n).padStart(2, "0")}-with-a-long-name`] = { perImage: n + 1, sizes: ["square", "portrait"] };
+  const options = { rateCard: { version: "big-card", imageModels } };
+  for (const [n, quantity] of [[29, 2], [3, 2], [29, 1], [3, 2]]) {
+    const model = `custom-model-${String(n).padStart(2, "0")}-with-a-long-name`;
+    const estimate = estimateCost({ images: [{ model, quantity, size: "portrait" }] }, options);
+    assert.deepEqual(estimate, {
+      total: (n + 1) * quantity,
+      items: [{ kind: "image", label: `${quantity} × ${model} image${quantity === 1 ? "" : "s"}`, credits: (n + 1) * quantity, index: 0, quantity, unitCredits: n + 1 }],
+      rateCardVersion: "big-card",
+    });
+    assert.equal(estimateCost({ images: [{}] }).items[0].label, "1 × flux2-flex image", "a small plan after a large one");
+  }
+});

@@ -55,10 +55,11 @@ let encoded = scratch;
 let encodedLength = 0;
 
 /**
- * Encodes `[first, second]` and returns the tape's length, for `copyTape`; or, when one of
- * them cannot be read (a getter threw, or it is too large), minus that argument's number.
+ * Encodes `[first, second]` and returns the tape's length; the tape is already at `pointer`
+ * in linear memory when it fits in `capacity` slots, else `copyTape` puts it there. When one
+ * of them cannot be read (a getter threw, or it is too large), returns minus its number.
  */
-export function encodeValues(first, second) {
+export function encodeValues(first, second, pointer, capacity) {
   const outer = encoding ? { tape, at } : null;
   tape = outer ? new Float64Array(512) : scratch;
   at = 0;
@@ -74,6 +75,7 @@ export function encodeValues(first, second) {
     tape[2] = at - 3;
     encoded = tape;
     encodedLength = at;
+    if (at <= capacity) copyTape(pointer);
     return at;
   } catch {
     return -reading;
@@ -88,7 +90,7 @@ export function encodeValues(first, second) {
   }
 }
 
-/** Copies the tape just encoded to `pointer` in linear memory. */
+/** Copies the tape encodeValues made last to `pointer` in linear memory. */
 export function copyTape(pointer) {
   const target = wasmHeap();
   const base = pointer / 8;
