@@ -56,7 +56,7 @@ pub enum ItemDetail {
 
 /// A short list kept in place, so the publish line allocates nothing; it holds at most `N`
 /// (the catalogue bounds every list it is used for) and ignores what would not fit.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug)]
 pub struct InlineList<T, const N: usize> {
     items: [T; N],
     len: usize,
@@ -78,6 +78,12 @@ impl<T, const N: usize> InlineList<T, N> {
 
     pub fn as_slice(&self) -> &[T] {
         self.items.get(..self.len).unwrap_or(&[])
+    }
+}
+
+impl<T: PartialEq, const N: usize> PartialEq for InlineList<T, N> {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_slice() == other.as_slice()
     }
 }
 
@@ -103,10 +109,11 @@ pub enum Label {
         seconds: u32,
         audio: bool,
     },
-    /// `Publish to 3 post types (includes X surcharge)`: the platforms surcharged, in order.
+    /// `Publish to 3 post types (includes X surcharge)`: the platforms surcharged, in order,
+    /// as positions in `PLATFORMS`.
     Publish {
         post_types: u32,
-        surcharged: InlineList<&'static str, { PLATFORMS.len() }>,
+        surcharged: InlineList<u8, { PLATFORMS.len() }>,
     },
     Version(Rc<str>),
 }
@@ -145,7 +152,7 @@ impl SentText for Label {
                 push_counted(out, *post_types, "post type", "post types");
                 for (at, platform) in surcharged.as_slice().iter().enumerate() {
                     out.push_str(if at == 0 { " (includes " } else { ", " });
-                    out.push_str(display_platform(platform));
+                    out.push_str(display_platform(PLATFORMS.get(usize::from(*platform)).unwrap_or(&"")));
                     out.push_str(" surcharge");
                 }
                 if !surcharged.as_slice().is_empty() {
@@ -431,7 +438,9 @@ fn price_publish<V: Value>(
         }
     })?;
     let mut surcharged = InlineList::default();
-    surcharges.as_slice().iter().for_each(|(platform, _)| surcharged.push(*platform));
+    for (platform, _) in surcharges.as_slice() {
+        surcharged.push(PLATFORMS.iter().position(|known| known == platform).unwrap_or_default() as u8);
+    }
     let label = Label::Publish { post_types: post_types_listed.as_slice().len() as u32, surcharged };
     let credits = u64::from(card.publish.base)
         + surcharges.as_slice().iter().map(|(_, credits)| u64::from(*credits)).sum::<u64>();
