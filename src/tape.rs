@@ -16,8 +16,8 @@
 //! A container's span is how many slots its contents take, so a reader steps over it at once.
 //!
 //! `src/js/boundary.js` encodes JS values into tapes (straight into a buffer Rust keeps in
-//! linear memory and reuses) and decodes tapes into plain JS values; [`TapeWriter`] writes tapes here and
-//! [`TapeValue`] reads them through the [`Value`] view. An estimate, the one result made
+//! linear memory and reuses) and decodes tapes into plain JS values; [`TapeWriter`] writes
+//! tapes here and [`TapeValue`] reads them through the [`Value`] view. An estimate, the one result made
 //! often, goes back as a fixed-layout record instead (`CostEstimate::write_record`), with
 //! its labels through [`SentStrings`].
 
