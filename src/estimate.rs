@@ -109,11 +109,10 @@ pub enum Label {
         seconds: u32,
         audio: bool,
     },
-    /// `Publish to 3 post types (includes X surcharge)`: the platforms surcharged, in order,
-    /// as positions in `PLATFORMS`.
+    /// `Publish to 3 post types (includes X surcharge)`: the platforms surcharged, in order.
     Publish {
         post_types: u32,
-        surcharged: InlineList<u8, { PLATFORMS.len() }>,
+        surcharged: InlineList<&'static str, { PLATFORMS.len() }>,
     },
     Version(Rc<str>),
 }
@@ -152,7 +151,7 @@ impl SentText for Label {
                 push_counted(out, *post_types, "post type", "post types");
                 for (at, platform) in surcharged.as_slice().iter().enumerate() {
                     out.push_str(if at == 0 { " (includes " } else { ", " });
-                    out.push_str(display_platform(PLATFORMS.get(usize::from(*platform)).unwrap_or(&"")));
+                    out.push_str(display_platform(platform));
                     out.push_str(" surcharge");
                 }
                 if !surcharged.as_slice().is_empty() {
@@ -430,17 +429,15 @@ fn price_publish<V: Value>(
     let [post_type_list] = publish.fields(path, &PUBLISH_KEYS)?;
     let mut post_types_listed = InlineList::default();
     let mut surcharges = InlineList::<(&'static str, u32), { PLATFORMS.len() }>::default();
+    let mut surcharged = InlineList::default();
     post_types(&post_type_list, &path.key("postTypes"), true, &mut |position, platform| {
         post_types_listed.push(position);
         let credits = card.surcharge(platform);
-        if credits > 0 && !surcharges.as_slice().iter().any(|(seen, _)| *seen == platform) {
+        if credits > 0 && !surcharged.as_slice().contains(&platform) {
             surcharges.push((platform, credits));
+            surcharged.push(platform);
         }
     })?;
-    let mut surcharged = InlineList::default();
-    for (platform, _) in surcharges.as_slice() {
-        surcharged.push(PLATFORMS.iter().position(|known| known == platform).unwrap_or_default() as u8);
-    }
     let label = Label::Publish { post_types: post_types_listed.as_slice().len() as u32, surcharged };
     let credits = u64::from(card.publish.base)
         + surcharges.as_slice().iter().map(|(_, credits)| u64::from(*credits)).sum::<u64>();
