@@ -394,15 +394,18 @@ impl<'a> TapeValue<'a> {
         Self { tape, at: usize::MAX }
     }
 
+    #[inline(always)]
     fn read(&self, at: usize) -> f64 {
         self.tape.get(at).copied().unwrap_or(UNDEFINED)
     }
 
+    #[inline(always)]
     fn tag(&self) -> f64 {
         self.read(self.at)
     }
 
     /// A length or count at `at`, as a bounded index.
+    #[inline(always)]
     fn count(&self, at: usize) -> usize {
         let count = self.read(at);
         if count >= 0.0 && count <= self.tape.len() as f64 {
@@ -419,12 +422,14 @@ impl<'a> TapeValue<'a> {
     }
 
     /// The known string a key slot at `at` names, if it names one.
+    #[inline(always)]
     fn known_key(&self, at: usize) -> Option<&'static str> {
         let slot = self.read(at);
         (slot < 0.0).then(|| KNOWN_STRINGS.get((-1.0 - slot) as usize).copied()).flatten()
     }
 
     /// The position just after the key at `at`.
+    #[inline(always)]
     fn skip_key(&self, at: usize) -> usize {
         if self.read(at) < 0.0 {
             at + 1
@@ -434,6 +439,7 @@ impl<'a> TapeValue<'a> {
     }
 
     /// The position just after the value at `at`.
+    #[inline(always)]
     fn skip(&self, at: usize) -> usize {
         let tag = self.read(at);
         if tag == NUMBER || tag == STRING_ID {
@@ -517,15 +523,19 @@ impl<'a> TapeValue<'a> {
 }
 
 impl Value for TapeValue<'_> {
+    #[inline(always)]
     fn is_undefined(&self) -> bool {
         self.tag() == UNDEFINED
     }
+    #[inline(always)]
     fn is_null(&self) -> bool {
         self.tag() == NULL
     }
+    #[inline(always)]
     fn as_number(&self) -> Option<f64> {
         (self.tag() == NUMBER).then(|| self.read(self.at + 1))
     }
+    #[inline(always)]
     fn as_bool(&self) -> Option<bool> {
         match self.tag() {
             tag if tag == TRUE => Some(true),
@@ -546,9 +556,11 @@ impl Value for TapeValue<'_> {
             _ => Text::NotAString,
         }
     }
+    #[inline(always)]
     fn is_plain_object(&self) -> bool {
         self.tag() == OBJECT
     }
+    #[inline(always)]
     fn array_length(&self) -> Option<u32> {
         (self.tag() == ARRAY).then(|| self.count(self.at + 1) as u32)
     }
@@ -578,6 +590,7 @@ impl Value for TapeValue<'_> {
         }
         Self { tape: self.tape, at }
     }
+    #[inline(always)]
     fn element_after(&self, previous: &Self, index: u32) -> Self {
         match self.array_length() {
             Some(length) if index < length && previous.at < self.tape.len() => {
@@ -601,6 +614,7 @@ impl Value for TapeValue<'_> {
         });
         keys
     }
+    #[inline(always)]
     fn one_of<const N: usize>(&self, candidates: &Names<N>) -> Option<usize> {
         if self.tag() == STRING_ID {
             let id = self.read(self.at + 1);
@@ -726,6 +740,8 @@ mod tests {
         }
         assert_eq!(known_id("not-a-known-string"), None);
         assert_eq!(known_id(""), None);
+        // boundary.js interns them as property keys, which would move integer-like keys first.
+        assert!(KNOWN_STRINGS.iter().all(|name| !name.bytes().all(|byte| byte.is_ascii_digit())));
         let longest_probe = KNOWN_STRINGS.iter().map(|name| {
             let home = quick_hash(name.as_bytes()) % ID_TABLE_SIZE;
             let slot = ID_TABLE.iter().position(|id| usize::from(*id) == known_id(name).unwrap()).unwrap();
