@@ -429,15 +429,17 @@ fn price_publish<V: Value>(
     let [post_type_list] = publish.fields(path, &PUBLISH_KEYS)?;
     let mut post_types_listed = InlineList::default();
     let mut surcharges = InlineList::<(&'static str, u32), { PLATFORMS.len() }>::default();
-    let mut surcharged = InlineList::default();
     post_types(&post_type_list, &path.key("postTypes"), true, &mut |position, platform| {
         post_types_listed.push(position);
         let credits = card.surcharge(platform);
-        if credits > 0 && !surcharged.as_slice().contains(&platform) {
+        if credits > 0 && !surcharges.as_slice().iter().any(|(seen, _)| *seen == platform) {
             surcharges.push((platform, credits));
-            surcharged.push(platform);
         }
     })?;
+    let mut surcharged = InlineList::default();
+    for (platform, _) in surcharges.as_slice() {
+        surcharged.push(*platform);
+    }
     let label = Label::Publish { post_types: post_types_listed.as_slice().len() as u32, surcharged };
     let credits = u64::from(card.publish.base)
         + surcharges.as_slice().iter().map(|(_, credits)| u64::from(*credits)).sum::<u64>();
