@@ -15,11 +15,11 @@
 //!
 //! A container's span is how many slots its contents take, so a reader steps over it at once.
 //!
-//! `src/js/boundary.js` encodes JS values into tapes (straight into a buffer Rust keeps in
-//! linear memory and reuses) and decodes tapes into plain JS values; [`TapeWriter`] writes
-//! tapes here and [`TapeValue`] reads them through the [`Value`] view. An estimate, the one result made
-//! often, goes back as a fixed-layout record instead (`CostEstimate::write_record`), with
-//! its labels through [`SentStrings`].
+//! `src/js/boundary.js` encodes JS values into tapes (into its own array, copied in the same
+//! call into a buffer Rust keeps in linear memory and reuses) and decodes tapes into plain JS
+//! values; [`TapeWriter`] writes tapes here and [`TapeValue`] reads them through the [`Value`]
+//! view. An estimate, the one result made often, goes back as a fixed-layout record instead
+//! (`CostEstimate::write_record`), with its labels through [`SentStrings`].
 
 use crate::error::PowerPostError;
 use crate::value::{unknown_key_error, Names, Path, Text, Value};
@@ -367,8 +367,13 @@ impl<T: SentText> SentStrings<T> {
         self.sent.push(text.clone());
         self.scratch.clear();
         text.write_text(&mut self.scratch);
-        out.push(-1.0 - self.scratch.encode_utf16().count() as f64);
+        let length_at = out.len();
+        out.push(0.0);
         out.extend(self.scratch.encode_utf16().map(f64::from));
+        let length = out.len() - length_at - 1;
+        if let Some(slot) = out.get_mut(length_at) {
+            *slot = -1.0 - length as f64;
+        }
     }
 }
 
