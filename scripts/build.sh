@@ -13,7 +13,7 @@ features=(--enable-bulk-memory --enable-reference-types --enable-nontrapping-flo
 rm -rf build pkg
 for target in web nodejs; do
   out=build/$target
-  wasm-pack --quiet build --release --no-pack --target "$target" --out-dir "$out" --out-name "$name" >/dev/null
+  wasm-pack --quiet build --release --no-pack --target "$target" --out-dir "$out" --out-name "$name" -- --no-default-features >/dev/null
   # --converge repeats -Oz while it still shrinks the module (~0.8 KB gzipped for ~6 s).
   "$wasm_opt" -Oz --converge --strip-producers --strip-target-features "${features[@]}" \
     "$out/${name}_bg.wasm" -o "$out/${name}_bg.wasm"

@@ -4,7 +4,9 @@
 //! and retries, and turns core errors into JS `PowerPostError`s. Every rule it applies is
 //! in the pure modules; this layer only moves values across.
 
-use std::cell::{Cell, RefCell};
+use crate::prelude::*;
+
+use core::cell::{Cell, RefCell};
 
 use js_sys::{Array, Function, JsString, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
@@ -59,6 +61,7 @@ extern "C" {
 /// A JS `PowerPostError` carrying everything `error` says.
 fn to_js_error(error: PowerPostError, cause: &JsValue) -> JsValue {
     let retryable = error.retryable();
+    let error = error.into_details();
     create_error(
         error.code.as_str(),
         &error.message,
@@ -126,7 +129,7 @@ impl Value for JsValue {
     }
 }
 
-thread_local! {
+crate::local::local! {
     /// One JS string per static property name. Decoding a fresh key string for every
     /// property read made each lookup hash a new string (measured: most of an estimate's time).
     static KEYS: RefCell<Vec<((usize, usize), JsValue)>> = const { RefCell::new(Vec::new()) };
@@ -319,7 +322,7 @@ struct Call {
 /// Calls in progress, by the id `runCall` carries. A slot is freed when its call settles.
 struct Calls;
 
-thread_local! {
+crate::local::local! {
     static CALLS: RefCell<Vec<Option<Call>>> = const { RefCell::new(Vec::new()) };
     static CALL_CALLBACKS_REGISTERED: Cell<bool> = const { Cell::new(false) };
 }
@@ -425,7 +428,7 @@ struct Request {
     init: JsValue,
 }
 
-thread_local! {
+crate::local::local! {
     /// The last call's request: repeated calls with the same key and settings reuse it.
     static LAST_REQUEST: RefCell<Option<Request>> = const { RefCell::new(None) };
 }
@@ -551,7 +554,7 @@ fn credits_to_js(credits: &Credits, headers: &JsValue) -> JsValue {
     make_credits(credits.balance, &request_id, limit, remaining, reset_at)
 }
 
-thread_local! {
+crate::local::local! {
     static STRINGS_REGISTERED: Cell<bool> = const { Cell::new(false) };
     /// What boundary.js's `decodeEstimate` holds; only estimate records use it.
     static SENT_STRINGS: Cell<SentStrings<Label>> = Cell::new(SentStrings::default());

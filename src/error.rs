@@ -2,6 +2,8 @@
 //! and how messages are worded. The binding layer turns a [`PowerPostError`] into a JS
 //! `Error` named `PowerPostError`; nothing here knows about JS.
 
+use crate::prelude::*;
+
 use crate::text::push_uint;
 
 /// Every `code` a `PowerPostError` can carry.
@@ -92,8 +94,13 @@ pub fn is_retryable_status(status: u16) -> bool {
     matches!(status, 429 | 500 | 502 | 503 | 504)
 }
 
+/// What every failed call reports. Boxed, because it is the error of every decoder's
+/// `Result`: a pointer-sized error keeps each `?` small (measured: 2.7 KB less gzipped wasm).
 #[derive(Clone, Debug, PartialEq)]
-pub struct PowerPostError {
+pub struct PowerPostError(Box<ErrorDetails>);
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ErrorDetails {
     pub code: ErrorCode,
     pub message: String,
     /// HTTP status; `None` when no response arrived.
@@ -104,9 +111,42 @@ pub struct PowerPostError {
     pub field: Option<String>,
 }
 
+impl core::ops::Deref for PowerPostError {
+    type Target = ErrorDetails;
+    fn deref(&self) -> &ErrorDetails {
+        &self.0
+    }
+}
+
+impl core::ops::DerefMut for PowerPostError {
+    fn deref_mut(&mut self) -> &mut ErrorDetails {
+        &mut self.0
+    }
+}
+
 impl PowerPostError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into(), status: None, request_id: None, retry_after_ms: None, field: None }
+        let message = message.into();
+        Self(Box::new(ErrorDetails {
+            code,
+            message,
+            status: None,
+            request_id: None,
+            retry_after_ms: None,
+            field: None,
+        }))
+    }
+
+    /// The error with the response's status, request id and retry hint.
+    pub fn with_response(mut self, status: u16, request_id: Option<String>, retry_after_ms: Option<f64>) -> Self {
+        self.status = Some(status);
+        self.request_id = request_id;
+        self.retry_after_ms = retry_after_ms;
+        self
+    }
+
+    pub fn into_details(self) -> ErrorDetails {
+        *self.0
     }
 
     /// A bad argument: the message starts with the field's path, then says what was expected.
@@ -116,7 +156,9 @@ impl PowerPostError {
         message.push_str(&field);
         message.push(' ');
         message.push_str(expectation);
-        Self { field: Some(field), ..Self::new(ErrorCode::InvalidArgument, message) }
+        let mut error = Self::new(ErrorCode::InvalidArgument, message);
+        error.field = Some(field);
+        error
     }
 
     pub fn timeout(timeout_ms: u32) -> Self {
@@ -178,8 +220,7 @@ mod tests {
 
     #[test]
     fn retryable_covers_exactly_the_listed_statuses_and_transport_failures() {
-        let with_status =
-            |status| PowerPostError { status: Some(status), ..PowerPostError::new(ErrorCode::HttpError, "") };
+        let with_status = |status| PowerPostError::new(ErrorCode::HttpError, "").with_response(status, None, None);
         for status in [429, 500, 502, 503, 504] {
             assert!(with_status(status).retryable(), "{status}");
         }
@@ -190,7 +231,7 @@ mod tests {
         assert!(PowerPostError::timeout(5).retryable());
         assert!(!PowerPostError::aborted().retryable());
         assert!(!PowerPostError::invalid_argument("apiKey", "is bad").retryable());
-        let bad_body = PowerPostError { status: Some(200), ..PowerPostError::new(ErrorCode::InvalidResponse, "") };
+        let bad_body = PowerPostError::new(ErrorCode::InvalidResponse, "").with_response(200, None, None);
         assert!(!bad_body.retryable());
     }
 

@@ -1,7 +1,9 @@
 //! `estimateCost`: decodes a post plan (rejecting anything the catalogue or rate card does not
 //! offer, naming the field) and prices it line by line in whole credits.
 
-use std::rc::Rc;
+use crate::prelude::*;
+
+use alloc::rc::Rc;
 
 use crate::catalogue::{
     display_platform, DEFAULT_IMAGE_MODEL, DEFAULT_IMAGE_SIZE, DEFAULT_VIDEO_MODEL, DEFAULT_VIDEO_SIZE,
@@ -202,7 +204,7 @@ const PUBLISH_KEYS: Names<1> = Names::new(["postTypes"]);
 const RESEARCH_MODES: Names<2> = Names::new(["regular", "deep"]);
 const POST_TYPE_CANDIDATES: Names<12> = Names::new(POST_TYPE_NAMES);
 
-thread_local! {
+crate::local::local! {
     static DEFAULT_CARD: RateCard = RateCard::default_card();
 }
 
@@ -826,7 +828,7 @@ mod tests {
         fn arbitrary_plans_give_an_estimate_or_a_named_field_and_never_panic(plan in arbitrary_json()) {
             match estimate(plan) {
                 Ok(estimate) => prop_assert_eq!(estimate.total, estimate.items.iter().map(|i| i.credits).sum::<u64>()),
-                Err(error) => prop_assert!(error.field.is_some_and(|f| !f.is_empty()), "{}", error.message),
+                Err(error) => prop_assert!(error.field.as_ref().is_some_and(|f| !f.is_empty()), "{}", error.message),
             }
         }
     }

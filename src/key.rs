@@ -1,6 +1,8 @@
 //! API keys: what a well-formed key looks like, and the only form of it that may ever be
 //! shown (a redacted hint). A key that fails here never reaches a request.
 
+use crate::prelude::*;
+
 use crate::error::PowerPostError;
 
 /// Longer strings are rejected before they are copied out of JS at all.

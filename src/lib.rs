@@ -13,6 +13,20 @@
 //!
 //! `bindings` (wasm32 only) is the thin layer that talks to `fetch` and exports the JS API.
 
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+mod local;
+
+/// What std's prelude would give every module; the published wasm is built without std.
+mod prelude {
+    pub use alloc::boxed::Box;
+    pub use alloc::string::String;
+    pub use alloc::vec;
+    pub use alloc::vec::Vec;
+}
+
 pub mod catalogue;
 pub mod error;
 pub mod estimate;
@@ -33,3 +47,11 @@ pub mod bindings;
 #[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
 #[global_allocator]
 static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
+/// Without std a panic just traps: no message is formatted (the errors users see are values,
+/// never panics, and a panic in wasm poisons the module either way).
+#[cfg(all(target_arch = "wasm32", not(feature = "std")))]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo) -> ! {
+    core::arch::wasm32::unreachable()
+}

@@ -2,6 +2,8 @@
 //! and the URL and auth header they produce. The JS-only options (`signal`, `fetch`,
 //! `onRetry`) are read by the binding layer; everything with a rule lives here.
 
+use crate::prelude::*;
+
 use crate::error::PowerPostError;
 use crate::value::{optional_text, optional_whole, reject_unknown_keys, require_object, Path, Value};
 

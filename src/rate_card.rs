@@ -2,11 +2,13 @@
 //! rates, so the built-in card is a versioned estimate and every part of it can be
 //! overridden (validated: whole credits, known platforms, full entries for new models).
 
+use crate::prelude::*;
+
 use crate::catalogue::{IMAGE_SIZES, PLATFORMS, VIDEO_SIZES};
 use crate::error::PowerPostError;
 use crate::tape::TapeWriter;
 use crate::text::concat;
-use std::rc::Rc;
+use alloc::rc::Rc;
 
 use crate::value::{optional_array, optional_text, optional_whole, reject_unknown_keys, require_object, Path, Value};
 

@@ -3,6 +3,8 @@
 //! Bodies arrive already parsed by the runtime's `JSON.parse` (so no JSON parser is
 //! compiled in) and are read through the [`Value`] view.
 
+use crate::prelude::*;
+
 use crate::error::{ErrorCode, PowerPostError};
 use crate::key::scrub_api_key;
 use crate::text::{concat, push_uint};
@@ -79,7 +81,7 @@ pub fn interpret<V: Value>(
     }
     let retry_after_ms = body_retry_after_ms
         .or_else(|| headers.retry_after.as_deref().and_then(|value| parse_retry_after(value, now_ms)));
-    Err(PowerPostError { status: Some(status), request_id, retry_after_ms, ..PowerPostError::new(code, message) })
+    Err(PowerPostError::new(code, message).with_response(status, request_id, retry_after_ms))
 }
 
 fn read_balance<V: Value>(body: &V) -> Result<f64, &'static str> {
@@ -95,7 +97,7 @@ fn read_balance<V: Value>(body: &V) -> Result<f64, &'static str> {
 
 fn invalid_response(status: u16, request_id: Option<String>, why: &str) -> PowerPostError {
     let message = concat(&["unexpected response from PowerPost: ", why]);
-    PowerPostError { status: Some(status), request_id, ..PowerPostError::new(ErrorCode::InvalidResponse, message) }
+    PowerPostError::new(ErrorCode::InvalidResponse, message).with_response(status, request_id, None)
 }
 
 fn text_of<V: Value>(value: &V) -> Option<String> {
@@ -110,7 +112,21 @@ fn is_printable(text: &str) -> bool {
 }
 
 fn seconds_to_ms(seconds: Option<f64>) -> Option<f64> {
-    seconds.filter(|s| s.is_finite() && *s >= 0.0).map(|s| (s * 1000.0).ceil())
+    seconds.filter(|s| s.is_finite() && *s >= 0.0).map(|s| ceil_non_negative(s * 1000.0))
+}
+
+/// `x.ceil()` for `x >= 0` (core has no float rounding without std).
+fn ceil_non_negative(x: f64) -> f64 {
+    // From 2^52 on, every f64 is a whole number; below, `as u64` truncates towards zero.
+    if x >= 4_503_599_627_370_496.0 {
+        return x;
+    }
+    let whole = x as u64 as f64;
+    if whole < x {
+        whole + 1.0
+    } else {
+        whole
+    }
 }
 
 fn status_reason(status: u16) -> &'static str {
@@ -152,7 +168,7 @@ pub fn parse_retry_after(value: &str, now_ms: f64) -> Option<f64> {
         return Some(seconds as f64 * 1000.0);
     }
     let date_ms = parse_http_date(value, now_ms)? as f64 * 1000.0;
-    Some((date_ms - now_ms).max(0.0).ceil())
+    Some(ceil_non_negative((date_ms - now_ms).max(0.0)))
 }
 
 /// Unix seconds of an HTTP-date in any of the three forms a recipient must accept (RFC 9110,
@@ -207,8 +223,7 @@ pub fn parse_http_date(value: &str, now_ms: f64) -> Option<i64> {
 /// The year ending in `two_digits` that is the latest not more than 50 years after the year of `now_ms`.
 fn full_year(two_digits: u64, now_ms: f64) -> u64 {
     const MS_PER_YEAR: f64 = 365.2425 * 86_400_000.0;
-    let now_year =
-        if now_ms.is_finite() { (1970.0 + (now_ms / MS_PER_YEAR).floor()).clamp(1970.0, 9999.0) as u64 } else { 1970 };
+    let now_year = if now_ms.is_finite() { 1970 + (now_ms / MS_PER_YEAR).clamp(0.0, 8029.0) as u64 } else { 1970 };
     let century = now_year - now_year % 100;
     let candidate = century + two_digits;
     if candidate > now_year + 50 {

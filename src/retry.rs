@@ -31,9 +31,10 @@ pub fn decide(error: &PowerPostError, retries_done: u32, max_retries: u32, jitte
 /// The wait before retry number `retries_done + 1` when the server gave no hint: the
 /// exponential step, shortened by up to a quarter so that many clients spread out.
 pub fn backoff_ms(retries_done: u32, jitter: f64) -> f64 {
-    let step = (INITIAL_BACKOFF_MS * 2f64.powi(retries_done.min(16) as i32)).min(MAX_BACKOFF_MS);
+    let step = (INITIAL_BACKOFF_MS * f64::from(1u32 << retries_done.min(16))).min(MAX_BACKOFF_MS);
     let jitter = if jitter.is_finite() { jitter.clamp(0.0, 1.0) } else { 0.0 };
-    (step * (1.0 - 0.25 * jitter)).round()
+    // Rounded half up (the value is positive; core has no `round` without std).
+    (step * (1.0 - 0.25 * jitter) + 0.5) as u64 as f64
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
@@ -42,11 +43,7 @@ mod tests {
     use crate::error::ErrorCode;
 
     fn http(status: u16, retry_after_ms: Option<f64>) -> PowerPostError {
-        PowerPostError {
-            status: Some(status),
-            retry_after_ms,
-            ..PowerPostError::new(ErrorCode::for_status(status), "")
-        }
+        PowerPostError::new(ErrorCode::for_status(status), "").with_response(status, None, retry_after_ms)
     }
 
     #[test]

@@ -6,6 +6,8 @@
 //! item posted, and a platform's surcharge only if one of that platform's items posted.
 //! Whatever the outcome does not mention is taken to have succeeded, as estimated.
 
+use crate::prelude::*;
+
 use crate::catalogue::{platform_of, PLATFORMS, POST_TYPES};
 use crate::error::PowerPostError;
 use crate::estimate::known_post_type;
@@ -254,7 +256,7 @@ pub fn check_balance<V: Value>(balance: &V, cost: &V) -> Result<Affordability, P
         .ok_or_else(|| Path::Root("balance").invalid("must be a finite, non-negative number"))?;
     let (total, path) =
         if cost.is_plain_object() { (cost.get("total").as_number(), "cost.total") } else { (cost.as_number(), "cost") };
-    let cost = total.filter(|c| c.fract() == 0.0 && *c >= 0.0 && *c <= MAX_SAFE_INTEGER).ok_or_else(|| {
+    let cost = total.filter(|c| *c >= 0.0 && *c <= MAX_SAFE_INTEGER && *c as u64 as f64 == *c).ok_or_else(|| {
         PowerPostError::invalid_argument(path, "must be a whole, non-negative number of credits (or a CostEstimate)")
     })?;
     Ok(Affordability {

@@ -21,6 +21,8 @@
 //! view. An estimate, the one result made often, goes back as a fixed-layout record instead
 //! (`CostEstimate::write_record`), with its labels through [`SentStrings`].
 
+use crate::prelude::*;
+
 use crate::error::PowerPostError;
 use crate::value::{unknown_key_error, Names, Path, Text, Value};
 

@@ -1,6 +1,8 @@
 //! Tiny string builders. `format!` and `core::fmt` would be most of the wasm binary,
 //! so messages and labels are assembled with these instead.
 
+use crate::prelude::*;
+
 /// Appends the decimal digits of `value`.
 pub fn push_uint(out: &mut String, mut value: u64) {
     let mut digits = [0u8; 20];

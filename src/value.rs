@@ -5,6 +5,8 @@
 //! against this trait, so it runs and is tested without a JS engine, and every bad value
 //! becomes an `INVALID_ARGUMENT` naming its field instead of a panic.
 
+use crate::prelude::*;
+
 use crate::error::PowerPostError;
 use crate::text::push_index;
 
@@ -177,7 +179,7 @@ pub fn optional_whole<V: Value>(value: &V, path: &Path, min: u32, max: u32) -> R
         return Ok(None);
     }
     match value.as_number() {
-        Some(number) if number.fract() == 0.0 && number >= f64::from(min) && number <= f64::from(max) => {
+        Some(number) if number >= f64::from(min) && number <= f64::from(max) && number as u32 as f64 == number => {
             Ok(Some(number as u32))
         }
         _ => Err(range_error(path, min, max)),
