@@ -20,6 +20,7 @@
 //     error-<text>       400 VALIDATION_ERROR whose message is this (URL-encoded) text
 //     bigbody-<bytes>    200 with the demo balance, padded to about <bytes> bytes
 //     resetbody          headers, half a body, then close
+//     manyvalues-<code>  what <code> (200 or an error status) answers, with 100,000 more numbers in it
 //   GET /_sandbox/<scenario>/stats  ->  { attempts, keyInUrl, elsewhere: { hits, sawKey } }
 import { createServer } from "node:http";
 import { randomUUID } from "node:crypto";
@@ -147,6 +148,12 @@ export async function startSandbox({ port = 0, host = "127.0.0.1", rateLimit = 3
         return void setTimeout(() => !res.destroyed && res.end("47}"), number);
       case "error": return sendError(res, 400, "VALIDATION_ERROR", decodeURIComponent(arg));
       case "bigbody": return res.writeHead(200, { "content-type": "application/json" }).end(`{"padding":"${"x".repeat(number)}","balance":47}`);
+      case "manyvalues": {
+        const padding = new Array(100_000).fill(0);
+        if (number === 200) return sendJson(res, 200, { padding, balance: 47 });
+        const [code, message] = CODE_FOR_STATUS[number] ?? ["HTTP_ERROR", "Error"];
+        return sendJson(res, number, { error: { message, code }, padding });
+      }
       case "malformed": return res.writeHead(200, { "content-type": "application/json" }).end('{"balance": 4');
       case "body": return res.writeHead(200, { "content-type": "application/json" }).end(decodeURIComponent(arg));
       case "redirect": {

@@ -8,7 +8,7 @@ use crate::prelude::*;
 
 use core::cell::{Cell, RefCell};
 
-use js_sys::{Array, Function, JsString, Object, Promise, Reflect};
+use js_sys::{Array, Function, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{AbortSignal, RequestCredentials, RequestInit, RequestRedirect};
@@ -78,57 +78,6 @@ fn throw(error: PowerPostError) -> JsValue {
     to_js_error(error, &JsValue::UNDEFINED)
 }
 
-impl Value for JsValue {
-    fn is_undefined(&self) -> bool {
-        JsValue::is_undefined(self)
-    }
-    fn is_null(&self) -> bool {
-        JsValue::is_null(self)
-    }
-    fn as_number(&self) -> Option<f64> {
-        self.as_f64()
-    }
-    fn as_bool(&self) -> Option<bool> {
-        JsValue::as_bool(self)
-    }
-    fn as_text(&self, max_len: u32) -> Text {
-        match self.dyn_ref::<JsString>() {
-            None => Text::NotAString,
-            Some(text) if text.length() > max_len => Text::TooLong,
-            Some(text) => Text::Ok(String::from(text)),
-        }
-    }
-    fn is_plain_object(&self) -> bool {
-        self.is_object() && !Array::is_array(self)
-    }
-    fn array_length(&self) -> Option<u32> {
-        self.dyn_ref::<Array>().map(Array::length)
-    }
-    fn get(&self, key: &'static str) -> Self {
-        if !self.is_object() {
-            return JsValue::UNDEFINED;
-        }
-        with_key(key, |key| Reflect::get(self, key)).unwrap_or(JsValue::UNDEFINED)
-    }
-    fn get_entry(&self, key: &str) -> Self {
-        if !self.is_object() {
-            return JsValue::UNDEFINED;
-        }
-        Reflect::get(self, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
-    }
-    fn at(&self, index: u32) -> Self {
-        Reflect::get_u32(self, index).unwrap_or(JsValue::UNDEFINED)
-    }
-    fn key_count(&self) -> u32 {
-        self.dyn_ref::<Object>().map_or(0, |object| Object::keys(object).length())
-    }
-    fn keys(&self) -> Vec<String> {
-        self.dyn_ref::<Object>()
-            .map(|object| Object::keys(object).iter().filter_map(|key| key.as_string()).collect())
-            .unwrap_or_default()
-    }
-}
-
 crate::local::local! {
     /// One JS string per static property name. Decoding a fresh key string for every
     /// property read made each lookup hash a new string (measured: most of an estimate's time).
@@ -144,6 +93,11 @@ fn with_key<R>(key: &'static str, use_key: impl FnOnce(&JsValue) -> R) -> R {
         value
     });
     use_key(&value)
+}
+
+/// `object[key]` (the tape has already shown `object` is a plain object with this key).
+fn property(object: &JsValue, key: &'static str) -> JsValue {
+    with_key(key, |key| Reflect::get(object, key)).unwrap_or(JsValue::UNDEFINED)
 }
 
 /// The options only JS can hold, checked.
@@ -163,14 +117,13 @@ impl JsOptions {
             if !present {
                 return Ok(None);
             }
-            options
-                .get(name)
+            property(options, name)
                 .dyn_into::<Function>()
                 .map(Some)
                 .map_err(|_| PowerPostError::invalid_argument(path, "must be a function"))
         };
         let signal = if has_signal {
-            let signal = options.get("signal").dyn_into::<AbortSignal>();
+            let signal = property(options, "signal").dyn_into::<AbortSignal>();
             Some(signal.map_err(|_| PowerPostError::invalid_argument("options.signal", "must be an AbortSignal"))?)
         } else {
             None
@@ -489,16 +442,23 @@ fn read_outcome(call: &Call, outcome: &JsValue) -> Result<(Credits, JsValue), Fa
             outcome.get(1).as_f64().filter(|status| (100.0..=599.0).contains(status)).map_or(0, |status| status as u16);
         let (headers, body) = (outcome.get(2), outcome.get(3));
         let now_ms = js_sys::Date::now();
-        // Headers and body in one tape; a body too large for one falls back to reading it
-        // property by property.
+        // Headers and body in one tape; when the body is too large for one, the headers alone.
         let through_tape = with_tape(&headers, &body, |pair| {
             let body = pair.at(1);
-            let body = ResponseBody((!body.is_undefined()).then_some(body));
+            let body = if body.is_undefined() { ResponseBody::NotJson } else { ResponseBody::Json(body) };
             interpret(status, &response_headers(&pair.at(0)), body, now_ms, &key.text)
         });
         let interpreted = through_tape.unwrap_or_else(|_| {
-            let body = ResponseBody((!body.is_undefined()).then_some(body));
-            interpret(status, &response_headers(&headers), body, now_ms, &key.text)
+            with_tape(&headers, &JsValue::UNDEFINED, |pair| {
+                interpret::<TapeValue>(
+                    status,
+                    &response_headers(&pair.at(0)),
+                    ResponseBody::TooLarge,
+                    now_ms,
+                    &key.text,
+                )
+            })
+            .unwrap_or_else(|_| Err(invalid_transport("its headers could not be read")))
         });
         return interpreted.map(|credits| (credits, headers)).map_err(|e| (e, JsValue::UNDEFINED));
     }

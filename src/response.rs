@@ -35,8 +35,14 @@ pub struct Credits {
     pub rate_limit: Option<RateLimit>,
 }
 
-/// A parsed response body: `None` when the body was not JSON at all.
-pub struct ResponseBody<V>(pub Option<V>);
+/// A response body, as the runtime's `JSON.parse` left it.
+pub enum ResponseBody<V> {
+    Json(V),
+    NotJson,
+    /// JSON with more values than one tape holds (see `tape`); no PowerPost response is
+    /// near that, so it is read as no body at all, and a 200 carrying one is invalid.
+    TooLarge,
+}
 
 const MAX_MESSAGE_LENGTH: u32 = 500;
 
@@ -54,13 +60,20 @@ pub fn interpret<V: Value>(
 ) -> Result<Credits, PowerPostError> {
     let request_id = headers.request_id.clone().filter(|id| is_printable(id));
     if status == 200 {
-        return match body.0.as_ref().map(|body| read_balance(body)) {
-            Some(Ok(balance)) => Ok(Credits { balance, request_id, rate_limit: parse_rate_limit(headers) }),
-            Some(Err(why)) => Err(invalid_response(status, request_id, why)),
-            None => Err(invalid_response(status, request_id, "body is not JSON")),
+        let balance = match &body {
+            ResponseBody::Json(body) => read_balance(body),
+            ResponseBody::NotJson => Err("body is not JSON"),
+            ResponseBody::TooLarge => Err("body is too large to read"),
+        };
+        return match balance {
+            Ok(balance) => Ok(Credits { balance, request_id, rate_limit: parse_rate_limit(headers) }),
+            Err(why) => Err(invalid_response(status, request_id, why)),
         };
     }
-    let api_error = body.0.as_ref().map(|body| body.get("error")).filter(|error| error.is_plain_object());
+    let api_error = match &body {
+        ResponseBody::Json(body) => Some(body.get("error")).filter(|error| error.is_plain_object()),
+        ResponseBody::NotJson | ResponseBody::TooLarge => None,
+    };
     let (named_code, server_message, body_retry_after_ms) = match &api_error {
         Some(error) => (
             text_of(&error.get("code")).as_deref().and_then(ErrorCode::from_api),
@@ -265,7 +278,24 @@ mod tests {
     }
 
     fn run(status: u16, headers: &ResponseHeaders, body: Option<serde_json::Value>) -> Result<Credits, PowerPostError> {
-        interpret(status, headers, ResponseBody(body.map(Json::of)), 0.0, KEY)
+        interpret(
+            status,
+            headers,
+            body.map_or(ResponseBody::NotJson, |body| ResponseBody::Json(Json::of(body))),
+            0.0,
+            KEY,
+        )
+    }
+
+    #[test]
+    fn a_body_too_large_to_read_is_no_body() {
+        let too_large = |status| interpret::<Json>(status, &headers(), ResponseBody::TooLarge, 0.0, KEY).unwrap_err();
+        let error = too_large(200);
+        assert_eq!((error.code, error.status), (ErrorCode::InvalidResponse, Some(200)));
+        assert!(error.message.ends_with("body is too large to read"), "{}", error.message);
+        let error = too_large(503);
+        assert_eq!((error.code, error.status, error.retryable()), (ErrorCode::InternalError, Some(503), true));
+        assert_eq!(too_large(401).code, ErrorCode::InvalidApiKey);
     }
 
     #[test]

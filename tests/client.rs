@@ -285,6 +285,17 @@ async fn bodies_that_break_empty_or_huge_are_handled() {
     let result = credits(DEMO_KEY, options(&[("baseUrl", s(&scenario_url(&id, "bigbody-5000000")))])).await.unwrap();
     assert_eq!(prop(&result, "balance").as_f64(), Some(47.0));
 
+    // More values than a tape holds: a 200 cannot be trusted; an error status still decides.
+    let id = scenario("many-values");
+    let opts = options(&[("baseUrl", s(&scenario_url(&id, "manyvalues-200")))]);
+    let error = expect_error(credits(DEMO_KEY, opts).await, "INVALID_RESPONSE", Some(200.0));
+    let text = prop(&error, "message").as_string().unwrap();
+    assert!(text.ends_with("body is too large to read"), "{text}");
+    let id = scenario("many-values-503");
+    let opts = options(&[("baseUrl", s(&scenario_url(&id, "manyvalues-503"))), ("maxRetries", n(0.0))]);
+    let error = expect_error(credits(DEMO_KEY, opts).await, "INTERNAL_ERROR", Some(503.0));
+    assert_eq!(prop(&error, "retryable").as_bool(), Some(true));
+
     let id = scenario("html-401");
     let opts = options(&[("baseUrl", s(&scenario_url(&id, "html-401")))]);
     expect_error(credits(DEMO_KEY, opts).await, "INVALID_API_KEY", Some(401.0));
