@@ -8,10 +8,8 @@ use crate::prelude::*;
 
 use core::cell::{Cell, RefCell};
 
-use js_sys::{Array, Function, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{AbortSignal, RequestCredentials, RequestInit, RequestRedirect};
 
 use crate::error::{ErrorCode, PowerPostError};
 use crate::estimate::{estimate_with_options, write_default_card, Label};
@@ -37,12 +35,24 @@ extern "C" {
     fn register_strings(list: &str, memory: &JsValue);
     /// Sends attempts until `settle` says the call is done (see boundary.js).
     #[wasm_bindgen(js_name = runCall)]
-    fn run_call(id: u32, fetch: &Function, url: &JsValue, init: &JsValue, timeout_ms: f64, signal: &JsValue)
-        -> Promise;
+    fn run_call(id: u32, fetch: &JsValue, url: &JsValue, init: &JsValue, timeout_ms: f64, signal: &JsValue) -> JsValue;
     #[wasm_bindgen(js_name = registerCallbacks)]
-    fn register_callbacks(settle: &Function, aborted: &Function);
+    fn register_callbacks(settle: &JsValue, aborted: &JsValue);
+    #[wasm_bindgen(js_name = globalFetch)]
+    fn global_fetch() -> JsValue;
+    #[wasm_bindgen(js_name = makeInit)]
+    fn make_init(header_name: &str, header_value: &JsValue) -> JsValue;
+    #[wasm_bindgen(js_name = reportRetry)]
+    fn report_retry(on_retry: &JsValue, attempt: u32, delay_ms: f64, error: &JsValue);
     #[wasm_bindgen(js_name = makeCredits)]
-    fn make_credits(balance: f64, request_id: &JsValue, limit: f64, remaining: f64, reset_at: f64) -> JsValue;
+    fn make_credits(
+        balance: f64,
+        headers: &JsValue,
+        has_request_id: bool,
+        limit: f64,
+        remaining: f64,
+        reset_at: f64,
+    ) -> JsValue;
 
     #[wasm_bindgen(js_name = createError)]
     #[allow(clippy::too_many_arguments)]
@@ -56,6 +66,25 @@ extern "C" {
         field: Option<String>,
         cause: &JsValue,
     ) -> JsValue;
+}
+
+/// The runtime built-ins this layer uses, declared here instead of through js-sys and web-sys:
+/// linking those keeps a table entry for every closure type they describe (measured: with
+/// `js_sys::global`, 1.9 KB of gzipped wasm and glue).
+#[wasm_bindgen]
+extern "C" {
+    #[derive(Clone)]
+    type AbortSignal;
+    #[wasm_bindgen(method, getter)]
+    fn aborted(this: &AbortSignal) -> bool;
+    #[wasm_bindgen(js_namespace = Promise, js_name = reject)]
+    fn rejected(error: &JsValue) -> JsValue;
+    #[wasm_bindgen(js_namespace = Reflect, js_name = get, catch)]
+    fn reflect_get(target: &JsValue, key: &JsValue) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(js_namespace = Date)]
+    fn now() -> f64;
+    #[wasm_bindgen(js_namespace = Math)]
+    fn random() -> f64;
 }
 
 /// A JS `PowerPostError` carrying everything `error` says.
@@ -78,34 +107,17 @@ fn throw(error: PowerPostError) -> JsValue {
     to_js_error(error, &JsValue::UNDEFINED)
 }
 
-crate::local::local! {
-    /// One JS string per static property name. Decoding a fresh key string for every
-    /// property read made each lookup hash a new string (measured: most of an estimate's time).
-    static KEYS: RefCell<Vec<((usize, usize), JsValue)>> = const { RefCell::new(Vec::new()) };
-}
-
-fn with_key<R>(key: &'static str, use_key: impl FnOnce(&JsValue) -> R) -> R {
-    let id = (key.as_ptr() as usize, key.len());
-    let cached = KEYS.with(|keys| keys.borrow().iter().find(|(seen, _)| *seen == id).map(|(_, value)| value.clone()));
-    let value = cached.unwrap_or_else(|| {
-        let value = JsValue::from_str(key);
-        KEYS.with(|keys| keys.borrow_mut().push((id, value.clone())));
-        value
-    });
-    use_key(&value)
-}
-
 /// `object[key]` (the tape has already shown `object` is a plain object with this key).
-fn property(object: &JsValue, key: &'static str) -> JsValue {
-    with_key(key, |key| Reflect::get(object, key)).unwrap_or(JsValue::UNDEFINED)
+fn property(object: &JsValue, key: &str) -> JsValue {
+    reflect_get(object, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
 }
 
 /// The options only JS can hold, checked.
 #[derive(Clone, Default)]
 struct JsOptions {
     signal: Option<AbortSignal>,
-    fetch: Option<Function>,
-    on_retry: Option<Function>,
+    fetch: Option<JsValue>,
+    on_retry: Option<JsValue>,
 }
 
 impl JsOptions {
@@ -113,14 +125,16 @@ impl JsOptions {
     /// are there: reading a property of a JS object costs a boundary crossing each.
     fn decode(options: &JsValue, present: [bool; 3]) -> Result<Self, PowerPostError> {
         let [has_signal, has_fetch, has_on_retry] = present;
-        let function = |present: bool, name: &'static str, path: &str| -> Result<Option<Function>, PowerPostError> {
+        let function = |present: bool, name: &str, path: &str| -> Result<Option<JsValue>, PowerPostError> {
             if !present {
                 return Ok(None);
             }
-            property(options, name)
-                .dyn_into::<Function>()
-                .map(Some)
-                .map_err(|_| PowerPostError::invalid_argument(path, "must be a function"))
+            let value = property(options, name);
+            if value.is_function() {
+                Ok(Some(value))
+            } else {
+                Err(PowerPostError::invalid_argument(path, "must be a function"))
+            }
         };
         let signal = if has_signal {
             let signal = property(options, "signal").dyn_into::<AbortSignal>();
@@ -190,11 +204,11 @@ impl ApiKey {
 
 /// Checks a PowerPost API key and options, then asks for the account's credit balance.
 #[wasm_bindgen(js_name = getCredits, skip_typescript)]
-pub fn get_credits(api_key: JsValue, options: JsValue) -> Promise {
+pub fn get_credits(api_key: JsValue, options: JsValue) -> JsValue {
     match decode_call(Some(&api_key), &options) {
-        Err(error) => Promise::reject(&error),
+        Err(error) => rejected(&error),
         Ok((Some(key), plain, js)) => run(key, plain.settings(), js),
-        Ok((None, _, _)) => Promise::reject(&throw(PowerPostError::invalid_argument("apiKey", "is missing"))),
+        Ok((None, _, _)) => rejected(&throw(PowerPostError::invalid_argument("apiKey", "is missing"))),
     }
 }
 
@@ -218,9 +232,9 @@ impl CreditsClient {
 
     /// Per-call options override the client's, field by field.
     #[wasm_bindgen(js_name = getCredits)]
-    pub fn get_credits(&self, options: JsValue) -> Promise {
+    pub fn get_credits(&self, options: JsValue) -> JsValue {
         match decode_call(None, &options) {
-            Err(error) => Promise::reject(&error),
+            Err(error) => rejected(&error),
             Ok((_, plain, js)) => {
                 run(self.key.clone(), self.plain.overridden_by(&plain).settings(), self.js.overridden_by(&js))
             }
@@ -243,12 +257,12 @@ impl Drop for CreditsClient {
 
 /// Starts a call: everything is checked here, synchronously; then `runCall` (boundary.js)
 /// sends attempts and asks [`settle_attempt`] after each what to do next.
-fn run(key: ApiKey, settings: CallSettings, js: JsOptions) -> Promise {
+fn run(key: ApiKey, settings: CallSettings, js: JsOptions) -> JsValue {
     if js.signal.as_ref().is_some_and(AbortSignal::aborted) {
-        return Promise::reject(&throw(PowerPostError::aborted()));
+        return rejected(&throw(PowerPostError::aborted()));
     }
-    let Some(fetch) = js.fetch.clone().or_else(global_fetch) else {
-        return Promise::reject(&throw(PowerPostError::invalid_argument(
+    let Some(fetch) = js.fetch.clone().or_else(|| Some(global_fetch()).filter(JsValue::is_function)) else {
+        return rejected(&throw(PowerPostError::invalid_argument(
             "options.fetch",
             "is required: this runtime has no global fetch",
         )));
@@ -268,7 +282,7 @@ struct Call {
     key: ApiKey,
     settings: CallSettings,
     signal: Option<AbortSignal>,
-    on_retry: Option<Function>,
+    on_retry: Option<JsValue>,
     retries_done: u32,
 }
 
@@ -316,24 +330,33 @@ fn register_call_callbacks() {
     if CALL_CALLBACKS_REGISTERED.with(|done| done.replace(true)) {
         return;
     }
-    let settle = Closure::<dyn Fn(u32, JsValue) -> JsValue>::new(settle_attempt);
+    let settle = Closure::<dyn Fn(u32, u8, f64, JsValue, JsValue, JsValue, String) -> JsValue>::new(settle_attempt);
     let aborted = Closure::<dyn Fn(u32) -> JsValue>::new(abort_call);
-    register_callbacks(settle.as_ref().unchecked_ref(), aborted.as_ref().unchecked_ref());
+    register_callbacks(settle.as_ref(), aborted.as_ref());
     settle.forget();
     aborted.forget();
 }
 
 /// After an attempt: the result, the error to reject with, or the delay before a retry (a
 /// number; `onRetry` has then been told).
-fn settle_attempt(id: u32, outcome: JsValue) -> JsValue {
+fn settle_attempt(
+    id: u32,
+    tag: u8,
+    status: f64,
+    headers: JsValue,
+    body: JsValue,
+    thrown: JsValue,
+    detail: String,
+) -> JsValue {
     let Some(mut call) = Calls::take(id) else {
         return throw(PowerPostError::new(ErrorCode::InternalError, "unknown call"));
     };
-    let (error, cause) = match read_outcome(&call, &outcome) {
+    let attempt = Attempt { tag, status, headers, body, thrown, detail };
+    let (error, cause) = match read_attempt(&call, attempt) {
         Ok((credits, headers)) => return credits_to_js(&credits, &headers),
         Err(failure) => failure,
     };
-    let delay_ms = match decide(&error, call.retries_done, call.settings.max_retries, js_sys::Math::random()) {
+    let delay_ms = match decide(&error, call.retries_done, call.settings.max_retries, random()) {
         RetryDecision::GiveUp => return to_js_error(error, &cause),
         RetryDecision::RetryAfter { delay_ms } => delay_ms,
     };
@@ -342,7 +365,7 @@ fn settle_attempt(id: u32, outcome: JsValue) -> JsValue {
     // Back in its slot before any user code runs: onRetry may start calls of its own.
     Calls::put_back(id, call);
     if let Some(on_retry) = on_retry {
-        report_retry(&on_retry, attempt, delay_ms, error);
+        report_retry(&on_retry, attempt, delay_ms, &throw(error));
     }
     JsValue::from(delay_ms)
 }
@@ -351,24 +374,6 @@ fn settle_attempt(id: u32, outcome: JsValue) -> JsValue {
 fn abort_call(id: u32) -> JsValue {
     Calls::take(id);
     throw(PowerPostError::aborted())
-}
-
-fn global_fetch() -> Option<Function> {
-    Reflect::get(&js_sys::global(), &JsValue::from_str("fetch")).ok()?.dyn_into::<Function>().ok()
-}
-
-/// `onRetry({ attempt, delayMs, error })`; what the callback throws is ignored, so a
-/// logging hook can never break the call it observes.
-fn report_retry(on_retry: &Function, attempt: u32, delay_ms: f64, error: PowerPostError) {
-    let info = Object::new();
-    set(&info, "attempt", &JsValue::from(attempt));
-    set(&info, "delayMs", &JsValue::from(delay_ms));
-    set(&info, "error", &throw(error));
-    let _ = on_retry.call1(&JsValue::UNDEFINED, &info);
-}
-
-fn set(object: &Object, key: &'static str, value: &JsValue) {
-    with_key(key, |key| Reflect::set(object, key, value)).ok();
 }
 
 /// The URL and fetch options of a call; `runCall` copies the options for each attempt and
@@ -405,43 +410,48 @@ impl Request {
     }
 
     fn new(key: &ApiKey, settings: &CallSettings) -> Self {
-        let headers = Object::new();
         let value = match settings.auth {
             AuthScheme::ApiKeyHeader => key.js.clone(),
             AuthScheme::Bearer => JsValue::from_str(&crate::text::concat(&[settings.auth.value_prefix(), &key.text])),
         };
-        set(&headers, settings.auth.header_name(), &value);
-        with_key("application/json", |json| set(&headers, "accept", json));
-        let init = RequestInit::new();
-        init.set_method("GET");
-        init.set_headers(&headers);
-        init.set_redirect(RequestRedirect::Error);
-        init.set_credentials(RequestCredentials::Omit);
+        let init = make_init(settings.auth.header_name(), &value);
         Self {
             url: settings.credits_url.clone(),
             auth: settings.auth,
             key: key.text.clone(),
             url_js: JsValue::from_str(&settings.credits_url),
-            init: init.into(),
+            init,
         }
     }
 }
 
-/// What one attempt's outcome (see `sendAttempt` in boundary.js) means.
-/// Succeeds with the credits and the response's header values (for the result object).
-fn read_outcome(call: &Call, outcome: &JsValue) -> Result<(Credits, JsValue), Failure> {
-    const RESPONSE: f64 = 0.0;
-    const NOT_A_RESPONSE: f64 = 1.0;
-    const TIMED_OUT: f64 = 2.0;
-    const ABORTED: f64 = 3.0;
+/// What one attempt came to, as `sendAttempt` (boundary.js) reports it: `tag` says which of
+/// the other fields mean something.
+struct Attempt {
+    tag: u8,
+    /// The response's status; for `NOT_A_RESPONSE`, which part was missing.
+    status: f64,
+    /// `[x-request-id, x-ratelimit-limit, x-ratelimit-remaining, x-ratelimit-reset, retry-after]`.
+    headers: JsValue,
+    /// The body parsed as JSON, or undefined when it is not JSON.
+    body: JsValue,
+    /// For `FAILED`: what fetch threw, and its message.
+    thrown: JsValue,
+    detail: String,
+}
+
+/// What an attempt means. Succeeds with the credits and the response's header values (for
+/// the result object).
+fn read_attempt(call: &Call, attempt: Attempt) -> Result<(Credits, JsValue), Failure> {
+    const RESPONSE: u8 = 0;
+    const NOT_A_RESPONSE: u8 = 1;
+    const TIMED_OUT: u8 = 2;
+    const ABORTED: u8 = 3;
     let (key, timeout_ms) = (&call.key, call.settings.timeout_ms);
-    let outcome: &Array = outcome.unchecked_ref();
-    let tag = outcome.get(0).as_f64();
-    if tag == Some(RESPONSE) {
-        let status =
-            outcome.get(1).as_f64().filter(|status| (100.0..=599.0).contains(status)).map_or(0, |status| status as u16);
-        let (headers, body) = (outcome.get(2), outcome.get(3));
-        let now_ms = js_sys::Date::now();
+    let Attempt { tag, status, headers, body, thrown, detail } = attempt;
+    if tag == RESPONSE {
+        let status = if (100.0..=599.0).contains(&status) { status as u16 } else { 0 };
+        let now_ms = now();
         // Headers and body in one tape; when the body is too large for one, the headers alone.
         let through_tape = with_tape(&headers, &body, |pair| {
             let body = pair.at(1);
@@ -462,21 +472,15 @@ fn read_outcome(call: &Call, outcome: &JsValue) -> Result<(Credits, JsValue), Fa
         });
         return interpreted.map(|credits| (credits, headers)).map_err(|e| (e, JsValue::UNDEFINED));
     }
-    let failure = if tag == Some(NOT_A_RESPONSE) && outcome.get(1).as_f64() == Some(0.0) {
+    let failure = if tag == NOT_A_RESPONSE && status == 0.0 {
         invalid_transport("fetch resolved to something that is not a Response")
-    } else if tag == Some(NOT_A_RESPONSE) {
+    } else if tag == NOT_A_RESPONSE {
         invalid_transport("the Response has no text() method")
-    } else if tag == Some(TIMED_OUT) {
+    } else if tag == TIMED_OUT {
         PowerPostError::timeout(timeout_ms)
-    } else if tag == Some(ABORTED) || call.signal.as_ref().is_some_and(AbortSignal::aborted) {
+    } else if tag == ABORTED || call.signal.as_ref().is_some_and(AbortSignal::aborted) {
         PowerPostError::aborted()
     } else {
-        let thrown = outcome.get(1);
-        let detail = thrown
-            .dyn_ref::<js_sys::Error>()
-            .map(|error| String::from(error.message()))
-            .or_else(|| thrown.as_string())
-            .unwrap_or_default();
         return Err((PowerPostError::network(&scrub_api_key(&detail, &key.text)), thrown));
     };
     Err((failure, JsValue::UNDEFINED))
@@ -503,15 +507,10 @@ fn invalid_transport(why: &str) -> PowerPostError {
 
 /// The result object, built in JS around the response's own request-id string.
 fn credits_to_js(credits: &Credits, headers: &JsValue) -> JsValue {
-    let request_id = if credits.request_id.is_some() {
-        Reflect::get_u32(headers, 0).unwrap_or(JsValue::NULL)
-    } else {
-        JsValue::NULL
-    };
     let (limit, remaining, reset_at) = credits
         .rate_limit
         .map_or((-1.0, 0.0, 0.0), |limit| (limit.limit as f64, limit.remaining as f64, limit.reset_at as f64));
-    make_credits(credits.balance, &request_id, limit, remaining, reset_at)
+    make_credits(credits.balance, headers, credits.request_id.is_some(), limit, remaining, reset_at)
 }
 
 crate::local::local! {

@@ -47,8 +47,9 @@ fn prop(object: &JsValue, key: &str) -> JsValue {
     Reflect::get(object, &JsValue::from_str(key)).unwrap()
 }
 
-async fn settle(promise: Promise) -> Result<JsValue, JsValue> {
-    JsFuture::from(promise).await
+/// Awaits what the package returned, which must be a real Promise.
+async fn settle(promise: JsValue) -> Result<JsValue, JsValue> {
+    JsFuture::from(promise.dyn_into::<Promise>().expect("a Promise")).await
 }
 
 async fn credits(key: &str, options: JsValue) -> Result<JsValue, JsValue> {

@@ -293,7 +293,10 @@ function sameUnits(s, tape, at) {
 let settleAttempt;
 let abortedCall;
 
-/** Rust's two callbacks, given once: settle(id, outcome) and aborted(id). */
+/**
+ * Rust's two callbacks, given once: settle(id, tag, status, headers, body, thrown, detail)
+ * with what an attempt came to (see sendAttempt), and aborted(id).
+ */
 export function registerCallbacks(settle, aborted) {
   settleAttempt = settle;
   abortedCall = aborted;
@@ -305,8 +308,8 @@ export function registerCallbacks(settle, aborted) {
  */
 export async function runCall(id, fetch, url, init, timeoutMs, signal) {
   for (;;) {
-    const outcome = await sendAttempt(fetch, url, { ...init }, timeoutMs, signal);
-    const next = settleAttempt(id, outcome);
+    const [tag, status = 0, headers, body, thrown, detail = ""] = await sendAttempt(fetch, url, { ...init }, timeoutMs, signal);
+    const next = settleAttempt(id, tag, status, headers, body, thrown, detail);
     if (typeof next !== "number") {
       if (next instanceof PowerPostError) throw next;
       return next;
@@ -342,7 +345,8 @@ const NO_STATUS = 0, NO_TEXT = 1;
  * `signal` aborts, and reads the body. Resolves (never rejects) to one of:
  * [RESPONSE, status, [x-request-id, x-ratelimit-limit, x-ratelimit-remaining,
  * x-ratelimit-reset, retry-after], body parsed as JSON or undefined] |
- * [NOT_A_RESPONSE, NO_STATUS | NO_TEXT] | [TIMED_OUT] | [ABORTED] | [FAILED, thrown].
+ * [NOT_A_RESPONSE, NO_STATUS | NO_TEXT] | [TIMED_OUT] | [ABORTED] |
+ * [FAILED, 0, , , thrown, its message].
  */
 function sendAttempt(fetch, url, init, timeoutMs, signal) {
   const controller = new AbortController();
@@ -366,8 +370,17 @@ function sendAttempt(fetch, url, init, timeoutMs, signal) {
       signal.addEventListener("abort", onAbort);
       if (signal.aborted) onAbort();
     }
-    readResponse(fetch, url, init).then(finish, (thrown) => finish([FAILED, thrown]));
+    readResponse(fetch, url, init).then(finish, (thrown) => finish([FAILED, 0, undefined, undefined, thrown, messageOf(thrown)]));
   });
+}
+
+function messageOf(thrown) {
+  try {
+    const message = thrown instanceof Error ? thrown.message : thrown;
+    return typeof message === "string" ? message : "";
+  } catch {
+    return ""; // a hostile fetch's thrown value can throw again when read
+  }
 }
 
 async function readResponse(fetch, url, init) {
@@ -391,7 +404,27 @@ async function readResponse(fetch, url, init) {
     header("x-ratelimit-remaining"), header("x-ratelimit-reset"), header("retry-after")], body];
 }
 
-/** A `Credits` result; `requestId` is the response's own header string. */
-export function makeCredits(balance, requestId, limit, remaining, resetAt) {
-  return { balance, requestId, rateLimit: limit < 0 ? null : { limit, remaining, resetAt } };
+/** A `Credits` result; its `requestId` is the response's own header string. */
+export function makeCredits(balance, headers, hasRequestId, limit, remaining, resetAt) {
+  return { balance, requestId: hasRequestId ? headers[0] : null, rateLimit: limit < 0 ? null : { limit, remaining, resetAt } };
+}
+
+/** The runtime's own fetch (Node 18+, browsers, workers), or undefined. */
+export function globalFetch() {
+  return globalThis.fetch;
+}
+
+/**
+ * A call's fetch options: the auth header Rust chose; redirects are errors (the key is never
+ * sent to another origin) and no cookies go along.
+ */
+export function makeInit(headerName, headerValue) {
+  return { method: "GET", headers: { [headerName]: headerValue, accept: "application/json" }, redirect: "error", credentials: "omit" };
+}
+
+/** `onRetry({ attempt, delayMs, error })`; what it throws is ignored, so a logging hook can never break the call it observes. */
+export function reportRetry(onRetry, attempt, delayMs, error) {
+  try {
+    onRetry({ attempt, delayMs, error });
+  } catch {}
 }
