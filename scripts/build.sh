@@ -15,7 +15,9 @@ for target in web nodejs; do
   out=build/$target
   wasm-pack --quiet build --release --no-pack --target "$target" --out-dir "$out" --out-name "$name" -- --no-default-features >/dev/null
   # --converge repeats -Oz while it still shrinks the module (~0.8 KB gzipped for ~6 s).
-  "$wasm_opt" -Oz --converge --strip-producers --strip-target-features "${features[@]}" \
+  # -ocimfs: a function with one caller is inlined only when it is small (by default, always).
+  # The module grows 1% but gzips 1.8 KB smaller: calls repeat, inlined bodies do not.
+  "$wasm_opt" -Oz --converge -ocimfs=25 --strip-producers --strip-target-features "${features[@]}" \
     "$out/${name}_bg.wasm" -o "$out/${name}_bg.wasm"
 done
 
