@@ -43,10 +43,13 @@ pub mod value;
 #[cfg(target_arch = "wasm32")]
 pub mod bindings;
 
-// The module is single-threaded (no `atomics`); talc is smaller and faster here than std's dlmalloc.
+// The module is single-threaded (no `atomics`), which is what `AssumeSingleThreaded` needs.
+// A sorted, coalescing free list: the few blocks alive at once keep it short.
 #[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
 #[global_allocator]
-static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+// SAFETY: see above; nothing in the module runs on a second thread.
+static ALLOCATOR: lol_alloc::AssumeSingleThreaded<lol_alloc::FreeListAllocator> =
+    unsafe { lol_alloc::AssumeSingleThreaded::new(lol_alloc::FreeListAllocator::new()) };
 
 /// Without std a panic just traps: no message is formatted (the errors users see are values,
 /// never panics, and a panic in wasm poisons the module either way).
