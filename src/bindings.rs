@@ -6,7 +6,7 @@
 
 use crate::prelude::*;
 
-use core::cell::{Cell, RefCell};
+use core::cell::Cell;
 
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -245,13 +245,10 @@ impl CreditsClient {
 /// `free()` (or garbage collection) also forgets the last request if it carries this key.
 impl Drop for CreditsClient {
     fn drop(&mut self) {
-        LAST_REQUEST.with(|last| {
-            if let Ok(mut last) = last.try_borrow_mut() {
-                if last.as_ref().is_some_and(|request| request.key == self.key.text) {
-                    *last = None;
-                }
-            }
-        });
+        let last = LAST_REQUEST.take();
+        if last.as_ref().is_some_and(|request| request.key != self.key.text) {
+            LAST_REQUEST.set(last);
+        }
     }
 }
 
@@ -290,37 +287,42 @@ struct Call {
 struct Calls;
 
 crate::local::local! {
-    static CALLS: RefCell<Vec<Option<Call>>> = const { RefCell::new(Vec::new()) };
+    // Cells, not RefCells, here and below: each is taken out and put back with no JS call in
+    // between, and a RefCell's borrow panic would keep core's formatting in the wasm.
+    static CALLS: Cell<Vec<Option<Call>>> = const { Cell::new(Vec::new()) };
     static CALL_CALLBACKS_REGISTERED: Cell<bool> = const { Cell::new(false) };
 }
 
 impl Calls {
     fn start(call: Call) -> u32 {
-        CALLS.with(|calls| {
-            let mut calls = calls.borrow_mut();
-            match calls.iter().position(Option::is_none) {
-                Some(free) => {
-                    calls[free] = Some(call);
-                    free as u32
-                }
-                None => {
-                    calls.push(Some(call));
-                    (calls.len() - 1) as u32
-                }
+        let mut calls = CALLS.take();
+        let id = match calls.iter_mut().enumerate().find(|(_, slot)| slot.is_none()) {
+            Some((free, slot)) => {
+                *slot = Some(call);
+                free
             }
-        })
+            None => {
+                calls.push(Some(call));
+                calls.len() - 1
+            }
+        };
+        CALLS.set(calls);
+        id as u32
     }
 
     fn take(id: u32) -> Option<Call> {
-        CALLS.with(|calls| calls.borrow_mut().get_mut(id as usize).and_then(Option::take))
+        let mut calls = CALLS.take();
+        let call = calls.get_mut(id as usize).and_then(Option::take);
+        CALLS.set(calls);
+        call
     }
 
     fn put_back(id: u32, call: Call) {
-        CALLS.with(|calls| {
-            if let Some(slot) = calls.borrow_mut().get_mut(id as usize) {
-                *slot = Some(call);
-            }
-        });
+        let mut calls = CALLS.take();
+        if let Some(slot) = calls.get_mut(id as usize) {
+            *slot = Some(call);
+        }
+        CALLS.set(calls);
     }
 }
 
@@ -388,24 +390,20 @@ struct Request {
 
 crate::local::local! {
     /// The last call's request: repeated calls with the same key and settings reuse it.
-    static LAST_REQUEST: RefCell<Option<Request>> = const { RefCell::new(None) };
+    static LAST_REQUEST: Cell<Option<Request>> = const { Cell::new(None) };
 }
 
 impl Request {
     fn for_call(key: &ApiKey, settings: &CallSettings) -> (JsValue, JsValue) {
-        let reused = LAST_REQUEST.with(|last| {
-            let last = last.borrow();
-            let same = |request: &&Request| {
-                request.url == settings.credits_url && request.auth == settings.auth && request.key == key.text
-            };
-            last.as_ref().filter(same).map(|request| (request.url_js.clone(), request.init.clone()))
-        });
-        if let Some(reused) = reused {
-            return reused;
-        }
-        let request = Self::new(key, settings);
+        let same = |request: &Request| {
+            request.url == settings.credits_url && request.auth == settings.auth && request.key == key.text
+        };
+        let request = match LAST_REQUEST.take() {
+            Some(last) if same(&last) => last,
+            _ => Self::new(key, settings),
+        };
         let built = (request.url_js.clone(), request.init.clone());
-        LAST_REQUEST.with(|last| *last.borrow_mut() = Some(request));
+        LAST_REQUEST.set(Some(request));
         built
     }
 
@@ -572,7 +570,7 @@ fn with_tape<R>(first: &JsValue, second: &JsValue, read: impl FnOnce(&TapeValue)
             tape.resize(length, 0.0);
             copy_tape(tape.as_mut_ptr() as u32);
         }
-        Ok(read(&TapeValue::root(&tape[..length])))
+        Ok(read(&TapeValue::root(tape.get(..length).unwrap_or_default())))
     } else {
         Err(if length == -2.0 { 2 } else { 1 })
     };

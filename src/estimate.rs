@@ -3,15 +3,13 @@
 
 use crate::prelude::*;
 
-use alloc::rc::Rc;
-
 use crate::catalogue::{
     display_platform, DEFAULT_IMAGE_MODEL, DEFAULT_IMAGE_SIZE, DEFAULT_VIDEO_MODEL, DEFAULT_VIDEO_SIZE,
     MAX_CAPTION_IMAGE_INPUTS, MAX_GENERATIONS, MAX_IMAGES_PER_GENERATION, MAX_SOURCE_URLS, MAX_VIDEO_INPUT_SECONDS,
     PLATFORMS, POST_TYPES, POST_TYPE_NAMES,
 };
 use crate::error::PowerPostError;
-use crate::rate_card::{NamedModel, RateCard};
+use crate::rate_card::{NamedModel, RateCard, SharedName};
 use crate::tape::{id_of, SentStrings, SentText, TapeWriter};
 use crate::text::{concat, push_uint};
 use crate::value::{
@@ -103,11 +101,11 @@ pub enum Label {
     /// `2 × ideogram-3 images`
     Images {
         quantity: u32,
-        model: Rc<str>,
+        model: SharedName,
     },
     /// `kling-3.0-pro video, 10 s with audio`
     Video {
-        model: Rc<str>,
+        model: SharedName,
         seconds: u32,
         audio: bool,
     },
@@ -116,7 +114,7 @@ pub enum Label {
         post_types: u32,
         surcharged: InlineList<&'static str, { PLATFORMS.len() }>,
     },
-    Version(Rc<str>),
+    Version(SharedName),
 }
 
 impl SentText for Label {
@@ -187,7 +185,7 @@ pub struct EstimateItem {
 pub struct CostEstimate {
     pub total: u64,
     pub items: Vec<EstimateItem>,
-    pub rate_card_version: Rc<str>,
+    pub rate_card_version: SharedName,
 }
 
 const RECORD_NO_DETAIL: f64 = 0.0;
@@ -743,7 +741,7 @@ mod tests {
     fn an_empty_plan_costs_nothing() {
         assert_eq!(
             estimate(json!({})).unwrap(),
-            CostEstimate { total: 0, items: vec![], rate_card_version: "2026-11-estimate".into() }
+            CostEstimate { total: 0, items: vec![], rate_card_version: SharedName::new("2026-11-estimate".into()) }
         );
     }
 

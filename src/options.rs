@@ -5,6 +5,7 @@
 use crate::prelude::*;
 
 use crate::error::PowerPostError;
+use crate::text::{find_ascii, split_ascii};
 use crate::value::{optional_text, optional_whole, reject_unknown_keys, require_object, Path, Value};
 
 pub const DEFAULT_BASE_URL: &str = "https://powerpost.ai/api/v1";
@@ -128,7 +129,7 @@ pub fn credits_url(base_url: &str) -> Result<String, PowerPostError> {
     if rest.contains(['?', '#', '\\']) {
         return Err(invalid("must not contain a query, a fragment or backslashes"));
     }
-    let authority = rest.split('/').next().unwrap_or_default();
+    let authority = split_ascii(rest, b'/').next().unwrap_or_default();
     if authority.contains('@') {
         return Err(invalid("must not contain credentials"));
     }
@@ -148,12 +149,12 @@ fn strip_prefix_ignore_case<'a>(text: &'a str, prefix: &str) -> Option<&'a str> 
 /// The host of `host[:port]` or `[v6][:port]`; `None` when empty or malformed.
 fn host_of(authority: &str) -> Option<&str> {
     let (host, after_host) = if authority.starts_with('[') {
-        let (host, after_host) = authority.split_at_checked(authority.find(']')? + 1)?;
+        let (host, after_host) = authority.split_at_checked(find_ascii(authority, b']')? + 1)?;
         let inside = host.get(1..host.len() - 1)?;
         let valid = !inside.is_empty() && inside.bytes().all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.');
         (valid.then_some(host)?, after_host)
     } else {
-        let (host, after_host) = authority.split_at_checked(authority.find(':').unwrap_or(authority.len()))?;
+        let (host, after_host) = authority.split_at_checked(find_ascii(authority, b':').unwrap_or(authority.len()))?;
         let valid = !host.is_empty() && host.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.');
         (valid.then_some(host)?, after_host)
     };
@@ -174,7 +175,7 @@ pub fn is_loopback_host(host: &str) -> bool {
     if host.eq_ignore_ascii_case("localhost") || host == "[::1]" {
         return true;
     }
-    let octets: Vec<&str> = host.split('.').collect();
+    let octets: Vec<&str> = split_ascii(host, b'.').collect();
     octets.len() == 4
         && octets[0] == "127"
         && octets.iter().all(|octet| is_decimal(octet, 3) && octet.parse::<u16>().is_ok_and(|n| n <= 255))

@@ -21,7 +21,7 @@ const MAX_NAME_LENGTH: u32 = 64;
 #[derive(Clone, Debug, PartialEq)]
 pub struct RateCard {
     /// Shared with every estimate made from this card.
-    pub version: Rc<str>,
+    pub version: SharedName,
     pub caption: CaptionRates,
     pub image_models: Vec<ImageModelRate>,
     pub video_models: Vec<VideoModelRate>,
@@ -42,14 +42,14 @@ pub struct CaptionRates {
 #[derive(Clone, Debug, PartialEq)]
 pub struct ImageModelRate {
     /// Shared with the labels of estimates that use the model.
-    pub name: Rc<str>,
+    pub name: SharedName,
     pub per_image: u32,
     pub sizes: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct VideoModelRate {
-    pub name: Rc<str>,
+    pub name: SharedName,
     pub per_second: u32,
     /// Added per second when audio is on; `None` for models without audio.
     pub audio_per_second: Option<u32>,
@@ -69,25 +69,34 @@ fn strings(items: &[&str]) -> Vec<String> {
     items.iter().map(|item| String::from(*item)).collect()
 }
 
+/// A model name or card version, shared by the card and every label citing it. An
+/// `Rc<String>`, not an `Rc<str>`: building an `Rc<str>` checks a layout, and that panic's
+/// message would keep core's formatting in the wasm.
+pub type SharedName = Rc<String>;
+
+fn shared(name: &str) -> SharedName {
+    Rc::new(String::from(name))
+}
+
 impl RateCard {
     /// The built-in estimate. Chosen so that the documented sample post (regular-research
     /// caption, one default image, published to 3 platforms) costs 11, or 13 with X: inside
     /// the documented 10-15.
     pub fn default_card() -> Self {
         let image = |name: &str, per_image, sizes: &[&str]| ImageModelRate {
-            name: name.into(),
+            name: shared(name),
             per_image,
             sizes: strings(sizes),
         };
         let video = |name: &str, per_second, audio_per_second, durations: &[u32]| VideoModelRate {
-            name: name.into(),
+            name: shared(name),
             per_second,
             audio_per_second,
             durations: durations.to_vec(),
             sizes: strings(&VIDEO_SIZES),
         };
         RateCard {
-            version: DEFAULT_VERSION.into(),
+            version: shared(DEFAULT_VERSION),
             caption: CaptionRates {
                 regular: 6,
                 deep: 12,
@@ -112,11 +121,11 @@ impl RateCard {
     }
 
     pub fn image_model(&self, name: &str) -> Option<&ImageModelRate> {
-        self.image_models.iter().find(|model| &*model.name == name)
+        self.image_models.iter().find(|model| *model.name == name)
     }
 
     pub fn video_model(&self, name: &str) -> Option<&VideoModelRate> {
-        self.video_models.iter().find(|model| &*model.name == name)
+        self.video_models.iter().find(|model| *model.name == name)
     }
 
     pub fn surcharge(&self, platform: &str) -> u32 {
@@ -133,9 +142,9 @@ impl RateCard {
         require_object(overrides, path)?;
         reject_unknown_keys(overrides, path, &["version", "caption", "imageModels", "videoModels", "publish"])?;
         card.version = match optional_text(&overrides.get("version"), &path.key("version"))? {
-            Some(version) if !version.is_empty() => version.into(),
+            Some(version) if !version.is_empty() => Rc::new(version),
             Some(_) => return Err(path.key("version").invalid("must not be empty")),
-            None => concat(&[&self.version, "+custom"]).into(),
+            None => Rc::new(concat(&[&self.version, "+custom"])),
         };
         override_caption(&mut card.caption, &overrides.get("caption"), &path.key("caption"))?;
         override_models(
@@ -266,11 +275,9 @@ fn override_models<V: Value, M: NamedModel>(
         }
         let entry = overrides.get_entry(&name);
         require_object(&entry, &entry_path)?;
-        let position = models.iter().position(|model| model.name() == name);
-        let merged = merge(position.map(|at| &models[at]), &name, &entry, &entry_path)?;
-        match position {
-            Some(at) => models[at] = merged,
-            None => models.push(merged),
+        match models.iter_mut().find(|model| model.name() == name) {
+            Some(model) => *model = merge(Some(model), &name, &entry, &entry_path)?,
+            None => models.push(merge(None, &name, &entry, &entry_path)?),
         }
     }
     Ok(())
@@ -290,7 +297,7 @@ fn override_image_model<V: Value>(
     let per_image = optional_whole(&entry.get("perImage"), &path.key("perImage"), 0, MAX_RATE)?;
     let sizes = optional_names(&entry.get("sizes"), &path.key("sizes"))?;
     Ok(ImageModelRate {
-        name: name.into(),
+        name: shared(name),
         per_image: per_image.or(existing.map(|m| m.per_image)).ok_or_else(|| new_model_error(path, "perImage"))?,
         sizes: sizes.or_else(|| existing.map(|m| m.sizes.clone())).ok_or_else(|| new_model_error(path, "sizes"))?,
     })
@@ -327,7 +334,7 @@ fn override_video_model<V: Value>(
     };
     let sizes = optional_names(&entry.get("sizes"), &path.key("sizes"))?;
     Ok(VideoModelRate {
-        name: name.into(),
+        name: shared(name),
         per_second: per_second.or(existing.map(|m| m.per_second)).ok_or_else(|| new_model_error(path, "perSecond"))?,
         audio_per_second,
         durations: durations

@@ -7,7 +7,7 @@ use crate::prelude::*;
 
 use crate::error::{ErrorCode, PowerPostError};
 use crate::key::scrub_api_key;
-use crate::text::{concat, push_uint};
+use crate::text::{concat, push_uint, split_ascii, split_once_ascii};
 use crate::value::{Text, Value};
 
 /// The headers this client reads, as raw strings (`None` when absent).
@@ -190,13 +190,13 @@ pub fn parse_retry_after(value: &str, now_ms: f64) -> Option<f64> {
 /// more than 50 years after `now_ms`, and asctime `Sun Nov  6 08:49:37 1994`.
 pub fn parse_http_date(value: &str, now_ms: f64) -> Option<i64> {
     const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-    let (day, month_name, year, clock) = match value.split_once(',') {
+    let (day, month_name, year, clock) = match split_once_ascii(value, b',') {
         Some((_weekday, rest)) => {
-            let mut parts = rest.strip_prefix(' ')?.split(' ');
+            let mut parts = split_ascii(rest.strip_prefix(' ')?, b' ');
             let first = parts.next()?;
-            let date = match first.split_once('-') {
+            let date = match split_once_ascii(first, b'-') {
                 Some((day, month_and_year)) => {
-                    let (month, short_year) = month_and_year.split_once('-')?;
+                    let (month, short_year) = split_once_ascii(month_and_year, b'-')?;
                     let short_year = parse_whole(short_year).filter(|_| short_year.len() == 2)?;
                     (day, month, full_year(short_year, now_ms), parts.next()?)
                 }
@@ -208,7 +208,7 @@ pub fn parse_http_date(value: &str, now_ms: f64) -> Option<i64> {
             date
         }
         None => {
-            let mut parts = value.split(' ').filter(|part| !part.is_empty());
+            let mut parts = split_ascii(value, b' ').filter(|part| !part.is_empty());
             let (_weekday, month, day, clock) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
             let year = parse_whole(parts.next()?)?;
             if parts.next().is_some() {
@@ -219,7 +219,7 @@ pub fn parse_http_date(value: &str, now_ms: f64) -> Option<i64> {
     };
     let day = parse_whole(day)?;
     let month = MONTHS.iter().position(|m| *m == month_name)? as u64 + 1;
-    let mut clock = clock.split(':');
+    let mut clock = split_ascii(clock, b':');
     let hour = parse_whole(clock.next()?)?;
     let minute = parse_whole(clock.next()?)?;
     let second = parse_whole(clock.next()?)?;

@@ -267,7 +267,10 @@ impl TapeWriter {
         } else {
             self.tape.extend(text.encode_utf16().map(f64::from));
         }
-        self.tape[length_at] = (self.tape.len() - length_at - 1) as f64;
+        let length = (self.tape.len() - length_at - 1) as f64;
+        if let Some(slot) = self.tape.get_mut(length_at) {
+            *slot = length;
+        }
     }
 
     /// An object key; the next call writes its value.

@@ -4,19 +4,19 @@
 use crate::prelude::*;
 
 /// Appends the decimal digits of `value`.
-pub fn push_uint(out: &mut String, mut value: u64) {
-    let mut digits = [0u8; 20];
-    let mut start = digits.len();
+pub fn push_uint(out: &mut String, value: u64) {
+    // From the highest power of ten down, with no digit buffer to index (an index that could
+    // fail keeps core's number formatting in the wasm for its panic message).
+    let mut divisor = 1;
+    while value / divisor >= 10 {
+        divisor *= 10;
+    }
     loop {
-        start -= 1;
-        digits[start] = b'0' + (value % 10) as u8;
-        value /= 10;
-        if value == 0 {
+        out.push(char::from(b'0' + (value / divisor % 10) as u8));
+        if divisor == 1 {
             break;
         }
-    }
-    for &digit in &digits[start..] {
-        out.push(char::from(digit));
+        divisor /= 10;
     }
 }
 
@@ -34,6 +34,26 @@ pub fn find(haystack: &str, needle: &str) -> Option<usize> {
         return Some(0);
     }
     haystack.as_bytes().windows(needle.len()).position(|window| window == needle.as_bytes())
+}
+
+// core's `char` searcher (behind `split(',')`, `split_once(',')`, `find(':')`) slices by
+// index, and that possible panic keeps core's number formatting in the wasm; these split on
+// an ASCII byte without it.
+
+/// `text.split(separator)`.
+pub fn split_ascii(text: &str, separator: u8) -> impl Iterator<Item = &str> {
+    text.split(move |c: char| c == char::from(separator))
+}
+
+/// `text.split_once(separator)`.
+pub fn split_once_ascii(text: &str, separator: u8) -> Option<(&str, &str)> {
+    let at = find_ascii(text, separator)?;
+    Some((text.get(..at)?, text.get(at + 1..)?))
+}
+
+/// `text.find(separator)`.
+pub fn find_ascii(text: &str, separator: u8) -> Option<usize> {
+    text.bytes().position(|byte| byte == separator)
 }
 
 /// Concatenates string pieces in one allocation.
