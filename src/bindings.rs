@@ -514,7 +514,7 @@ fn credits_to_js(credits: &Credits, headers: &JsValue) -> JsValue {
 crate::local::local! {
     static STRINGS_REGISTERED: Cell<bool> = const { Cell::new(false) };
     /// What boundary.js's `decodeEstimate` holds; only estimate records use it.
-    static SENT_STRINGS: Cell<SentStrings<Label>> = Cell::new(SentStrings::default());
+    static SENT_STRINGS: Cell<SentStrings<Label>> = const { Cell::new(SentStrings::new()) };
     /// Tapes in and records out, reused so that a call allocates neither.
     static TAPE: Cell<Vec<f64>> = const { Cell::new(Vec::new()) };
     static RECORD: Cell<Vec<f64>> = const { Cell::new(Vec::new()) };

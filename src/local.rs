@@ -1,6 +1,6 @@
 //! Per-module state for the binding layer and the default rate card. With std this is
 //! `thread_local!`; the published wasm has no std (see Cargo.toml), and is single-threaded,
-//! so there it is a plain static that is initialized on first use.
+//! so there it is a plain static (made on first use when its initializer is not `const`).
 
 #[cfg(feature = "std")]
 macro_rules! local {
@@ -19,10 +19,11 @@ macro_rules! local {
 macro_rules! local {
     () => {};
     ($(#[$attr:meta])* static $name:ident: $ty:ty = const { $init:expr }; $($rest:tt)*) => {
-        $crate::local::local! { $(#[$attr])* static $name: $ty = $init; $($rest)* }
+        $(#[$attr])* static $name: $crate::local::Local<$ty> = $crate::local::Local::new($init);
+        $crate::local::local! { $($rest)* }
     };
     ($(#[$attr:meta])* static $name:ident: $ty:ty = $init:expr; $($rest:tt)*) => {
-        $(#[$attr])* static $name: $crate::local::Local<$ty> = $crate::local::Local::new(|| $init);
+        $(#[$attr])* static $name: $crate::local::LazyLocal<$ty> = $crate::local::LazyLocal::new(|| $init);
         $crate::local::local! { $($rest)* }
     };
 }
@@ -30,7 +31,7 @@ macro_rules! local {
 pub(crate) use local;
 
 #[cfg(not(feature = "std"))]
-pub use bare::Local;
+pub use bare::{LazyLocal, Local};
 
 #[cfg(not(feature = "std"))]
 mod bare {
@@ -39,32 +40,48 @@ mod bare {
     #[cfg(target_feature = "atomics")]
     compile_error!("without std, module state assumes a single-threaded wasm module");
 
-    /// A value made on first use; the `thread_local!` API the crate uses, for one thread.
-    pub struct Local<T> {
+    // SAFETY (both types): without `atomics`, wasm32 has one thread, so nothing is shared.
+
+    /// A value with a `const` initializer; the `thread_local!` API the crate uses, for one thread.
+    pub struct Local<T>(T);
+
+    unsafe impl<T> Sync for Local<T> {}
+
+    impl<T> Local<T> {
+        pub const fn new(value: T) -> Self {
+            Self(value)
+        }
+
+        pub fn with<R>(&'static self, use_value: impl FnOnce(&T) -> R) -> R {
+            use_value(&self.0)
+        }
+    }
+
+    impl<T: Default> Local<Cell<T>> {
+        pub fn take(&'static self) -> T {
+            self.0.take()
+        }
+
+        pub fn set(&'static self, value: T) {
+            self.0.set(value);
+        }
+    }
+
+    /// A value made on first use.
+    pub struct LazyLocal<T> {
         init: fn() -> T,
         value: OnceCell<T>,
     }
 
-    // SAFETY: without `atomics`, wasm32 has one thread, so nothing is ever shared.
-    unsafe impl<T> Sync for Local<T> {}
+    unsafe impl<T> Sync for LazyLocal<T> {}
 
-    impl<T> Local<T> {
+    impl<T> LazyLocal<T> {
         pub const fn new(init: fn() -> T) -> Self {
             Self { init, value: OnceCell::new() }
         }
 
         pub fn with<R>(&'static self, use_value: impl FnOnce(&T) -> R) -> R {
             use_value(self.value.get_or_init(self.init))
-        }
-    }
-
-    impl<T: Default> Local<Cell<T>> {
-        pub fn take(&'static self) -> T {
-            self.with(Cell::take)
-        }
-
-        pub fn set(&'static self, value: T) {
-            self.with(|cell| cell.set(value));
         }
     }
 }

@@ -348,9 +348,15 @@ pub struct SentStrings<T> {
     scratch: String,
 }
 
+impl<T> SentStrings<T> {
+    pub const fn new() -> Self {
+        Self { sent: Vec::new(), scratch: String::new() }
+    }
+}
+
 impl<T> Default for SentStrings<T> {
     fn default() -> Self {
-        Self { sent: Vec::new(), scratch: String::new() }
+        Self::new()
     }
 }
 
