@@ -36,8 +36,8 @@ extern "C" {
     /// Sends attempts until `settle` says the call is done (see boundary.js).
     #[wasm_bindgen(js_name = runCall)]
     fn run_call(id: u32, fetch: &JsValue, url: &JsValue, init: &JsValue, timeout_ms: f64, signal: &JsValue) -> JsValue;
-    #[wasm_bindgen(js_name = registerCallbacks)]
-    fn register_callbacks(settle: &JsValue, aborted: &JsValue);
+    #[wasm_bindgen(js_name = registerCallback)]
+    fn register_callback(settle: &JsValue);
     #[wasm_bindgen(js_name = globalFetch)]
     fn global_fetch() -> JsValue;
     #[wasm_bindgen(js_name = makeInit)]
@@ -264,7 +264,7 @@ fn run(key: ApiKey, settings: CallSettings, js: JsOptions) -> JsValue {
             "is required: this runtime has no global fetch",
         )));
     };
-    register_call_callbacks();
+    register_settle_callback();
     let (url, init) = Request::for_call(&key, &settings);
     let timeout_ms = f64::from(settings.timeout_ms);
     let signal = js.signal.clone().map_or(JsValue::UNDEFINED, JsValue::from);
@@ -290,7 +290,7 @@ crate::local::local! {
     // Cells, not RefCells, here and below: each is taken out and put back with no JS call in
     // between, and a RefCell's borrow panic would keep core's formatting in the wasm.
     static CALLS: Cell<Vec<Option<Call>>> = const { Cell::new(Vec::new()) };
-    static CALL_CALLBACKS_REGISTERED: Cell<bool> = const { Cell::new(false) };
+    static SETTLE_CALLBACK_REGISTERED: Cell<bool> = const { Cell::new(false) };
 }
 
 impl Calls {
@@ -326,21 +326,20 @@ impl Calls {
     }
 }
 
-/// Hands `runCall` the two Rust functions it calls back, once. They live as long as the
-/// module, so they are deliberately never freed.
-fn register_call_callbacks() {
-    if CALL_CALLBACKS_REGISTERED.with(|done| done.replace(true)) {
+/// Hands `runCall` the Rust function it calls after each attempt, once. It lives as long as
+/// the module, so it is deliberately never freed.
+fn register_settle_callback() {
+    if SETTLE_CALLBACK_REGISTERED.with(|done| done.replace(true)) {
         return;
     }
     let settle = Closure::<dyn Fn(u32, u8, f64, JsValue, JsValue, JsValue, String) -> JsValue>::new(settle_attempt);
-    let aborted = Closure::<dyn Fn(u32) -> JsValue>::new(abort_call);
-    register_callbacks(settle.as_ref(), aborted.as_ref());
+    register_callback(settle.as_ref());
     settle.forget();
-    aborted.forget();
 }
 
-/// After an attempt: the result, the error to reject with, or the delay before a retry (a
-/// number; `onRetry` has then been told).
+/// After an attempt (or a wait between attempts that the caller's signal cut short, which
+/// comes as an aborted attempt): the result, the error to reject with, or the delay before a
+/// retry (a number; `onRetry` has then been told).
 fn settle_attempt(
     id: u32,
     tag: u8,
@@ -370,12 +369,6 @@ fn settle_attempt(
         report_retry(&on_retry, attempt, delay_ms, &throw(error));
     }
     JsValue::from(delay_ms)
-}
-
-/// The caller's signal ended a wait between retries.
-fn abort_call(id: u32) -> JsValue {
-    Calls::take(id);
-    throw(PowerPostError::aborted())
 }
 
 /// The URL and fetch options of a call; `runCall` copies the options for each attempt and

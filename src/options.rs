@@ -5,7 +5,7 @@
 use crate::prelude::*;
 
 use crate::error::PowerPostError;
-use crate::text::{find_ascii, split_ascii};
+use crate::text::{find_ascii, parse_digits, split_ascii};
 use crate::value::{optional_text, optional_whole, reject_unknown_keys, require_object, Path, Value};
 
 pub const DEFAULT_BASE_URL: &str = "https://powerpost.ai/api/v1";
@@ -137,7 +137,10 @@ pub fn credits_url(base_url: &str) -> Result<String, PowerPostError> {
     if !secure && !is_loopback_host(host) {
         return Err(invalid("must use https unless the host is loopback (localhost, 127.0.0.1, [::1])"));
     }
-    let base = base_url.trim_end_matches('/');
+    let mut base = base_url;
+    while let Some(shorter) = base.strip_suffix('/') {
+        base = shorter;
+    }
     Ok(crate::text::concat(&[base, CREDITS_PATH]))
 }
 
@@ -178,7 +181,7 @@ pub fn is_loopback_host(host: &str) -> bool {
     let octets: Vec<&str> = split_ascii(host, b'.').collect();
     octets.len() == 4
         && octets[0] == "127"
-        && octets.iter().all(|octet| is_decimal(octet, 3) && octet.parse::<u16>().is_ok_and(|n| n <= 255))
+        && octets.iter().all(|octet| parse_digits(octet, 3).is_some_and(|n| n <= 255))
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]

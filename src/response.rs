@@ -7,7 +7,7 @@ use crate::prelude::*;
 
 use crate::error::{ErrorCode, PowerPostError};
 use crate::key::scrub_api_key;
-use crate::text::{concat, push_uint, split_ascii, split_once_ascii};
+use crate::text::{concat, parse_digits, push_uint, split_ascii, split_once_ascii};
 use crate::value::{Text, Value};
 
 /// The headers this client reads, as raw strings (`None` when absent).
@@ -170,7 +170,7 @@ pub fn parse_rate_limit(headers: &ResponseHeaders) -> Option<RateLimit> {
 
 /// Up to 15 decimal digits (exact as a JS number).
 fn parse_whole(text: &str) -> Option<u64> {
-    (!text.is_empty() && text.len() <= 15 && text.bytes().all(|b| b.is_ascii_digit())).then(|| text.parse().ok())?
+    parse_digits(text, 15)
 }
 
 /// `Retry-After` as delay-seconds or an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), in ms

@@ -56,6 +56,15 @@ pub fn find_ascii(text: &str, separator: u8) -> Option<usize> {
     text.bytes().position(|byte| byte == separator)
 }
 
+/// The value of 1 to `max_digits` (at most 19) ASCII digits; `None` for anything else,
+/// signs and spaces included. (core's `parse` is larger, and one copy per integer type.)
+pub fn parse_digits(text: &str, max_digits: usize) -> Option<u64> {
+    if text.is_empty() || text.len() > max_digits.min(19) {
+        return None;
+    }
+    text.bytes().try_fold(0u64, |value, byte| byte.is_ascii_digit().then(|| value * 10 + u64::from(byte - b'0')))
+}
+
 /// Concatenates string pieces in one allocation.
 pub fn concat(pieces: &[&str]) -> String {
     let mut out = String::with_capacity(pieces.iter().map(|piece| piece.len()).sum());

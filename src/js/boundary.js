@@ -291,15 +291,14 @@ function sameUnits(s, tape, at) {
 // is needed; after each attempt it asks Rust what to do, and every rule about what an
 // outcome means (result, error code, retry, delay) is Rust's.
 let settleAttempt;
-let abortedCall;
 
 /**
  * Rust's two callbacks, given once: settle(id, tag, status, headers, body, thrown, detail)
- * with what an attempt came to (see sendAttempt), and aborted(id).
+ * with what an attempt came to (see sendAttempt); a wait cut short by the caller's signal is
+ * reported as an aborted attempt.
  */
-export function registerCallbacks(settle, aborted) {
+export function registerCallback(settle) {
   settleAttempt = settle;
-  abortedCall = aborted;
 }
 
 /**
@@ -314,7 +313,7 @@ export async function runCall(id, fetch, url, init, timeoutMs, signal) {
       if (next instanceof PowerPostError) throw next;
       return next;
     }
-    if (!(await wait(next, signal))) throw abortedCall(id);
+    if (!(await wait(next, signal))) throw settleAttempt(id, ABORTED, 0, undefined, undefined, undefined, "");
   }
 }
 
