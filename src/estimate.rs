@@ -203,24 +203,33 @@ const RESEARCH_MODES: Names<2> = Names::new(["regular", "deep"]);
 const POST_TYPE_CANDIDATES: Names<12> = Names::new(POST_TYPE_NAMES);
 
 crate::local::local! {
-    static DEFAULT_CARD: RateCard = RateCard::default_card();
+    /// The built-in card, made on first use; taken out while it is used (nothing that runs
+    /// meanwhile can ask for it again: a plan is read before it is priced).
+    static DEFAULT_CARD: core::cell::Cell<Option<RateCard>> = const { core::cell::Cell::new(None) };
+}
+
+fn with_default_card<R>(use_card: impl FnOnce(&RateCard) -> R) -> R {
+    let card = DEFAULT_CARD.take().unwrap_or_else(RateCard::default_card);
+    let result = use_card(&card);
+    DEFAULT_CARD.set(Some(card));
+    result
 }
 
 /// `estimateCost(plan, options)`: the default card, or it with `options.rateCard` merged over.
 pub fn estimate_with_options<V: Value>(plan: &V, options: &V) -> Result<CostEstimate, PowerPostError> {
     if options.is_undefined() {
-        return DEFAULT_CARD.with(|card| estimate_cost(plan, card));
+        return with_default_card(|card| estimate_cost(plan, card));
     }
     let path = Path::Root("options");
     require_object(options, &path)?;
     let [rate_card] = options.fields(&path, &OPTION_KEYS)?;
-    let card = DEFAULT_CARD.with(|card| card.with_overrides(&rate_card, &Path::Root("rateCard")))?;
+    let card = with_default_card(|card| card.with_overrides(&rate_card, &Path::Root("rateCard")))?;
     estimate_cost(plan, &card)
 }
 
 /// `defaultRateCard()`.
 pub fn write_default_card(out: &mut TapeWriter) {
-    DEFAULT_CARD.with(|card| card.write_tape(out));
+    with_default_card(|card| card.write_tape(out));
 }
 
 pub fn estimate_cost<V: Value>(plan: &V, card: &RateCard) -> Result<CostEstimate, PowerPostError> {

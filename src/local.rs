@@ -1,16 +1,12 @@
 //! Per-module state for the binding layer and the default rate card. With std this is
 //! `thread_local!`; the published wasm has no std (see Cargo.toml), and is single-threaded,
-//! so there it is a plain static (made on first use when its initializer is not `const`).
+//! so there it is a plain static. Either way, initializers are `const`.
 
 #[cfg(feature = "std")]
 macro_rules! local {
     () => {};
     ($(#[$attr:meta])* static $name:ident: $ty:ty = const { $init:expr }; $($rest:tt)*) => {
         std::thread_local! { $(#[$attr])* static $name: $ty = const { $init }; }
-        $crate::local::local! { $($rest)* }
-    };
-    ($(#[$attr:meta])* static $name:ident: $ty:ty = $init:expr; $($rest:tt)*) => {
-        std::thread_local! { $(#[$attr])* static $name: $ty = $init; }
         $crate::local::local! { $($rest)* }
     };
 }
@@ -22,29 +18,24 @@ macro_rules! local {
         $(#[$attr])* static $name: $crate::local::Local<$ty> = $crate::local::Local::new($init);
         $crate::local::local! { $($rest)* }
     };
-    ($(#[$attr:meta])* static $name:ident: $ty:ty = $init:expr; $($rest:tt)*) => {
-        $(#[$attr])* static $name: $crate::local::LazyLocal<$ty> = $crate::local::LazyLocal::new(|| $init);
-        $crate::local::local! { $($rest)* }
-    };
 }
 
 pub(crate) use local;
 
 #[cfg(not(feature = "std"))]
-pub use bare::{LazyLocal, Local};
+pub use bare::Local;
 
 #[cfg(not(feature = "std"))]
 mod bare {
-    use core::cell::{Cell, OnceCell};
+    use core::cell::Cell;
 
     #[cfg(target_feature = "atomics")]
     compile_error!("without std, module state assumes a single-threaded wasm module");
 
-    // SAFETY (both types): without `atomics`, wasm32 has one thread, so nothing is shared.
-
     /// A value with a `const` initializer; the `thread_local!` API the crate uses, for one thread.
     pub struct Local<T>(T);
 
+    // SAFETY: without `atomics`, wasm32 has one thread, so nothing is shared.
     unsafe impl<T> Sync for Local<T> {}
 
     impl<T> Local<T> {
@@ -64,24 +55,6 @@ mod bare {
 
         pub fn set(&'static self, value: T) {
             self.0.set(value);
-        }
-    }
-
-    /// A value made on first use.
-    pub struct LazyLocal<T> {
-        init: fn() -> T,
-        value: OnceCell<T>,
-    }
-
-    unsafe impl<T> Sync for LazyLocal<T> {}
-
-    impl<T> LazyLocal<T> {
-        pub const fn new(init: fn() -> T) -> Self {
-            Self { init, value: OnceCell::new() }
-        }
-
-        pub fn with<R>(&'static self, use_value: impl FnOnce(&T) -> R) -> R {
-            use_value(self.value.get_or_init(self.init))
         }
     }
 }
