@@ -177,25 +177,13 @@ function write(v, depth) {
   }
 }
 
-// Keys, kinds and labels repeat from call to call; reusing the same (internalized) string
-// saves building it and lets V8 add properties along its cached object shapes.
-const strings = new Map();
-
 /** The plain JS value a tape describes. */
 export function decodeValue(tape) {
   let at = 0;
   const text = () => {
     const length = tape[at++];
     if (length < 0) return known[-1 - length];
-    let hash = length;
-    for (let i = at; i < at + length; i++) hash = (Math.imul(hash, 31) + tape[i]) | 0;
-    let s = strings.get(hash);
-    if (s === undefined || s.length !== length || !sameUnits(s, tape, at)) {
-      s = "";
-      for (let i = at; i < at + length; i++) s += String.fromCharCode(tape[i]);
-      if (strings.size >= 4096) strings.clear();
-      strings.set(hash, s);
-    }
+    const s = String.fromCharCode.apply(null, tape.subarray(at, at + length));
     at += length;
     return s;
   };
@@ -280,11 +268,6 @@ export function decodeEstimate(pointer) {
     }
   }
   return { total, items, rateCardVersion };
-}
-
-function sameUnits(s, tape, at) {
-  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) !== tape[at + i]) return false;
-  return true;
 }
 
 // A call's attempts. The loop lives here so that no Rust future (and no closure per await)
