@@ -19,7 +19,7 @@ use crate::response::{interpret, Credits, ResponseBody, ResponseHeaders, MAX_HEA
 use crate::retry::{decide, RetryDecision};
 use crate::settle::{check_balance, settle_charges};
 use crate::tape::{SentStrings, TapeValue, TapeWriter, KNOWN_STRINGS};
-use crate::value::{Text, Value};
+use crate::value::{Text, Value, MAX_TEXT_LENGTH};
 
 #[wasm_bindgen(module = "/src/js/boundary.js")]
 extern "C" {
@@ -332,7 +332,7 @@ fn register_settle_callback() {
     if SETTLE_CALLBACK_REGISTERED.with(|done| done.replace(true)) {
         return;
     }
-    let settle = Closure::<dyn Fn(u32, u8, f64, JsValue, JsValue, JsValue, String) -> JsValue>::new(settle_attempt);
+    let settle = Closure::<dyn Fn(u32, u8, f64, JsValue, JsValue, JsValue, JsValue) -> JsValue>::new(settle_attempt);
     register_callback(settle.as_ref());
     settle.forget();
 }
@@ -347,7 +347,7 @@ fn settle_attempt(
     headers: JsValue,
     body: JsValue,
     thrown: JsValue,
-    detail: String,
+    detail: JsValue,
 ) -> JsValue {
     let Some(mut call) = Calls::take(id) else {
         return throw(PowerPostError::new(ErrorCode::InternalError, "unknown call"));
@@ -428,7 +428,7 @@ struct Attempt {
     body: JsValue,
     /// For `FAILED`: what fetch threw, and its message.
     thrown: JsValue,
-    detail: String,
+    detail: JsValue,
 }
 
 /// What an attempt means. Succeeds with the credits and the response's header values (for
@@ -472,7 +472,13 @@ fn read_attempt(call: &Call, attempt: Attempt) -> Result<(Credits, JsValue), Fai
     } else if tag == ABORTED || call.signal.as_ref().is_some_and(AbortSignal::aborted) {
         PowerPostError::aborted()
     } else {
-        return Err((PowerPostError::network(&scrub_api_key(&detail, &key.text)), thrown));
+        // The message crosses through the tape, as all text into Rust does (a message too
+        // long for it is left out; the error's `cause` still holds it).
+        let detail = with_tape(&detail, &JsValue::UNDEFINED, |pair| match pair.at(0).as_text(MAX_TEXT_LENGTH) {
+            Text::Ok(text) => text,
+            _ => String::new(),
+        });
+        return Err((PowerPostError::network(&scrub_api_key(&detail.unwrap_or_default(), &key.text)), thrown));
     };
     Err((failure, JsValue::UNDEFINED))
 }

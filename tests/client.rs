@@ -463,12 +463,23 @@ async fn an_injected_fetch_gets_the_key_only_in_the_chosen_header() {
 
 #[wasm_bindgen_test]
 async fn a_misbehaving_fetch_is_an_error_not_a_trap() {
-    let throwing = Function::new_no_args("throw new TypeError('boom')");
-    expect_error(
+    // What fetch threw is the cause; its message, without the key, is in the error's.
+    let throwing = Function::new_no_args(&format!("throw new TypeError('boom for {DEMO_KEY}')"));
+    let error = expect_error(
         credits(DEMO_KEY, options(&[("fetch", throwing.into()), ("maxRetries", n(0.0))])).await,
         "NETWORK_ERROR",
         None,
     );
+    assert_eq!(prop(&error, "message").as_string().as_deref(), Some("network error: boom for pp_live_sk_…0047"));
+    assert!(prop(&error, "cause").is_instance_of::<js_sys::TypeError>());
+    let long = Function::new_no_args("throw 'x'.repeat(5000)");
+    let error = expect_error(
+        credits(DEMO_KEY, options(&[("fetch", long.into()), ("maxRetries", n(0.0))])).await,
+        "NETWORK_ERROR",
+        None,
+    );
+    assert_eq!(prop(&error, "message").as_string().as_deref(), Some("network error"), "a message too long to read");
+    assert_eq!(prop(&error, "cause").as_string().map(|cause| cause.len()), Some(5000));
     let garbage = Function::new_no_args("return 42");
     expect_error(credits(DEMO_KEY, options(&[("fetch", garbage.into())])).await, "INVALID_RESPONSE", None);
     // The module still works afterwards.
