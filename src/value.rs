@@ -1,7 +1,7 @@
 //! A read-only view of a dynamically typed value, and the checked readers built on it.
 //!
-//! The binding layer implements [`Value`] for `JsValue`; host tests implement it for
-//! `serde_json::Value`. Everything that decodes caller input or response bodies is written
+//! The tape that JS values cross the boundary on implements [`Value`] (`TapeValue`); host
+//! tests implement it for `serde_json::Value`. Everything that decodes caller input or response bodies is written
 //! against this trait, so it runs and is tested without a JS engine, and every bad value
 //! becomes an `INVALID_ARGUMENT` naming its field instead of a panic.
 
@@ -30,8 +30,8 @@ pub trait Value: Sized {
     /// An object with properties: not null, not an array, not a function.
     fn is_plain_object(&self) -> bool;
     fn array_length(&self) -> Option<u32>;
-    /// Property `key` (undefined when missing or when `self` is no object). Keys are
-    /// static so that the binding can keep one JS string per key.
+    /// Property `key`, a name the decoders know (undefined when missing or when `self` is
+    /// no object).
     fn get(&self, key: &'static str) -> Self;
     /// Property `key` for keys only known at run time (model names).
     fn get_entry(&self, key: &str) -> Self;
