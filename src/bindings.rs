@@ -450,14 +450,8 @@ fn read_attempt(call: &Call, attempt: Attempt) -> Result<(Credits, JsValue), Fai
             interpret(status, &response_headers(&pair.at(0)), body, now_ms, &key.text)
         });
         let interpreted = through_tape.unwrap_or_else(|_| {
-            with_tape(&headers, &JsValue::UNDEFINED, |pair| {
-                interpret::<TapeValue>(
-                    status,
-                    &response_headers(&pair.at(0)),
-                    ResponseBody::TooLarge,
-                    now_ms,
-                    &key.text,
-                )
+            with_tape_of(&headers, |headers| {
+                interpret::<TapeValue>(status, &response_headers(headers), ResponseBody::TooLarge, now_ms, &key.text)
             })
             .unwrap_or_else(|_| Err(invalid_transport("its headers could not be read")))
         });
@@ -474,7 +468,7 @@ fn read_attempt(call: &Call, attempt: Attempt) -> Result<(Credits, JsValue), Fai
     } else {
         // The message crosses through the tape, as all text into Rust does (a message too
         // long for it is left out; the error's `cause` still holds it).
-        let detail = with_tape(&detail, &JsValue::UNDEFINED, |pair| match pair.at(0).as_text(MAX_TEXT_LENGTH) {
+        let detail = with_tape_of(&detail, |detail| match detail.as_text(MAX_TEXT_LENGTH) {
             Text::Ok(text) => text,
             _ => String::new(),
         });
@@ -575,6 +569,11 @@ fn with_tape<R>(first: &JsValue, second: &JsValue, read: impl FnOnce(&TapeValue)
     };
     TAPE.set(tape);
     read
+}
+
+/// [`with_tape`] for one value.
+fn with_tape_of<R>(value: &JsValue, read: impl FnOnce(&TapeValue) -> R) -> Result<R, u8> {
+    with_tape(value, &JsValue::UNDEFINED, |pair| read(&pair.at(0)))
 }
 
 fn to_js(write: impl FnOnce(&mut TapeWriter)) -> JsValue {

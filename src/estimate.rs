@@ -3,6 +3,8 @@
 
 use crate::prelude::*;
 
+use core::cell::Cell;
+
 use crate::catalogue::{
     display_platform, DEFAULT_IMAGE_MODEL, DEFAULT_IMAGE_SIZE, DEFAULT_VIDEO_MODEL, DEFAULT_VIDEO_SIZE,
     MAX_CAPTION_IMAGE_INPUTS, MAX_GENERATIONS, MAX_IMAGES_PER_GENERATION, MAX_SOURCE_URLS, MAX_VIDEO_INPUT_SECONDS,
@@ -205,7 +207,7 @@ const POST_TYPE_CANDIDATES: Names<12> = Names::new(POST_TYPE_NAMES);
 crate::local::local! {
     /// The built-in card, made on first use; taken out while it is used (nothing that runs
     /// meanwhile can ask for it again: a plan is read before it is priced).
-    static DEFAULT_CARD: core::cell::Cell<Option<RateCard>> = const { core::cell::Cell::new(None) };
+    static DEFAULT_CARD: Cell<Option<RateCard>> = const { Cell::new(None) };
 }
 
 fn with_default_card<R>(use_card: impl FnOnce(&RateCard) -> R) -> R {

@@ -163,14 +163,9 @@ fn host_of(authority: &str) -> Option<&str> {
     };
     let port_ok = match after_host.strip_prefix(':') {
         None => after_host.is_empty(),
-        Some(port) => is_decimal(port, 5),
+        Some(port) => parse_digits(port, 5).is_some(),
     };
     port_ok.then_some(host)
-}
-
-/// 1 to `max_digits` ASCII digits.
-fn is_decimal(text: &str, max_digits: usize) -> bool {
-    !text.is_empty() && text.len() <= max_digits && text.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// `localhost`, `[::1]` or an IPv4 address in 127.0.0.0/8.

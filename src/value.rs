@@ -1,9 +1,10 @@
 //! A read-only view of a dynamically typed value, and the checked readers built on it.
 //!
 //! The tape that JS values cross the boundary on implements [`Value`] (`TapeValue`); host
-//! tests implement it for `serde_json::Value`. Everything that decodes caller input or response bodies is written
-//! against this trait, so it runs and is tested without a JS engine, and every bad value
-//! becomes an `INVALID_ARGUMENT` naming its field instead of a panic.
+//! tests implement it for `serde_json::Value`. Everything that decodes caller input or
+//! response bodies is written against this trait, so it runs and is tested without a JS
+//! engine, and every bad value becomes an `INVALID_ARGUMENT` naming its field instead of a
+//! panic.
 
 use crate::prelude::*;
 

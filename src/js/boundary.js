@@ -276,7 +276,7 @@ export function decodeEstimate(pointer) {
 let settleAttempt;
 
 /**
- * Rust's two callbacks, given once: settle(id, tag, status, headers, body, thrown, detail)
+ * Rust's callback, given once: settle(id, tag, status, headers, body, thrown, detail)
  * with what an attempt came to (see sendAttempt); a wait cut short by the caller's signal is
  * reported as an aborted attempt.
  */
