@@ -1,5 +1,5 @@
 //! Times the pure estimator on the host (no wasm, no JS): the floor for `estimateCost`.
-use powerpost_credits::estimate::{estimate_with_options, CostEstimate};
+use powerpost_credits::pricing::estimate::{estimate_with_options, CostEstimate};
 use powerpost_credits::tape::{SentStrings, TapeValue, TapeWriter};
 use powerpost_credits::value::Value;
 use std::time::Instant;
@@ -26,7 +26,7 @@ fn main() {
         let rounds: u32 = std::env::var("ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(200_000);
         let start = Instant::now();
         let mut total = 0;
-        let mut strings = SentStrings::<powerpost_credits::estimate::Label>::default();
+        let mut strings = SentStrings::<powerpost_credits::pricing::estimate::Label>::default();
         for _ in 0..rounds {
             let estimate = run();
             let mut record = Vec::with_capacity(64);

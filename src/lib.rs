@@ -1,17 +1,13 @@
 //! powerpost-credits: check a PowerPost account's credits and estimate what a post will cost.
 //!
 //! The pure core (no JS in it, tested with `cargo test` on the host):
-//! - [`key`]: API key validation and redaction;
-//! - [`options`]: request options, defaults and the endpoint URL;
-//! - [`response`]: interpreting responses and their headers;
-//! - [`retry`]: the retry policy;
+//! - [`credits`]: API keys, request options, what a response means, the retry policy;
 //! - [`error`]: the error every call reports;
 //! - [`value`]: the read-only view of JS values the decoders are written against;
 //! - [`tape`]: how whole values cross the wasm boundary in one call each way;
-//! - [`catalogue`], [`rate_card`], [`estimate`], [`settle`]: cost estimates, refunds and
-//!   affordability.
+//! - [`pricing`]: the catalogue, the rate card, cost estimates, refunds and affordability.
 //!
-//! `bindings` (wasm32 only) is the thin layer that talks to `fetch` and exports the JS API.
+//! `wasm` (wasm32 only) is the thin layer that talks to `fetch` and exports the JS API.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -27,21 +23,15 @@ mod prelude {
     pub use alloc::vec::Vec;
 }
 
-pub mod catalogue;
+pub mod credits;
 pub mod error;
-pub mod estimate;
-pub mod key;
-pub mod options;
-pub mod rate_card;
-pub mod response;
-pub mod retry;
-pub mod settle;
+pub mod pricing;
 pub mod tape;
 mod text;
 pub mod value;
 
 #[cfg(target_arch = "wasm32")]
-pub mod bindings;
+pub mod wasm;
 
 // The module is single-threaded (no `atomics`), which is what `AssumeSingleThreaded` needs.
 // A sorted, coalescing free list: the few blocks alive at once keep it short.

@@ -774,7 +774,11 @@ mod tests {
         assert_eq!(&tape[..7], &[OBJECT, 2.0, 16.0, -1.0 - model, STRING_ID, flux, label]);
         assert_eq!(tape.len(), 3 + 16);
         assert_eq!(to_json(TapeValue::root(&tape)), json!({"model": "flux2-flex", "label": "2 × custom"}));
-        for name in crate::catalogue::POST_TYPES.iter().map(|(name, _)| *name).chain(crate::catalogue::PLATFORMS) {
+        for name in crate::pricing::catalogue::POST_TYPES
+            .iter()
+            .map(|(name, _)| *name)
+            .chain(crate::pricing::catalogue::PLATFORMS)
+        {
             assert!(known_id(name).is_some(), "{name} should be a known string");
         }
     }

@@ -5,7 +5,7 @@
 #![cfg(target_arch = "wasm32")]
 
 use js_sys::{Array, Function, Object, Promise, Reflect};
-use powerpost_credits::bindings::{estimate_cost_js, get_credits, CreditsClient};
+use powerpost_credits::wasm::{estimate_cost_js, get_credits, CreditsClient};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;

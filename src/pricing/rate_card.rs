@@ -4,8 +4,8 @@
 
 use crate::prelude::*;
 
-use crate::catalogue::{IMAGE_SIZES, PLATFORMS, VIDEO_SIZES};
 use crate::error::PowerPostError;
+use crate::pricing::catalogue::{IMAGE_SIZES, PLATFORMS, VIDEO_SIZES};
 use crate::tape::TapeWriter;
 use crate::text::concat;
 use alloc::rc::Rc;

@@ -8,9 +8,9 @@
 
 use crate::prelude::*;
 
-use crate::catalogue::{platform_of, PLATFORMS, POST_TYPES};
 use crate::error::PowerPostError;
-use crate::estimate::known_post_type;
+use crate::pricing::catalogue::{platform_of, PLATFORMS, POST_TYPES};
+use crate::pricing::estimate::known_post_type;
 use crate::tape::TapeWriter;
 use crate::value::{
     optional_array, optional_text, optional_whole, reject_unknown_keys, require_object, whole_in_range, Path, Value,
@@ -271,8 +271,8 @@ pub fn check_balance<V: Value>(balance: &V, cost: &V) -> Result<Affordability, P
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
-    use crate::estimate::estimate_cost;
-    use crate::rate_card::RateCard;
+    use crate::pricing::estimate::estimate_cost;
+    use crate::pricing::rate_card::RateCard;
     use crate::value::json::Json;
     use serde_json::{json, Value as J};
 

@@ -11,13 +11,13 @@ use core::cell::Cell;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
+use crate::credits::key::{scrub_api_key, validate_api_key, MAX_KEY_LENGTH};
+use crate::credits::options::{AuthScheme, CallSettings, PlainOptions};
+use crate::credits::response::{interpret, Credits, ResponseBody, ResponseHeaders, MAX_HEADER_LENGTH};
+use crate::credits::retry::{decide, RetryDecision};
 use crate::error::{ErrorCode, PowerPostError};
-use crate::estimate::{estimate_with_options, write_default_card, Label};
-use crate::key::{scrub_api_key, validate_api_key, MAX_KEY_LENGTH};
-use crate::options::{AuthScheme, CallSettings, PlainOptions};
-use crate::response::{interpret, Credits, ResponseBody, ResponseHeaders, MAX_HEADER_LENGTH};
-use crate::retry::{decide, RetryDecision};
-use crate::settle::{check_balance, settle_charges};
+use crate::pricing::estimate::{estimate_with_options, write_default_card, Label};
+use crate::pricing::settle::{check_balance, settle_charges};
 use crate::tape::{SentStrings, TapeValue, TapeWriter, KNOWN_STRINGS};
 use crate::value::{Text, Value, MAX_TEXT_LENGTH};
 

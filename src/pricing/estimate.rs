@@ -5,13 +5,13 @@ use crate::prelude::*;
 
 use core::cell::Cell;
 
-use crate::catalogue::{
+use crate::error::PowerPostError;
+use crate::pricing::catalogue::{
     display_platform, DEFAULT_IMAGE_MODEL, DEFAULT_IMAGE_SIZE, DEFAULT_VIDEO_MODEL, DEFAULT_VIDEO_SIZE,
     MAX_CAPTION_IMAGE_INPUTS, MAX_GENERATIONS, MAX_IMAGES_PER_GENERATION, MAX_SOURCE_URLS, MAX_VIDEO_INPUT_SECONDS,
     PLATFORMS, POST_TYPES, POST_TYPE_NAMES,
 };
-use crate::error::PowerPostError;
-use crate::rate_card::{NamedModel, RateCard, SharedName};
+use crate::pricing::rate_card::{NamedModel, RateCard, SharedName};
 use crate::tape::{id_of, SentStrings, SentText, TapeWriter};
 use crate::text::{concat, push_uint};
 use crate::value::{

@@ -5,8 +5,8 @@
 
 use crate::prelude::*;
 
+use crate::credits::key::scrub_api_key;
 use crate::error::{ErrorCode, PowerPostError};
-use crate::key::scrub_api_key;
 use crate::text::{concat, parse_digits, push_uint, split_ascii, split_once_ascii};
 use crate::value::{Text, Value};
 

@@ -1,0 +1,7 @@
+//! Estimating costs: the catalogue, the rate card and its overrides, itemized estimates,
+//! settlement of refunds and affordability.
+
+pub mod catalogue;
+pub mod estimate;
+pub mod rate_card;
+pub mod settle;
