@@ -13,7 +13,7 @@ features=(--enable-bulk-memory --enable-reference-types --enable-nontrapping-flo
 rm -rf build pkg
 for target in web nodejs; do
   out=build/$target
-  wasm-pack --quiet build --release --no-pack --target "$target" --out-dir "$out" --out-name "$name" -- --no-default-features >/dev/null
+  wasm-pack --quiet build --release --no-pack --target "$target" --out-dir "$out" --out-name "$name" >/dev/null
   # --converge repeats -Oz while it still shrinks the module (~0.8 KB gzipped for ~6 s).
   # -ocimfs: a function with one caller is inlined only when it is small (by default, always).
   # The module grows 1% but gzips 1.8 KB smaller: calls repeat, inlined bodies do not.

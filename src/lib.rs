@@ -10,6 +10,8 @@
 //! `wasm` (wasm32 only) is the thin layer that talks to `fetch` and exports the JS API.
 
 #![cfg_attr(not(feature = "std"), no_std)]
+// On the host the core is driven only by its tests; the wasm32 build is what uses all of it.
+#![cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 
 extern crate alloc;
 
@@ -19,12 +21,12 @@ mod local;
 mod prelude {
     pub use alloc::boxed::Box;
     pub use alloc::string::String;
-    pub use alloc::vec;
     pub use alloc::vec::Vec;
 }
 
 pub mod credits;
 pub mod error;
+mod input;
 pub mod pricing;
 pub mod tape;
 mod text;
@@ -32,14 +34,6 @@ pub mod value;
 
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
-
-// The module is single-threaded (no `atomics`), which is what `AssumeSingleThreaded` needs.
-// A sorted, coalescing free list: the few blocks alive at once keep it short.
-#[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
-#[global_allocator]
-// SAFETY: see above; nothing in the module runs on a second thread.
-static ALLOCATOR: lol_alloc::AssumeSingleThreaded<lol_alloc::FreeListAllocator> =
-    unsafe { lol_alloc::AssumeSingleThreaded::new(lol_alloc::FreeListAllocator::new()) };
 
 /// Without std a panic just traps: no message is formatted (the errors users see are values,
 /// never panics, and a panic in wasm poisons the module either way).

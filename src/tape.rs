@@ -18,8 +18,7 @@
 //! `src/js/boundary.js` encodes JS values into tapes (into its own array, copied in the same
 //! call into a buffer Rust keeps in linear memory and reuses) and decodes tapes into plain JS
 //! values; [`TapeWriter`] writes tapes here and [`TapeValue`] reads them through the [`Value`]
-//! view. An estimate, the one result made often, goes back as a fixed-layout record instead
-//! (`CostEstimate::write_record`), with its labels through [`SentStrings`].
+//! view.
 
 use crate::prelude::*;
 
@@ -330,67 +329,6 @@ impl TapeWriter {
     pub fn field_uint(&mut self, key: &str, value: u64) -> &mut Self {
         self.key(key).uint(value)
     }
-}
-
-/// A string described by what it is made of, so that one sent before is found by comparing
-/// descriptions, without spelling it out again.
-pub trait SentText: PartialEq + Clone {
-    fn write_text(&self, out: &mut String);
-}
-
-/// The strings JS holds from earlier records, by the position it holds them at, so that a
-/// label seen before crosses as one slot instead of one slot per character. A record starts
-/// with how many of them JS keeps (all, or none once the table is full); a string slot is
-/// that position, or `-1 - length` followed by the units of a string JS then appends.
-pub struct SentStrings<T> {
-    sent: Vec<T>,
-    /// Where a string not sent before is spelled out.
-    scratch: String,
-}
-
-impl<T> SentStrings<T> {
-    pub const fn new() -> Self {
-        Self { sent: Vec::new(), scratch: String::new() }
-    }
-}
-
-impl<T> Default for SentStrings<T> {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-const MAX_SENT_STRINGS: usize = 256;
-
-impl<T: SentText> SentStrings<T> {
-    pub fn begin_record(&mut self, out: &mut Vec<f64>) {
-        if self.sent.len() >= MAX_SENT_STRINGS {
-            self.sent.clear();
-        }
-        out.push(self.sent.len() as f64);
-    }
-
-    pub fn write(&mut self, text: &T, out: &mut Vec<f64>) {
-        if let Some(position) = self.sent.iter().position(|sent| sent == text) {
-            out.push(position as f64);
-            return;
-        }
-        self.sent.push(text.clone());
-        self.scratch.clear();
-        text.write_text(&mut self.scratch);
-        let length_at = out.len();
-        out.push(0.0);
-        out.extend(self.scratch.encode_utf16().map(f64::from));
-        let length = out.len() - length_at - 1;
-        if let Some(slot) = out.get_mut(length_at) {
-            *slot = -1.0 - length as f64;
-        }
-    }
-}
-
-/// The id a known string crosses as, for records (which JS reads knowing where ids are).
-pub fn id_of(known: &str) -> f64 {
-    known_id(known).map_or(-1.0, |id| id as f64)
 }
 
 /// A value inside a tape, read in place. Reading never panics, even on a malformed tape:
@@ -774,13 +712,6 @@ mod tests {
         assert_eq!(&tape[..7], &[OBJECT, 2.0, 16.0, -1.0 - model, STRING_ID, flux, label]);
         assert_eq!(tape.len(), 3 + 16);
         assert_eq!(to_json(TapeValue::root(&tape)), json!({"model": "flux2-flex", "label": "2 × custom"}));
-        for name in crate::pricing::catalogue::POST_TYPES
-            .iter()
-            .map(|(name, _)| *name)
-            .chain(crate::pricing::catalogue::PLATFORMS)
-        {
-            assert!(known_id(name).is_some(), "{name} should be a known string");
-        }
     }
 
     proptest! {

@@ -5,7 +5,7 @@
 #![cfg(target_arch = "wasm32")]
 
 use js_sys::{Array, Function, Object, Promise, Reflect};
-use powerpost_credits::wasm::{estimate_cost_js, get_credits, CreditsClient};
+use powerpost_credits::wasm::{estimate_cost, get_credits, CreditsClient};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -502,10 +502,10 @@ fn hostile_plans_throw_named_invalid_arguments_and_the_module_keeps_working() {
     ];
     let good = options(&[("caption", options(&[("researchMode", s("regular"))]))]);
     for (plan, field) in hostile {
-        let error = estimate_cost_js(&plan, &JsValue::UNDEFINED).expect_err(field);
+        let error = estimate_cost(plan, JsValue::UNDEFINED).expect_err(field);
         assert_eq!(prop(&error, "code").as_string().as_deref(), Some("INVALID_ARGUMENT"));
         assert_eq!(prop(&error, "field").as_string().as_deref(), Some(field));
-        let estimate = estimate_cost_js(&good, &JsValue::UNDEFINED).unwrap();
+        let estimate = estimate_cost(good.clone(), JsValue::UNDEFINED).unwrap();
         assert_eq!(prop(&estimate, "total").as_f64(), Some(6.0));
     }
 }

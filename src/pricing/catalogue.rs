@@ -1,65 +1,160 @@
 //! Facts from PowerPost's documentation that do not change with prices: platforms and their
-//! post types, image sizes, video sizes, and the default model of each kind.
+//! post types, image and video sizes, the default model of each kind, and the bounds of a plan.
 
-pub const DEFAULT_IMAGE_MODEL: &str = "flux2-flex";
-pub const DEFAULT_IMAGE_SIZE: &str = "square";
-pub const DEFAULT_VIDEO_MODEL: &str = "kling-3.0-pro";
-pub const DEFAULT_VIDEO_SIZE: &str = "landscape";
+use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
 
-pub const IMAGE_SIZES: [&str; 4] = ["square", "feed", "portrait", "landscape"];
-pub const VIDEO_SIZES: [&str; 2] = ["landscape", "portrait"];
+pub(crate) const DEFAULT_IMAGE_MODEL: &str = "flux2-flex";
+pub(crate) const DEFAULT_IMAGE_SIZE: &str = "square";
+pub(crate) const DEFAULT_VIDEO_MODEL: &str = "kling-3.0-pro";
+pub(crate) const DEFAULT_VIDEO_SIZE: &str = "landscape";
 
-pub const MAX_CAPTION_IMAGE_INPUTS: u32 = 10;
-pub const MAX_SOURCE_URLS: u32 = 10;
-pub const MAX_IMAGES_PER_GENERATION: u32 = 4;
+pub(crate) const IMAGE_SIZES: [&str; 4] = ["square", "feed", "portrait", "landscape"];
+pub(crate) const VIDEO_SIZES: [&str; 2] = ["landscape", "portrait"];
+
+pub(crate) const MAX_CAPTION_IMAGE_INPUTS: u32 = 10;
+pub(crate) const MAX_SOURCE_URLS: u32 = 10;
+pub(crate) const MAX_IMAGES_PER_GENERATION: u32 = 4;
 /// Our bound (the docs give none): one hour of analysed video.
-pub const MAX_VIDEO_INPUT_SECONDS: u32 = 3600;
+pub(crate) const MAX_VIDEO_INPUT_SECONDS: u32 = 3600;
 /// Our bound on entries in `images` and `videos` (the docs give none).
-pub const MAX_GENERATIONS: u32 = 20;
+pub(crate) const MAX_GENERATIONS: usize = 20;
 
-/// Every post type, with the platform it publishes to.
-pub const POST_TYPES: [(&str, &str); 12] = [
-    ("instagram-feed", "instagram"),
-    ("instagram-reel", "instagram"),
-    ("instagram-story", "instagram"),
-    ("tiktok-video", "tiktok"),
-    ("tiktok-photos", "tiktok"),
-    ("youtube-video", "youtube"),
-    ("youtube-short", "youtube"),
-    ("x-post", "x"),
-    ("facebook-post", "facebook"),
-    ("facebook-reel", "facebook"),
-    ("facebook-story", "facebook"),
-    ("linkedin-post", "linkedin"),
-];
-
-pub const POST_TYPE_NAMES: [&str; 12] = {
-    let mut names = [""; 12];
-    let mut i = 0;
-    while i < POST_TYPES.len() {
-        names[i] = POST_TYPES[i].0;
-        i += 1;
-    }
-    names
-};
-
-pub const PLATFORMS: [&str; 6] = ["instagram", "tiktok", "youtube", "x", "facebook", "linkedin"];
-
-/// The platform of a post type, `None` for an unknown post type.
-pub fn platform_of(post_type: &str) -> Option<&'static str> {
-    POST_TYPES.iter().find(|(name, _)| *name == post_type).map(|(_, platform)| *platform)
+/// Where a post is published.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Platform {
+    Instagram,
+    Tiktok,
+    Youtube,
+    X,
+    Facebook,
+    Linkedin,
 }
 
-/// How a platform is written in a label.
-pub fn display_platform(platform: &str) -> &str {
-    match platform {
-        "instagram" => "Instagram",
-        "tiktok" => "TikTok",
-        "youtube" => "YouTube",
-        "x" => "X",
-        "facebook" => "Facebook",
-        "linkedin" => "LinkedIn",
-        other => other,
+impl Platform {
+    pub(crate) const ALL: [Platform; 6] =
+        [Self::Instagram, Self::Tiktok, Self::Youtube, Self::X, Self::Facebook, Self::Linkedin];
+
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Self::Instagram => "instagram",
+            Self::Tiktok => "tiktok",
+            Self::Youtube => "youtube",
+            Self::X => "x",
+            Self::Facebook => "facebook",
+            Self::Linkedin => "linkedin",
+        }
+    }
+
+    /// How the platform is written in a label.
+    pub(crate) fn display_name(self) -> &'static str {
+        match self {
+            Self::Instagram => "Instagram",
+            Self::Tiktok => "TikTok",
+            Self::Youtube => "YouTube",
+            Self::X => "X",
+            Self::Facebook => "Facebook",
+            Self::Linkedin => "LinkedIn",
+        }
+    }
+}
+
+/// A kind of post on one platform, e.g. `instagram-reel`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum PostType {
+    InstagramFeed,
+    InstagramReel,
+    InstagramStory,
+    TiktokVideo,
+    TiktokPhotos,
+    YoutubeVideo,
+    YoutubeShort,
+    XPost,
+    FacebookPost,
+    FacebookReel,
+    FacebookStory,
+    LinkedinPost,
+}
+
+impl PostType {
+    pub(crate) const ALL: [PostType; 12] = [
+        Self::InstagramFeed,
+        Self::InstagramReel,
+        Self::InstagramStory,
+        Self::TiktokVideo,
+        Self::TiktokPhotos,
+        Self::YoutubeVideo,
+        Self::YoutubeShort,
+        Self::XPost,
+        Self::FacebookPost,
+        Self::FacebookReel,
+        Self::FacebookStory,
+        Self::LinkedinPost,
+    ];
+
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Self::InstagramFeed => "instagram-feed",
+            Self::InstagramReel => "instagram-reel",
+            Self::InstagramStory => "instagram-story",
+            Self::TiktokVideo => "tiktok-video",
+            Self::TiktokPhotos => "tiktok-photos",
+            Self::YoutubeVideo => "youtube-video",
+            Self::YoutubeShort => "youtube-short",
+            Self::XPost => "x-post",
+            Self::FacebookPost => "facebook-post",
+            Self::FacebookReel => "facebook-reel",
+            Self::FacebookStory => "facebook-story",
+            Self::LinkedinPost => "linkedin-post",
+        }
+    }
+
+    pub(crate) fn platform(self) -> Platform {
+        match self {
+            Self::InstagramFeed | Self::InstagramReel | Self::InstagramStory => Platform::Instagram,
+            Self::TiktokVideo | Self::TiktokPhotos => Platform::Tiktok,
+            Self::YoutubeVideo | Self::YoutubeShort => Platform::Youtube,
+            Self::XPost => Platform::X,
+            Self::FacebookPost | Self::FacebookReel | Self::FacebookStory => Platform::Facebook,
+            Self::LinkedinPost => Platform::Linkedin,
+        }
+    }
+}
+
+/// Reads one of `all` by name, or says which names there are.
+fn read_named<'de, D: Deserializer<'de>, T: Copy>(
+    deserializer: D,
+    all: &[T],
+    name_of: fn(T) -> &'static str,
+    what: &str,
+) -> Result<T, D::Error> {
+    let name = String::deserialize(deserializer)?;
+    all.iter().copied().find(|known| name_of(*known) == name).ok_or_else(|| {
+        let names: Vec<&str> = all.iter().map(|known| name_of(*known)).collect();
+        de::Error::custom(format!("is not a known {what}; expected one of {}", names.join(", ")))
+    })
+}
+
+impl<'de> Deserialize<'de> for Platform {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        read_named(deserializer, &Platform::ALL, Platform::name, "platform")
+    }
+}
+
+impl<'de> Deserialize<'de> for PostType {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        read_named(deserializer, &PostType::ALL, PostType::name, "post type")
+    }
+}
+
+impl Serialize for Platform {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
+    }
+}
+
+impl Serialize for PostType {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
     }
 }
 
@@ -68,15 +163,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_post_type_belongs_to_a_listed_platform() {
-        for (post_type, platform) in POST_TYPES {
-            assert!(PLATFORMS.contains(&platform), "{post_type}");
-            assert!(post_type.starts_with(platform), "{post_type}");
+    fn every_post_type_belongs_to_the_platform_it_is_named_after() {
+        for post_type in PostType::ALL {
+            assert!(post_type.name().starts_with(post_type.platform().name()), "{post_type:?}");
         }
-        assert_eq!(platform_of("x-post"), Some("x"));
-        assert_eq!(platform_of("twitter-post"), None);
-        for platform in PLATFORMS {
-            assert!(POST_TYPES.iter().any(|(_, p)| *p == platform), "{platform} has no post type");
+        for platform in Platform::ALL {
+            assert!(PostType::ALL.iter().any(|t| t.platform() == platform), "{platform:?} has no post type");
         }
+    }
+
+    #[test]
+    fn names_read_back_and_unknown_names_are_listed() {
+        let read = |name: &str| crate::input::from_json::<PostType>(serde_json::json!(name), "postType", "");
+        for post_type in PostType::ALL {
+            assert_eq!(read(post_type.name()).unwrap(), post_type);
+        }
+        let error = read("twitter-post").unwrap_err();
+        assert!(error.message.starts_with("postType is not a known post type; expected one of instagram-feed, "));
+        let error = crate::input::from_json::<Platform>(serde_json::json!(5), "platform", "").unwrap_err();
+        assert_eq!(error.message, "platform must be a string");
     }
 }

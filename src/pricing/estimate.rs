@@ -1,560 +1,240 @@
-//! `estimateCost`: decodes a post plan (rejecting anything the catalogue or rate card does not
-//! offer, naming the field) and prices it line by line in whole credits.
+//! `estimateCost`: prices a plan line by line in whole credits, refusing whatever the rate
+//! card does not offer (an unknown model, a size or duration the model lacks), naming the field.
 
-use crate::prelude::*;
+use serde::Serialize;
 
-use core::cell::Cell;
-
+use super::catalogue::{PostType, DEFAULT_IMAGE_MODEL, DEFAULT_IMAGE_SIZE, DEFAULT_VIDEO_MODEL, DEFAULT_VIDEO_SIZE};
+use super::plan::{distinct_post_types, CaptionPlan, EstimateOptions, ImagePlan, PostPlan, PublishPlan, VideoPlan};
+use super::rate_card::{Models, RateCard, Surcharges};
 use crate::error::PowerPostError;
-use crate::pricing::catalogue::{
-    display_platform, DEFAULT_IMAGE_MODEL, DEFAULT_IMAGE_SIZE, DEFAULT_VIDEO_MODEL, DEFAULT_VIDEO_SIZE,
-    MAX_CAPTION_IMAGE_INPUTS, MAX_GENERATIONS, MAX_IMAGES_PER_GENERATION, MAX_SOURCE_URLS, MAX_VIDEO_INPUT_SECONDS,
-    PLATFORMS, POST_TYPES, POST_TYPE_NAMES,
-};
-use crate::pricing::rate_card::{NamedModel, RateCard, SharedName};
-use crate::tape::{id_of, SentStrings, SentText, TapeWriter};
-use crate::text::{concat, push_uint};
-use crate::value::{
-    each_entry, expected_one_of, optional_array, optional_bool, optional_text, optional_whole, require_object, Names,
-    Path, Value,
-};
+use crate::input::{Flag, Number, Text, Whole};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ItemKind {
-    Caption,
-    Image,
-    Video,
-    Publish,
-}
-
-const ITEM_KINDS: Names<4> = Names::new(["caption", "image", "video", "publish"]);
-
-impl ItemKind {
-    pub fn as_str(self) -> &'static str {
-        ITEM_KINDS.names[self as usize]
-    }
-
-    fn id(self) -> f64 {
-        f64::from(ITEM_KINDS.ids[self as usize])
-    }
-}
-
-/// What settlement needs beyond the credits of a line.
-#[derive(Clone, Debug, PartialEq)]
-pub enum ItemDetail {
-    None,
-    Images {
-        quantity: u32,
-        unit_credits: u32,
-    },
-    Publish {
-        /// Positions in the catalogue's `POST_TYPES`, in the plan's order.
-        post_types: InlineList<u8, { POST_TYPES.len() }>,
-        base_credits: u32,
-        /// Platform and credits, in the order the post types first name them.
-        surcharges: InlineList<(&'static str, u32), { PLATFORMS.len() }>,
-    },
-}
-
-/// A short list kept in place, so the publish line allocates nothing; it holds at most `N`
-/// (the catalogue bounds every list it is used for) and ignores what would not fit.
-#[derive(Clone, Copy, Debug)]
-pub struct InlineList<T, const N: usize> {
-    items: [T; N],
-    len: usize,
-}
-
-impl<T: Copy + Default, const N: usize> Default for InlineList<T, N> {
-    fn default() -> Self {
-        Self { items: [T::default(); N], len: 0 }
-    }
-}
-
-impl<T, const N: usize> InlineList<T, N> {
-    pub fn push(&mut self, item: T) {
-        if let Some(slot) = self.items.get_mut(self.len) {
-            *slot = item;
-            self.len += 1;
-        }
-    }
-
-    pub fn as_slice(&self) -> &[T] {
-        self.items.get(..self.len).unwrap_or(&[])
-    }
-}
-
-impl<T: PartialEq, const N: usize> PartialEq for InlineList<T, N> {
-    fn eq(&self, other: &Self) -> bool {
-        self.as_slice() == other.as_slice()
-    }
-}
-
-/// A line's label (or the card's version), kept as what it is made of: JS keeps every label
-/// it has been sent, so the text is spelled out only for a label it does not hold yet.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Label {
-    Fixed(&'static str),
-    /// `Caption: analyse 3 images`
-    CaptionImages(u32),
-    /// `Caption: analyse 31 s of video`
-    CaptionVideo(u32),
-    /// `Caption: read 2 source URLs`
-    CaptionSources(u32),
-    /// `2 × ideogram-3 images`
-    Images {
-        quantity: u32,
-        model: SharedName,
-    },
-    /// `kling-3.0-pro video, 10 s with audio`
-    Video {
-        model: SharedName,
-        seconds: u32,
-        audio: bool,
-    },
-    /// `Publish to 3 post types (includes X surcharge)`: the platforms surcharged, in order.
-    Publish {
-        post_types: u32,
-        surcharged: InlineList<&'static str, { PLATFORMS.len() }>,
-    },
-    Version(SharedName),
-}
-
-impl SentText for Label {
-    fn write_text(&self, out: &mut String) {
-        match self {
-            Label::Fixed(text) => out.push_str(text),
-            Label::CaptionImages(count) => {
-                out.push_str("Caption: analyse ");
-                push_counted(out, *count, "image", "images");
-            }
-            Label::CaptionVideo(seconds) => {
-                out.push_str("Caption: analyse ");
-                push_uint(out, (*seconds).into());
-                out.push_str(" s of video");
-            }
-            Label::CaptionSources(count) => {
-                out.push_str("Caption: read ");
-                push_counted(out, *count, "source URL", "source URLs");
-            }
-            Label::Images { quantity, model } => {
-                push_uint(out, (*quantity).into());
-                out.push_str(" × ");
-                out.push_str(model);
-                out.push_str(if *quantity == 1 { " image" } else { " images" });
-            }
-            Label::Video { model, seconds, audio } => {
-                out.push_str(model);
-                out.push_str(" video, ");
-                push_uint(out, (*seconds).into());
-                out.push_str(if *audio { " s with audio" } else { " s" });
-            }
-            Label::Publish { post_types, surcharged } => {
-                out.push_str("Publish to ");
-                push_counted(out, *post_types, "post type", "post types");
-                for (at, platform) in surcharged.as_slice().iter().enumerate() {
-                    out.push_str(if at == 0 { " (includes " } else { ", " });
-                    out.push_str(display_platform(platform));
-                    out.push_str(" surcharge");
-                }
-                if !surcharged.as_slice().is_empty() {
-                    out.push(')');
-                }
-            }
-            Label::Version(version) => out.push_str(version),
-        }
-    }
-}
-
-impl Label {
-    pub fn text(&self) -> String {
-        let mut text = String::new();
-        self.write_text(&mut text);
-        text
-    }
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct EstimateItem {
-    pub kind: ItemKind,
-    pub label: Label,
-    pub credits: u64,
-    /// Position in the plan's `images` or `videos`.
-    pub index: Option<u32>,
-    pub detail: ItemDetail,
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct CostEstimate {
+/// What `estimateCost` returns.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct CostEstimate {
     pub total: u64,
     pub items: Vec<EstimateItem>,
-    pub rate_card_version: SharedName,
+    pub rate_card_version: String,
 }
 
-const RECORD_NO_DETAIL: f64 = 0.0;
-const RECORD_IMAGES: f64 = 1.0;
-const RECORD_PUBLISH: f64 = 2.0;
-
-const PLAN_KEYS: Names<4> = Names::new(["caption", "images", "videos", "publish"]);
-const OPTION_KEYS: Names<1> = Names::new(["rateCard"]);
-const CAPTION_KEYS: Names<5> =
-    Names::new(["researchMode", "imageInputs", "videoInputSeconds", "sourceUrls", "postTypes"]);
-const IMAGE_KEYS: Names<3> = Names::new(["model", "quantity", "size"]);
-const VIDEO_KEYS: Names<4> = Names::new(["model", "durationSeconds", "audio", "size"]);
-const PUBLISH_KEYS: Names<1> = Names::new(["postTypes"]);
-const RESEARCH_MODES: Names<2> = Names::new(["regular", "deep"]);
-const POST_TYPE_CANDIDATES: Names<12> = Names::new(POST_TYPE_NAMES);
-
-crate::local::local! {
-    /// The built-in card, made on first use; taken out while it is used (nothing that runs
-    /// meanwhile can ask for it again: a plan is read before it is priced).
-    static DEFAULT_CARD: Cell<Option<RateCard>> = const { Cell::new(None) };
+/// One line of an estimate; `index` is the entry's position in the plan's `images` or `videos`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "lowercase", rename_all_fields = "camelCase")]
+pub(crate) enum EstimateItem {
+    Caption { label: String, credits: u64 },
+    Image { label: String, credits: u64, index: usize, quantity: u32, unit_credits: u32 },
+    Video { label: String, credits: u64, index: usize },
+    Publish { label: String, credits: u64, post_types: Vec<PostType>, base_credits: u32, surcharges: Surcharges },
 }
 
-fn with_default_card<R>(use_card: impl FnOnce(&RateCard) -> R) -> R {
-    let card = DEFAULT_CARD.take().unwrap_or_else(RateCard::default_card);
-    let result = use_card(&card);
-    DEFAULT_CARD.set(Some(card));
-    result
-}
-
-/// `estimateCost(plan, options)`: the default card, or it with `options.rateCard` merged over.
-pub fn estimate_with_options<V: Value>(plan: &V, options: &V) -> Result<CostEstimate, PowerPostError> {
-    if options.is_undefined() {
-        return with_default_card(|card| estimate_cost(plan, card));
+impl EstimateItem {
+    pub(crate) fn credits(&self) -> u64 {
+        match self {
+            Self::Caption { credits, .. }
+            | Self::Image { credits, .. }
+            | Self::Video { credits, .. }
+            | Self::Publish { credits, .. } => *credits,
+        }
     }
-    let path = Path::Root("options");
-    require_object(options, &path)?;
-    let [rate_card] = options.fields(&path, &OPTION_KEYS)?;
-    let card = with_default_card(|card| card.with_overrides(&rate_card, &Path::Root("rateCard")))?;
-    estimate_cost(plan, &card)
+
+    #[cfg(all(test, not(target_arch = "wasm32")))]
+    pub(crate) fn label(&self) -> &str {
+        match self {
+            Self::Caption { label, .. }
+            | Self::Image { label, .. }
+            | Self::Video { label, .. }
+            | Self::Publish { label, .. } => label,
+        }
+    }
 }
 
-/// `defaultRateCard()`.
-pub fn write_default_card(out: &mut TapeWriter) {
-    with_default_card(|card| card.write_tape(out));
+/// `estimateCost(plan, options)`: the built-in card, or it with `options.rateCard` merged over.
+pub(crate) fn estimate_with_options(
+    plan: &PostPlan,
+    options: &EstimateOptions,
+) -> Result<CostEstimate, PowerPostError> {
+    let card = RateCard::default_card();
+    match &options.rate_card {
+        None => estimate_cost(plan, &card),
+        Some(overrides) => estimate_cost(plan, &card.with_overrides(overrides, "rateCard")?),
+    }
 }
 
-pub fn estimate_cost<V: Value>(plan: &V, card: &RateCard) -> Result<CostEstimate, PowerPostError> {
-    require_object(plan, &Path::Root("plan"))?;
-    let root = Path::Root("");
-    let [caption, images, videos, publish] = plan.fields(&root, &PLAN_KEYS)?;
-    let mut items = Vec::with_capacity(4);
-    price_caption(&caption, &root.key("caption"), card, &mut items)?;
-    each_entry(&images, &root.key("images"), MAX_GENERATIONS, &mut |entry, path, index| {
-        items.push(EstimateItem { index: Some(index), ..price_image(entry, path, card)? });
-        Ok(())
-    })?;
-    each_entry(&videos, &root.key("videos"), MAX_GENERATIONS, &mut |entry, path, index| {
-        items.push(EstimateItem { index: Some(index), ..price_video(entry, path, card)? });
-        Ok(())
-    })?;
-    price_publish(&publish, &root.key("publish"), card, &mut items)?;
-    let total = items.iter().map(|item| item.credits).sum();
+pub(crate) fn estimate_cost(plan: &PostPlan, card: &RateCard) -> Result<CostEstimate, PowerPostError> {
+    let mut items = Vec::new();
+    if let Some(caption) = &plan.caption {
+        price_caption(caption, card, &mut items)?;
+    }
+    for (index, image) in plan.images.iter().flat_map(|list| &list.0).enumerate() {
+        items.push(price_image(image, index, card)?);
+    }
+    for (index, video) in plan.videos.iter().flat_map(|list| &list.0).enumerate() {
+        items.push(price_video(video, index, card)?);
+    }
+    if let Some(publish) = &plan.publish {
+        items.push(price_publish(publish, card)?);
+    }
+    let total = items.iter().map(EstimateItem::credits).sum();
     Ok(CostEstimate { total, items, rate_card_version: card.version.clone() })
 }
 
-fn item(kind: ItemKind, label: Label, credits: u64) -> EstimateItem {
-    EstimateItem { kind, label, credits, index: None, detail: ItemDetail::None }
+/// `3 images`, `1 image`.
+fn counted(count: impl Into<u64>, singular: &str, plural: &str) -> String {
+    let count = count.into();
+    format!("{count} {}", if count == 1 { singular } else { plural })
 }
 
-/// Appends `3 images`, `1 image`.
-fn push_counted(out: &mut String, count: u32, singular: &str, plural: &str) {
-    push_uint(out, count.into());
-    out.push(' ');
-    out.push_str(if count == 1 { singular } else { plural });
-}
-
-fn price_caption<V: Value>(
-    caption: &V,
-    path: &Path,
-    card: &RateCard,
-    items: &mut Vec<EstimateItem>,
-) -> Result<(), PowerPostError> {
-    if caption.is_undefined() {
-        return Ok(());
-    }
-    require_object(caption, path)?;
-    let [research_mode, image_inputs, video_seconds, source_urls, post_type_list] =
-        caption.fields(path, &CAPTION_KEYS)?;
+fn price_caption(caption: &CaptionPlan, card: &RateCard, items: &mut Vec<EstimateItem>) -> Result<(), PowerPostError> {
+    use super::plan::{ResearchMode, RESEARCH_MODES};
     let rates = &card.caption;
-    let mode_path = path.key("researchMode");
-    let (label, base) = match research_mode.one_of(&RESEARCH_MODES) {
-        Some(0) => ("Caption, regular research", rates.regular),
-        Some(_) => ("Caption, deep research", rates.deep),
-        None => return Err(mode_path.invalid("must be \"regular\" or \"deep\"")),
+    let (label, base) = match caption.research_mode {
+        Some(ResearchMode::Regular) => ("Caption, regular research", rates.regular),
+        Some(ResearchMode::Deep) => ("Caption, deep research", rates.deep),
+        None => return Err(PowerPostError::invalid_argument("caption.researchMode", RESEARCH_MODES)),
     };
-    let image_inputs =
-        optional_whole(&image_inputs, &path.key("imageInputs"), 0, MAX_CAPTION_IMAGE_INPUTS)?.unwrap_or(0);
-    let video_seconds =
-        optional_whole(&video_seconds, &path.key("videoInputSeconds"), 0, MAX_VIDEO_INPUT_SECONDS)?.unwrap_or(0);
-    let source_urls = optional_whole(&source_urls, &path.key("sourceUrls"), 0, MAX_SOURCE_URLS)?.unwrap_or(0);
-    // Informational only (the platform count never changes the caption cost), but still checked.
-    post_types(&post_type_list, &path.key("postTypes"), false, &mut |_, _| {})?;
-
-    items.push(item(ItemKind::Caption, Label::Fixed(label), base.into()));
-    if image_inputs > 0 {
-        let credits = u64::from(image_inputs) * u64::from(rates.per_image_input);
-        items.push(item(ItemKind::Caption, Label::CaptionImages(image_inputs), credits));
+    if let Some(post_types) = &caption.post_types {
+        distinct_post_types(post_types, "caption.postTypes")?;
     }
-    if video_seconds > 0 {
-        let units = video_seconds.div_ceil(rates.video_input_unit_seconds.max(1));
-        let credits = u64::from(units) * u64::from(rates.video_input_per_unit);
-        items.push(item(ItemKind::Caption, Label::CaptionVideo(video_seconds), credits));
+    let line = |label: String, credits: u64| EstimateItem::Caption { label, credits };
+    items.push(line(label.to_string(), base.into()));
+    if let Some(Whole(images)) = caption.image_inputs.filter(|Whole(n)| *n > 0) {
+        let credits = u64::from(images) * u64::from(rates.per_image_input);
+        items.push(line(format!("Caption: analyse {}", counted(images, "image", "images")), credits));
     }
-    if source_urls > 0 {
-        let credits = u64::from(source_urls) * u64::from(rates.per_source_url);
-        items.push(item(ItemKind::Caption, Label::CaptionSources(source_urls), credits));
+    if let Some(Whole(seconds)) = caption.video_input_seconds.filter(|Whole(n)| *n > 0) {
+        let video = &rates.video_input;
+        let credits = u64::from(seconds.div_ceil(video.unit_seconds.max(1))) * u64::from(video.per_unit);
+        items.push(line(format!("Caption: analyse {seconds} s of video"), credits));
+    }
+    if let Some(Whole(sources)) = caption.source_urls.filter(|Whole(n)| *n > 0) {
+        let credits = u64::from(sources) * u64::from(rates.per_source_url);
+        items.push(line(format!("Caption: read {}", counted(sources, "source URL", "source URLs")), credits));
     }
     Ok(())
 }
 
-/// The rate card entry of the model a generation asks for (or `default`).
-fn chosen_model<'card, V: Value, M: NamedModel>(
-    model: &V,
-    path: &Path,
-    models: &'card [M],
-    default: &str,
+/// The name and rate card entry of the model a generation asks for (or `default`).
+fn chosen_model<'card, M>(
+    models: &'card Models<M>,
+    model: Option<&Text>,
+    default: &'card str,
     kind: &str,
-) -> Result<&'card M, PowerPostError> {
-    let model_path = path.key("model");
-    let name = optional_text(model, &model_path)?;
-    let name = name.as_deref().unwrap_or(default);
-    models.iter().find(|model| model.name() == name).ok_or_else(|| {
-        let why = concat(&["is not a known ", kind, " model; ", &expected_one_of(models.iter().map(NamedModel::name))]);
-        model_path.invalid(&why)
+    path: &str,
+) -> Result<(&'card str, &'card M), PowerPostError> {
+    let wanted = model.map_or(default, |Text(name)| name.as_str());
+    models.0.iter().find(|(name, _)| name == wanted).map(|(name, model)| (name.as_str(), model)).ok_or_else(|| {
+        let known: Vec<&str> = models.names().collect();
+        let why = format!("is not a known {kind} model; expected one of {}", known.join(", "));
+        PowerPostError::invalid_argument(format!("{path}.model"), &why)
     })
 }
 
 /// Checks the size a generation asks for (or `default`) against what its model offers.
-fn check_size<V: Value>(
-    size: &V,
-    path: &Path,
+fn check_size(
+    size: Option<&Text>,
+    default: &str,
     model: &str,
     sizes: &[String],
-    default: &str,
+    path: &str,
 ) -> Result<(), PowerPostError> {
-    let size_path = path.key("size");
-    let size = optional_text(size, &size_path)?;
-    let size = size.as_deref().unwrap_or(default);
+    let size = size.map_or(default, |Text(size)| size.as_str());
     if sizes.iter().any(|offered| offered == size) {
         return Ok(());
     }
-    Err(size_path.invalid(&concat(&["is not offered by ", model, "; ", &expected_one_of(sizes)])))
+    let why = format!("is not offered by {model}; expected one of {}", sizes.join(", "));
+    Err(PowerPostError::invalid_argument(format!("{path}.size"), &why))
 }
 
-fn price_image<V: Value>(entry: &V, path: &Path, card: &RateCard) -> Result<EstimateItem, PowerPostError> {
-    require_object(entry, path)?;
-    let [model, quantity, size] = entry.fields(path, &IMAGE_KEYS)?;
-    let model = chosen_model(&model, path, &card.image_models, DEFAULT_IMAGE_MODEL, "image")?;
-    let quantity = optional_whole(&quantity, &path.key("quantity"), 1, MAX_IMAGES_PER_GENERATION)?.unwrap_or(1);
-    check_size(&size, path, &model.name, &model.sizes, DEFAULT_IMAGE_SIZE)?;
-    Ok(EstimateItem {
-        kind: ItemKind::Image,
-        label: Label::Images { quantity, model: model.name.clone() },
+fn price_image(image: &ImagePlan, index: usize, card: &RateCard) -> Result<EstimateItem, PowerPostError> {
+    let path = format!("images[{index}]");
+    let (name, model) = chosen_model(&card.image_models, image.model.as_ref(), DEFAULT_IMAGE_MODEL, "image", &path)?;
+    let quantity = image.quantity.map_or(1, |Whole(quantity)| quantity);
+    check_size(image.size.as_ref(), DEFAULT_IMAGE_SIZE, name, &model.sizes, &path)?;
+    Ok(EstimateItem::Image {
+        label: format!("{quantity} × {name} {}", if quantity == 1 { "image" } else { "images" }),
         credits: u64::from(quantity) * u64::from(model.per_image),
-        index: None,
-        detail: ItemDetail::Images { quantity, unit_credits: model.per_image },
+        index,
+        quantity,
+        unit_credits: model.per_image,
     })
 }
 
-fn price_video<V: Value>(entry: &V, path: &Path, card: &RateCard) -> Result<EstimateItem, PowerPostError> {
-    require_object(entry, path)?;
-    let [model, duration, audio, size] = entry.fields(path, &VIDEO_KEYS)?;
-    let model = chosen_model(&model, path, &card.video_models, DEFAULT_VIDEO_MODEL, "video")?;
-    let duration_path = path.key("durationSeconds");
-    let duration = optional_whole(&duration, &duration_path, 0, 600).ok().flatten();
-    let Some(duration) = duration.filter(|seconds| model.durations.contains(seconds)) else {
-        let offered = model.durations.iter().map(|seconds| {
-            let mut text = String::new();
-            push_uint(&mut text, (*seconds).into());
-            text
-        });
-        let why = concat(&["must be a duration ", &model.name, " offers; ", &expected_one_of(offered)]);
-        return Err(duration_path.invalid(&why));
+fn price_video(video: &VideoPlan, index: usize, card: &RateCard) -> Result<EstimateItem, PowerPostError> {
+    let path = format!("videos[{index}]");
+    let (name, model) = chosen_model(&card.video_models, video.model.as_ref(), DEFAULT_VIDEO_MODEL, "video", &path)?;
+    let offered = |seconds: &u32| video.duration_seconds.is_some_and(|Number(given)| f64::from(*seconds) == given);
+    let Some(&seconds) = model.durations.iter().find(|seconds| offered(seconds)) else {
+        let durations: Vec<String> = model.durations.iter().map(u32::to_string).collect();
+        let why = format!("must be a duration {name} offers; expected one of {}", durations.join(", "));
+        return Err(PowerPostError::invalid_argument(format!("{path}.durationSeconds"), &why));
     };
-    let audio_path = path.key("audio");
-    let audio = optional_bool(&audio, &audio_path)?.unwrap_or(false);
+    let audio = video.audio.is_some_and(|Flag(audio)| audio);
     let audio_rate = match (audio, model.audio_per_second) {
         (false, _) => 0,
         (true, Some(rate)) => rate,
-        (true, None) => return Err(audio_path.invalid(&concat(&["is not supported by ", &model.name]))),
+        (true, None) => {
+            return Err(PowerPostError::invalid_argument(
+                format!("{path}.audio"),
+                &format!("is not supported by {name}"),
+            ))
+        }
     };
-    check_size(&size, path, &model.name, &model.sizes, DEFAULT_VIDEO_SIZE)?;
-    let credits = u64::from(duration) * (u64::from(model.per_second) + u64::from(audio_rate));
-    let label = Label::Video { model: model.name.clone(), seconds: duration, audio };
-    Ok(EstimateItem { kind: ItemKind::Video, label, credits, index: None, detail: ItemDetail::None })
+    check_size(video.size.as_ref(), DEFAULT_VIDEO_SIZE, name, &model.sizes, &path)?;
+    Ok(EstimateItem::Video {
+        label: format!("{name} video, {seconds} s{}", if audio { " with audio" } else { "" }),
+        credits: u64::from(seconds) * (u64::from(model.per_second) + u64::from(audio_rate)),
+        index,
+    })
 }
 
-/// One of the catalogue's post types (a string naming any other is an error, and so is a
-/// non-string).
-pub(crate) fn known_post_type<V: Value>(value: &V, path: &Path) -> Result<&'static str, PowerPostError> {
-    post_type_position(value, path).map(|position| POST_TYPE_NAMES.get(position).copied().unwrap_or_default())
-}
-
-/// The position in `POST_TYPES` of the post type `value` names.
-fn post_type_position<V: Value>(value: &V, path: &Path) -> Result<usize, PowerPostError> {
-    if let Some(position) = value.one_of(&POST_TYPE_CANDIDATES) {
-        return Ok(position);
-    }
-    optional_text(value, path)?;
-    Err(path.invalid(&concat(&["is not a known post type; ", &expected_one_of(POST_TYPE_NAMES)])))
-}
-
-/// Visits a list of distinct, known post types as (position in `POST_TYPES`, platform);
-/// `required` makes an empty or missing list an error. Checking a list allocates nothing.
-fn post_types<V: Value>(
-    value: &V,
-    path: &Path,
-    required: bool,
-    visit: &mut dyn FnMut(u8, &'static str),
-) -> Result<(), PowerPostError> {
-    let mut seen = 0u32;
-    let listed = optional_array(value, path, POST_TYPES.len() as u32, |entry, at| {
-        let position = post_type_position(entry, at)?;
-        let bit = 1u32.wrapping_shl(position as u32);
-        if seen & bit != 0 {
-            return Err(at.invalid("repeats a post type"));
+fn price_publish(publish: &PublishPlan, card: &RateCard) -> Result<EstimateItem, PowerPostError> {
+    const PATH: &str = "publish.postTypes";
+    let post_types = match &publish.post_types {
+        Some(list) if !list.0.is_empty() => distinct_post_types(list, PATH)?,
+        _ => return Err(PowerPostError::invalid_argument(PATH, "must list at least one post type")),
+    };
+    let mut surcharges = Surcharges::default();
+    for post_type in &post_types {
+        let platform = post_type.platform();
+        let credits = card.publish.surcharges.of(platform);
+        if credits > 0 && surcharges.of(platform) == 0 {
+            surcharges.set(platform, credits);
         }
-        seen |= bit;
-        if let Some((_, platform)) = POST_TYPES.get(position) {
-            visit(position as u8, platform);
-        }
-        Ok(())
-    })?;
-    if required && listed.is_empty() {
-        return Err(path.invalid("must list at least one post type"));
     }
-    Ok(())
-}
-
-fn price_publish<V: Value>(
-    publish: &V,
-    path: &Path,
-    card: &RateCard,
-    items: &mut Vec<EstimateItem>,
-) -> Result<(), PowerPostError> {
-    if publish.is_undefined() {
-        return Ok(());
+    let surcharged: Vec<String> =
+        surcharges.0.iter().map(|(platform, _)| format!("{} surcharge", platform.display_name())).collect();
+    let mut label = format!("Publish to {}", counted(post_types.len() as u64, "post type", "post types"));
+    if !surcharged.is_empty() {
+        label.push_str(&format!(" (includes {})", surcharged.join(", ")));
     }
-    require_object(publish, path)?;
-    let [post_type_list] = publish.fields(path, &PUBLISH_KEYS)?;
-    let mut post_types_listed = InlineList::default();
-    let mut surcharges = InlineList::<(&'static str, u32), { PLATFORMS.len() }>::default();
-    post_types(&post_type_list, &path.key("postTypes"), true, &mut |position, platform| {
-        post_types_listed.push(position);
-        let credits = card.surcharge(platform);
-        if credits > 0 && !surcharges.as_slice().iter().any(|(seen, _)| *seen == platform) {
-            surcharges.push((platform, credits));
-        }
-    })?;
-    let mut surcharged = InlineList::default();
-    for (platform, _) in surcharges.as_slice() {
-        surcharged.push(*platform);
-    }
-    let label = Label::Publish { post_types: post_types_listed.as_slice().len() as u32, surcharged };
-    let credits = u64::from(card.publish.base)
-        + surcharges.as_slice().iter().map(|(_, credits)| u64::from(*credits)).sum::<u64>();
-    items.push(EstimateItem {
-        kind: ItemKind::Publish,
+    let base = card.publish.base;
+    Ok(EstimateItem::Publish {
         label,
-        credits,
-        index: None,
-        detail: ItemDetail::Publish { post_types: post_types_listed, base_credits: card.publish.base, surcharges },
-    });
-    Ok(())
-}
-
-impl CostEstimate {
-    /// The estimate as a record for `decodeEstimate` in boundary.js, which knows its layout:
-    /// total, version, item count, then per item: kind, label, credits, index (-1 for none),
-    /// and a detail tag with its fields. Strings that repeat across calls cross as one slot.
-    pub fn write_record(&self, out: &mut Vec<f64>, strings: &mut SentStrings<Label>) {
-        strings.begin_record(out);
-        out.push(self.total as f64);
-        strings.write(&Label::Version(self.rate_card_version.clone()), out);
-        out.push(self.items.len() as f64);
-        for item in &self.items {
-            out.push(item.kind.id());
-            strings.write(&item.label, out);
-            out.push(item.credits as f64);
-            out.push(item.index.map_or(-1.0, f64::from));
-            match &item.detail {
-                ItemDetail::None => out.push(RECORD_NO_DETAIL),
-                ItemDetail::Images { quantity, unit_credits } => {
-                    out.extend([RECORD_IMAGES, f64::from(*quantity), f64::from(*unit_credits)]);
-                }
-                ItemDetail::Publish { post_types, base_credits, surcharges } => {
-                    let post_types = post_types.as_slice();
-                    out.extend([RECORD_PUBLISH, post_types.len() as f64]);
-                    out.extend(post_types.iter().map(|position| {
-                        POST_TYPE_CANDIDATES.ids.get(usize::from(*position)).map_or(-1.0, |id| f64::from(*id))
-                    }));
-                    let surcharges = surcharges.as_slice();
-                    out.extend([f64::from(*base_credits), surcharges.len() as f64]);
-                    for (platform, credits) in surcharges {
-                        out.extend([id_of(platform), f64::from(*credits)]);
-                    }
-                }
-            }
-        }
-    }
-}
-
-/// The estimate as `decodeEstimate` gives it to JS, for host tests of what takes it back.
-#[cfg(all(test, not(target_arch = "wasm32")))]
-impl CostEstimate {
-    pub fn to_json(&self) -> serde_json::Value {
-        use serde_json::json;
-        let items = self.items.iter().map(|item| {
-            let mut line = json!({"kind": item.kind.as_str(), "label": item.label.text(), "credits": item.credits});
-            if let Some(index) = item.index {
-                line["index"] = json!(index);
-            }
-            match &item.detail {
-                ItemDetail::None => {}
-                ItemDetail::Images { quantity, unit_credits } => {
-                    line["quantity"] = json!(quantity);
-                    line["unitCredits"] = json!(unit_credits);
-                }
-                ItemDetail::Publish { post_types, base_credits, surcharges } => {
-                    let names: Vec<&str> =
-                        post_types.as_slice().iter().map(|at| POST_TYPE_NAMES[usize::from(*at)]).collect();
-                    line["postTypes"] = json!(names);
-                    line["baseCredits"] = json!(base_credits);
-                    line["surcharges"] = surcharges
-                        .as_slice()
-                        .iter()
-                        .map(|(platform, credits)| (platform.to_string(), json!(credits)))
-                        .collect();
-                }
-            }
-            line
-        });
-        json!({"total": self.total, "items": items.collect::<Vec<_>>(), "rateCardVersion": &*self.rate_card_version})
-    }
+        credits: u64::from(base) + surcharges.0.iter().map(|(_, credits)| u64::from(*credits)).sum::<u64>(),
+        post_types,
+        base_credits: base,
+        surcharges,
+    })
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
-    use crate::value::json::Json;
+    use crate::input::from_json;
     use proptest::prelude::*;
     use serde_json::{json, Value as J};
 
-    /// The estimate through the tape, as JS calls it, checked against the same plan read
-    /// property by property: the one-pass readers must agree with `get` on every plan.
     fn estimate(plan: J) -> Result<CostEstimate, PowerPostError> {
-        let card = RateCard::default_card();
-        let mut out = TapeWriter::default();
-        crate::tape::from_json(&plan, &mut out);
-        let tape = out.finish();
-        let through_tape = estimate_cost(&crate::tape::TapeValue::root(&tape), &card);
-        assert_eq!(through_tape, estimate_cost(&Json::of(plan), &card));
-        through_tape
+        estimate_cost(&from_json(plan, "plan", "")?, &RateCard::default_card())
     }
 
     fn total(plan: J) -> u64 {
         estimate(plan).unwrap().total
+    }
+
+    fn labels(estimate: &CostEstimate) -> Vec<(&str, u64)> {
+        estimate.items.iter().map(|item| (item.label(), item.credits())).collect()
     }
 
     const ONE_POST_TYPE_PER_PLATFORM: [&str; 6] =
@@ -588,20 +268,19 @@ mod tests {
     #[test]
     fn the_sample_is_itemized_line_by_line() {
         let estimate = estimate(sample(&["instagram-feed", "x-post", "linkedin-post"])).unwrap();
-        let labels: Vec<String> = estimate.items.iter().map(|i| i.label.text()).collect();
-        let lines: Vec<(&str, &str, u64)> =
-            estimate.items.iter().zip(&labels).map(|(i, label)| (i.kind.as_str(), label.as_str(), i.credits)).collect();
         assert_eq!(
-            lines,
-            [
-                ("caption", "Caption, regular research", 6),
-                ("image", "1 × flux2-flex image", 4),
-                ("publish", "Publish to 3 post types (includes X surcharge)", 3),
-            ]
+            serde_json::to_value(&estimate).unwrap(),
+            json!({
+                "total": 13,
+                "items": [
+                    {"kind": "caption", "label": "Caption, regular research", "credits": 6},
+                    {"kind": "image", "label": "1 × flux2-flex image", "credits": 4, "index": 0, "quantity": 1, "unitCredits": 4},
+                    {"kind": "publish", "label": "Publish to 3 post types (includes X surcharge)", "credits": 3,
+                     "postTypes": ["instagram-feed", "x-post", "linkedin-post"], "baseCredits": 1, "surcharges": {"x": 2}},
+                ],
+                "rateCardVersion": "2026-11-estimate",
+            })
         );
-        assert_eq!(estimate.total, 13);
-        assert_eq!(estimate.items[1].index, Some(0));
-        assert_eq!(&*estimate.rate_card_version, "2026-11-estimate");
     }
 
     #[test]
@@ -616,15 +295,12 @@ mod tests {
 
     #[test]
     fn caption_inputs_add_their_own_lines() {
-        let estimate = estimate(
+        let inputs = estimate(
             json!({"caption": {"researchMode": "regular", "imageInputs": 3, "videoInputSeconds": 31, "sourceUrls": 2}}),
         )
         .unwrap();
-        let labels: Vec<String> = estimate.items.iter().map(|i| i.label.text()).collect();
-        let lines: Vec<(&str, u64)> =
-            labels.iter().zip(&estimate.items).map(|(label, i)| (label.as_str(), i.credits)).collect();
         assert_eq!(
-            lines,
+            labels(&inputs),
             [
                 ("Caption, regular research", 6),
                 ("Caption: analyse 3 images", 3),
@@ -632,6 +308,8 @@ mod tests {
                 ("Caption: read 2 source URLs", 2)
             ]
         );
+        let one = estimate(json!({"caption": {"researchMode": "regular", "imageInputs": 1, "sourceUrls": 1}})).unwrap();
+        assert_eq!(labels(&one)[1..], [("Caption: analyse 1 image", 1), ("Caption: read 1 source URL", 1)]);
         let longer = total(json!({"caption": {"researchMode": "regular", "videoInputSeconds": 600}}));
         let shorter = total(json!({"caption": {"researchMode": "regular", "videoInputSeconds": 15}}));
         assert!(longer > shorter, "video analysis scales with duration");
@@ -640,18 +318,16 @@ mod tests {
     #[test]
     fn an_image_line_is_the_model_rate_times_quantity() {
         let card = RateCard::default_card();
-        for model in &card.image_models {
-            for quantity in 1..=4u64 {
-                let estimate = estimate(json!({"images": [{"model": &*model.name, "quantity": quantity}]})).unwrap();
-                assert_eq!(estimate.items[0].credits, u64::from(model.per_image) * quantity);
-                assert_eq!(
-                    estimate.items[0].detail,
-                    ItemDetail::Images { quantity: quantity as u32, unit_credits: model.per_image }
-                );
+        for (name, model) in &card.image_models.0 {
+            for quantity in 1..=4u32 {
+                let estimate = estimate(json!({"images": [{"model": name, "quantity": quantity}]})).unwrap();
+                assert_eq!(estimate.items[0].credits(), u64::from(model.per_image * quantity));
+                assert!(matches!(estimate.items[0], EstimateItem::Image { quantity: q, unit_credits, .. }
+                    if q == quantity && unit_credits == model.per_image));
             }
         }
         assert_eq!(
-            estimate(json!({"images": [{"model": "ideogram-3", "quantity": 2}]})).unwrap().items[0].label.text(),
+            estimate(json!({"images": [{"model": "ideogram-3", "quantity": 2}]})).unwrap().items[0].label(),
             "2 × ideogram-3 images"
         );
     }
@@ -660,17 +336,9 @@ mod tests {
     fn publishing_is_one_base_credit_plus_the_x_surcharge_only_with_x() {
         let publish = |post_types: &[&str]| total(json!({"publish": {"postTypes": post_types}}));
         assert_eq!(publish(&["linkedin-post"]), 1);
-        assert_eq!(
-            publish(&[
-                "instagram-feed",
-                "instagram-reel",
-                "facebook-post",
-                "tiktok-video",
-                "youtube-short",
-                "linkedin-post"
-            ]),
-            1
-        );
+        let all_but_x =
+            ["instagram-feed", "instagram-reel", "facebook-post", "tiktok-video", "youtube-short", "linkedin-post"];
+        assert_eq!(publish(&all_but_x), 1);
         assert_eq!(publish(&["x-post"]), 3);
         assert_eq!(publish(&["x-post", "linkedin-post"]), 3);
     }
@@ -692,45 +360,58 @@ mod tests {
             );
         }
         assert_eq!(
-            estimate(json!({"videos": [{"durationSeconds": 10, "audio": true}]})).unwrap().items[0].label.text(),
+            estimate(json!({"videos": [{"durationSeconds": 10, "audio": true}]})).unwrap().items[0].label(),
             "kling-3.0-pro video, 10 s with audio"
         );
     }
 
     #[test]
     fn overrides_change_exactly_the_lines_that_use_them() {
-        let plan = Json::of(sample(&["instagram-feed", "x-post", "linkedin-post"]));
-        let default = estimate_cost(&plan, &RateCard::default_card()).unwrap();
-        let overrides =
-            Json::of(json!({"imageModels": {"flux2-flex": {"perImage": 10}}, "publish": {"surcharges": {"x": 7}}}));
-        let card = RateCard::default_card().with_overrides(&overrides, &Path::Root("rateCard")).unwrap();
-        let custom = estimate_cost(&plan, &card).unwrap();
-        let credits = |e: &CostEstimate| e.items.iter().map(|i| i.credits).collect::<Vec<_>>();
+        let plan: PostPlan = from_json(sample(&["instagram-feed", "x-post", "linkedin-post"]), "plan", "").unwrap();
+        let options: EstimateOptions = from_json(
+            json!({"rateCard": {"imageModels": {"flux2-flex": {"perImage": 10}}, "publish": {"surcharges": {"x": 7}}}}),
+            "options",
+            "",
+        )
+        .unwrap();
+        let default = estimate_with_options(&plan, &EstimateOptions::default()).unwrap();
+        let custom = estimate_with_options(&plan, &options).unwrap();
+        let credits = |e: &CostEstimate| e.items.iter().map(EstimateItem::credits).collect::<Vec<_>>();
         assert_eq!(credits(&default), [6, 4, 3]);
         assert_eq!(credits(&custom), [6, 10, 8]);
-        assert_eq!(&*custom.rate_card_version, "2026-11-estimate+custom");
+        assert_eq!(custom.rate_card_version, "2026-11-estimate+custom");
+        let error =
+            from_json::<EstimateOptions>(json!({"rateCard": {"caption": {"deep": -1}}}), "options", "").unwrap_err();
+        assert_eq!(error.field.as_deref(), Some("rateCard.caption.deep"));
     }
 
     #[test]
     fn bad_plans_name_the_field() {
+        let huge = "x".repeat(10_000);
         let cases = [
             (json!(null), "plan"),
             (json!([]), "plan"),
             (json!("plan"), "plan"),
             (json!({"caption": {}}), "caption.researchMode"),
             (json!({"caption": {"researchMode": "shallow"}}), "caption.researchMode"),
+            (json!({"caption": {"researchMode": 5}}), "caption.researchMode"),
             (json!({"caption": {"researchMode": "deep", "imageInputs": 11}}), "caption.imageInputs"),
             (json!({"caption": {"researchMode": "deep", "sourceUrls": -1}}), "caption.sourceUrls"),
             (json!({"caption": {"researchMode": "deep", "videoInputSeconds": 1.5}}), "caption.videoInputSeconds"),
             (json!({"caption": {"researchMode": "deep", "postTypes": ["myspace-post"]}}), "caption.postTypes[0]"),
+            (json!({"caption": {"researchMode": "deep", "postTypes": ["x-post", "x-post"]}}), "caption.postTypes[1]"),
             (json!({"images": [{"model": "dall-e"}]}), "images[0].model"),
+            (json!({"images": [{"model": huge}]}), "images[0].model"),
             (json!({"images": [{}, {"quantity": 5}]}), "images[1].quantity"),
             (json!({"images": [{"quantity": 0}]}), "images[0].quantity"),
             (json!({"images": [{"quantity": 1e308}]}), "images[0].quantity"),
             (json!({"images": [{"model": "gpt-image-1.5", "size": "feed"}]}), "images[0].size"),
             (json!({"images": {"model": "flux2-flex"}}), "images"),
             (json!({"images": [5]}), "images[0]"),
+            (json!({"images": [[]]}), "images[0]"),
+            (json!({"images": vec![json!({}); 21]}), "images"),
             (json!({"videos": [{}]}), "videos[0].durationSeconds"),
+            (json!({"videos": [{"durationSeconds": "5"}]}), "videos[0].durationSeconds"),
             (json!({"videos": [{"model": "veo-3.1", "durationSeconds": 5}]}), "videos[0].durationSeconds"),
             (json!({"videos": [{"model": "runway-gen-4.5", "durationSeconds": 5, "audio": true}]}), "videos[0].audio"),
             (json!({"videos": [{"durationSeconds": 5, "audio": "yes"}]}), "videos[0].audio"),
@@ -739,53 +420,48 @@ mod tests {
             (json!({"publish": {}}), "publish.postTypes"),
             (json!({"publish": {"postTypes": ["x-post", "x-post"]}}), "publish.postTypes[1]"),
             (json!({"publish": {"postTypes": "x-post"}}), "publish.postTypes"),
+            (json!({"publish": {"postTypes": [null]}}), "publish.postTypes[0]"),
             (json!({"image": [{}]}), "image"),
         ];
         for (plan, field) in cases {
             let error = estimate(plan.clone()).expect_err(&plan.to_string());
             assert_eq!(error.field.as_deref(), Some(field), "{plan}: {}", error.message);
             assert_eq!(error.code, crate::error::ErrorCode::InvalidArgument);
+            assert!(error.message.starts_with(field), "{}", error.message);
         }
     }
 
     #[test]
-    fn an_empty_plan_costs_nothing() {
+    fn messages_say_what_is_offered() {
+        let message = |plan: J| estimate(plan).unwrap_err().message.clone();
+        assert_eq!(message(json!({"caption": {}})), "caption.researchMode must be \"regular\" or \"deep\"");
         assert_eq!(
-            estimate(json!({})).unwrap(),
-            CostEstimate { total: 0, items: vec![], rate_card_version: SharedName::new("2026-11-estimate".into()) }
+            message(json!({"images": [{"model": "gpt-image-1.5", "size": "feed"}]})),
+            "images[0].size is not offered by gpt-image-1.5; expected one of square, portrait, landscape"
+        );
+        assert_eq!(
+            message(json!({"videos": [{"model": "veo-3.1", "durationSeconds": 5}]})),
+            "videos[0].durationSeconds must be a duration veo-3.1 offers; expected one of 4, 8"
+        );
+        assert_eq!(
+            message(json!({"images": [{"model": "dall-e"}]})),
+            "images[0].model is not a known image model; expected one of flux2-flex, ideogram-3, gpt-image-1.5, nano-banana-2"
+        );
+        assert_eq!(
+            message(json!({"images": [{"quantity": 5}]})),
+            "images[0].quantity must be a whole number from 1 to 4"
+        );
+        assert_eq!(
+            message(json!({"image": [{}]})),
+            "image is not a known field; expected one of caption, images, videos, publish"
         );
     }
 
     #[test]
-    fn the_estimate_record_sends_each_label_once() {
-        let units = |text: &str| -> Vec<f64> {
-            let mut slots = vec![-1.0 - text.encode_utf16().count() as f64];
-            slots.extend(text.encode_utf16().map(f64::from));
-            slots
-        };
-        let id = |name: &str| crate::tape::id_of(name);
-        let estimate = estimate(sample(&["x-post"])).unwrap();
-        let mut strings = SentStrings::default();
-        let mut first = Vec::new();
-        estimate.write_record(&mut first, &mut strings);
-        let mut expected = vec![0.0, 13.0];
-        expected.extend(units("2026-11-estimate"));
-        expected.extend([3.0, id("caption")]);
-        expected.extend(units("Caption, regular research"));
-        expected.extend([6.0, -1.0, RECORD_NO_DETAIL, id("image")]);
-        expected.extend(units("1 × flux2-flex image"));
-        expected.extend([4.0, 0.0, RECORD_IMAGES, 1.0, 4.0, id("publish")]);
-        expected.extend(units("Publish to 1 post type (includes X surcharge)"));
-        expected.extend([3.0, -1.0, RECORD_PUBLISH, 1.0, id("x-post"), 1.0, 1.0, id("x"), 2.0]);
-        assert_eq!(first, expected);
-
-        let mut again = Vec::new();
-        estimate.write_record(&mut again, &mut strings);
-        assert_eq!(&again[..8], &[4.0, 13.0, 0.0, 3.0, id("caption"), 1.0, 6.0, -1.0], "labels cross as positions");
-        let labels: Vec<String> = estimate.items.iter().map(|item| item.label.text()).collect();
-        let strings_sent = ["2026-11-estimate", &labels[0], &labels[1], &labels[2]];
-        let spelled_out: usize = strings_sent.iter().map(|text| units(text).len()).sum();
-        assert_eq!(again.len(), first.len() - spelled_out + strings_sent.len());
+    fn an_empty_plan_costs_nothing_and_null_parts_are_not_given() {
+        let empty = CostEstimate { total: 0, items: vec![], rate_card_version: "2026-11-estimate".into() };
+        assert_eq!(estimate(json!({})).unwrap(), empty);
+        assert_eq!(estimate(json!({"caption": null, "images": null, "publish": null})).unwrap(), empty);
     }
 
     fn arbitrary_json() -> impl Strategy<Value = J> {
@@ -836,7 +512,7 @@ mod tests {
         #[test]
         fn arbitrary_plans_give_an_estimate_or_a_named_field_and_never_panic(plan in arbitrary_json()) {
             match estimate(plan) {
-                Ok(estimate) => prop_assert_eq!(estimate.total, estimate.items.iter().map(|i| i.credits).sum::<u64>()),
+                Ok(estimate) => prop_assert_eq!(estimate.total, estimate.items.iter().map(EstimateItem::credits).sum::<u64>()),
                 Err(error) => prop_assert!(error.field.as_ref().is_some_and(|f| !f.is_empty()), "{}", error.message),
             }
         }

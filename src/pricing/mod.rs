@@ -3,5 +3,6 @@
 
 pub mod catalogue;
 pub mod estimate;
+pub mod plan;
 pub mod rate_card;
 pub mod settle;

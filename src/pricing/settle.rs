@@ -6,187 +6,277 @@
 //! item posted, and a platform's surcharge only if one of that platform's items posted.
 //! Whatever the outcome does not mention is taken to have succeeded, as estimated.
 
-use crate::prelude::*;
+use serde::{Deserialize, Serialize};
 
+use super::catalogue::{Platform, PostType};
 use crate::error::PowerPostError;
-use crate::pricing::catalogue::{platform_of, PLATFORMS, POST_TYPES};
-use crate::pricing::estimate::known_post_type;
-use crate::tape::TapeWriter;
-use crate::value::{
-    optional_array, optional_text, optional_whole, reject_unknown_keys, require_object, whole_in_range, Path, Value,
-};
+use crate::input::{read_as_object, Entries, List, Number, Text, Whole};
 
 /// Estimates hold at most this many credits per line; anything larger was not made by us.
 const MAX_LINE_CREDITS: u32 = u32::MAX;
-const MAX_ITEMS: u32 = 64;
+const MAX_ITEMS: usize = 64;
 
-#[derive(Clone, Debug, PartialEq)]
-pub struct SettledItem {
-    pub kind: String,
-    pub label: String,
-    pub charged: u64,
-    pub refunded: u64,
+/// A `CostEstimate` handed back: only its lines are read, and keys of its own are allowed.
+#[derive(Debug, Deserialize)]
+#[serde(remote = "Self")]
+pub(crate) struct EstimateInput {
+    pub items: Option<List<LineInput, MAX_ITEMS>>,
 }
 
-#[derive(Clone, Debug, PartialEq)]
-pub struct Settlement {
+type Credits = Whole<0, MAX_LINE_CREDITS>;
+
+#[derive(Debug, Deserialize)]
+#[serde(remote = "Self", rename_all = "camelCase")]
+pub(crate) struct LineInput {
+    pub kind: Option<LineKind>,
+    pub label: Option<Text>,
+    pub credits: Option<Credits>,
+    pub index: Option<Whole<0, { MAX_ITEMS as u32 }>>,
+    pub quantity: Option<Whole<1, 4>>,
+    pub unit_credits: Option<Credits>,
+    pub post_types: Option<List<PostType, { PostType::ALL.len() }>>,
+    pub base_credits: Option<Credits>,
+    pub surcharges: Option<Entries<Platform, Credits>>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum LineKind {
+    Caption,
+    Image,
+    Video,
+    Publish,
+}
+
+impl LineKind {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Caption => "caption",
+            Self::Image => "image",
+            Self::Video => "video",
+            Self::Publish => "publish",
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for LineKind {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match String::deserialize(deserializer).as_deref() {
+            Ok("caption") => Ok(Self::Caption),
+            Ok("image") => Ok(Self::Image),
+            Ok("video") => Ok(Self::Video),
+            Ok("publish") => Ok(Self::Publish),
+            _ => Err(serde::de::Error::custom("must be caption, image, video or publish")),
+        }
+    }
+}
+
+/// `Outcome`: what actually happened, per part of the plan.
+#[derive(Debug, Default, Deserialize)]
+#[serde(remote = "Self", deny_unknown_fields)]
+pub(crate) struct Outcome {
+    pub caption: Option<Generation>,
+    pub images: Option<List<ImageOutcome, MAX_ITEMS>>,
+    pub videos: Option<List<Generation, MAX_ITEMS>>,
+    pub publish: Option<List<PublishOutcome, { PostType::ALL.len() }>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(remote = "Self", deny_unknown_fields)]
+pub(crate) struct ImageOutcome {
+    pub succeeded: Option<Whole<0, 4>>,
+    pub failed: Option<Whole<0, 4>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(remote = "Self", rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct PublishOutcome {
+    pub post_type: Option<PostType>,
+    pub status: Option<Posting>,
+}
+
+read_as_object!(EstimateInput, LineInput, Outcome, ImageOutcome, PublishOutcome);
+
+/// How a caption or video generation ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Generation {
+    Succeeded,
+    Failed,
+}
+
+const GENERATIONS: &str = "must be \"succeeded\" or \"failed\"";
+
+impl<'de> Deserialize<'de> for Generation {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match String::deserialize(deserializer).as_deref() {
+            Ok("succeeded") => Ok(Self::Succeeded),
+            Ok("failed") => Ok(Self::Failed),
+            _ => Err(serde::de::Error::custom(GENERATIONS)),
+        }
+    }
+}
+
+/// How a publish item ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Posting {
+    Posted,
+    Failed,
+}
+
+const POSTINGS: &str = "must be \"posted\" or \"failed\"";
+
+impl<'de> Deserialize<'de> for Posting {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match String::deserialize(deserializer).as_deref() {
+            Ok("posted") => Ok(Self::Posted),
+            Ok("failed") => Ok(Self::Failed),
+            _ => Err(serde::de::Error::custom(POSTINGS)),
+        }
+    }
+}
+
+/// What `settleCharges` returns.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub(crate) struct Settlement {
     pub charged: u64,
     pub refunded: u64,
     pub items: Vec<SettledItem>,
 }
 
-/// One line of an estimate as read back from JS.
-struct Line {
-    kind: String,
-    label: String,
-    credits: u64,
-    index: Option<u32>,
-    quantity: u32,
-    unit_credits: u64,
-    post_types: Vec<&'static str>,
-    base_credits: u64,
-    surcharges: Vec<(&'static str, u64)>,
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub(crate) struct SettledItem {
+    pub kind: &'static str,
+    pub label: String,
+    pub charged: u64,
+    pub refunded: u64,
 }
 
-fn read_line<V: Value>(item: &V, path: &Path) -> Result<Line, PowerPostError> {
-    require_object(item, path)?;
-    let text = |key: &'static str| -> Result<String, PowerPostError> {
-        let field = path.key(key);
-        optional_text(&item.get(key), &field)?.ok_or_else(|| field.invalid("must be a string"))
+/// One estimate line, checked: its parts add up to its credits.
+struct Line {
+    kind: LineKind,
+    label: String,
+    credits: u64,
+    index: Option<usize>,
+    quantity: u32,
+    unit_credits: u64,
+    post_types: Vec<PostType>,
+    base_credits: u64,
+    surcharges: Vec<(Platform, u64)>,
+}
+
+fn invalid(field: impl Into<String>, why: &str) -> PowerPostError {
+    PowerPostError::invalid_argument(field, why)
+}
+
+fn required<T>(value: Option<T>, field: impl FnOnce() -> String, why: &str) -> Result<T, PowerPostError> {
+    value.ok_or_else(|| invalid(field(), why))
+}
+
+fn read_line(line: &LineInput, path: &str) -> Result<Line, PowerPostError> {
+    let field = |name: &'static str| move || format!("{path}.{name}");
+    let credits_of = |value: Option<Credits>, name: &'static str| {
+        required(value, field(name), "must be a whole number from 0 to 4294967295").map(|Whole(c)| u64::from(c))
     };
-    let whole = |key: &'static str| whole_in_range(&item.get(key), &path.key(key), 0, MAX_LINE_CREDITS).map(u64::from);
-    let kind = text("kind")?;
-    let mut line = Line {
-        label: text("label")?,
-        credits: whole("credits")?,
-        index: optional_whole(&item.get("index"), &path.key("index"), 0, MAX_ITEMS)?,
+    let kind = required(line.kind, field("kind"), "must be caption, image, video or publish")?;
+    let mut read = Line {
+        kind,
+        label: required(line.label.clone(), field("label"), "must be a string")?.0,
+        credits: credits_of(line.credits, "credits")?,
+        index: line.index.map(|Whole(index)| index as usize),
         quantity: 0,
         unit_credits: 0,
         post_types: Vec::new(),
         base_credits: 0,
         surcharges: Vec::new(),
-        kind: String::new(),
     };
-    let inconsistent = || path.key("credits").invalid("does not match the line's parts; pass the estimate unchanged");
-    match kind.as_str() {
-        "caption" => {}
-        "image" | "video" if line.index.is_none() => {
-            return Err(path.key("index").invalid("is required for image and video lines"));
+    let inconsistent = || invalid(field("credits")(), "does not match the line's parts; pass the estimate unchanged");
+    match kind {
+        LineKind::Image | LineKind::Video if read.index.is_none() => {
+            return Err(invalid(field("index")(), "is required for image and video lines"));
         }
-        "video" => {}
-        "image" => {
-            line.quantity = whole_in_range(&item.get("quantity"), &path.key("quantity"), 1, 4)?;
-            line.unit_credits = whole("unitCredits")?;
-            if line.unit_credits * u64::from(line.quantity) != line.credits {
+        LineKind::Caption | LineKind::Video => {}
+        LineKind::Image => {
+            read.quantity = required(line.quantity, field("quantity"), "must be a whole number from 1 to 4")?.0;
+            read.unit_credits = credits_of(line.unit_credits, "unitCredits")?;
+            if read.unit_credits * u64::from(read.quantity) != read.credits {
                 return Err(inconsistent());
             }
         }
-        "publish" => {
-            let types_path = path.key("postTypes");
-            line.post_types =
-                optional_array(&item.get("postTypes"), &types_path, POST_TYPES.len() as u32, known_post_type)?;
-            line.base_credits = whole("baseCredits")?;
-            let surcharges = item.get("surcharges");
-            let surcharges_path = path.key("surcharges");
-            if !surcharges.is_undefined() {
-                require_object(&surcharges, &surcharges_path)?;
-                for platform in PLATFORMS {
-                    let credits =
-                        optional_whole(&surcharges.get(platform), &surcharges_path.key(platform), 0, MAX_LINE_CREDITS)?;
-                    if let Some(credits) = credits {
-                        line.surcharges.push((platform, credits.into()));
-                    }
-                }
-            }
-            if line.base_credits + line.surcharges.iter().map(|(_, c)| c).sum::<u64>() != line.credits {
+        LineKind::Publish => {
+            read.post_types = line.post_types.as_ref().map_or_else(Vec::new, |List(types)| types.clone());
+            read.base_credits = credits_of(line.base_credits, "baseCredits")?;
+            let surcharges = line.surcharges.as_ref().map_or(&[][..], |Entries(entries)| entries);
+            read.surcharges =
+                surcharges.iter().map(|(platform, Whole(credits))| (*platform, u64::from(*credits))).collect();
+            if read.base_credits + read.surcharges.iter().map(|(_, credits)| credits).sum::<u64>() != read.credits {
                 return Err(inconsistent());
             }
         }
-        _ => return Err(path.key("kind").invalid("must be caption, image, video or publish")),
     }
-    line.kind = kind;
-    Ok(line)
+    Ok(read)
 }
 
-#[derive(Clone, Copy, PartialEq)]
-enum Status {
-    Succeeded,
-    Failed,
-}
-
-fn status<V: Value>(value: &V, path: &Path, succeeded: &str, failed: &str) -> Result<Option<Status>, PowerPostError> {
-    match optional_text(value, path)?.as_deref() {
-        None => Ok(None),
-        Some(word) if word == succeeded => Ok(Some(Status::Succeeded)),
-        Some(word) if word == failed => Ok(Some(Status::Failed)),
-        Some(_) => Err(path.invalid(&crate::text::concat(&["must be \"", succeeded, "\" or \"", failed, "\""]))),
-    }
-}
-
-pub fn settle_charges<E: Value, O: Value>(estimate: &E, outcome: &O) -> Result<Settlement, PowerPostError> {
-    let estimate_path = Path::Root("estimate");
-    require_object(estimate, &estimate_path)?;
-    let lines = optional_array(&estimate.get("items"), &estimate_path.key("items"), MAX_ITEMS, read_line)?;
-    let outcome_path = Path::Root("outcome");
-    if !outcome.is_undefined() {
-        require_object(outcome, &outcome_path)?;
-        reject_unknown_keys(outcome, &outcome_path, &["caption", "images", "videos", "publish"])?;
-    }
-    let caption = status(&outcome.get("caption"), &outcome_path.key("caption"), "succeeded", "failed")?;
-    let images_path = outcome_path.key("images");
-    let images = optional_array(&outcome.get("images"), &images_path, MAX_ITEMS, |entry, path| {
-        require_object(entry, path)?;
-        reject_unknown_keys(entry, path, &["succeeded", "failed"])?;
-        let succeeded = whole_in_range(&entry.get("succeeded"), &path.key("succeeded"), 0, 4)?;
-        let failed = whole_in_range(&entry.get("failed"), &path.key("failed"), 0, 4)?;
-        Ok((succeeded, failed))
-    })?;
-    let videos = optional_array(&outcome.get("videos"), &outcome_path.key("videos"), MAX_ITEMS, |entry, path| {
-        status(entry, path, "succeeded", "failed")?.ok_or_else(|| path.invalid("must be \"succeeded\" or \"failed\""))
-    })?;
-    let published_path = outcome_path.key("publish");
-    let published =
-        optional_array(&outcome.get("publish"), &published_path, POST_TYPES.len() as u32, |entry, path| {
-            require_object(entry, path)?;
-            reject_unknown_keys(entry, path, &["postType", "status"])?;
-            let type_path = path.key("postType");
-            let post_type = known_post_type(&entry.get("postType"), &type_path)?;
-            let status_path = path.key("status");
-            let status = status(&entry.get("status"), &status_path, "posted", "failed")?
-                .ok_or_else(|| status_path.invalid("must be \"posted\" or \"failed\""))?;
-            Ok((post_type, status))
-        })?;
+pub(crate) fn settle_charges(estimate: &EstimateInput, outcome: &Outcome) -> Result<Settlement, PowerPostError> {
+    let lines = estimate.items.as_ref().map_or(&[][..], |List(items)| items);
+    let lines: Vec<Line> = lines
+        .iter()
+        .enumerate()
+        .map(|(index, line)| read_line(line, &format!("estimate.items[{index}]")))
+        .collect::<Result<_, _>>()?;
+    let images = outcome.images.as_ref().map_or(&[][..], |List(images)| images);
+    let images: Vec<(u32, u32)> = images
+        .iter()
+        .enumerate()
+        .map(|(index, image)| {
+            let count = |value: Option<Whole<0, 4>>, name: &str| {
+                let field = || format!("outcome.images[{index}].{name}");
+                required(value, field, "must be a whole number from 0 to 4").map(|Whole(n)| n)
+            };
+            Ok((count(image.succeeded, "succeeded")?, count(image.failed, "failed")?))
+        })
+        .collect::<Result<_, PowerPostError>>()?;
+    let videos = outcome.videos.as_ref().map_or(&[][..], |List(videos)| videos);
+    let published = outcome.publish.as_ref().map_or(&[][..], |List(published)| published);
+    let published: Vec<(PostType, Posting)> = published
+        .iter()
+        .enumerate()
+        .map(|(index, item)| {
+            let field = |name: &'static str| move || format!("outcome.publish[{index}].{name}");
+            let post_type = required(item.post_type, field("postType"), "must be a known post type")?;
+            Ok((post_type, required(item.status, field("status"), POSTINGS)?))
+        })
+        .collect::<Result<_, PowerPostError>>()?;
 
     let mut items = Vec::with_capacity(lines.len());
     for line in &lines {
-        let refunded = match line.kind.as_str() {
-            "caption" if caption == Some(Status::Failed) => line.credits,
-            "image" => match line.index.and_then(|index| images.get(index as usize)) {
+        let refunded = match line.kind {
+            LineKind::Caption if outcome.caption == Some(Generation::Failed) => line.credits,
+            LineKind::Image => match line.index.and_then(|index| images.get(index).map(|counts| (index, counts))) {
                 None => 0,
-                Some(&(succeeded, failed)) => {
+                Some((index, &(succeeded, failed))) => {
                     if succeeded + failed != line.quantity {
-                        return Err(images_path
-                            .index(line.index.unwrap_or(0) as usize)
-                            .invalid("must account for every image of the line (succeeded + failed = quantity)"));
+                        return Err(invalid(
+                            format!("outcome.images[{index}]"),
+                            "must account for every image of the line (succeeded + failed = quantity)",
+                        ));
                     }
                     u64::from(failed) * line.unit_credits
                 }
             },
-            "video" if line.index.and_then(|index| videos.get(index as usize)) == Some(&Status::Failed) => line.credits,
-            "publish" if !published.is_empty() => {
-                for (post_type, _) in &published {
-                    if !line.post_types.iter().any(|planned| planned == post_type) {
-                        return Err(published_path.invalid("names a post type that the estimate does not publish"));
-                    }
+            LineKind::Video if line.index.and_then(|index| videos.get(index)) == Some(&Generation::Failed) => {
+                line.credits
+            }
+            LineKind::Publish if !published.is_empty() => {
+                if published.iter().any(|(post_type, _)| !line.post_types.contains(post_type)) {
+                    return Err(invalid("outcome.publish", "names a post type that the estimate does not publish"));
                 }
-                let posted = |platform: Option<&str>| {
+                let posted = |platform: Option<Platform>| {
                     published.iter().any(|(post_type, status)| {
-                        *status == Status::Succeeded && platform.is_none_or(|p| platform_of(post_type) == Some(p))
+                        *status == Posting::Posted && platform.is_none_or(|p| post_type.platform() == p)
                     })
                 };
                 let mut refunded = if posted(None) { 0 } else { line.base_credits };
                 for (platform, credits) in &line.surcharges {
-                    if !posted(Some(platform)) {
+                    if !posted(Some(*platform)) {
                         refunded += credits;
                     }
                 }
@@ -195,7 +285,7 @@ pub fn settle_charges<E: Value, O: Value>(estimate: &E, outcome: &O) -> Result<S
             _ => 0,
         };
         items.push(SettledItem {
-            kind: line.kind.clone(),
+            kind: line.kind.name(),
             label: line.label.clone(),
             charged: line.credits - refunded,
             refunded,
@@ -208,36 +298,9 @@ pub fn settle_charges<E: Value, O: Value>(estimate: &E, outcome: &O) -> Result<S
     })
 }
 
-impl Settlement {
-    pub fn write_tape(&self, out: &mut TapeWriter) {
-        out.begin_object()
-            .field_uint("charged", self.charged)
-            .field_uint("refunded", self.refunded)
-            .key("items")
-            .begin_array();
-        for item in &self.items {
-            out.begin_object().field_str("kind", &item.kind).field_str("label", &item.label);
-            out.field_uint("charged", item.charged).field_uint("refunded", item.refunded).end_object();
-        }
-        out.end_array().end_object();
-    }
-}
-
-impl Affordability {
-    pub fn write_tape(&self, out: &mut TapeWriter) {
-        out.begin_object().key("affordable").bool(self.affordable).key("balance").number(self.balance);
-        out.key("cost")
-            .number(self.cost)
-            .key("remaining")
-            .number(self.remaining)
-            .key("shortfall")
-            .number(self.shortfall);
-        out.end_object();
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Affordability {
+/// What `checkBalance` returns.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub(crate) struct Affordability {
     pub affordable: bool,
     pub balance: f64,
     pub cost: f64,
@@ -245,20 +308,67 @@ pub struct Affordability {
     pub shortfall: f64,
 }
 
+/// `checkBalance`'s second argument: credits, or an object (a `CostEstimate`) whose `total` is.
+#[derive(Debug)]
+pub(crate) enum Cost {
+    Credits(Number),
+    Estimate { total: Option<Number> },
+}
+
+/// The part of a `CostEstimate` that `checkBalance` reads.
+#[derive(Debug, Deserialize)]
+#[serde(remote = "Self")]
+struct EstimateTotal {
+    total: Option<Number>,
+}
+
+read_as_object!(EstimateTotal);
+
+impl<'de> Deserialize<'de> for Cost {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Expect;
+        impl<'de> serde::de::Visitor<'de> for Expect {
+            type Value = Cost;
+            fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+                formatter.write_str(COSTS)
+            }
+            fn visit_f64<E: serde::de::Error>(self, number: f64) -> Result<Cost, E> {
+                Ok(Cost::Credits(Number(number)))
+            }
+            fn visit_i64<E: serde::de::Error>(self, number: i64) -> Result<Cost, E> {
+                Ok(Cost::Credits(Number(number as f64)))
+            }
+            fn visit_u64<E: serde::de::Error>(self, number: u64) -> Result<Cost, E> {
+                Ok(Cost::Credits(Number(number as f64)))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Cost, A::Error> {
+                let estimate = EstimateTotal::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                Ok(Cost::Estimate { total: estimate.total })
+            }
+        }
+        deserializer.deserialize_any(Expect)
+    }
+}
+
+const COSTS: &str = "a whole, non-negative number of credits (or a CostEstimate)";
+
 /// Largest integer a JS number holds exactly.
 const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
 
-/// `cost` is a `CostEstimate` (its `total` is used) or a whole number of credits.
-pub fn check_balance<V: Value>(balance: &V, cost: &V) -> Result<Affordability, PowerPostError> {
-    let balance = balance
-        .as_number()
-        .filter(|b| b.is_finite() && *b >= 0.0)
-        .ok_or_else(|| Path::Root("balance").invalid("must be a finite, non-negative number"))?;
-    let (total, path) =
-        if cost.is_plain_object() { (cost.get("total").as_number(), "cost.total") } else { (cost.as_number(), "cost") };
-    let cost = total.filter(|c| *c >= 0.0 && *c <= MAX_SAFE_INTEGER && *c as u64 as f64 == *c).ok_or_else(|| {
-        PowerPostError::invalid_argument(path, "must be a whole, non-negative number of credits (or a CostEstimate)")
-    })?;
+/// `balance` must be a finite, non-negative number; `cost` whole credits.
+pub(crate) fn check_balance(balance: Number, cost: &Cost) -> Result<Affordability, PowerPostError> {
+    let Number(balance) = balance;
+    if !(balance.is_finite() && balance >= 0.0) {
+        return Err(invalid("balance", "must be a finite, non-negative number"));
+    }
+    let (total, field) = match cost {
+        Cost::Credits(credits) => (Some(*credits), "cost"),
+        Cost::Estimate { total } => (*total, "cost.total"),
+    };
+    let cost = total
+        .map(|Number(cost)| cost)
+        .filter(|cost| *cost >= 0.0 && *cost <= MAX_SAFE_INTEGER && cost.fract() == 0.0)
+        .ok_or_else(|| invalid(field, &format!("must be {COSTS}")))?;
     Ok(Affordability {
         affordable: balance >= cost,
         balance,
@@ -271,14 +381,15 @@ pub fn check_balance<V: Value>(balance: &V, cost: &V) -> Result<Affordability, P
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
+    use crate::input::from_json;
     use crate::pricing::estimate::estimate_cost;
     use crate::pricing::rate_card::RateCard;
-    use crate::value::json::Json;
     use serde_json::{json, Value as J};
 
-    /// The estimate as JS sees it: written as JSON and read back.
+    /// The estimate as JS sees it: written as JSON.
     fn estimate_json(plan: J) -> J {
-        estimate_cost(&Json::of(plan), &RateCard::default_card()).unwrap().to_json()
+        let plan = from_json(plan, "plan", "").unwrap();
+        serde_json::to_value(estimate_cost(&plan, &RateCard::default_card()).unwrap()).unwrap()
     }
 
     fn full_plan() -> J {
@@ -290,8 +401,14 @@ mod tests {
         })
     }
 
+    fn settle_json(estimate: J, outcome: J) -> Result<Settlement, PowerPostError> {
+        let estimate: EstimateInput = from_json(estimate, "estimate", "estimate.")?;
+        let outcome: Option<Outcome> = from_json(outcome, "outcome", "outcome.")?;
+        settle_charges(&estimate, &outcome.unwrap_or_default())
+    }
+
     fn settle(outcome: J) -> Result<Settlement, PowerPostError> {
-        settle_charges(&Json::of(estimate_json(full_plan())), &Json::of(outcome))
+        settle_json(estimate_json(full_plan()), outcome)
     }
 
     fn refunds(settlement: &Settlement) -> Vec<(&str, u64)> {
@@ -308,6 +425,7 @@ mod tests {
             "videos": ["succeeded"], "publish": [{"postType": "instagram-feed", "status": "posted"}, {"postType": "x-post", "status": "posted"}]}))
         .unwrap();
         assert_eq!(all_ok, settlement);
+        assert_eq!(settle(json!(null)).unwrap(), settlement, "no outcome: everything succeeded");
     }
 
     #[test]
@@ -326,6 +444,7 @@ mod tests {
         );
         assert_eq!(settlement.refunded, 34);
         assert_eq!(settlement.charged + settlement.refunded, estimate_json(full_plan())["total"].as_u64().unwrap());
+        assert_eq!(settlement.items[4].kind, "video");
     }
 
     #[test]
@@ -363,27 +482,49 @@ mod tests {
         let cases = [
             (json!({"caption": "maybe"}), "outcome.caption"),
             (json!({"videos": ["ok"]}), "outcome.videos[0]"),
+            (json!({"videos": [null]}), "outcome.videos[0]"),
             (json!({"images": [{"succeeded": -1, "failed": 4}]}), "outcome.images[0].succeeded"),
+            (json!({"images": [{"succeeded": 1}]}), "outcome.images[0].failed"),
             (json!({"publish": [{"postType": "x-post", "status": "succeeded"}]}), "outcome.publish[0].status"),
+            (json!({"publish": [{"status": "posted"}]}), "outcome.publish[0].postType"),
             (json!({"refunds": []}), "outcome.refunds"),
             (json!(7), "outcome"),
         ];
         for (outcome, field) in cases {
             assert_eq!(settle(outcome.clone()).unwrap_err().field.as_deref(), Some(field), "{outcome}");
         }
+        assert_eq!(
+            settle(json!({"caption": "maybe"})).unwrap_err().message,
+            "outcome.caption must be \"succeeded\" or \"failed\""
+        );
         let mut tampered = estimate_json(full_plan());
         tampered["items"][2]["credits"] = json!(1);
-        let error = settle_charges(&Json::of(tampered), &Json::of(json!({}))).unwrap_err();
+        let error = settle_json(tampered, json!({})).unwrap_err();
         assert_eq!(error.field.as_deref(), Some("estimate.items[2].credits"));
-        assert_eq!(
-            settle_charges(&Json::of(json!(null)), &Json::of(json!({}))).unwrap_err().field.as_deref(),
-            Some("estimate")
-        );
+        let mut unindexed = estimate_json(full_plan());
+        unindexed["items"][4].as_object_mut().unwrap().remove("index");
+        assert_eq!(settle_json(unindexed, json!({})).unwrap_err().field.as_deref(), Some("estimate.items[4].index"));
+        let mut unknown_kind = estimate_json(full_plan());
+        unknown_kind["items"][0]["kind"] = json!("coffee");
+        assert_eq!(settle_json(unknown_kind, json!({})).unwrap_err().field.as_deref(), Some("estimate.items[0].kind"));
+        assert_eq!(settle_json(json!(null), json!({})).unwrap_err().field.as_deref(), Some("estimate"));
+    }
+
+    #[test]
+    fn an_estimate_may_carry_keys_of_its_own() {
+        let mut annotated = estimate_json(full_plan());
+        annotated["note"] = json!("for the March campaign");
+        annotated["items"][0]["note"] = json!("research");
+        assert_eq!(settle_json(annotated, json!({})).unwrap(), settle(json!({})).unwrap());
     }
 
     #[test]
     fn affordability_compares_cost_and_balance() {
-        let check = |balance: J, cost: J| check_balance(&Json::of(balance), &Json::of(cost));
+        let check = |balance: J, cost: J| {
+            let balance: Number = from_json(balance, "balance", "balance.")?;
+            let cost: Cost = from_json(cost, "cost", "cost.")?;
+            check_balance(balance, &cost)
+        };
         assert_eq!(
             check(json!(47), json!(13)).unwrap(),
             Affordability { affordable: true, balance: 47.0, cost: 13.0, remaining: 34.0, shortfall: 0.0 }
@@ -399,14 +540,15 @@ mod tests {
             (json!(null), json!(1), "balance"),
             (json!(5), json!(1.5), "cost"),
             (json!(5), json!("3"), "cost"),
+            (json!(5), json!(null), "cost"),
             (json!(5), json!({"total": -2}), "cost.total"),
             (json!(5), json!({}), "cost.total"),
+            (json!(5), json!({"total": "13"}), "cost.total"),
         ] {
-            assert_eq!(
-                check(balance.clone(), cost.clone()).unwrap_err().field.as_deref(),
-                Some(field),
-                "{balance} {cost}"
-            );
+            let error = check(balance.clone(), cost.clone()).unwrap_err();
+            assert_eq!(error.field.as_deref(), Some(field), "{balance} {cost}");
         }
+        let error = check(json!(5), json!("3")).unwrap_err();
+        assert_eq!(error.message, "cost must be a whole, non-negative number of credits (or a CostEstimate)");
     }
 }

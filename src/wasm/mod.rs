@@ -1,5 +1,5 @@
-//! The JS boundary (wasm32 only): exports `getCredits`, `CreditsClient` and the estimators
-//! (`estimateCost`, `defaultRateCard`, `checkBalance`, `settleCharges`), drives the
+//! The JS boundary (wasm32 only): exports `getCredits`, `CreditsClient` and (in [`pricing`])
+//! the estimators (`estimateCost`, `defaultRateCard`, `checkBalance`, `settleCharges`), drives the
 //! runtime's `fetch` (never `window`, so Node and workers work too) with timeouts, abort
 //! and retries, and turns core errors into JS `PowerPostError`s. Every rule it applies is
 //! in the pure modules; this layer only moves values across.
@@ -16,10 +16,13 @@ use crate::credits::options::{AuthScheme, CallSettings, PlainOptions};
 use crate::credits::response::{interpret, Credits, ResponseBody, ResponseHeaders, MAX_HEADER_LENGTH};
 use crate::credits::retry::{decide, RetryDecision};
 use crate::error::{ErrorCode, PowerPostError};
-use crate::pricing::estimate::{estimate_with_options, write_default_card, Label};
-use crate::pricing::settle::{check_balance, settle_charges};
-use crate::tape::{SentStrings, TapeValue, TapeWriter, KNOWN_STRINGS};
+use crate::tape::{TapeValue, KNOWN_STRINGS};
 use crate::value::{Text, Value, MAX_TEXT_LENGTH};
+
+mod convert;
+mod pricing;
+
+pub use pricing::{check_balance, default_rate_card, estimate_cost, settle_charges};
 
 #[wasm_bindgen(module = "/src/js/boundary.js")]
 extern "C" {
@@ -27,10 +30,6 @@ extern "C" {
     fn encode_values(first: &JsValue, second: &JsValue, pointer: u32, capacity: u32) -> f64;
     #[wasm_bindgen(js_name = copyTape)]
     fn copy_tape(pointer: u32);
-    #[wasm_bindgen(js_name = decodeValue)]
-    fn decode_value(tape: &[f64]) -> JsValue;
-    #[wasm_bindgen(js_name = decodeEstimate)]
-    fn decode_estimate(pointer: u32) -> JsValue;
     #[wasm_bindgen(js_name = registerStrings)]
     fn register_strings(list: &str, memory: &JsValue);
     /// Sends attempts until `settle` says the call is done (see boundary.js).
@@ -88,7 +87,7 @@ extern "C" {
 }
 
 /// A JS `PowerPostError` carrying everything `error` says.
-fn to_js_error(error: PowerPostError, cause: &JsValue) -> JsValue {
+pub(crate) fn to_js_error(error: PowerPostError, cause: &JsValue) -> JsValue {
     let retryable = error.retryable();
     let error = error.into_details();
     create_error(
@@ -506,11 +505,8 @@ fn credits_to_js(credits: &Credits, headers: &JsValue) -> JsValue {
 
 crate::local::local! {
     static STRINGS_REGISTERED: Cell<bool> = const { Cell::new(false) };
-    /// What boundary.js's `decodeEstimate` holds; only estimate records use it.
-    static SENT_STRINGS: Cell<SentStrings<Label>> = const { Cell::new(SentStrings::new()) };
-    /// Tapes in and records out, reused so that a call allocates neither.
+    /// Tapes in, reused so that a call allocates none.
     static TAPE: Cell<Vec<f64>> = const { Cell::new(Vec::new()) };
-    static RECORD: Cell<Vec<f64>> = const { Cell::new(Vec::new()) };
 }
 
 /// Gives the JS codec the table of strings that cross as ids, once.
@@ -574,57 +570,4 @@ fn with_tape<R>(first: &JsValue, second: &JsValue, read: impl FnOnce(&TapeValue)
 /// [`with_tape`] for one value.
 fn with_tape_of<R>(value: &JsValue, read: impl FnOnce(&TapeValue) -> R) -> Result<R, u8> {
     with_tape(value, &JsValue::UNDEFINED, |pair| read(&pair.at(0)))
-}
-
-fn to_js(write: impl FnOnce(&mut TapeWriter)) -> JsValue {
-    register_known_strings();
-    let mut out = TapeWriter::default();
-    write(&mut out);
-    decode_value(&out.finish())
-}
-
-/// The itemized cost of a planned post, in whole credits.
-#[wasm_bindgen(js_name = estimateCost, skip_typescript)]
-pub fn estimate_cost_export(plan: JsValue, options: JsValue) -> JsValue {
-    // Thrown rather than returned: a returned `Result` crosses as a three-value array and a
-    // table slot, ~5% of an estimate. Nothing Rust owns is still alive when it throws.
-    let estimate = estimate_cost_js(&plan, &options);
-    drop((plan, options));
-    estimate.unwrap_or_else(|error| wasm_bindgen::throw_val(error))
-}
-
-/// `estimateCost` with its error returned, for the wasm tests.
-pub fn estimate_cost_js(plan: &JsValue, options: &JsValue) -> Result<JsValue, JsValue> {
-    let estimate =
-        decode_pair((plan, "plan"), (options, "options"), |plan, options| estimate_with_options(plan, options))?;
-    let (mut record, mut sent) = (RECORD.take(), SENT_STRINGS.take());
-    record.clear();
-    estimate.write_record(&mut record, &mut sent);
-    let estimate = decode_estimate(record.as_ptr() as u32);
-    RECORD.set(record);
-    SENT_STRINGS.set(sent);
-    Ok(estimate)
-}
-
-/// A copy of the built-in rate card.
-#[wasm_bindgen(js_name = defaultRateCard, skip_typescript)]
-pub fn default_rate_card() -> JsValue {
-    to_js(write_default_card)
-}
-
-/// Whether `balance` covers `cost` (a CostEstimate or a number of credits).
-#[wasm_bindgen(js_name = checkBalance, skip_typescript)]
-pub fn check_balance_js(balance: JsValue, cost: JsValue) -> Result<JsValue, JsValue> {
-    let affordability =
-        decode_pair((&balance, "balance"), (&cost, "cost"), |balance, cost| check_balance(balance, cost))?;
-    Ok(to_js(|out| affordability.write_tape(out)))
-}
-
-/// What is finally charged and refunded for an estimate, given what actually happened.
-#[wasm_bindgen(js_name = settleCharges, skip_typescript)]
-pub fn settle_charges_js(estimate: JsValue, outcome: JsValue) -> Result<JsValue, JsValue> {
-    let settlement = decode_pair((&estimate, "estimate"), (&outcome, "outcome"), |estimate, outcome| {
-        settle_charges(estimate, outcome)
-    })?;
-    Ok(to_js(|out| settlement.write_tape(out)))
 }

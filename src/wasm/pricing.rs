@@ -1,0 +1,52 @@
+//! The estimators' exports: `estimateCost`, `defaultRateCard`, `checkBalance`, `settleCharges`.
+
+use wasm_bindgen::prelude::*;
+
+use super::convert::{from_js, to_js};
+use super::to_js_error;
+use crate::error::PowerPostError;
+use crate::input::Number;
+use crate::pricing::estimate::estimate_with_options;
+use crate::pricing::plan::EstimateOptions;
+use crate::pricing::rate_card::RateCard;
+use crate::pricing::settle::{self, Cost, EstimateInput, Outcome};
+
+fn result<T: serde::Serialize>(value: Result<T, PowerPostError>) -> Result<JsValue, JsValue> {
+    value.map(|value| to_js(&value)).map_err(|error| to_js_error(error, &JsValue::UNDEFINED))
+}
+
+/// The itemized cost of a planned post, in whole credits.
+#[wasm_bindgen(js_name = estimateCost, skip_typescript)]
+pub fn estimate_cost(plan: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
+    result((|| {
+        let plan = from_js(plan, "plan", "")?;
+        let options: Option<EstimateOptions> = from_js(options, "options", "")?;
+        estimate_with_options(&plan, &options.unwrap_or_default())
+    })())
+}
+
+/// A copy of the built-in rate card.
+#[wasm_bindgen(js_name = defaultRateCard, skip_typescript)]
+pub fn default_rate_card() -> JsValue {
+    to_js(&RateCard::default_card())
+}
+
+/// Whether `balance` covers `cost` (a CostEstimate or a number of credits).
+#[wasm_bindgen(js_name = checkBalance, skip_typescript)]
+pub fn check_balance(balance: JsValue, cost: JsValue) -> Result<JsValue, JsValue> {
+    result((|| {
+        let balance: Number = from_js(balance, "balance", "balance.")?;
+        let cost: Cost = from_js(cost, "cost", "cost.")?;
+        settle::check_balance(balance, &cost)
+    })())
+}
+
+/// What is finally charged and refunded for an estimate, given what actually happened.
+#[wasm_bindgen(js_name = settleCharges, skip_typescript)]
+pub fn settle_charges(estimate: JsValue, outcome: JsValue) -> Result<JsValue, JsValue> {
+    result((|| {
+        let estimate: EstimateInput = from_js(estimate, "estimate", "estimate.")?;
+        let outcome: Option<Outcome> = from_js(outcome, "outcome", "outcome.")?;
+        settle::settle_charges(&estimate, &outcome.unwrap_or_default())
+    })())
+}
