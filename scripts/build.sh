@@ -14,10 +14,7 @@ rm -rf build pkg
 for target in web nodejs; do
   out=build/$target
   wasm-pack --quiet build --release --no-pack --target "$target" --out-dir "$out" --out-name "$name" >/dev/null
-  # --converge repeats -Oz while it still shrinks the module (~0.8 KB gzipped for ~6 s).
-  # -ocimfs: a function with one caller is inlined only when it is small (by default, always).
-  # The module grows 1% but gzips 1.8 KB smaller: calls repeat, inlined bodies do not.
-  "$wasm_opt" -Oz --converge -ocimfs=25 --strip-producers --strip-target-features "${features[@]}" \
+  "$wasm_opt" -Oz --converge --strip-producers --strip-target-features "${features[@]}" \
     "$out/${name}_bg.wasm" -o "$out/${name}_bg.wasm"
 done
 
@@ -29,20 +26,20 @@ cp README.md pkg/README.md
 # The same declarations for `require` (a .d.ts in a "type": "module" package is read as ESM).
 cp pkg/index.d.ts pkg/index.d.cts
 
-# The Node glue require()s the boundary snippet, which wasm-bindgen writes as an ES module;
+# The Node glue require()s the error snippet, which wasm-bindgen writes as an ES module;
 # Node < 20.19 cannot require ES modules, so the Node copy becomes CommonJS.
-boundary_js=$(cd pkg/node && find snippets -name boundary.js)
-exported=$(sed -n 's/^export \(async \)\{0,1\}\(class\|function\) \([A-Za-z]*\).*/\3/p' "pkg/node/$boundary_js" | paste -sd, -)
-sed -i -e 's/^export //' "pkg/node/$boundary_js"
-if grep -q '^export\|^import' "pkg/node/$boundary_js"; then echo "build: cannot convert $boundary_js to CommonJS" >&2; exit 1; fi
-echo "module.exports = { $exported };" >> "pkg/node/$boundary_js"
+error_js=$(cd pkg/node && find snippets -name error.js)
+exported=$(sed -n 's/^export class \([A-Za-z]*\).*/\1/p' "pkg/node/$error_js" | paste -sd, -)
+sed -i -e 's/^export //' "pkg/node/$error_js"
+if grep -q '^export\|^import' "pkg/node/$error_js"; then echo "build: cannot convert $error_js to CommonJS" >&2; exit 1; fi
+echo "module.exports = { $exported };" >> "pkg/node/$error_js"
 
 # Entries re-export the error class from the snippet's (content-hashed) path.
-sed -i "s#__ERROR_MODULE__#./$boundary_js#" pkg/web/index.js pkg/node/index.cjs
+sed -i "s#__ERROR_MODULE__#./$error_js#" pkg/web/index.js pkg/node/index.cjs
 
-# Browsers load the web build's JS as shipped (about 4 KB less gzipped when minified); Node
-# reads the Node build from disk, where its readable form costs nothing.
-node scripts/minify.mjs pkg/web/index.js pkg/web/"${name}".js pkg/web/"$boundary_js"
+# Browsers load the web build's JS as shipped (smaller minified); Node reads the Node build
+# from disk, where its readable form costs nothing.
+node scripts/minify.mjs pkg/web/index.js pkg/web/"${name}".js pkg/web/"$error_js"
 
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
 node -e '

@@ -159,33 +159,40 @@ pub(crate) struct Whole<const MIN: u32, const MAX: u32>(pub u32);
 
 impl<'de, const MIN: u32, const MAX: u32> Deserialize<'de> for Whole<MIN, MAX> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Expect<const MIN: u32, const MAX: u32>;
-        impl<const MIN: u32, const MAX: u32> Expect<MIN, MAX> {
-            fn check<E: de::Error>(&self, number: f64) -> Result<Whole<MIN, MAX>, E> {
-                let whole = number >= f64::from(MIN) && number <= f64::from(MAX) && number.fract() == 0.0;
-                if whole {
-                    Ok(Whole(number as u32))
-                } else {
-                    Err(E::invalid_value(de::Unexpected::Float(number), self))
-                }
-            }
+        deserializer.deserialize_f64(WholeVisitor { min: MIN, max: MAX }).map(Whole)
+    }
+}
+
+/// One visitor for every range, so that each range is not a type of its own to instantiate.
+struct WholeVisitor {
+    min: u32,
+    max: u32,
+}
+
+impl WholeVisitor {
+    fn check<E: de::Error>(&self, number: f64) -> Result<u32, E> {
+        let whole = number >= f64::from(self.min) && number <= f64::from(self.max) && number.fract() == 0.0;
+        if whole {
+            Ok(number as u32)
+        } else {
+            Err(E::invalid_value(de::Unexpected::Float(number), self))
         }
-        impl<const MIN: u32, const MAX: u32> Visitor<'_> for Expect<MIN, MAX> {
-            type Value = Whole<MIN, MAX>;
-            fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
-                write!(formatter, "a whole number from {MIN} to {MAX}")
-            }
-            fn visit_f64<E: de::Error>(self, number: f64) -> Result<Self::Value, E> {
-                self.check(number)
-            }
-            fn visit_i64<E: de::Error>(self, number: i64) -> Result<Self::Value, E> {
-                self.check(number as f64)
-            }
-            fn visit_u64<E: de::Error>(self, number: u64) -> Result<Self::Value, E> {
-                self.check(number as f64)
-            }
-        }
-        deserializer.deserialize_f64(Expect::<MIN, MAX>)
+    }
+}
+
+impl Visitor<'_> for WholeVisitor {
+    type Value = u32;
+    fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+        write!(formatter, "a whole number from {} to {}", self.min, self.max)
+    }
+    fn visit_f64<E: de::Error>(self, number: f64) -> Result<u32, E> {
+        self.check(number)
+    }
+    fn visit_i64<E: de::Error>(self, number: i64) -> Result<u32, E> {
+        self.check(number as f64)
+    }
+    fn visit_u64<E: de::Error>(self, number: u64) -> Result<u32, E> {
+        self.check(number as f64)
     }
 }
 

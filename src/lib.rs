@@ -1,44 +1,23 @@
-//! powerpost-credits: check a PowerPost account's credits and estimate what a post will cost.
+//! powerpost-credits: check a PowerPost account's credits and estimate what a post will cost,
+//! from JavaScript (browsers, web workers, Node) through WebAssembly.
 //!
-//! The pure core (no JS in it, tested with `cargo test` on the host):
-//! - [`credits`]: API keys, request options, what a response means, the retry policy;
-//! - [`error`]: the error every call reports;
-//! - [`value`]: the read-only view of JS values the decoders are written against;
-//! - [`tape`]: how whole values cross the wasm boundary in one call each way;
-//! - [`pricing`]: the catalogue, the rate card, cost estimates, refunds and affordability.
+//! The core knows nothing of JS and is tested with `cargo test` on the host:
+//! - [`credits`]: API keys, request options, what a response means, the retry policy, and the
+//!   call's loop over a transport;
+//! - [`pricing`]: the catalogue, plans, the rate card, estimates, refunds and affordability;
+//! - [`error`]: the error every call reports; [`input`]: how caller input is read.
 //!
-//! `wasm` (wasm32 only) is the thin layer that talks to `fetch` and exports the JS API.
+//! [`wasm`] (wasm32 only) is the boundary: the exports, the conversions of values through
+//! serde-wasm-bindgen, and the transport that calls `fetch` through web-sys.
 
-#![cfg_attr(not(feature = "std"), no_std)]
+#![deny(missing_docs)]
 // On the host the core is driven only by its tests; the wasm32 build is what uses all of it.
 #![cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 
-extern crate alloc;
-
-mod local;
-
-/// What std's prelude would give every module; the published wasm is built without std.
-mod prelude {
-    pub use alloc::boxed::Box;
-    pub use alloc::string::String;
-    pub use alloc::vec::Vec;
-}
-
-pub mod credits;
-pub mod error;
-mod input;
-pub mod pricing;
-pub mod tape;
-mod text;
-pub mod value;
+pub(crate) mod credits;
+pub(crate) mod error;
+pub(crate) mod input;
+pub(crate) mod pricing;
 
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
-
-/// Without std a panic just traps: no message is formatted (the errors users see are values,
-/// never panics, and a panic in wasm poisons the module either way).
-#[cfg(all(target_arch = "wasm32", not(feature = "std")))]
-#[panic_handler]
-fn panic(_: &core::panic::PanicInfo) -> ! {
-    core::arch::wasm32::unreachable()
-}

@@ -1,69 +1,84 @@
 //! API keys: what a well-formed key looks like, and the only form of it that may ever be
 //! shown (a redacted hint). A key that fails here never reaches a request.
 
-use crate::prelude::*;
+use std::fmt;
 
+use serde::{de, Deserialize, Deserializer};
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
 use crate::error::PowerPostError;
 
-/// Longer strings are rejected before they are copied out of JS at all.
-pub const MAX_KEY_LENGTH: usize = 256;
+const MAX_KEY_LENGTH: usize = 256;
 
-const FIELD: &str = "apiKey";
-const SHAPE: &str = "must look like pp_<env>_sk_<id> (letters, digits, '_' or '-'; no spaces)";
+/// A well-formed PowerPost secret key, `pp_<env>_sk_<id>`. Its `Debug` shows the hint only.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct ApiKey(String);
 
-/// Checks `pp_<env>_sk_<id>`: `env` is lowercase letters and digits (`live`, later maybe `test`),
-/// `id` is letters, digits, `_` or `-`. That rules out whitespace, control characters and
-/// anything else that could split or inject a header line.
-pub fn validate_api_key(key: &str) -> Result<(), PowerPostError> {
+impl ApiKey {
+    /// The key in `key`, checked as [`check`] says.
+    #[cfg(all(test, not(target_arch = "wasm32")))]
+    pub(crate) fn parse(key: &str) -> Result<Self, PowerPostError> {
+        check(key).map_err(|why| PowerPostError::invalid_argument("apiKey", why))?;
+        Ok(Self(key.to_string()))
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// `pp_live_sk_…wxyz`: the prefix and, for ids long enough to keep a secret, the last four
+    /// characters.
+    pub(crate) fn hint(&self) -> String {
+        let (env, id) = parts(&self.0).unwrap_or_default();
+        let tail = if id.len() >= 16 { &id[id.len() - 4..] } else { "" };
+        format!("pp_{env}_sk_…{tail}")
+    }
+
+    /// `text` with every occurrence of the key replaced by its hint, for text that came from
+    /// elsewhere (a server's message, a thrown error) and might echo the key back.
+    pub(crate) fn scrub(&self, text: &str) -> String {
+        text.replace(&self.0, &self.hint())
+    }
+}
+
+impl fmt::Debug for ApiKey {
+    fn fmt(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+        formatter.write_str(&self.hint())
+    }
+}
+
+impl<'de> Deserialize<'de> for ApiKey {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let key = String::deserialize(deserializer)
+            .map_err(|_| de::Error::custom("must be a string (your PowerPost secret key)"))?;
+        check(&key).map_err(de::Error::custom)?;
+        Ok(Self(key))
+    }
+}
+
+/// What is wrong with `key`, if anything. A key is `pp_<env>_sk_<id>`: `env` is lowercase
+/// letters and digits (`live`, later maybe `test`), `id` is letters, digits, `_` or `-`. That
+/// rules out whitespace, control characters and anything else that could split or inject a
+/// header line.
+fn check(key: &str) -> Result<(), &'static str> {
     if key.is_empty() {
-        return Err(PowerPostError::invalid_argument(FIELD, "is empty; pass your PowerPost secret key"));
+        return Err("is empty; pass your PowerPost secret key");
     }
     if key.len() > MAX_KEY_LENGTH {
-        return Err(PowerPostError::invalid_argument(FIELD, "is too long to be a PowerPost key"));
+        return Err("is too long to be a PowerPost key");
     }
-    if key_parts(key).is_none() {
-        return Err(PowerPostError::invalid_argument(FIELD, SHAPE));
+    if parts(key).is_none() {
+        return Err("must look like pp_<env>_sk_<id> (letters, digits, '_' or '-'; no spaces)");
     }
     Ok(())
 }
 
 /// `(env, id)` of a well-formed key.
-fn key_parts(key: &str) -> Option<(&str, &str)> {
-    let rest = key.strip_prefix("pp_")?;
-    let (env, id) = rest.split_at_checked(crate::text::find(rest, "_sk_")?)?;
-    let id = id.get(4..)?;
+fn parts(key: &str) -> Option<(&str, &str)> {
+    let (env, id) = key.strip_prefix("pp_")?.split_once("_sk_")?;
     let env_ok = !env.is_empty() && env.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
     let id_ok = !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
     (env_ok && id_ok).then_some((env, id))
-}
-
-/// `pp_live_sk_…wxyz`: the prefix and, for ids long enough to keep a secret, the last four
-/// characters. Anything that is not a well-formed key redacts to `[redacted]`.
-pub fn redact_api_key(key: &str) -> String {
-    let Some((env, id)) = key_parts(key) else { return String::from("[redacted]") };
-    let mut hint = crate::text::concat(&["pp_", env, "_sk_…"]);
-    if id.len() >= 16 {
-        hint.push_str(id.get(id.len() - 4..).unwrap_or_default());
-    }
-    hint
-}
-
-/// Replaces every occurrence of `key` in `text` by its redacted hint, for text that came from
-/// elsewhere (a server's message, a thrown error) and might echo the key back.
-pub fn scrub_api_key(text: &str, key: &str) -> String {
-    if key.is_empty() {
-        return String::from(text);
-    }
-    let hint = redact_api_key(key);
-    let mut scrubbed = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some((before, after)) = crate::text::find(rest, key).and_then(|at| rest.split_at_checked(at)) {
-        scrubbed.push_str(before);
-        scrubbed.push_str(&hint);
-        rest = after.get(key.len()..).unwrap_or_default();
-    }
-    scrubbed.push_str(rest);
-    scrubbed
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
@@ -76,7 +91,7 @@ mod tests {
     #[test]
     fn accepts_documented_and_plausible_future_keys() {
         for key in [KEY, "pp_test_sk_a", "pp_live_sk_ab-cd_ef", "pp_staging2_sk_X"] {
-            assert_eq!(validate_api_key(key), Ok(()), "{key}");
+            assert_eq!(ApiKey::parse(key).map(|key| key.as_str().to_string()), Ok(key.to_string()), "{key}");
         }
     }
 
@@ -100,7 +115,7 @@ mod tests {
             "pp_live_sk_abc/def",
         ];
         for key in bad {
-            let error = validate_api_key(key).expect_err(key);
+            let error = ApiKey::parse(key).expect_err(key);
             assert_eq!(error.code, ErrorCode::InvalidArgument);
             assert_eq!(error.field.as_deref(), Some("apiKey"));
             if key.len() > 3 {
@@ -108,16 +123,34 @@ mod tests {
             }
         }
         let huge = "pp_live_sk_".to_string() + &"a".repeat(MAX_KEY_LENGTH);
-        assert!(validate_api_key(&huge).unwrap_err().message.contains("too long"));
+        assert!(ApiKey::parse(&huge).unwrap_err().message.contains("too long"));
     }
 
     #[test]
-    fn redaction_keeps_at_most_the_last_four_characters() {
-        assert_eq!(redact_api_key(KEY), "pp_live_sk_…WXYZ");
-        assert_eq!(redact_api_key("pp_test_sk_short"), "pp_test_sk_…", "short ids show nothing");
-        assert_eq!(redact_api_key("not a key"), "[redacted]");
-        let scrubbed = scrub_api_key(&format!("bad key {KEY}, really {KEY}"), KEY);
+    fn keys_read_from_js_values_name_the_argument() {
+        let read = |value| crate::input::from_json::<ApiKey>(value, "apiKey", "");
+        assert_eq!(read(serde_json::json!(KEY)).unwrap().as_str(), KEY);
+        for (value, message) in [
+            (serde_json::json!(42), "apiKey must be a string (your PowerPost secret key)"),
+            (serde_json::json!(null), "apiKey must be a string (your PowerPost secret key)"),
+            (
+                serde_json::json!("nope"),
+                "apiKey must look like pp_<env>_sk_<id> (letters, digits, '_' or '-'; no spaces)",
+            ),
+        ] {
+            let error = read(value).unwrap_err();
+            assert_eq!((error.field.as_deref(), error.message.as_str()), (Some("apiKey"), message));
+        }
+    }
+
+    #[test]
+    fn the_hint_keeps_at_most_the_last_four_characters() {
+        let key = ApiKey::parse(KEY).unwrap();
+        assert_eq!(key.hint(), "pp_live_sk_…WXYZ");
+        assert_eq!(format!("{key:?}"), "pp_live_sk_…WXYZ", "Debug never shows the key");
+        assert_eq!(ApiKey::parse("pp_test_sk_short").unwrap().hint(), "pp_test_sk_…", "short ids show nothing");
+        let scrubbed = key.scrub(&format!("bad key {KEY}, really {KEY}"));
         assert_eq!(scrubbed, "bad key pp_live_sk_…WXYZ, really pp_live_sk_…WXYZ");
-        assert_eq!(scrub_api_key("nothing here", KEY), "nothing here");
+        assert_eq!(key.scrub("nothing here"), "nothing here");
     }
 }

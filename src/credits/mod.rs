@@ -1,7 +1,8 @@
 //! Checking the balance: what a well-formed key and request look like, what a response
-//! means, and when a failed attempt is tried again.
+//! means, when a failed attempt is tried again, and the call that puts them together.
 
-pub mod key;
-pub mod options;
-pub mod response;
-pub mod retry;
+pub(crate) mod call;
+pub(crate) mod key;
+pub(crate) mod options;
+pub(crate) mod response;
+pub(crate) mod retry;

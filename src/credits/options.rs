@@ -1,189 +1,209 @@
-//! Request options: their defaults, their checks, how per-call options override a client's,
-//! and the URL and auth header they produce. The JS-only options (`signal`, `fetch`,
-//! `onRetry`) are read by the binding layer; everything with a rule lives here.
+//! Request options: what a caller may pass, their checks and defaults, how per-call options
+//! override a client's, and the URL and auth header they produce.
 
-use crate::prelude::*;
+use serde::{de, Deserialize, Deserializer};
 
-use crate::error::PowerPostError;
-use crate::text::{find_ascii, parse_digits, split_ascii};
-use crate::value::{optional_text, optional_whole, reject_unknown_keys, require_object, Path, Value};
+use super::key::ApiKey;
+use crate::input::{AsObject, Whole};
 
-pub const DEFAULT_BASE_URL: &str = "https://powerpost.ai/api/v1";
-pub const CREDITS_PATH: &str = "/account/credits";
-pub const DEFAULT_TIMEOUT_MS: u32 = 30_000;
+pub(crate) const DEFAULT_BASE_URL: &str = "https://powerpost.ai/api/v1";
+const CREDITS_PATH: &str = "/account/credits";
+const DEFAULT_TIMEOUT_MS: u32 = 30_000;
 /// setTimeout's own ceiling (2^31 - 1 ms).
-pub const MAX_TIMEOUT_MS: u32 = 2_147_483_647;
-pub const DEFAULT_MAX_RETRIES: u32 = 2;
-pub const MAX_RETRIES_LIMIT: u32 = 10;
+const MAX_TIMEOUT_MS: u32 = 2_147_483_647;
+const DEFAULT_MAX_RETRIES: u32 = 2;
+const MAX_RETRIES_LIMIT: u32 = 10;
 
-pub const OPTION_NAMES: [&str; 7] = ["baseUrl", "timeoutMs", "maxRetries", "signal", "auth", "fetch", "onRetry"];
+/// `RequestOptions` as a caller passes them, each `None` when not given. `S` and `F` are the
+/// runtime's own values (an `AbortSignal`, JS functions), which only the binding layer reads.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(
+    remote = "Self",
+    rename_all = "camelCase",
+    deny_unknown_fields,
+    bound(deserialize = "S: Deserialize<'de>, F: Deserialize<'de>")
+)]
+pub(crate) struct RequestOptions<S, F> {
+    pub base_url: Option<BaseUrl>,
+    pub timeout_ms: Option<Whole<1, MAX_TIMEOUT_MS>>,
+    pub max_retries: Option<Whole<0, MAX_RETRIES_LIMIT>>,
+    pub auth: Option<AuthScheme>,
+    pub signal: Option<S>,
+    pub fetch: Option<F>,
+    pub on_retry: Option<F>,
+}
+
+impl<'de, S: Deserialize<'de>, F: Deserialize<'de>> Deserialize<'de> for RequestOptions<S, F> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        RequestOptions::deserialize(AsObject(deserializer))
+    }
+}
+
+impl<S, F> Default for RequestOptions<S, F> {
+    fn default() -> Self {
+        Self {
+            base_url: None,
+            timeout_ms: None,
+            max_retries: None,
+            auth: None,
+            signal: None,
+            fetch: None,
+            on_retry: None,
+        }
+    }
+}
+
+impl<S: Clone, F: Clone> RequestOptions<S, F> {
+    /// `self` with every option that `call` gives replaced.
+    pub(crate) fn overridden_by(&self, call: &Self) -> Self {
+        Self {
+            base_url: call.base_url.clone().or_else(|| self.base_url.clone()),
+            timeout_ms: call.timeout_ms.or(self.timeout_ms),
+            max_retries: call.max_retries.or(self.max_retries),
+            auth: call.auth.or(self.auth),
+            signal: call.signal.clone().or_else(|| self.signal.clone()),
+            fetch: call.fetch.clone().or_else(|| self.fetch.clone()),
+            on_retry: call.on_retry.clone().or_else(|| self.on_retry.clone()),
+        }
+    }
+}
+
+impl<S, F> RequestOptions<S, F> {
+    pub(crate) fn timeout_ms(&self) -> u32 {
+        self.timeout_ms.map_or(DEFAULT_TIMEOUT_MS, |Whole(ms)| ms)
+    }
+
+    pub(crate) fn max_retries(&self) -> u32 {
+        self.max_retries.map_or(DEFAULT_MAX_RETRIES, |Whole(retries)| retries)
+    }
+
+    /// The request every attempt of a call sends.
+    pub(crate) fn request(&self, key: &ApiKey) -> Request {
+        let url = match &self.base_url {
+            Some(BaseUrl(base)) => format!("{base}{CREDITS_PATH}"),
+            None => format!("{DEFAULT_BASE_URL}{CREDITS_PATH}"),
+        };
+        let auth_header = match self.auth.unwrap_or(AuthScheme::ApiKeyHeader) {
+            AuthScheme::ApiKeyHeader => ("x-api-key", key.as_str().to_string()),
+            AuthScheme::Bearer => ("authorization", format!("Bearer {}", key.as_str())),
+        };
+        Request { url, auth_header }
+    }
+}
+
+/// A `GET` of the credits endpoint, the key in one header and nowhere else.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Request {
+    pub url: String,
+    /// Header name and value.
+    pub auth_header: (&'static str, String),
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum AuthScheme {
+pub(crate) enum AuthScheme {
+    /// `x-api-key: <key>`
     ApiKeyHeader,
+    /// `Authorization: Bearer <key>`
     Bearer,
 }
 
-impl AuthScheme {
-    pub fn header_name(self) -> &'static str {
-        match self {
-            Self::ApiKeyHeader => "x-api-key",
-            Self::Bearer => "authorization",
-        }
-    }
-
-    /// What precedes the key in the header value.
-    pub fn value_prefix(self) -> &'static str {
-        match self {
-            Self::ApiKeyHeader => "",
-            Self::Bearer => "Bearer ",
+impl<'de> Deserialize<'de> for AuthScheme {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match String::deserialize(deserializer).as_deref() {
+            Ok("x-api-key") => Ok(Self::ApiKeyHeader),
+            Ok("bearer") => Ok(Self::Bearer),
+            _ => Err(de::Error::custom("must be \"x-api-key\" or \"bearer\"")),
         }
     }
 }
 
-/// The options with a rule, as given (each `None` when not set).
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct PlainOptions {
-    /// Already checked and reduced to the full credits endpoint URL.
-    pub credits_url: Option<String>,
-    pub timeout_ms: Option<u32>,
-    pub max_retries: Option<u32>,
-    pub auth: Option<AuthScheme>,
-}
-
-/// The settings one call runs with, after defaults and overrides.
+/// A checked base URL, without trailing slashes.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CallSettings {
-    pub credits_url: String,
-    pub timeout_ms: u32,
-    pub max_retries: u32,
-    pub auth: AuthScheme,
-}
+pub(crate) struct BaseUrl(String);
 
-impl PlainOptions {
-    /// Reads `options` (undefined means none) and checks every field it sets.
-    pub fn decode<V: Value>(options: &V) -> Result<Self, PowerPostError> {
-        if options.is_undefined() {
-            return Ok(Self::default());
-        }
-        let path = Path::Root("options");
-        require_object(options, &path)?;
-        reject_unknown_keys(options, &path, &OPTION_NAMES)?;
-        let credits_url = match optional_text(&options.get("baseUrl"), &path.key("baseUrl"))? {
-            Some(base_url) => Some(credits_url(&base_url)?),
-            None => None,
-        };
-        let timeout_ms = options.get("timeoutMs");
-        let timeout_ms = optional_whole(&timeout_ms, &path.key("timeoutMs"), 1, MAX_TIMEOUT_MS)?;
-        let max_retries = optional_whole(&options.get("maxRetries"), &path.key("maxRetries"), 0, MAX_RETRIES_LIMIT)?;
-        let auth = match optional_text(&options.get("auth"), &path.key("auth"))?.as_deref() {
-            None => None,
-            Some("x-api-key") => Some(AuthScheme::ApiKeyHeader),
-            Some("bearer") => Some(AuthScheme::Bearer),
-            Some(_) => {
-                return Err(PowerPostError::invalid_argument("options.auth", "must be \"x-api-key\" or \"bearer\""))
-            }
-        };
-        Ok(Self { credits_url, timeout_ms, max_retries, auth })
-    }
-
-    /// `self` with every field that `overrides` sets replaced.
-    pub fn overridden_by(&self, overrides: &PlainOptions) -> PlainOptions {
-        PlainOptions {
-            credits_url: overrides.credits_url.clone().or_else(|| self.credits_url.clone()),
-            timeout_ms: overrides.timeout_ms.or(self.timeout_ms),
-            max_retries: overrides.max_retries.or(self.max_retries),
-            auth: overrides.auth.or(self.auth),
-        }
-    }
-
-    pub fn settings(&self) -> CallSettings {
-        CallSettings {
-            credits_url: self
-                .credits_url
-                .clone()
-                .unwrap_or_else(|| crate::text::concat(&[DEFAULT_BASE_URL, CREDITS_PATH])),
-            timeout_ms: self.timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS),
-            max_retries: self.max_retries.unwrap_or(DEFAULT_MAX_RETRIES),
-            auth: self.auth.unwrap_or(AuthScheme::ApiKeyHeader),
-        }
+impl<'de> Deserialize<'de> for BaseUrl {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let url = String::deserialize(deserializer)?;
+        check_base_url(&url).map_err(de::Error::custom)?;
+        Ok(BaseUrl(url.trim_end_matches('/').to_string()))
     }
 }
 
-/// Checks a base URL and appends the credits path. Only `http(s)://host[:port][/path]` is
-/// accepted: no credentials, query or fragment, and plain http only for loopback hosts, so
-/// a key is never sent in clear text over a network.
-pub fn credits_url(base_url: &str) -> Result<String, PowerPostError> {
-    const FIELD: &str = "options.baseUrl";
-    let invalid = |why: &str| PowerPostError::invalid_argument(FIELD, why);
-    if !base_url.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(invalid("must be an absolute URL without spaces or control characters"));
+/// Only `http(s)://host[:port][/path]` is accepted: no credentials, query or fragment, and
+/// plain http only for loopback hosts, so a key is never sent in clear text over a network.
+fn check_base_url(url: &str) -> Result<(), &'static str> {
+    if !url.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err("must be an absolute URL without spaces or control characters");
     }
-    let (secure, rest) = if let Some(rest) = strip_prefix_ignore_case(base_url, "https://") {
-        (true, rest)
-    } else if let Some(rest) = strip_prefix_ignore_case(base_url, "http://") {
-        (false, rest)
+    let scheme_end = url.find("://").ok_or("must start with https:// (or http:// for a loopback host)")?;
+    let (scheme, rest) = (&url[..scheme_end], &url[scheme_end + 3..]);
+    let secure = if scheme.eq_ignore_ascii_case("https") {
+        true
+    } else if scheme.eq_ignore_ascii_case("http") {
+        false
     } else {
-        return Err(invalid("must start with https:// (or http:// for a loopback host)"));
+        return Err("must start with https:// (or http:// for a loopback host)");
     };
     if rest.contains(['?', '#', '\\']) {
-        return Err(invalid("must not contain a query, a fragment or backslashes"));
+        return Err("must not contain a query, a fragment or backslashes");
     }
-    let authority = split_ascii(rest, b'/').next().unwrap_or_default();
+    let authority = rest.split('/').next().unwrap_or_default();
     if authority.contains('@') {
-        return Err(invalid("must not contain credentials"));
+        return Err("must not contain credentials");
     }
-    let host = host_of(authority).ok_or_else(|| invalid("must name a host"))?;
+    let host = host_of(authority).ok_or("must name a host")?;
     if !secure && !is_loopback_host(host) {
-        return Err(invalid("must use https unless the host is loopback (localhost, 127.0.0.1, [::1])"));
+        return Err("must use https unless the host is loopback (localhost, 127.0.0.1, [::1])");
     }
-    let mut base = base_url;
-    while let Some(shorter) = base.strip_suffix('/') {
-        base = shorter;
-    }
-    Ok(crate::text::concat(&[base, CREDITS_PATH]))
-}
-
-fn strip_prefix_ignore_case<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
-    let head = text.get(..prefix.len())?;
-    head.eq_ignore_ascii_case(prefix).then(|| text.get(prefix.len()..)).flatten()
+    Ok(())
 }
 
 /// The host of `host[:port]` or `[v6][:port]`; `None` when empty or malformed.
 fn host_of(authority: &str) -> Option<&str> {
-    let (host, after_host) = if authority.starts_with('[') {
-        let (host, after_host) = authority.split_at_checked(find_ascii(authority, b']')? + 1)?;
-        let inside = host.get(1..host.len() - 1)?;
-        let valid = !inside.is_empty() && inside.bytes().all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.');
-        (valid.then_some(host)?, after_host)
-    } else {
-        let (host, after_host) = authority.split_at_checked(find_ascii(authority, b':').unwrap_or(authority.len()))?;
-        let valid = !host.is_empty() && host.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.');
-        (valid.then_some(host)?, after_host)
+    let (host, port) = match authority.strip_prefix('[') {
+        Some(bracketed) => {
+            let (inside, after) = bracketed.split_once(']')?;
+            let valid = !inside.is_empty() && inside.bytes().all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.');
+            (valid.then_some(&authority[..inside.len() + 2])?, after)
+        }
+        None => {
+            let host_end = authority.find(':').unwrap_or(authority.len());
+            let host = &authority[..host_end];
+            let valid = !host.is_empty() && host.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.');
+            (valid.then_some(host)?, &authority[host_end..])
+        }
     };
-    let port_ok = match after_host.strip_prefix(':') {
-        None => after_host.is_empty(),
-        Some(port) => parse_digits(port, 5).is_some(),
+    let port_ok = match port.strip_prefix(':') {
+        None => port.is_empty(),
+        Some(digits) => !digits.is_empty() && digits.len() <= 5 && digits.bytes().all(|b| b.is_ascii_digit()),
     };
     port_ok.then_some(host)
 }
 
 /// `localhost`, `[::1]` or an IPv4 address in 127.0.0.0/8.
-pub fn is_loopback_host(host: &str) -> bool {
-    if host.eq_ignore_ascii_case("localhost") || host == "[::1]" {
-        return true;
-    }
-    let octets: Vec<&str> = split_ascii(host, b'.').collect();
-    octets.len() == 4
-        && octets[0] == "127"
-        && octets.iter().all(|octet| parse_digits(octet, 3).is_some_and(|n| n <= 255))
+fn is_loopback_host(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+        || host == "[::1]"
+        || host.parse::<std::net::Ipv4Addr>().is_ok_and(|address| address.is_loopback())
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
-    use crate::value::json::Json;
+    use crate::input::from_json;
     use serde_json::json;
+
+    /// The runtime's own values, which host tests never hold.
+    type Options = RequestOptions<(), ()>;
+
+    fn options(value: serde_json::Value) -> Result<Options, crate::error::PowerPostError> {
+        from_json::<Option<Options>>(value, "options", "options.").map(Option::unwrap_or_default)
+    }
+
+    fn url_of(base: &str) -> Result<String, crate::error::PowerPostError> {
+        let key = ApiKey::parse("pp_live_sk_x").unwrap();
+        options(json!({ "baseUrl": base })).map(|options| options.request(&key).url)
+    }
 
     #[test]
     fn base_urls_become_the_credits_endpoint() {
@@ -197,7 +217,7 @@ mod tests {
             ("http://127.10.0.3/x", "http://127.10.0.3/x/account/credits"),
         ];
         for (base, expected) in ok {
-            assert_eq!(credits_url(base).as_deref(), Ok(expected), "{base}");
+            assert_eq!(url_of(base).as_deref(), Ok(expected), "{base}");
         }
     }
 
@@ -223,24 +243,36 @@ mod tests {
             "https://powerpost.ai/\n",
             "https://powerpost.ai\\@evil.com",
             "http://[::2]:80",
+            "http://127.0.0.1:123456/",
+            "ht\u{e9}tp://localhost/",
         ];
         for base in bad {
-            let error = credits_url(base).expect_err(base);
+            let error = url_of(base).expect_err(base);
             assert_eq!(error.field.as_deref(), Some("options.baseUrl"), "{base}");
         }
+        assert_eq!(
+            url_of("http://powerpost.ai").unwrap_err().message,
+            "options.baseUrl must use https unless the host is loopback (localhost, 127.0.0.1, [::1])"
+        );
     }
 
     #[test]
-    fn options_decode_defaults_and_override() {
-        let client = PlainOptions::decode(&Json::of(json!({"timeoutMs": 5000, "auth": "bearer"}))).unwrap();
-        let call = PlainOptions::decode(&Json::of(json!({"timeoutMs": 100, "maxRetries": 0}))).unwrap();
-        let settings = client.overridden_by(&call).settings();
-        assert_eq!(settings.timeout_ms, 100);
-        assert_eq!(settings.max_retries, 0);
-        assert_eq!(settings.auth, AuthScheme::Bearer);
-        assert_eq!(settings.credits_url, "https://powerpost.ai/api/v1/account/credits");
-        let defaults = PlainOptions::decode(&Json(None)).unwrap().settings();
-        assert_eq!((defaults.timeout_ms, defaults.max_retries, defaults.auth), (30_000, 2, AuthScheme::ApiKeyHeader));
+    fn options_have_defaults_and_calls_override_clients() {
+        let key = ApiKey::parse("pp_live_sk_abc").unwrap();
+        let client = options(json!({"timeoutMs": 5000, "auth": "bearer"})).unwrap();
+        let call = options(json!({"timeoutMs": 100, "maxRetries": 0})).unwrap();
+        let merged = client.overridden_by(&call);
+        assert_eq!((merged.timeout_ms(), merged.max_retries()), (100, 0));
+        assert_eq!(
+            merged.request(&key),
+            Request {
+                url: "https://powerpost.ai/api/v1/account/credits".into(),
+                auth_header: ("authorization", "Bearer pp_live_sk_abc".into())
+            }
+        );
+        let defaults = options(json!(null)).unwrap();
+        assert_eq!((defaults.timeout_ms(), defaults.max_retries()), (30_000, 2));
+        assert_eq!(defaults.request(&key).auth_header, ("x-api-key", "pp_live_sk_abc".into()));
     }
 
     #[test]
@@ -257,11 +289,18 @@ mod tests {
             (json!({"timeout": 5}), "options.timeout"),
             (json!([1]), "options"),
             (json!("x"), "options"),
-            (json!(null), "options"),
         ];
-        for (options, field) in cases {
-            let error = PlainOptions::decode(&Json::of(options.clone())).expect_err(&options.to_string());
-            assert_eq!(error.field.as_deref(), Some(field), "{options}");
+        for (value, field) in cases {
+            let error = options(value.clone()).expect_err(&value.to_string());
+            assert_eq!(error.field.as_deref(), Some(field), "{value}");
         }
+        assert_eq!(
+            options(json!({"auth": "basic"})).unwrap_err().message,
+            "options.auth must be \"x-api-key\" or \"bearer\""
+        );
+        assert_eq!(
+            options(json!({"timeout": 5})).unwrap_err().message,
+            "options.timeout is not a known field; expected one of baseUrl, timeoutMs, maxRetries, auth, signal, fetch, onRetry"
+        );
     }
 }

@@ -1,18 +1,25 @@
 //! What a response means: the balance of a 200, or the `PowerPostError` of anything else,
 //! with the request id, rate limit and retry hint read from its headers and body.
-//! Bodies arrive already parsed by the runtime's `JSON.parse` (so no JSON parser is
-//! compiled in) and are read through the [`Value`] view.
 
-use crate::prelude::*;
+use std::time::UNIX_EPOCH;
 
-use crate::credits::key::scrub_api_key;
+use serde::Serialize;
+use serde_json::Value;
+
+use super::key::ApiKey;
 use crate::error::{ErrorCode, PowerPostError};
-use crate::text::{concat, parse_digits, push_uint, split_ascii, split_once_ascii};
-use crate::value::{Text, Value};
+
+/// A response as read off the wire: status, the headers this client reads, the body's text.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct RawResponse {
+    pub status: u16,
+    pub headers: ResponseHeaders,
+    pub body: String,
+}
 
 /// The headers this client reads, as raw strings (`None` when absent).
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct ResponseHeaders {
+pub(crate) struct ResponseHeaders {
     pub request_id: Option<String>,
     pub rate_limit_limit: Option<String>,
     pub rate_limit_remaining: Option<String>,
@@ -20,103 +27,86 @@ pub struct ResponseHeaders {
     pub retry_after: Option<String>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct RateLimit {
+impl ResponseHeaders {
+    /// Reads the five headers through `get` (a header lookup by lowercase name).
+    pub(crate) fn read(get: impl Fn(&str) -> Option<String>) -> Self {
+        Self {
+            request_id: get("x-request-id"),
+            rate_limit_limit: get("x-ratelimit-limit"),
+            rate_limit_remaining: get("x-ratelimit-remaining"),
+            rate_limit_reset: get("x-ratelimit-reset"),
+            retry_after: get("retry-after"),
+        }
+    }
+}
+
+/// What `getCredits` resolves with.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Credits {
+    pub balance: f64,
+    /// `X-Request-Id` of the response.
+    pub request_id: Option<String>,
+    pub rate_limit: Option<RateLimit>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct RateLimit {
     pub limit: u64,
     pub remaining: u64,
     /// Unix seconds.
     pub reset_at: u64,
 }
 
-#[derive(Clone, Debug, PartialEq)]
-pub struct Credits {
-    pub balance: f64,
-    pub request_id: Option<String>,
-    pub rate_limit: Option<RateLimit>,
-}
-
-/// A response body, as the runtime's `JSON.parse` left it.
-pub enum ResponseBody<V> {
-    Json(V),
-    NotJson,
-    /// JSON with more values than one tape holds (see `tape`); no PowerPost response is
-    /// near that, so it is read as no body at all, and a 200 carrying one is invalid.
-    TooLarge,
-}
-
-const MAX_MESSAGE_LENGTH: u32 = 500;
-
+/// Server messages longer than this (in UTF-16 units) are replaced by the status's reason.
+const MAX_MESSAGE_LENGTH: usize = 500;
 /// Header values longer than this are treated as absent.
-pub const MAX_HEADER_LENGTH: usize = 256;
+const MAX_HEADER_LENGTH: usize = 256;
 
-/// Interprets one complete response. `now_ms` resolves `Retry-After` dates; `api_key` is
+/// Interprets one complete response. `now_ms` resolves `Retry-After` dates; the key is
 /// scrubbed from any message the server sends back.
-pub fn interpret<V: Value>(
-    status: u16,
-    headers: &ResponseHeaders,
-    body: ResponseBody<V>,
-    now_ms: f64,
-    api_key: &str,
-) -> Result<Credits, PowerPostError> {
+pub(crate) fn interpret(response: &RawResponse, now_ms: f64, key: &ApiKey) -> Result<Credits, PowerPostError> {
+    let RawResponse { status, headers, body } = response;
+    let status = *status;
     let request_id = headers.request_id.clone().filter(|id| is_printable(id));
+    let body: Option<Value> = serde_json::from_str(body).ok();
     if status == 200 {
-        let balance = match &body {
-            ResponseBody::Json(body) => read_balance(body),
-            ResponseBody::NotJson => Err("body is not JSON"),
-            ResponseBody::TooLarge => Err("body is too large to read"),
-        };
-        return match balance {
-            Ok(balance) => Ok(Credits { balance, request_id, rate_limit: parse_rate_limit(headers) }),
-            Err(why) => Err(invalid_response(status, request_id, why)),
+        return match read_balance(body.as_ref()) {
+            Ok(balance) => Ok(Credits { balance, request_id, rate_limit: rate_limit(headers) }),
+            Err(why) => Err(PowerPostError::new(
+                ErrorCode::InvalidResponse,
+                format!("unexpected response from PowerPost: {why}"),
+            )
+            .with_response(status, request_id, None)),
         };
     }
-    let api_error = match &body {
-        ResponseBody::Json(body) => Some(body.get("error")).filter(|error| error.is_plain_object()),
-        ResponseBody::NotJson | ResponseBody::TooLarge => None,
+    let api_error = body.as_ref().and_then(|body| body.get("error")).filter(|error| error.is_object());
+    let text = |name: &str| api_error.and_then(|error| error.get(name)).and_then(Value::as_str);
+    let code = text("code").and_then(ErrorCode::from_api).unwrap_or_else(|| ErrorCode::for_status(status));
+    let message = match text("message") {
+        Some(message) if !message.is_empty() && message.encode_utf16().count() <= MAX_MESSAGE_LENGTH => {
+            key.scrub(message)
+        }
+        _ => status_reason(status).to_string(),
     };
-    let (named_code, server_message, body_retry_after_ms) = match &api_error {
-        Some(error) => (
-            text_of(&error.get("code")).as_deref().and_then(ErrorCode::from_api),
-            text_of(&error.get("message")),
-            seconds_to_ms(error.get("retryAfter").as_number()),
-        ),
-        None => (None, None, None),
-    };
-    let code = named_code.unwrap_or_else(|| ErrorCode::for_status(status));
-    let mut message = String::new();
-    push_uint(&mut message, status.into());
-    message.push(' ');
-    message.push_str(code.as_str());
-    message.push_str(": ");
-    match server_message {
-        Some(text) if !text.is_empty() => message.push_str(&scrub_api_key(&text, api_key)),
-        _ => message.push_str(status_reason(status)),
-    }
-    let retry_after_ms = body_retry_after_ms
-        .or_else(|| headers.retry_after.as_deref().and_then(|value| parse_retry_after(value, now_ms)));
-    Err(PowerPostError::new(code, message).with_response(status, request_id, retry_after_ms))
+    let body_hint = api_error.and_then(|error| error.get("retryAfter")).and_then(Value::as_f64);
+    let retry_after_ms = seconds_to_ms(body_hint)
+        .or_else(|| headers.retry_after.as_deref().and_then(|value| retry_after_ms(value, now_ms)));
+    Err(PowerPostError::new(code, format!("{status} {}: {message}", code.as_str())).with_response(
+        status,
+        request_id,
+        retry_after_ms,
+    ))
 }
 
-fn read_balance<V: Value>(body: &V) -> Result<f64, &'static str> {
-    if !body.is_plain_object() {
-        return Err("body is not a JSON object");
-    }
-    match body.get("balance").as_number() {
+fn read_balance(body: Option<&Value>) -> Result<f64, &'static str> {
+    let body = body.ok_or("body is not JSON")?;
+    let body = body.as_object().ok_or("body is not a JSON object")?;
+    match body.get("balance").and_then(Value::as_f64) {
         Some(balance) if balance.is_finite() && balance >= 0.0 => Ok(balance),
         Some(_) => Err("balance is not a finite, non-negative number"),
         None => Err("balance is missing or not a number"),
-    }
-}
-
-fn invalid_response(status: u16, request_id: Option<String>, why: &str) -> PowerPostError {
-    let message = concat(&["unexpected response from PowerPost: ", why]);
-    PowerPostError::new(ErrorCode::InvalidResponse, message).with_response(status, request_id, None)
-}
-
-fn text_of<V: Value>(value: &V) -> Option<String> {
-    match value.as_text(MAX_MESSAGE_LENGTH) {
-        Text::Ok(text) => Some(text),
-        Text::TooLong | Text::NotAString => None,
     }
 }
 
@@ -125,21 +115,7 @@ fn is_printable(text: &str) -> bool {
 }
 
 fn seconds_to_ms(seconds: Option<f64>) -> Option<f64> {
-    seconds.filter(|s| s.is_finite() && *s >= 0.0).map(|s| ceil_non_negative(s * 1000.0))
-}
-
-/// `x.ceil()` for `x >= 0` (core has no float rounding without std).
-fn ceil_non_negative(x: f64) -> f64 {
-    // From 2^52 on, every f64 is a whole number; below, `as u64` truncates towards zero.
-    if x >= 4_503_599_627_370_496.0 {
-        return x;
-    }
-    let whole = x as u64 as f64;
-    if whole < x {
-        whole + 1.0
-    } else {
-        whole
-    }
+    seconds.filter(|s| s.is_finite() && *s >= 0.0).map(|s| (s * 1000.0).ceil())
 }
 
 fn status_reason(status: u16) -> &'static str {
@@ -159,8 +135,8 @@ fn status_reason(status: u16) -> &'static str {
 }
 
 /// `X-RateLimit-*`, when all three are present and whole numbers.
-pub fn parse_rate_limit(headers: &ResponseHeaders) -> Option<RateLimit> {
-    let number = |value: &Option<String>| parse_whole(value.as_deref()?.trim());
+fn rate_limit(headers: &ResponseHeaders) -> Option<RateLimit> {
+    let number = |value: &Option<String>| whole(value.as_deref()?.trim());
     Some(RateLimit {
         limit: number(&headers.rate_limit_limit)?,
         remaining: number(&headers.rate_limit_remaining)?,
@@ -169,99 +145,26 @@ pub fn parse_rate_limit(headers: &ResponseHeaders) -> Option<RateLimit> {
 }
 
 /// Up to 15 decimal digits (exact as a JS number).
-fn parse_whole(text: &str) -> Option<u64> {
-    parse_digits(text, 15)
+fn whole(text: &str) -> Option<u64> {
+    let digits = !text.is_empty() && text.len() <= 15 && text.bytes().all(|b| b.is_ascii_digit());
+    digits.then(|| text.parse().ok()).flatten()
 }
 
-/// `Retry-After` as delay-seconds or an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), in ms
-/// from `now_ms`. A date in the past means "now" (0).
-pub fn parse_retry_after(value: &str, now_ms: f64) -> Option<f64> {
+/// `Retry-After` as delay-seconds or an HTTP date (any of the three forms RFC 9110 has a
+/// recipient accept), in ms from `now_ms`. A date in the past means "now" (0).
+fn retry_after_ms(value: &str, now_ms: f64) -> Option<f64> {
     let value = value.trim();
-    if let Some(seconds) = parse_whole(value) {
+    if let Some(seconds) = whole(value) {
         return Some(seconds as f64 * 1000.0);
     }
-    let date_ms = parse_http_date(value, now_ms)? as f64 * 1000.0;
-    Some(ceil_non_negative((date_ms - now_ms).max(0.0)))
-}
-
-/// Unix seconds of an HTTP-date in any of the three forms a recipient must accept (RFC 9110,
-/// 5.6.7): IMF-fixdate `Sun, 06 Nov 1994 08:49:37 GMT`, the obsolete RFC 850 form
-/// `Sunday, 06-Nov-94 08:49:37 GMT`, whose two-digit year is read as the latest such year not
-/// more than 50 years after `now_ms`, and asctime `Sun Nov  6 08:49:37 1994`.
-pub fn parse_http_date(value: &str, now_ms: f64) -> Option<i64> {
-    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-    let (day, month_name, year, clock) = match split_once_ascii(value, b',') {
-        Some((_weekday, rest)) => {
-            let mut parts = split_ascii(rest.strip_prefix(' ')?, b' ');
-            let first = parts.next()?;
-            let date = match split_once_ascii(first, b'-') {
-                Some((day, month_and_year)) => {
-                    let (month, short_year) = split_once_ascii(month_and_year, b'-')?;
-                    let short_year = parse_whole(short_year).filter(|_| short_year.len() == 2)?;
-                    (day, month, full_year(short_year, now_ms), parts.next()?)
-                }
-                None => (first, parts.next()?, parse_whole(parts.next()?)?, parts.next()?),
-            };
-            if parts.next()? != "GMT" || parts.next().is_some() {
-                return None;
-            }
-            date
-        }
-        None => {
-            let mut parts = split_ascii(value, b' ').filter(|part| !part.is_empty());
-            let (_weekday, month, day, clock) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
-            let year = parse_whole(parts.next()?)?;
-            if parts.next().is_some() {
-                return None;
-            }
-            (day, month, year, clock)
-        }
-    };
-    let day = parse_whole(day)?;
-    let month = MONTHS.iter().position(|m| *m == month_name)? as u64 + 1;
-    let mut clock = split_ascii(clock, b':');
-    let hour = parse_whole(clock.next()?)?;
-    let minute = parse_whole(clock.next()?)?;
-    let second = parse_whole(clock.next()?)?;
-    if clock.next().is_some() {
-        return None;
-    }
-    if !(1..=31).contains(&day) || !(1970..=9999).contains(&year) || hour > 23 || minute > 59 || second > 60 {
-        return None;
-    }
-    let days = days_from_civil(year as i64, month as i64, day as i64);
-    Some(days * 86_400 + (hour * 3600 + minute * 60 + second) as i64)
-}
-
-/// The year ending in `two_digits` that is the latest not more than 50 years after the year of `now_ms`.
-fn full_year(two_digits: u64, now_ms: f64) -> u64 {
-    const MS_PER_YEAR: f64 = 365.2425 * 86_400_000.0;
-    let now_year = if now_ms.is_finite() { 1970 + (now_ms / MS_PER_YEAR).clamp(0.0, 8029.0) as u64 } else { 1970 };
-    let century = now_year - now_year % 100;
-    let candidate = century + two_digits;
-    if candidate > now_year + 50 {
-        candidate - 100
-    } else if candidate + 100 <= now_year + 50 {
-        candidate + 100
-    } else {
-        candidate
-    }
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year.div_euclid(400);
-    let year_of_era = year - era * 400;
-    let day_of_year = (153 * (month + if month > 2 { -3 } else { 9 }) + 2) / 5 + day - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
+    let date = httpdate::parse_http_date(value).ok()?;
+    let date_ms = date.duration_since(UNIX_EPOCH).ok()?.as_millis() as f64;
+    Some((date_ms - now_ms).max(0.0).ceil())
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
-    use crate::value::json::Json;
     use proptest::strategy::Strategy;
     use serde_json::json;
 
@@ -277,25 +180,13 @@ mod tests {
         }
     }
 
-    fn run(status: u16, headers: &ResponseHeaders, body: Option<serde_json::Value>) -> Result<Credits, PowerPostError> {
-        interpret(
-            status,
-            headers,
-            body.map_or(ResponseBody::NotJson, |body| ResponseBody::Json(Json::of(body))),
-            0.0,
-            KEY,
-        )
+    fn run_text(status: u16, headers: &ResponseHeaders, body: &str) -> Result<Credits, PowerPostError> {
+        let response = RawResponse { status, headers: headers.clone(), body: body.to_string() };
+        interpret(&response, 0.0, &ApiKey::parse(KEY).unwrap())
     }
 
-    #[test]
-    fn a_body_too_large_to_read_is_no_body() {
-        let too_large = |status| interpret::<Json>(status, &headers(), ResponseBody::TooLarge, 0.0, KEY).unwrap_err();
-        let error = too_large(200);
-        assert_eq!((error.code, error.status), (ErrorCode::InvalidResponse, Some(200)));
-        assert!(error.message.ends_with("body is too large to read"), "{}", error.message);
-        let error = too_large(503);
-        assert_eq!((error.code, error.status, error.retryable()), (ErrorCode::InternalError, Some(503), true));
-        assert_eq!(too_large(401).code, ErrorCode::InvalidApiKey);
+    fn run(status: u16, headers: &ResponseHeaders, body: Option<serde_json::Value>) -> Result<Credits, PowerPostError> {
+        run_text(status, headers, &body.map_or_else(|| "<html>502 Bad Gateway</html>".into(), |body| body.to_string()))
     }
 
     #[test]
@@ -306,6 +197,19 @@ mod tests {
         assert_eq!(credits.rate_limit, Some(RateLimit { limit: 30, remaining: 29, reset_at: 1_767_225_600 }));
         let zero = run(200, &ResponseHeaders::default(), Some(json!({"balance": 0, "extra": true}))).unwrap();
         assert_eq!((zero.balance, zero.request_id, zero.rate_limit), (0.0, None, None));
+        assert_eq!(
+            serde_json::to_value(&credits).unwrap(),
+            json!({"balance": 47.0, "requestId": "req_abc123", "rateLimit": {"limit": 30, "remaining": 29, "resetAt": 1_767_225_600}})
+        );
+    }
+
+    #[test]
+    fn a_large_body_is_read_whole() {
+        let padding = vec![0; 100_000];
+        assert_eq!(run(200, &headers(), Some(json!({"padding": padding, "balance": 47}))).unwrap().balance, 47.0);
+        let error =
+            run(503, &headers(), Some(json!({"error": {"code": "INTERNAL_ERROR"}, "padding": padding}))).unwrap_err();
+        assert_eq!((error.code, error.status, error.retryable()), (ErrorCode::InternalError, Some(503), true));
     }
 
     #[test]
@@ -327,6 +231,13 @@ mod tests {
             assert_eq!(error.request_id.as_deref(), Some("req_abc123"));
             assert!(!error.retryable());
         }
+        for text in ["", "{\"balance\": 4", "{\"balance\": 1e400}"] {
+            assert_eq!(run_text(200, &headers(), text).unwrap_err().code, ErrorCode::InvalidResponse, "{text}");
+        }
+        assert_eq!(
+            run(200, &headers(), Some(json!({"balance": -1}))).unwrap_err().message,
+            "unexpected response from PowerPost: balance is not a finite, non-negative number"
+        );
     }
 
     #[test]
@@ -365,6 +276,9 @@ mod tests {
             assert_eq!(error.code, ErrorCode::for_status(status), "{status}");
             assert!(error.message.starts_with(&status.to_string()));
         }
+        assert_eq!(run(502, &headers(), None).unwrap_err().message, "502 INTERNAL_ERROR: Bad Gateway");
+        let long = json!({"error": {"code": "INTERNAL_ERROR", "message": "x".repeat(501)}});
+        assert_eq!(run(500, &headers(), Some(long)).unwrap_err().message, "500 INTERNAL_ERROR: Internal Server Error");
     }
 
     #[test]
@@ -380,6 +294,8 @@ mod tests {
         assert_eq!(run(503, &headers(), None).unwrap_err().retry_after_ms, None);
         let bad_hint = json!({"error": {"code": "RATE_LIMIT_EXCEEDED", "retryAfter": -3}});
         assert_eq!(run(429, &with_header, Some(bad_hint)).unwrap_err().retry_after_ms, Some(7_000.0));
+        let fraction = json!({"error": {"code": "RATE_LIMIT_EXCEEDED", "retryAfter": 0.0004}});
+        assert_eq!(run(429, &headers(), Some(fraction)).unwrap_err().retry_after_ms, Some(1.0));
     }
 
     #[test]
@@ -391,19 +307,21 @@ mod tests {
     }
 
     #[test]
-    fn retry_after_accepts_seconds_and_http_dates() {
-        assert_eq!(parse_retry_after("120", 0.0), Some(120_000.0));
-        assert_eq!(parse_retry_after(" 0 ", 0.0), Some(0.0));
+    fn retry_after_accepts_seconds_and_the_three_http_date_forms() {
+        assert_eq!(retry_after_ms("120", 0.0), Some(120_000.0));
+        assert_eq!(retry_after_ms(" 0 ", 0.0), Some(0.0));
         let now_ms = 784_111_777_000.0; // Sun, 06 Nov 1994 08:49:37 GMT
-        assert_eq!(parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT", now_ms), Some(784_111_777));
-        assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:50:07 GMT", now_ms), Some(30_000.0));
-        assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:00:00 GMT", now_ms), Some(0.0), "past dates mean now");
-        assert_eq!(parse_http_date("Thu, 01 Jan 1970 00:00:00 GMT", 0.0), Some(0));
-        assert_eq!(parse_http_date("Sat, 29 Feb 2028 23:59:59 GMT", 0.0), Some(1_835_481_599));
+        for form in ["Sun, 06 Nov 1994 08:50:07 GMT", "Sunday, 06-Nov-94 08:50:07 GMT", "Sun Nov  6 08:50:07 1994"] {
+            assert_eq!(retry_after_ms(form, now_ms), Some(30_000.0), "{form}");
+        }
+        assert_eq!(retry_after_ms("Sun, 06 Nov 1994 08:00:00 GMT", now_ms), Some(0.0), "past dates mean now");
+        assert_eq!(retry_after_ms("Thu, 01 Jan 1970 00:00:01 GMT", 0.0), Some(1000.0));
+        assert_eq!(retry_after_ms("Tue, 29 Feb 2028 23:59:59 GMT", 0.0), Some(1_835_481_599_000.0));
         for bad in [
             "",
             "-1",
             "1.5",
+            "+5",
             "soon",
             "Sun, 06 Nov 1994 08:49:37 UTC",
             "Sun, 32 Nov 1994 08:49:37 GMT",
@@ -416,7 +334,7 @@ mod tests {
             "Sun Nov  6 08:49:37 1994 GMT",
             "Sun Nov  6 08:49 1994",
         ] {
-            assert_eq!(parse_retry_after(bad, 0.0), None, "{bad}");
+            assert_eq!(retry_after_ms(bad, 0.0), None, "{bad}");
         }
     }
 
@@ -424,42 +342,31 @@ mod tests {
     fn rate_limit_needs_all_three_whole_headers() {
         let mut partial = headers();
         partial.rate_limit_reset = None;
-        assert_eq!(parse_rate_limit(&partial), None);
+        assert_eq!(rate_limit(&partial), None);
         let mut garbage = headers();
         garbage.rate_limit_remaining = Some("-1".into());
-        assert_eq!(parse_rate_limit(&garbage), None);
+        assert_eq!(rate_limit(&garbage), None);
     }
 
     #[test]
-    fn the_obsolete_http_date_forms_are_accepted_too() {
-        let in_2026 = 1_795_000_000_000.0; // 2026-11-18
-        for form in ["Sun, 06 Nov 1994 08:49:37 GMT", "Sunday, 06-Nov-94 08:49:37 GMT", "Sun Nov  6 08:49:37 1994"] {
-            assert_eq!(parse_http_date(form, in_2026), Some(784_111_777), "{form}");
-        }
-        assert_eq!(
-            parse_http_date("Thursday, 26-Nov-26 10:00:00 GMT", in_2026),
-            parse_http_date("Thu, 26 Nov 2026 10:00:00 GMT", 0.0)
-        );
-        // A two-digit year is the latest one not more than 50 years ahead.
-        let years: Vec<u64> = [0, 26, 76, 77, 99].into_iter().map(|yy| full_year(yy, in_2026)).collect();
-        assert_eq!(years, [2000, 2026, 2076, 1977, 1999]);
-        assert_eq!(full_year(10, 3_500_000_000_000.0), 2110, "in 2080, '10' is 2110");
-        assert_eq!(full_year(5, f64::NAN), 2005);
+    fn request_ids_must_be_printable() {
+        let mut odd = headers();
+        odd.request_id = Some("req 1\n".into());
+        assert_eq!(run(200, &odd, Some(json!({"balance": 1}))).unwrap().request_id, None);
     }
 
     proptest::proptest! {
         #[test]
         fn header_parsers_never_panic(value in ".{0,40}", now_ms in proptest::num::f64::ANY) {
-            let _ = parse_retry_after(&value, now_ms);
-            let _ = parse_http_date(&value, now_ms);
+            let _ = retry_after_ms(&value, now_ms);
             let repeated = Some(value.clone());
             let headers = ResponseHeaders { rate_limit_limit: repeated.clone(), rate_limit_remaining: repeated.clone(), rate_limit_reset: repeated, ..ResponseHeaders::default() };
-            let _ = parse_rate_limit(&headers);
+            let _ = rate_limit(&headers);
         }
 
         #[test]
         fn delay_seconds_are_exact(seconds in 0u64..1_000_000_000) {
-            proptest::prop_assert_eq!(parse_retry_after(&seconds.to_string(), 0.0), Some(seconds as f64 * 1000.0));
+            proptest::prop_assert_eq!(retry_after_ms(&seconds.to_string(), 0.0), Some(seconds as f64 * 1000.0));
         }
 
         #[test]
@@ -477,12 +384,10 @@ mod tests {
                 Err(error) => proptest::prop_assert_eq!(error.status, Some(status)),
             }
         }
-    }
 
-    #[test]
-    fn request_ids_must_be_printable() {
-        let mut odd = headers();
-        odd.request_id = Some("req 1\n".into());
-        assert_eq!(run(200, &odd, Some(json!({"balance": 1}))).unwrap().request_id, None);
+        #[test]
+        fn any_body_text_is_read_without_panicking(status in 100u16..600, body in ".{0,64}") {
+            let _ = run_text(status, &headers(), &body);
+        }
     }
 }

@@ -5,19 +5,19 @@
 use crate::error::PowerPostError;
 
 /// The longest server hint the client waits for; over it, the call fails at once.
-pub const MAX_HINT_MS: f64 = 60_000.0;
+pub(crate) const MAX_HINT_MS: f64 = 60_000.0;
 const INITIAL_BACKOFF_MS: f64 = 500.0;
 const MAX_BACKOFF_MS: f64 = 8_000.0;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub enum RetryDecision {
+pub(crate) enum RetryDecision {
     GiveUp,
     RetryAfter { delay_ms: f64 },
 }
 
 /// `retries_done` counts retries already made (0 after the first attempt); `jitter` is a
 /// uniform random number in [0, 1).
-pub fn decide(error: &PowerPostError, retries_done: u32, max_retries: u32, jitter: f64) -> RetryDecision {
+pub(crate) fn decide(error: &PowerPostError, retries_done: u32, max_retries: u32, jitter: f64) -> RetryDecision {
     if !error.retryable() || retries_done >= max_retries {
         return RetryDecision::GiveUp;
     }
@@ -30,11 +30,10 @@ pub fn decide(error: &PowerPostError, retries_done: u32, max_retries: u32, jitte
 
 /// The wait before retry number `retries_done + 1` when the server gave no hint: the
 /// exponential step, shortened by up to a quarter so that many clients spread out.
-pub fn backoff_ms(retries_done: u32, jitter: f64) -> f64 {
+pub(crate) fn backoff_ms(retries_done: u32, jitter: f64) -> f64 {
     let step = (INITIAL_BACKOFF_MS * f64::from(1u32 << retries_done.min(16))).min(MAX_BACKOFF_MS);
     let jitter = if jitter.is_finite() { jitter.clamp(0.0, 1.0) } else { 0.0 };
-    // Rounded half up (the value is positive; core has no `round` without std).
-    (step * (1.0 - 0.25 * jitter) + 0.5) as u64 as f64
+    (step * (1.0 - 0.25 * jitter)).round()
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]

@@ -3,7 +3,7 @@
 use wasm_bindgen::prelude::*;
 
 use super::convert::{from_js, to_js};
-use super::to_js_error;
+use super::error::to_js_error;
 use crate::error::PowerPostError;
 use crate::input::Number;
 use crate::pricing::estimate::estimate_with_options;
@@ -12,7 +12,7 @@ use crate::pricing::rate_card::RateCard;
 use crate::pricing::settle::{self, Cost, EstimateInput, Outcome};
 
 fn result<T: serde::Serialize>(value: Result<T, PowerPostError>) -> Result<JsValue, JsValue> {
-    value.map(|value| to_js(&value)).map_err(|error| to_js_error(error, &JsValue::UNDEFINED))
+    value.map(|value| to_js(&value)).map_err(|error| to_js_error(&error, None))
 }
 
 /// The itemized cost of a planned post, in whole credits.

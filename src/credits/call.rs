@@ -1,0 +1,269 @@
+//! One `getCredits` call: its attempts, the waits between them and what ends it. Written
+//! against a [`Transport`], so host tests drive it with a fake transport and clock.
+
+use super::key::ApiKey;
+use super::options::Request;
+use super::response::{interpret, Credits, RawResponse};
+use super::retry::{decide, RetryDecision};
+use crate::error::PowerPostError;
+
+/// How the call reaches the network and the clock.
+pub(crate) trait Transport {
+    /// What the runtime reports along with a failure (in JS, what `fetch` threw), kept as
+    /// the error's `cause`.
+    type Cause;
+
+    /// Sends `request` once and reads the whole response. Fails with `TIMEOUT`, `ABORTED`,
+    /// `NETWORK_ERROR` or `INVALID_RESPONSE` when no response could be read.
+    async fn send(&self, request: &Request) -> Result<RawResponse, Failure<Self::Cause>>;
+
+    /// Waits `delay_ms`; fails with `ABORTED` as soon as the caller's signal aborts.
+    async fn wait(&self, delay_ms: f64) -> Result<(), PowerPostError>;
+
+    /// Milliseconds since the Unix epoch, for `Retry-After` dates.
+    fn now_ms(&self) -> f64;
+
+    /// A uniform random number in [0, 1), the backoff's jitter.
+    fn jitter(&self) -> f64;
+
+    /// Tells the caller's `onRetry` about a retry. The call ignores how that went: a logging
+    /// hook never breaks the call it observes.
+    fn on_retry(&self, retry: &Retry) -> Result<(), CallbackFailed>;
+}
+
+/// A failed call: the error, and what the runtime reported with it.
+#[derive(Debug)]
+pub(crate) struct Failure<C> {
+    pub error: PowerPostError,
+    pub cause: Option<C>,
+}
+
+impl<C> From<PowerPostError> for Failure<C> {
+    fn from(error: PowerPostError) -> Self {
+        Failure { error, cause: None }
+    }
+}
+
+/// What `onRetry` is told before each retry.
+#[derive(Debug)]
+pub(crate) struct Retry<'a> {
+    /// 1 for the first retry.
+    pub attempt: u32,
+    pub delay_ms: f64,
+    pub error: &'a PowerPostError,
+}
+
+/// `onRetry` threw.
+#[derive(Debug)]
+pub(crate) struct CallbackFailed;
+
+/// Sends `request` until a response means credits or an error that is final, retrying at
+/// most `max_retries` times after the waits [`decide`] sets.
+pub(crate) async fn get_credits<T: Transport>(
+    transport: &T,
+    request: &Request,
+    key: &ApiKey,
+    max_retries: u32,
+) -> Result<Credits, Failure<T::Cause>> {
+    let mut retries = 0;
+    loop {
+        let mut failure = match transport.send(request).await {
+            Ok(response) => match interpret(&response, transport.now_ms(), key) {
+                Ok(credits) => return Ok(credits),
+                Err(error) => Failure::from(error),
+            },
+            Err(failure) => failure,
+        };
+        // What a runtime says about a failed request may quote it, key included.
+        failure.error.message = key.scrub(&failure.error.message);
+        let RetryDecision::RetryAfter { delay_ms } = decide(&failure.error, retries, max_retries, transport.jitter())
+        else {
+            return Err(failure);
+        };
+        retries += 1;
+        let _ignored = transport.on_retry(&Retry { attempt: retries, delay_ms, error: &failure.error });
+        transport.wait(delay_ms).await?;
+    }
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::*;
+    use crate::credits::response::ResponseHeaders;
+    use crate::error::ErrorCode;
+    use std::cell::RefCell;
+    use std::future::Future;
+    use std::pin::pin;
+    use std::task::{Context, Poll, Waker};
+
+    const KEY: &str = "pp_live_sk_0123456789abcdefWXYZ";
+
+    /// Runs a future that never waits on anything outside it (the fake transport answers at once).
+    fn block_on<F: Future>(future: F) -> F::Output {
+        match pin!(future).poll(&mut Context::from_waker(Waker::noop())) {
+            Poll::Ready(output) => output,
+            Poll::Pending => panic!("the fake transport never waits"),
+        }
+    }
+
+    fn response(status: u16, body: &str) -> Result<RawResponse, PowerPostError> {
+        let headers = ResponseHeaders { request_id: Some(format!("req_{status}")), ..ResponseHeaders::default() };
+        Ok(RawResponse { status, headers, body: body.to_string() })
+    }
+
+    fn rate_limited(seconds: f64) -> Result<RawResponse, PowerPostError> {
+        response(429, &format!(r#"{{"error": {{"code": "RATE_LIMIT_EXCEEDED", "retryAfter": {seconds}}}}}"#))
+    }
+
+    /// A transport that answers each attempt from a script and records what the call did.
+    #[derive(Default)]
+    struct Fake {
+        script: RefCell<Vec<Result<RawResponse, PowerPostError>>>,
+        /// The wait (counting from 1) during which the caller's signal aborts.
+        abort_during_wait: Option<usize>,
+        retry_hook_fails: bool,
+        sent: RefCell<usize>,
+        waits: RefCell<Vec<f64>>,
+        retries: RefCell<Vec<(u32, f64, ErrorCode)>>,
+    }
+
+    impl Fake {
+        fn answering(script: Vec<Result<RawResponse, PowerPostError>>) -> Self {
+            Fake { script: RefCell::new(script.into_iter().rev().collect()), ..Fake::default() }
+        }
+
+        fn call(&self, max_retries: u32) -> Result<Credits, Failure<&'static str>> {
+            let key = ApiKey::parse(KEY).unwrap();
+            let request = Request {
+                url: "https://powerpost.ai/api/v1/account/credits".into(),
+                auth_header: ("x-api-key", KEY.into()),
+            };
+            block_on(get_credits(self, &request, &key, max_retries))
+        }
+    }
+
+    impl Transport for Fake {
+        type Cause = &'static str;
+
+        async fn send(&self, _request: &Request) -> Result<RawResponse, Failure<&'static str>> {
+            *self.sent.borrow_mut() += 1;
+            let next = self.script.borrow_mut().pop().expect("the script has an answer for every attempt");
+            next.map_err(|error| Failure { error, cause: Some("what fetch threw") })
+        }
+
+        async fn wait(&self, delay_ms: f64) -> Result<(), PowerPostError> {
+            self.waits.borrow_mut().push(delay_ms);
+            if Some(self.waits.borrow().len()) == self.abort_during_wait {
+                return Err(PowerPostError::aborted());
+            }
+            Ok(())
+        }
+
+        fn now_ms(&self) -> f64 {
+            784_111_777_000.0 // Sun, 06 Nov 1994 08:49:37 GMT
+        }
+
+        fn jitter(&self) -> f64 {
+            0.0
+        }
+
+        fn on_retry(&self, retry: &Retry) -> Result<(), CallbackFailed> {
+            self.retries.borrow_mut().push((retry.attempt, retry.delay_ms, retry.error.code));
+            if self.retry_hook_fails {
+                Err(CallbackFailed)
+            } else {
+                Ok(())
+            }
+        }
+    }
+
+    #[test]
+    fn retries_wait_the_backoff_or_the_servers_hint_in_order() {
+        let fake = Fake::answering(vec![
+            response(503, "<html>503</html>"),
+            rate_limited(2.0),
+            Err(PowerPostError::network("reset")),
+            response(200, r#"{"balance": 47}"#),
+        ]);
+        assert_eq!(fake.call(3).unwrap().balance, 47.0);
+        assert_eq!(*fake.waits.borrow(), [500.0, 2000.0, 2000.0], "backoff 0.5 s, the 2 s hint, backoff 2 s");
+        assert_eq!(
+            *fake.retries.borrow(),
+            [
+                (1, 500.0, ErrorCode::InternalError),
+                (2, 2000.0, ErrorCode::RateLimitExceeded),
+                (3, 2000.0, ErrorCode::NetworkError)
+            ]
+        );
+    }
+
+    #[test]
+    fn retries_stop_at_max_retries_with_the_last_error() {
+        let fake = Fake::answering(vec![response(500, ""), response(502, ""), response(504, "")]);
+        let failure = fake.call(2).unwrap_err();
+        assert_eq!((failure.error.status, *fake.sent.borrow()), (Some(504), 3));
+        assert_eq!(*fake.waits.borrow(), [500.0, 1000.0]);
+        let fake = Fake::answering(vec![response(500, "")]);
+        assert_eq!(fake.call(0).unwrap_err().error.status, Some(500));
+        assert!(fake.waits.borrow().is_empty());
+    }
+
+    #[test]
+    fn final_errors_are_not_retried() {
+        for status in [400, 401, 402, 403, 404] {
+            let fake = Fake::answering(vec![response(status, "")]);
+            assert_eq!(fake.call(5).unwrap_err().error.status, Some(status));
+            assert_eq!(*fake.sent.borrow(), 1, "{status}");
+        }
+        let fake = Fake::answering(vec![response(200, "{}")]);
+        assert_eq!(fake.call(5).unwrap_err().error.code, ErrorCode::InvalidResponse);
+        assert_eq!(*fake.sent.borrow(), 1);
+    }
+
+    #[test]
+    fn a_hint_over_a_minute_rejects_at_once_with_it() {
+        let fake = Fake::answering(vec![rate_limited(61.0)]);
+        let error = fake.call(2).unwrap_err().error;
+        assert_eq!((error.code, error.retry_after_ms), (ErrorCode::RateLimitExceeded, Some(61_000.0)));
+        assert!(fake.waits.borrow().is_empty() && fake.retries.borrow().is_empty());
+        let fake = Fake::answering(vec![rate_limited(60.0), response(200, r#"{"balance": 1}"#)]);
+        assert!(fake.call(2).is_ok());
+        assert_eq!(*fake.waits.borrow(), [60_000.0], "a minute is still waited for");
+    }
+
+    #[test]
+    fn an_abort_during_a_wait_ends_the_call_at_once() {
+        let fake = Fake { abort_during_wait: Some(2), ..Fake::answering(vec![response(503, ""), response(503, "")]) };
+        let failure = fake.call(5).unwrap_err();
+        assert_eq!(failure.error.code, ErrorCode::Aborted);
+        assert_eq!((*fake.sent.borrow(), fake.waits.borrow().len()), (2, 2), "nothing is sent after the abort");
+    }
+
+    #[test]
+    fn on_retry_failing_changes_nothing() {
+        let script = || vec![response(503, ""), response(200, r#"{"balance": 5}"#)];
+        let fake = Fake { retry_hook_fails: true, ..Fake::answering(script()) };
+        assert_eq!(fake.call(2).unwrap().balance, 5.0);
+        assert_eq!((fake.retries.borrow().len(), fake.waits.borrow().len()), (1, 1));
+    }
+
+    #[test]
+    fn transport_failures_keep_their_cause_and_lose_the_key() {
+        let fake = Fake::answering(vec![Err(PowerPostError::network(&format!("refused for {KEY}")))]);
+        let failure = fake.call(0).unwrap_err();
+        assert_eq!(failure.error.message, "network error: refused for pp_live_sk_…WXYZ");
+        assert_eq!(failure.cause, Some("what fetch threw"));
+    }
+
+    #[test]
+    fn retry_after_dates_are_read_against_the_clock() {
+        let date = "Sun, 06 Nov 1994 08:49:40 GMT";
+        let headers = ResponseHeaders { retry_after: Some(date.into()), ..ResponseHeaders::default() };
+        let fake = Fake::answering(vec![
+            Ok(RawResponse { status: 429, headers, body: String::new() }),
+            response(200, r#"{"balance": 2}"#),
+        ]);
+        assert_eq!(fake.call(1).unwrap().balance, 2.0);
+        assert_eq!(*fake.waits.borrow(), [3000.0]);
+    }
+}

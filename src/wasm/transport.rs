@@ -1,0 +1,207 @@
+//! A call's way to the network in the runtime: `fetch` through web-sys (the global one, never
+//! `window`, or the caller's), each attempt with its own `AbortController` and timeout, and
+//! the caller's `AbortSignal` ending an attempt or a wait at once. Whatever `fetch` does (throw,
+//! reject with anything, resolve to something that is not a `Response`, never settle) ends as
+//! a `PowerPostError`; nothing is unwrapped.
+
+use std::cell::Cell;
+use std::rc::Rc;
+
+use gloo_events::EventListener;
+use gloo_timers::callback::Timeout;
+use js_sys::{Array, Function, Promise, Reflect};
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{AbortController, AbortSignal, Headers, RequestCredentials, RequestInit, RequestRedirect};
+
+use super::convert::to_js;
+use super::error::to_js_error;
+use crate::credits::call::{CallbackFailed, Failure, Retry, Transport};
+use crate::credits::options::Request;
+use crate::credits::response::{RawResponse, ResponseHeaders};
+use crate::error::PowerPostError;
+
+#[wasm_bindgen]
+extern "C" {
+    /// The runtime's global `fetch`, bound as gloo-net binds it, so that pages, workers and
+    /// Node alike are served.
+    #[wasm_bindgen(js_name = fetch, catch)]
+    fn global_fetch(url: &str, init: &RequestInit) -> Result<JsValue, JsValue>;
+}
+
+/// A thrown message longer than this (in UTF-16 units) is left out of ours; `cause` keeps it.
+const MAX_THROWN_MESSAGE: usize = 1024;
+
+/// The transport of one call.
+pub(crate) struct WebTransport {
+    /// `options.fetch`, or `None` for the global one.
+    fetch: Option<Function>,
+    signal: Option<AbortSignal>,
+    on_retry: Option<Function>,
+    timeout_ms: u32,
+}
+
+impl WebTransport {
+    pub(crate) fn new(
+        fetch: Option<Function>,
+        signal: Option<AbortSignal>,
+        on_retry: Option<Function>,
+        timeout_ms: u32,
+    ) -> Result<Self, PowerPostError> {
+        let has_global_fetch = Reflect::has(&js_sys::global(), &JsValue::from_str("fetch")).unwrap_or(false);
+        if fetch.is_none() && !has_global_fetch {
+            return Err(PowerPostError::invalid_argument(
+                "options.fetch",
+                "is required: this runtime has no global fetch",
+            ));
+        }
+        Ok(Self { fetch, signal, on_retry, timeout_ms })
+    }
+
+    fn caller_aborted(&self) -> bool {
+        self.signal.as_ref().is_some_and(AbortSignal::aborted)
+    }
+
+    /// Ends an attempt the alarm rang for: the caller aborted it, or its time was up.
+    fn stopped(&self, controller: &AbortController) -> Failure<JsValue> {
+        controller.abort();
+        let error =
+            if self.caller_aborted() { PowerPostError::aborted() } else { PowerPostError::timeout(self.timeout_ms) };
+        error.into()
+    }
+}
+
+impl Transport for WebTransport {
+    type Cause = JsValue;
+
+    async fn send(&self, request: &Request) -> Result<RawResponse, Failure<JsValue>> {
+        if self.caller_aborted() {
+            return Err(PowerPostError::aborted().into());
+        }
+        let controller = AbortController::new().map_err(network)?;
+        let init = request_init(request, &controller.signal()).map_err(network)?;
+        let alarm = Alarm::new(self.timeout_ms, self.signal.as_ref());
+        let returned = match &self.fetch {
+            Some(fetch) => fetch.call2(&JsValue::UNDEFINED, &JsValue::from_str(&request.url), &init),
+            None => global_fetch(&request.url, &init),
+        };
+        let resolved = alarm.before(&returned.map_err(network)?).await.ok_or_else(|| self.stopped(&controller))?;
+        let response = resolved
+            .map_err(network)?
+            .dyn_into::<web_sys::Response>()
+            .map_err(|_| PowerPostError::invalid_transport("fetch resolved to something that is not a Response"))?;
+        let (status, headers) = {
+            // `Clone::clone`: web-sys's own `clone` is JS `Response.clone()`, a second body.
+            let read = gloo_net::http::Response::from(Clone::clone(&response));
+            let headers = read.headers();
+            (read.status(), ResponseHeaders::read(|name| headers.get(name)))
+        };
+        let body = response.text().map_err(network)?;
+        let body = alarm.before(&body).await.ok_or_else(|| self.stopped(&controller))?.map_err(network)?;
+        Ok(RawResponse { status, headers, body: body.as_string().unwrap_or_default() })
+    }
+
+    async fn wait(&self, delay_ms: f64) -> Result<(), PowerPostError> {
+        let alarm = Alarm::new(delay_ms as u32, self.signal.as_ref());
+        let _rung = JsFuture::from(alarm.rung.clone()).await;
+        if self.caller_aborted() {
+            Err(PowerPostError::aborted())
+        } else {
+            Ok(())
+        }
+    }
+
+    fn now_ms(&self) -> f64 {
+        js_sys::Date::now()
+    }
+
+    fn jitter(&self) -> f64 {
+        js_sys::Math::random()
+    }
+
+    fn on_retry(&self, retry: &Retry) -> Result<(), CallbackFailed> {
+        let Some(on_retry) = &self.on_retry else { return Ok(()) };
+        let info =
+            RetryInfo { attempt: retry.attempt, delay_ms: retry.delay_ms, error: to_js_error(retry.error, None) };
+        on_retry.call1(&JsValue::UNDEFINED, &to_js(&info)).map(drop).map_err(|_| CallbackFailed)
+    }
+}
+
+/// What `onRetry` is called with.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RetryInfo {
+    attempt: u32,
+    delay_ms: f64,
+    #[serde(with = "serde_wasm_bindgen::preserve")]
+    error: JsValue,
+}
+
+/// `GET`, the key in its one header, redirects refused (so the key is never sent on to another
+/// origin), no cookies, and the attempt's own signal.
+fn request_init(request: &Request, signal: &AbortSignal) -> Result<RequestInit, JsValue> {
+    let headers = Headers::new()?;
+    let (name, value) = &request.auth_header;
+    headers.set(name, value)?;
+    headers.set("accept", "application/json")?;
+    let init = RequestInit::new();
+    init.set_method("GET");
+    init.set_headers(&headers);
+    init.set_redirect(RequestRedirect::Error);
+    init.set_credentials(RequestCredentials::Omit);
+    init.set_signal(Some(signal));
+    Ok(init)
+}
+
+/// A `NETWORK_ERROR` for what `fetch` (or reading the body) threw, which becomes its `cause`.
+fn network(thrown: JsValue) -> Failure<JsValue> {
+    let message = thrown.as_string().or_else(|| {
+        // Read with Reflect, which catches: a hostile thrown value may throw again.
+        let is_error = thrown.is_instance_of::<js_sys::Error>();
+        is_error.then(|| Reflect::get(&thrown, &JsValue::from_str("message")).ok()?.as_string()).flatten()
+    });
+    let message = message.filter(|message| message.encode_utf16().count() <= MAX_THROWN_MESSAGE);
+    Failure { error: PowerPostError::network(message.as_deref().unwrap_or_default()), cause: Some(thrown) }
+}
+
+/// Rings after a number of milliseconds or as soon as the caller's signal aborts, whichever
+/// comes first. Dropping it clears the timer and removes the listener, so nothing outlives
+/// the attempt or wait it guards.
+struct Alarm {
+    rung: Promise,
+    has_rung: Rc<Cell<bool>>,
+    _timer: Timeout,
+    _listener: Option<EventListener>,
+}
+
+impl Alarm {
+    fn new(ms: u32, signal: Option<&AbortSignal>) -> Self {
+        let mut resolve = None;
+        let rung = Promise::new(&mut |resolve_rung, _reject| resolve = Some(resolve_rung));
+        // A Promise's executor runs before `new` returns.
+        let resolve = resolve.unwrap_throw();
+        let has_rung = Rc::new(Cell::new(false));
+        let ring = {
+            let has_rung = Rc::clone(&has_rung);
+            move || {
+                has_rung.set(true);
+                let _ = resolve.call0(&JsValue::UNDEFINED);
+            }
+        };
+        let listener = signal.map(|signal| {
+            let ring = ring.clone();
+            EventListener::once(signal, "abort", move |_| ring())
+        });
+        if signal.is_some_and(AbortSignal::aborted) {
+            ring();
+        }
+        Alarm { rung, has_rung, _timer: Timeout::new(ms, ring), _listener: listener }
+    }
+
+    /// What `value` (a promise or not) settles to, unless the alarm rings first.
+    async fn before(&self, value: &JsValue) -> Option<Result<JsValue, JsValue>> {
+        let first = JsFuture::from(Promise::race(&Array::of2(value, &self.rung))).await;
+        (!self.has_rung.get()).then_some(first)
+    }
+}
