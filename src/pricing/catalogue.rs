@@ -1,6 +1,8 @@
 //! Facts from PowerPost's documentation that do not change with prices: platforms and their
 //! post types, image and video sizes, the default model of each kind, and the bounds of a plan.
 
+use std::borrow::Cow;
+
 use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
 
 pub(crate) const DEFAULT_IMAGE_MODEL: &str = "flux2-flex";
@@ -8,8 +10,10 @@ pub(crate) const DEFAULT_IMAGE_SIZE: &str = "square";
 pub(crate) const DEFAULT_VIDEO_MODEL: &str = "kling-3.0-pro";
 pub(crate) const DEFAULT_VIDEO_SIZE: &str = "landscape";
 
-pub(crate) const IMAGE_SIZES: [&str; 4] = ["square", "feed", "portrait", "landscape"];
-pub(crate) const VIDEO_SIZES: [&str; 2] = ["landscape", "portrait"];
+/// As the rate card holds them (a model's sizes can be overridden, so they may be owned).
+pub(crate) const IMAGE_SIZES: [Cow<'static, str>; 4] =
+    [Cow::Borrowed("square"), Cow::Borrowed("feed"), Cow::Borrowed("portrait"), Cow::Borrowed("landscape")];
+pub(crate) const VIDEO_SIZES: [Cow<'static, str>; 2] = [Cow::Borrowed("landscape"), Cow::Borrowed("portrait")];
 
 pub(crate) const MAX_CAPTION_IMAGE_INPUTS: u32 = 10;
 pub(crate) const MAX_SOURCE_URLS: u32 = 10;

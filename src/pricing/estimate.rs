@@ -1,6 +1,8 @@
 //! `estimateCost`: prices a plan line by line in whole credits, refusing whatever the rate
 //! card does not offer (an unknown model, a size or duration the model lacks), naming the field.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 
 use super::catalogue::{PostType, DEFAULT_IMAGE_MODEL, DEFAULT_IMAGE_SIZE, DEFAULT_VIDEO_MODEL, DEFAULT_VIDEO_SIZE};
@@ -15,7 +17,7 @@ use crate::input::{Flag, Number, Text, Whole};
 pub(crate) struct CostEstimate {
     pub total: u64,
     pub items: Vec<EstimateItem>,
-    pub rate_card_version: String,
+    pub rate_card_version: Cow<'static, str>,
 }
 
 /// One line of an estimate; `index` is the entry's position in the plan's `images` or `videos`.
@@ -54,7 +56,7 @@ pub(crate) fn estimate_with_options(
     plan: &PostPlan,
     options: &EstimateOptions,
 ) -> Result<CostEstimate, PowerPostError> {
-    let card = RateCard::default_card();
+    let card = RateCard::DEFAULT;
     match &options.rate_card {
         None => estimate_cost(plan, &card),
         Some(overrides) => estimate_cost(plan, &card.with_overrides(overrides, "rateCard")?),
@@ -115,7 +117,7 @@ fn price_caption(caption: &CaptionPlan, card: &RateCard, items: &mut Vec<Estimat
 }
 
 /// The name and rate card entry of the model a generation asks for (or `default`).
-fn chosen_model<'card, M>(
+fn chosen_model<'card, M: Clone>(
     models: &'card Models<M>,
     model: Option<&Text>,
     default: &'card str,
@@ -123,7 +125,7 @@ fn chosen_model<'card, M>(
     path: &str,
 ) -> Result<(&'card str, &'card M), PowerPostError> {
     let wanted = model.map_or(default, |Text(name)| name.as_str());
-    models.0.iter().find(|(name, _)| name == wanted).map(|(name, model)| (name.as_str(), model)).ok_or_else(|| {
+    models.0.iter().find(|(name, _)| name == wanted).map(|(name, model)| (name.as_ref(), model)).ok_or_else(|| {
         let known: Vec<&str> = models.names().collect();
         let why = format!("is not a known {kind} model; expected one of {}", known.join(", "));
         PowerPostError::invalid_argument(format!("{path}.model"), &why)
@@ -135,7 +137,7 @@ fn check_size(
     size: Option<&Text>,
     default: &str,
     model: &str,
-    sizes: &[String],
+    sizes: &[Cow<str>],
     path: &str,
 ) -> Result<(), PowerPostError> {
     let size = size.map_or(default, |Text(size)| size.as_str());
@@ -226,7 +228,7 @@ mod tests {
     use serde_json::{json, Value as J};
 
     fn estimate(plan: J) -> Result<CostEstimate, PowerPostError> {
-        estimate_cost(&from_json(plan, "plan", "")?, &RateCard::default_card())
+        estimate_cost(&from_json(plan, "plan", "")?, &RateCard::DEFAULT)
     }
 
     fn total(plan: J) -> u64 {
@@ -317,8 +319,8 @@ mod tests {
 
     #[test]
     fn an_image_line_is_the_model_rate_times_quantity() {
-        let card = RateCard::default_card();
-        for (name, model) in &card.image_models.0 {
+        let card = RateCard::DEFAULT;
+        for (name, model) in card.image_models.0.iter() {
             for quantity in 1..=4u32 {
                 let estimate = estimate(json!({"images": [{"model": name, "quantity": quantity}]})).unwrap();
                 assert_eq!(estimate.items[0].credits(), u64::from(model.per_image * quantity));
@@ -459,7 +461,7 @@ mod tests {
 
     #[test]
     fn an_empty_plan_costs_nothing_and_null_parts_are_not_given() {
-        let empty = CostEstimate { total: 0, items: vec![], rate_card_version: "2026-11-estimate".into() };
+        let empty = CostEstimate { total: 0, items: vec![], rate_card_version: Cow::Borrowed("2026-11-estimate") };
         assert_eq!(estimate(json!({})).unwrap(), empty);
         assert_eq!(estimate(json!({"caption": null, "images": null, "publish": null})).unwrap(), empty);
     }

@@ -2,6 +2,8 @@
 //! rates, so the built-in card is a versioned estimate and every part of it can be
 //! overridden (validated: whole credits, known platforms, full entries for new models).
 
+use std::borrow::Cow;
+
 use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
 
@@ -17,11 +19,13 @@ const MAX_NAME_LENGTH: usize = 64;
 /// The longest video a rate card may offer, in seconds.
 pub(crate) const MAX_VIDEO_SECONDS: u32 = 600;
 
-/// What `defaultRateCard()` returns, and what estimates are priced with.
+/// What `defaultRateCard()` returns, and what estimates are priced with. The built-in card is
+/// a `const` of borrowed data, so pricing with it allocates nothing; an override copies what
+/// it changes.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct RateCard {
-    pub version: String,
+    pub version: Cow<'static, str>,
     pub caption: CaptionRates,
     pub image_models: Models<ImageModelRate>,
     pub video_models: Models<VideoModelRate>,
@@ -46,11 +50,14 @@ pub(crate) struct VideoInputRates {
     pub unit_seconds: u32,
 }
 
+/// Names: of models, of sizes.
+pub(crate) type Names = Cow<'static, [Cow<'static, str>]>;
+
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct ImageModelRate {
     pub per_image: u32,
-    pub sizes: Vec<String>,
+    pub sizes: Names,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -59,8 +66,8 @@ pub(crate) struct VideoModelRate {
     pub per_second: u32,
     /// Added per second when audio is on; `None` (`null`) for models without audio.
     pub audio_per_second: Option<u32>,
-    pub durations: Vec<u32>,
-    pub sizes: Vec<String>,
+    pub durations: Cow<'static, [u32]>,
+    pub sizes: Names,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -73,22 +80,22 @@ pub(crate) struct PublishRates {
 
 /// Models by name, in the card's order; a JS object of entries.
 #[derive(Clone, Debug, PartialEq)]
-pub(crate) struct Models<T>(pub Vec<(String, T)>);
+pub(crate) struct Models<T: 'static + Clone>(pub Cow<'static, [(Cow<'static, str>, T)]>);
 
-impl<T> Models<T> {
+impl<T: Clone> Models<T> {
     #[cfg(all(test, not(target_arch = "wasm32")))]
     pub(crate) fn get(&self, name: &str) -> Option<&T> {
         self.0.iter().find(|(known, _)| known == name).map(|(_, model)| model)
     }
 
     pub(crate) fn names(&self) -> impl Iterator<Item = &str> {
-        self.0.iter().map(|(name, _)| name.as_str())
+        self.0.iter().map(|(name, _)| name.as_ref())
     }
 }
 
 /// Credits by platform, in order; a JS object of entries (`{ x: 2 }`).
 #[derive(Clone, Debug, Default, PartialEq)]
-pub(crate) struct Surcharges(pub Vec<(Platform, u32)>);
+pub(crate) struct Surcharges(pub Cow<'static, [(Platform, u32)]>);
 
 impl Surcharges {
     pub(crate) fn of(&self, platform: Platform) -> u32 {
@@ -96,14 +103,15 @@ impl Surcharges {
     }
 
     pub(crate) fn set(&mut self, platform: Platform, credits: u32) {
-        match self.0.iter_mut().find(|(known, _)| *known == platform) {
+        let surcharges = self.0.to_mut();
+        match surcharges.iter_mut().find(|(known, _)| *known == platform) {
             Some(entry) => entry.1 = credits,
-            None => self.0.push((platform, credits)),
+            None => surcharges.push((platform, credits)),
         }
     }
 }
 
-impl<T: Serialize> Serialize for Models<T> {
+impl<T: Serialize + Clone> Serialize for Models<T> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.collect_map(self.0.iter().map(|(name, model)| (name, model)))
     }
@@ -112,57 +120,70 @@ impl<T: Serialize> Serialize for Models<T> {
 impl Serialize for Surcharges {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(Some(self.0.len()))?;
-        for (platform, credits) in &self.0 {
+        for (platform, credits) in self.0.iter() {
             map.serialize_entry(platform.name(), credits)?;
         }
         map.end()
     }
 }
 
-fn names(items: &[&str]) -> Vec<String> {
-    items.iter().map(|item| item.to_string()).collect()
+const fn names(items: &'static [Cow<'static, str>]) -> Names {
+    Cow::Borrowed(items)
+}
+
+/// `gpt-image-1.5` has no `feed`.
+const IMAGE_SIZES_BUT_FEED: [Cow<'static, str>; 3] =
+    [Cow::Borrowed("square"), Cow::Borrowed("portrait"), Cow::Borrowed("landscape")];
+
+const fn image(
+    name: &'static str,
+    per_image: u32,
+    sizes: &'static [Cow<'static, str>],
+) -> (Cow<'static, str>, ImageModelRate) {
+    (Cow::Borrowed(name), ImageModelRate { per_image, sizes: names(sizes) })
+}
+
+const fn video(
+    name: &'static str,
+    per_second: u32,
+    audio_per_second: Option<u32>,
+    durations: &'static [u32],
+) -> (Cow<'static, str>, VideoModelRate) {
+    let rate = VideoModelRate {
+        per_second,
+        audio_per_second,
+        durations: Cow::Borrowed(durations),
+        sizes: names(&VIDEO_SIZES),
+    };
+    (Cow::Borrowed(name), rate)
 }
 
 impl RateCard {
     /// The built-in estimate. Chosen so that the documented sample post (regular-research
     /// caption, one default image, published to 3 platforms) costs 11, or 13 with X: inside
     /// the documented 10-15.
-    pub(crate) fn default_card() -> Self {
-        let image = |name: &str, per_image, sizes: &[&str]| {
-            (name.to_string(), ImageModelRate { per_image, sizes: names(sizes) })
-        };
-        let video = |name: &str, per_second, audio_per_second, durations: &[u32]| {
-            let rate = VideoModelRate {
-                per_second,
-                audio_per_second,
-                durations: durations.to_vec(),
-                sizes: names(&VIDEO_SIZES),
-            };
-            (name.to_string(), rate)
-        };
-        RateCard {
-            version: DEFAULT_VERSION.to_string(),
-            caption: CaptionRates {
-                regular: 6,
-                deep: 12,
-                per_image_input: 1,
-                per_source_url: 1,
-                video_input: VideoInputRates { per_unit: 1, unit_seconds: 15 },
-            },
-            image_models: Models(vec![
-                image("flux2-flex", 4, &IMAGE_SIZES),
-                image("ideogram-3", 6, &IMAGE_SIZES),
-                image("gpt-image-1.5", 8, &["square", "portrait", "landscape"]),
-                image("nano-banana-2", 4, &IMAGE_SIZES),
-            ]),
-            video_models: Models(vec![
-                video("kling-3.0-pro", 4, Some(1), &[5, 10]),
-                video("veo-3.1", 8, Some(2), &[4, 8]),
-                video("runway-gen-4.5", 5, None, &[5, 10]),
-            ]),
-            publish: PublishRates { base: 1, surcharges: Surcharges(vec![(Platform::X, 2)]) },
-        }
-    }
+    pub(crate) const DEFAULT: RateCard = RateCard {
+        version: Cow::Borrowed(DEFAULT_VERSION),
+        caption: CaptionRates {
+            regular: 6,
+            deep: 12,
+            per_image_input: 1,
+            per_source_url: 1,
+            video_input: VideoInputRates { per_unit: 1, unit_seconds: 15 },
+        },
+        image_models: Models(Cow::Borrowed(&[
+            image("flux2-flex", 4, &IMAGE_SIZES),
+            image("ideogram-3", 6, &IMAGE_SIZES),
+            image("gpt-image-1.5", 8, &IMAGE_SIZES_BUT_FEED),
+            image("nano-banana-2", 4, &IMAGE_SIZES),
+        ])),
+        video_models: Models(Cow::Borrowed(&[
+            video("kling-3.0-pro", 4, Some(1), &[5, 10]),
+            video("veo-3.1", 8, Some(2), &[4, 8]),
+            video("runway-gen-4.5", 5, None, &[5, 10]),
+        ])),
+        publish: PublishRates { base: 1, surcharges: Surcharges(Cow::Borrowed(&[(Platform::X, 2)])) },
+    };
 
     /// This card with `overrides` merged over it; `path` names the overrides in errors
     /// (`rateCard`). Without a `version` of its own, the result's version is this one's
@@ -173,8 +194,8 @@ impl RateCard {
             Some(Text(version)) if version.is_empty() => {
                 return Err(PowerPostError::invalid_argument(format!("{path}.version"), "must not be empty"))
             }
-            Some(Text(version)) => version.clone(),
-            None => format!("{}+custom", self.version),
+            Some(Text(version)) => Cow::Owned(version.clone()),
+            None => Cow::Owned(format!("{}+custom", self.version)),
         };
         if let Some(caption) = &overrides.caption {
             caption.apply(&mut card.caption);
@@ -299,7 +320,7 @@ impl PublishOverrides {
 
 /// Merges `{ [model]: partial entry }` into `models`; `merge` gets the existing entry, if
 /// any, and must make a complete one.
-fn merge_models<O, M>(
+fn merge_models<O, M: Clone>(
     models: &mut Models<M>,
     overrides: &Entries<ModelName, O>,
     path: &str,
@@ -308,11 +329,12 @@ fn merge_models<O, M>(
     if overrides.0.len() > MAX_MODELS {
         return Err(PowerPostError::invalid_argument(path, "has too many models"));
     }
+    let models = models.0.to_mut();
     for (ModelName(name), entry) in &overrides.0 {
         let entry_path = format!("{path}.{name}");
-        match models.0.iter_mut().find(|(known, _)| known == name) {
+        match models.iter_mut().find(|(known, _)| known == name) {
             Some((_, model)) => *model = merge(entry, Some(model), &entry_path)?,
-            None => models.0.push((name.clone(), merge(entry, None, &entry_path)?)),
+            None => models.push((Cow::Owned(name.clone()), merge(entry, None, &entry_path)?)),
         }
     }
     Ok(())
@@ -326,13 +348,13 @@ fn merged<T>(given: Option<T>, existing: Option<T>, path: &str, field: &str) -> 
     })
 }
 
-fn sizes(sizes: &Option<Sizes>, path: &str) -> Result<Option<Vec<String>>, PowerPostError> {
+fn sizes(sizes: &Option<Sizes>, path: &str) -> Result<Option<Names>, PowerPostError> {
     match sizes {
         None => Ok(None),
         Some(List(sizes)) if sizes.is_empty() => {
             Err(PowerPostError::invalid_argument(format!("{path}.sizes"), "must list at least one size"))
         }
-        Some(List(sizes)) => Ok(Some(sizes.iter().map(|ModelName(size)| size.clone()).collect())),
+        Some(List(sizes)) => Ok(Some(sizes.iter().map(|ModelName(size)| Cow::Owned(size.clone())).collect())),
     }
 }
 
@@ -360,7 +382,7 @@ impl VideoModelOverride {
                     "must list at least one duration",
                 ))
             }
-            Some(List(durations)) => Some(durations.iter().map(|Whole(seconds)| *seconds).collect()),
+            Some(List(durations)) => Some(durations.iter().map(|Whole(seconds)| *seconds).collect::<Vec<_>>().into()),
         };
         Ok(VideoModelRate {
             per_second: merged(self.per_second.map(|Whole(c)| c), existing.map(|m| m.per_second), path, "perSecond")?,
@@ -378,12 +400,12 @@ mod tests {
 
     fn overridden(overrides: serde_json::Value) -> Result<RateCard, PowerPostError> {
         let overrides: RateCardOverrides = crate::input::from_json(overrides, "rateCard", "rateCard.")?;
-        RateCard::default_card().with_overrides(&overrides, "rateCard")
+        RateCard::DEFAULT.with_overrides(&overrides, "rateCard")
     }
 
     #[test]
     fn the_default_card_orders_models_by_quality() {
-        let card = RateCard::default_card();
+        let card = RateCard::DEFAULT;
         let price = |name| card.image_models.get(name).unwrap().per_image;
         for premium in ["ideogram-3", "gpt-image-1.5"] {
             assert!(price(premium) > price("flux2-flex") && price(premium) > price("nano-banana-2"), "{premium}");
@@ -400,7 +422,7 @@ mod tests {
         let card =
             overridden(json!({"imageModels": {"flux2-flex": {"perImage": 9}}, "publish": {"surcharges": {"x": 5}}}))
                 .unwrap();
-        let default = RateCard::default_card();
+        let default = RateCard::DEFAULT;
         assert_eq!(card.image_models.get("flux2-flex").unwrap().per_image, 9);
         assert_eq!(
             card.image_models.get("flux2-flex").unwrap().sizes,
@@ -410,6 +432,7 @@ mod tests {
         assert_eq!(card.caption, default.caption);
         assert_eq!(card.video_models, default.video_models);
         assert_eq!(card.version, "2026-11-estimate+custom");
+        assert!(matches!(card.video_models.0, Cow::Borrowed(_)), "what no override touches stays borrowed");
         assert_eq!(overridden(json!({"version": "acme-1"})).unwrap().version, "acme-1");
     }
 
@@ -483,7 +506,7 @@ mod tests {
 
     #[test]
     fn the_card_writes_itself_as_json() {
-        let card = serde_json::to_value(RateCard::default_card()).unwrap();
+        let card = serde_json::to_value(RateCard::DEFAULT).unwrap();
         assert_eq!(card["version"], DEFAULT_VERSION);
         assert_eq!(card["imageModels"]["gpt-image-1.5"]["sizes"], json!(["square", "portrait", "landscape"]));
         assert_eq!(card["videoModels"]["runway-gen-4.5"]["audioPerSecond"], json!(null));

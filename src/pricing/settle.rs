@@ -389,7 +389,7 @@ mod tests {
     /// The estimate as JS sees it: written as JSON.
     fn estimate_json(plan: J) -> J {
         let plan = from_json(plan, "plan", "").unwrap();
-        serde_json::to_value(estimate_cost(&plan, &RateCard::default_card()).unwrap()).unwrap()
+        serde_json::to_value(estimate_cost(&plan, &RateCard::DEFAULT).unwrap()).unwrap()
     }
 
     fn full_plan() -> J {

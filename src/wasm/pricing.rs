@@ -28,7 +28,7 @@ pub fn estimate_cost(plan: JsValue, options: JsValue) -> Result<JsValue, JsValue
 /// A copy of the built-in rate card.
 #[wasm_bindgen(js_name = defaultRateCard, skip_typescript)]
 pub fn default_rate_card() -> JsValue {
-    to_js(&RateCard::default_card())
+    to_js(&RateCard::DEFAULT)
 }
 
 /// Whether `balance` covers `cost` (a CostEstimate or a number of credits).
