@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the npm package into pkg/: the web and Node outputs of wasm-pack, shrunk by npm's
+# Builds the npm package into pkg/: the web and Node outputs of wasm-pack, optimized by npm's
 # binaryen (wasm-pack's own wasm-opt download is unreachable here, and Debian's v108 corrupts
 # this rustc's modules), then assembled with pkg-template/ into one package.
 set -euo pipefail
@@ -14,7 +14,8 @@ rm -rf build pkg
 for target in web nodejs; do
   out=build/$target
   wasm-pack --quiet build --release --no-pack --target "$target" --out-dir "$out" --out-name "$name" >/dev/null
-  "$wasm_opt" -Oz --converge --strip-producers --strip-target-features "${features[@]}" \
+  # -O2, matching the crate's opt-level (Cargo.toml says why).
+  "$wasm_opt" -O2 --strip-producers --strip-target-features "${features[@]}" \
     "$out/${name}_bg.wasm" -o "$out/${name}_bg.wasm"
 done
 
