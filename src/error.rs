@@ -197,6 +197,18 @@ mod tests {
         assert_eq!(ErrorCode::ALL[..12], ErrorCode::API_CODES);
     }
 
+    /// The d.ts is kept by hand; its `ErrorCode` union must list exactly these codes.
+    #[test]
+    fn the_type_definitions_list_every_code() {
+        let dts = include_str!("../pkg-template/index.d.ts");
+        let union = dts.split("export type ErrorCode =").nth(1).and_then(|rest| rest.split(';').next()).unwrap();
+        let mut listed: Vec<&str> = union.split('"').skip(1).step_by(2).collect();
+        let mut codes: Vec<&str> = ErrorCode::ALL.iter().map(|code| code.as_str()).collect();
+        listed.sort_unstable();
+        codes.sort_unstable();
+        assert_eq!(listed, codes);
+    }
+
     #[test]
     fn status_fallback_follows_the_contract() {
         assert_eq!(ErrorCode::for_status(401), ErrorCode::InvalidApiKey);

@@ -1,0 +1,213 @@
+// The hand-kept index.d.ts against the Rust types behind it, as the built package shows them:
+// for every object the package reads, the d.ts names exactly the keys the Rust type accepts
+// (its unknown-key error lists them) and marks exactly the ones it requires as required; every
+// string union holds exactly the values the package accepts; every object the package returns
+// has exactly the d.ts's keys, with null only where the d.ts allows it. The d.ts is read with
+// the TypeScript compiler API. (The full ErrorCode union is checked in Rust, src/error.rs.)
+import { test, before } from "node:test";
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import ts from "typescript";
+import { estimateCost, defaultRateCard, checkBalance, settleCharges, getCredits, CreditsClient } from "../pkg/node/index.mjs";
+import { repo } from "./support.mjs";
+
+const DEMO_KEY = "pp_live_sk_demo0000000000000000000047";
+const UNKNOWN = "zzNotAKey";
+let checker, exported;
+
+before(() => {
+  const program = ts.createProgram([join(repo, "pkg/index.d.ts")], { strict: true, noEmit: true, types: [], lib: ["lib.es2022.d.ts", "lib.dom.d.ts"] });
+  checker = program.getTypeChecker();
+  const file = program.getSourceFile(join(repo, "pkg/index.d.ts"));
+  exported = new Map(checker.getExportsOfModule(checker.getSymbolAtLocation(file)).map((symbol) => [symbol.name, symbol]));
+});
+
+const withoutNullish = (type) => (type.isUnion() ? checker.getNonNullableType(type) : type);
+
+/**
+ * The d.ts type at `path`: an exported name, then `.property`, `[]` (array element), `{}` (string
+ * index), or `(n)` (parameter n of an exported function).
+ */
+function typeAt(path) {
+  const [name, ...steps] = path.match(/^[A-Za-z]+|\.[A-Za-z]+|\[\]|\{\}|\(\d\)/g);
+  const symbol = exported.get(name);
+  let type = symbol.flags & ts.SymbolFlags.Function ? checker.getTypeOfSymbol(symbol) : checker.getDeclaredTypeOfSymbol(symbol);
+  for (const step of steps) {
+    type = withoutNullish(type);
+    if (step === "[]") type = checker.getIndexTypeOfType(type, ts.IndexKind.Number);
+    else if (step === "{}") type = checker.getIndexTypeOfType(type, ts.IndexKind.String);
+    else if (step.startsWith("(")) type = checker.getTypeOfSymbol(type.getCallSignatures()[0].parameters[Number(step.slice(1, -1))]);
+    else type = checker.getTypeOfSymbol(checker.getPropertyOfType(type, step.slice(1)));
+    assert.ok(type, `${path}: no ${step}`);
+  }
+  return withoutNullish(type);
+}
+
+/** Property name -> { optional, nullable } of the object type at `path`. */
+function propertiesAt(path) {
+  return new Map(checker.getPropertiesOfType(typeAt(path)).map((property) => {
+    const type = checker.getTypeOfSymbol(property);
+    const nullable = type.isUnion() && type.types.some((member) => member.flags & ts.TypeFlags.Null);
+    return [property.name, { optional: Boolean(property.flags & ts.SymbolFlags.Optional), nullable }];
+  }));
+}
+
+/** The string literals of the union at `path`, and whether it also admits other strings. */
+function literalsAt(path) {
+  const type = typeAt(path);
+  const members = type.isUnion() ? type.types : [type];
+  return { values: members.filter((member) => member.isStringLiteral()).map((member) => member.value).sort(), open: members.some((member) => !member.isStringLiteral()) };
+}
+
+/** The PowerPostError `read` throws, or null. */
+function thrown(read) {
+  try {
+    read();
+    return null;
+  } catch (error) {
+    assert.equal(error.name, "PowerPostError", String(error));
+    return error;
+  }
+}
+
+const sorted = (names) => [...names].sort();
+const listed = (message) => message.split("expected one of ")[1].split(", ");
+
+// Every object the package reads: its d.ts path, a valid instance, and how to have it read.
+const oneImage = () => estimateCost({ images: [{}] });
+const publishedToX = () => estimateCost({ publish: { postTypes: ["x-post"] } });
+const INPUTS = [
+  ["PostPlan", {}, (value) => estimateCost(value)],
+  ["PostPlan.caption", { researchMode: "regular" }, (value) => estimateCost({ caption: value })],
+  ["PostPlan.images[]", {}, (value) => estimateCost({ images: [value] })],
+  ["PostPlan.videos[]", { durationSeconds: 5 }, (value) => estimateCost({ videos: [value] })],
+  ["PostPlan.publish", { postTypes: ["x-post"] }, (value) => estimateCost({ publish: value })],
+  ["estimateCost(1)", {}, (value) => estimateCost({}, value)],
+  ["RateCardOverrides", {}, (value) => estimateCost({}, { rateCard: value })],
+  ["RateCardOverrides.caption", {}, (value) => estimateCost({}, { rateCard: { caption: value } })],
+  ["RateCardOverrides.caption.videoInput", {}, (value) => estimateCost({}, { rateCard: { caption: { videoInput: value } } })],
+  ["RateCardOverrides.imageModels{}", {}, (value) => estimateCost({}, { rateCard: { imageModels: { "flux2-flex": value } } })],
+  ["RateCardOverrides.videoModels{}", {}, (value) => estimateCost({}, { rateCard: { videoModels: { "veo-3.1": value } } })],
+  ["RateCardOverrides.publish", {}, (value) => estimateCost({}, { rateCard: { publish: value } })],
+  ["Outcome", {}, (value) => settleCharges(oneImage(), value)],
+  ["Outcome.images[]", { succeeded: 1, failed: 0 }, (value) => settleCharges(oneImage(), { images: [value] })],
+  ["Outcome.publish[]", { postType: "x-post", status: "posted" }, (value) => settleCharges(publishedToX(), { publish: [value] })],
+  ["RequestOptions", {}, (value) => new CreditsClient(DEMO_KEY, value)],
+];
+
+for (const [path, valid, read] of INPUTS) {
+  test(`${path}: the d.ts names the keys the package accepts, and requires the ones it requires`, () => {
+    assert.equal(thrown(() => read(valid)), null, "the valid instance is read");
+    const properties = propertiesAt(path);
+    const error = thrown(() => read({ ...valid, [UNKNOWN]: 1 }));
+    assert.match(error?.message ?? "", /is not a known field; expected one of /, `${path} accepted an unknown key`);
+    assert.deepEqual(sorted(listed(error.message)), sorted(properties.keys()), `${path}: keys of the d.ts and of the Rust type`);
+    for (const [name, { optional }] of properties) {
+      const rest = { ...valid };
+      delete rest[name];
+      const missing = thrown(() => read(rest));
+      if (optional) assert.equal(missing, null, `${path}.${name} is optional in the d.ts but required by the package`);
+      else assert.match(missing?.field ?? "", new RegExp(`(^|\\.)${name}$`), `${path}.${name} is required in the d.ts but not by the package`);
+    }
+  });
+}
+
+// Every string union: its values are exactly the ones the package accepts.
+const UNIONS = [
+  ["ResearchMode", (value) => estimateCost({ caption: { researchMode: value } }), (message) => message.match(/"([^"]+)"/g).map((name) => name.slice(1, -1))],
+  ["PostType", (value) => estimateCost({ publish: { postTypes: [value] } }), listed],
+  ["Platform", (value) => estimateCost({}, { rateCard: { publish: { surcharges: { [value]: 1 } } } }), listed],
+  ["RequestOptions.auth", (value) => new CreditsClient(DEMO_KEY, { auth: value }), (message) => message.match(/"([^"]+)"/g).map((name) => name.slice(1, -1))],
+  ["Outcome.caption", (value) => settleCharges(oneImage(), { caption: value }), (message) => message.match(/"([^"]+)"/g).map((name) => name.slice(1, -1))],
+  ["Outcome.videos[]", (value) => settleCharges(oneImage(), { videos: [value] }), (message) => message.match(/"([^"]+)"/g).map((name) => name.slice(1, -1))],
+  ["Outcome.publish[].status", (value) => settleCharges(publishedToX(), { publish: [{ postType: "x-post", status: value }] }), (message) => message.match(/"([^"]+)"/g).map((name) => name.slice(1, -1))],
+];
+
+for (const [path, read, names] of UNIONS) {
+  test(`${path}: the d.ts union is exactly what the package accepts`, () => {
+    const { values, open } = literalsAt(path);
+    assert.equal(open, false);
+    for (const value of values) assert.equal(thrown(() => read(value)), null, `${path}: "${value}" is refused`);
+    const error = thrown(() => read("zz-not-a-value"));
+    assert.ok(error, `${path} accepted a value outside the union`);
+    assert.deepEqual(sorted(names(error.message)), values, `${path}: ${error.message}`);
+  });
+}
+
+test("model and size unions name the built-in rate card's models and sizes (and stay open to overrides)", () => {
+  const card = defaultRateCard();
+  const sizes = (models) => sorted(new Set(Object.values(models).flatMap((model) => model.sizes)));
+  for (const [path, expected] of [
+    ["ImageModel", sorted(Object.keys(card.imageModels))],
+    ["VideoModel", sorted(Object.keys(card.videoModels))],
+    ["ImageSize", sizes(card.imageModels)],
+    ["VideoSize", sizes(card.videoModels)],
+  ]) {
+    assert.deepEqual(literalsAt(path).values, expected, path);
+  }
+  for (const path of ["PostPlan.images[].model", "PostPlan.images[].size", "PostPlan.videos[].model", "PostPlan.videos[].size"]) {
+    assert.equal(literalsAt(path).open, true, `${path} also takes names a rate card override adds`);
+  }
+});
+
+/** Checks `value`'s keys against the object type at `path`: all required ones, no others, null only where allowed. */
+function assertShape(path, value) {
+  const properties = propertiesAt(path);
+  for (const [name, { optional }] of properties) if (!optional) assert.ok(name in value, `${path}.${name} is missing from ${JSON.stringify(value)}`);
+  for (const [name, field] of Object.entries(value)) {
+    assert.ok(properties.has(name), `${path} has no ${name} in the d.ts, but the package returns it`);
+    if (field === null) assert.ok(properties.get(name).nullable, `${path}.${name} is null, which the d.ts does not allow`);
+  }
+}
+
+test("the objects the estimators return have exactly the d.ts's keys", () => {
+  const estimate = estimateCost({
+    caption: { researchMode: "deep", imageInputs: 1 },
+    images: [{ quantity: 2 }],
+    videos: [{ durationSeconds: 5 }],
+    publish: { postTypes: ["x-post", "linkedin-post"] },
+  });
+  assertShape("CostEstimate", estimate);
+  const union = typeAt("EstimateItem");
+  assert.deepEqual(sorted(new Set(estimate.items.map((item) => item.kind))), sorted(union.types.map((member) => checker.getTypeOfSymbol(checker.getPropertyOfType(member, "kind")).value)));
+  for (const item of estimate.items) {
+    const member = union.types.find((type) => checker.getTypeOfSymbol(checker.getPropertyOfType(type, "kind")).value === item.kind);
+    const keys = checker.getPropertiesOfType(member).map((property) => property.name);
+    assert.deepEqual(sorted(Object.keys(item)), sorted(keys), `the ${item.kind} line`);
+  }
+  const card = defaultRateCard();
+  assertShape("RateCard", card);
+  assertShape("RateCard.caption", card.caption);
+  assertShape("RateCard.caption.videoInput", card.caption.videoInput);
+  assertShape("RateCard.publish", card.publish);
+  assertShape("RateCard.publish.surcharges", card.publish.surcharges);
+  for (const model of Object.values(card.imageModels)) assertShape("ImageModelRate", model);
+  for (const model of Object.values(card.videoModels)) assertShape("VideoModelRate", model);
+  assertShape("Affordability", checkBalance(47, estimate));
+  const settlement = settleCharges(estimate, { caption: "failed" });
+  assertShape("Settlement", settlement);
+  for (const item of settlement.items) assertShape("Settlement.items[]", item);
+});
+
+test("credits, retry reports and errors have exactly the d.ts's keys", async () => {
+  const sandbox = process.env.POWERPOST_SANDBOX;
+  const credits = await getCredits(DEMO_KEY, { baseUrl: `${sandbox}/api/v1` });
+  assertShape("Credits", credits);
+  assertShape("RateLimit", credits.rateLimit);
+  const reports = [];
+  const baseUrl = `${sandbox}/_sandbox/types-${process.pid}/status-503,ok/api/v1`;
+  await getCredits(DEMO_KEY, { baseUrl, onRetry: (info) => reports.push(info) });
+  const bare = await getCredits(DEMO_KEY, { fetch: async () => new Response('{"balance": 1}') });
+  assert.deepEqual([bare.requestId, bare.rateLimit], [null, null]);
+  assertShape("Credits", bare);
+  assert.equal(reports.length, 1);
+  assertShape("RetryInfo", reports[0]);
+  const errorProperties = propertiesAt("PowerPostError");
+  for (const error of [reports[0].error, thrown(() => estimateCost({ images: 5 }))]) {
+    for (const [name, value] of Object.entries(error)) {
+      assert.ok(errorProperties.has(name), `PowerPostError has no ${name} in the d.ts`);
+      if (value === null) assert.ok(errorProperties.get(name).nullable, `PowerPostError.${name} may not be null`);
+    }
+    for (const [name, { optional }] of errorProperties) if (!optional && name !== "stack") assert.ok(name in error, `PowerPostError.${name}`);
+  }
+});
