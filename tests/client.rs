@@ -527,11 +527,13 @@ async fn what_on_retry_throws_is_ignored() {
 #[wasm_bindgen_test]
 fn hostile_plans_throw_named_invalid_arguments_and_the_module_keeps_working() {
     let huge = s(&"x".repeat(10_000_000));
-    let hostile: [(JsValue, &str); 8] = [
+    let hostile: [(JsValue, &str); 10] = [
         (JsValue::UNDEFINED, "plan"),
         (JsValue::NULL, "plan"),
         (s("plan"), "plan"),
         (Array::new().into(), "plan"),
+        (js_sys::Date::new_0().into(), "plan"),
+        (js_sys::Map::new().into(), "plan"),
         (options(&[("images", Array::of1(&options(&[("quantity", n(f64::NAN))])).into())]), "images[0].quantity"),
         (options(&[("images", Array::of1(&options(&[("quantity", n(1e308))])).into())]), "images[0].quantity"),
         (options(&[("images", Array::of1(&options(&[("model", huge)])).into())]), "images[0].model"),

@@ -2,6 +2,7 @@
 // stable key order, and labels right however many different ones have crossed before.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { runInNewContext } from "node:vm";
 import { estimateCost, defaultRateCard } from "../pkg/node/index.mjs";
 
 const card = defaultRateCard();
@@ -90,5 +91,14 @@ test("plans and options larger than the reused tape buffer arrive whole, and lab
       rateCardVersion: "big-card",
     });
     assert.equal(estimateCost({ images: [{}] }).items[0].label, "1 × flux2-flex image", "a small plan after a large one");
+  }
+});
+
+test("a plan is a plain object: of any realm or prototype-less, but no Date, Map, array or class instance", () => {
+  const images = (plan) => estimateCost(plan).items.map((item) => item.label);
+  assert.deepEqual(images(runInNewContext("({ images: [{}] })")), ["1 × flux2-flex image"]);
+  assert.deepEqual(images(Object.assign(Object.create(null), { images: [{}] })), ["1 × flux2-flex image"]);
+  for (const plan of [new Date(), new Map([["images", [{}]]]), [], new (class Plan { images = [{}]; })()]) {
+    assert.throws(() => estimateCost(plan), (error) => error.code === "INVALID_ARGUMENT" && error.field === "plan" && error.message === "plan must be a plain object");
   }
 });

@@ -94,9 +94,9 @@ test("the estimator keeps working after every kind of bad call", () => {
 
 // Size is deterministic, so it is guarded here; timings live in `make bench`. The web build's
 // wasm and all its JS (glue, snippet, entry), gzipped. The budget is 100 KB; this limit is the
-// size reached on the specified stack (133,987 bytes), rounded up to the next KB, so that it
+// size reached on the specified stack (134,290 bytes), rounded up to the next KB, so that it
 // only grows on purpose. BENCHMARKS.md says what the size is made of.
-const WEB_BUILD_BUDGET_GZIP = 131 * 1024;
+const WEB_BUILD_BUDGET_GZIP = 132 * 1024;
 
 test(`the web build's wasm, glue and entry stay within ${WEB_BUILD_BUDGET_GZIP} bytes gzipped`, () => {
   const web = join(repo, "pkg/web");
