@@ -1,10 +1,10 @@
 //! How caller input is read: the serde building blocks every input type is made of, and the
 //! one place where a deserialization error becomes an `INVALID_ARGUMENT` naming its field.
 //!
-//! Each block states what it expects in serde's `expecting` ("a whole number from 1 to 4"),
-//! so serde's standard messages ("invalid type: string \"2\", expected …") reword to the
-//! package's ("images[0].quantity must be a whole number from 1 to 4"). `null` and `undefined`
-//! both read as "not given", as serde-wasm-bindgen reads them.
+//! Each block says what it expects, in a message of its own ("must be a whole number from 1 to
+//! 4") or in serde's `expecting` ("an array"), which [`decode`] rewords from serde's standard
+//! messages ("invalid type: string \"x\", expected an array" becomes "must be an array").
+//! `null` and `undefined` both read as "not given", as serde-wasm-bindgen reads them.
 
 use std::fmt;
 use std::marker::PhantomData;
@@ -157,43 +157,39 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for ObjectOnly<V> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Whole<const MIN: u32, const MAX: u32>(pub u32);
 
-impl<'de, const MIN: u32, const MAX: u32> Deserialize<'de> for Whole<MIN, MAX> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_f64(WholeVisitor { min: MIN, max: MAX }).map(Whole)
+impl<const MIN: u32, const MAX: u32> Whole<MIN, MAX> {
+    fn expected() -> String {
+        format!("must be a whole number from {MIN} to {MAX}")
+    }
+
+    /// The number a field that must be given holds, or an `INVALID_ARGUMENT` naming `field`.
+    pub(crate) fn required(value: Option<Self>, field: impl FnOnce() -> String) -> Result<u32, PowerPostError> {
+        value.map(|Whole(number)| number).ok_or_else(|| PowerPostError::invalid_argument(field(), &Self::expected()))
     }
 }
 
-/// One visitor for every range, so that each range is not a type of its own to instantiate.
-struct WholeVisitor {
-    min: u32,
-    max: u32,
-}
-
-impl WholeVisitor {
-    fn check<E: de::Error>(&self, number: f64) -> Result<u32, E> {
-        let whole = number >= f64::from(self.min) && number <= f64::from(self.max) && number.fract() == 0.0;
-        if whole {
-            Ok(number as u32)
+impl<'de, const MIN: u32, const MAX: u32> Deserialize<'de> for Whole<MIN, MAX> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let expected = || de::Error::custom(Self::expected());
+        let Number(number) = Number::deserialize(deserializer).map_err(|_| expected())?;
+        if number >= f64::from(MIN) && number <= f64::from(MAX) && number.fract() == 0.0 {
+            Ok(Whole(number as u32))
         } else {
-            Err(E::invalid_value(de::Unexpected::Float(number), self))
+            Err(expected())
         }
     }
 }
 
-impl Visitor<'_> for WholeVisitor {
-    type Value = u32;
-    fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
-        write!(formatter, "a whole number from {} to {}", self.min, self.max)
-    }
-    fn visit_f64<E: de::Error>(self, number: f64) -> Result<u32, E> {
-        self.check(number)
-    }
-    fn visit_i64<E: de::Error>(self, number: i64) -> Result<u32, E> {
-        self.check(number as f64)
-    }
-    fn visit_u64<E: de::Error>(self, number: u64) -> Result<u32, E> {
-        self.check(number as f64)
-    }
+/// One of a closed set of names, read from a string: the value paired with it in `choices`.
+/// Anything else fails with `expected` (`must be "regular" or "deep"`).
+pub(crate) fn one_of<'de, D: Deserializer<'de>, T: Copy>(
+    deserializer: D,
+    choices: &[(&str, T)],
+    expected: &'static str,
+) -> Result<T, D::Error> {
+    let name = String::deserialize(deserializer).ok();
+    let chosen = choices.iter().find(|(known, _)| name.as_deref() == Some(*known));
+    chosen.map(|(_, value)| *value).ok_or_else(|| de::Error::custom(expected))
 }
 
 /// A string of at most [`MAX_TEXT_LENGTH`] UTF-16 units (longer ones are "too long").

@@ -4,7 +4,7 @@
 use serde::{de, Deserialize, Deserializer};
 
 use super::key::ApiKey;
-use crate::input::{AsObject, Whole};
+use crate::input::{one_of, AsObject, Whole};
 
 pub(crate) const DEFAULT_BASE_URL: &str = "https://powerpost.ai/api/v1";
 const CREDITS_PATH: &str = "/account/credits";
@@ -109,11 +109,8 @@ pub(crate) enum AuthScheme {
 
 impl<'de> Deserialize<'de> for AuthScheme {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        match String::deserialize(deserializer).as_deref() {
-            Ok("x-api-key") => Ok(Self::ApiKeyHeader),
-            Ok("bearer") => Ok(Self::Bearer),
-            _ => Err(de::Error::custom("must be \"x-api-key\" or \"bearer\"")),
-        }
+        let choices = [("x-api-key", Self::ApiKeyHeader), ("bearer", Self::Bearer)];
+        one_of(deserializer, &choices, "must be \"x-api-key\" or \"bearer\"")
     }
 }
 

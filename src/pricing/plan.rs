@@ -10,7 +10,7 @@ use super::catalogue::{
 };
 use super::rate_card::RateCardOverrides;
 use crate::error::PowerPostError;
-use crate::input::{read_as_object, Flag, List, Number, Text, Whole};
+use crate::input::{one_of, read_as_object, Flag, List, Number, Text, Whole};
 
 /// What `estimateCost` is asked to price.
 #[derive(Debug, Deserialize)]
@@ -44,11 +44,7 @@ pub(crate) const RESEARCH_MODES: &str = "must be \"regular\" or \"deep\"";
 
 impl<'de> Deserialize<'de> for ResearchMode {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        match String::deserialize(deserializer).as_deref() {
-            Ok("regular") => Ok(Self::Regular),
-            Ok("deep") => Ok(Self::Deep),
-            _ => Err(serde::de::Error::custom(RESEARCH_MODES)),
-        }
+        one_of(deserializer, &[("regular", Self::Regular), ("deep", Self::Deep)], RESEARCH_MODES)
     }
 }
 

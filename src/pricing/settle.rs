@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::catalogue::{Platform, PostType};
 use crate::error::PowerPostError;
-use crate::input::{read_as_object, Entries, List, Number, Text, Whole};
+use crate::input::{one_of, read_as_object, Entries, List, Number, Text, Whole};
 
 /// Estimates hold at most this many credits per line; anything larger was not made by us.
 const MAX_LINE_CREDITS: u32 = u32::MAX;
@@ -58,15 +58,15 @@ impl LineKind {
     }
 }
 
+impl LineKind {
+    const ALL: [LineKind; 4] = [Self::Caption, Self::Image, Self::Video, Self::Publish];
+}
+
+const LINE_KINDS: &str = "must be caption, image, video or publish";
+
 impl<'de> Deserialize<'de> for LineKind {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        match String::deserialize(deserializer).as_deref() {
-            Ok("caption") => Ok(Self::Caption),
-            Ok("image") => Ok(Self::Image),
-            Ok("video") => Ok(Self::Video),
-            Ok("publish") => Ok(Self::Publish),
-            _ => Err(serde::de::Error::custom("must be caption, image, video or publish")),
-        }
+        one_of(deserializer, &LineKind::ALL.map(|kind| (kind.name(), kind)), LINE_KINDS)
     }
 }
 
@@ -107,11 +107,7 @@ const GENERATIONS: &str = "must be \"succeeded\" or \"failed\"";
 
 impl<'de> Deserialize<'de> for Generation {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        match String::deserialize(deserializer).as_deref() {
-            Ok("succeeded") => Ok(Self::Succeeded),
-            Ok("failed") => Ok(Self::Failed),
-            _ => Err(serde::de::Error::custom(GENERATIONS)),
-        }
+        one_of(deserializer, &[("succeeded", Self::Succeeded), ("failed", Self::Failed)], GENERATIONS)
     }
 }
 
@@ -126,11 +122,7 @@ const POSTINGS: &str = "must be \"posted\" or \"failed\"";
 
 impl<'de> Deserialize<'de> for Posting {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        match String::deserialize(deserializer).as_deref() {
-            Ok("posted") => Ok(Self::Posted),
-            Ok("failed") => Ok(Self::Failed),
-            _ => Err(serde::de::Error::custom(POSTINGS)),
-        }
+        one_of(deserializer, &[("posted", Self::Posted), ("failed", Self::Failed)], POSTINGS)
     }
 }
 
@@ -163,20 +155,14 @@ struct Line {
     surcharges: Vec<(Platform, u64)>,
 }
 
-fn invalid(field: impl Into<String>, why: &str) -> PowerPostError {
-    PowerPostError::invalid_argument(field, why)
-}
-
 fn required<T>(value: Option<T>, field: impl FnOnce() -> String, why: &str) -> Result<T, PowerPostError> {
-    value.ok_or_else(|| invalid(field(), why))
+    value.ok_or_else(|| PowerPostError::invalid_argument(field(), why))
 }
 
 fn read_line(line: &LineInput, path: &str) -> Result<Line, PowerPostError> {
     let field = |name: &'static str| move || format!("{path}.{name}");
-    let credits_of = |value: Option<Credits>, name: &'static str| {
-        required(value, field(name), "must be a whole number from 0 to 4294967295").map(|Whole(c)| u64::from(c))
-    };
-    let kind = required(line.kind, field("kind"), "must be caption, image, video or publish")?;
+    let credits_of = |value: Option<Credits>, name: &'static str| Credits::required(value, field(name)).map(u64::from);
+    let kind = required(line.kind, field("kind"), LINE_KINDS)?;
     let mut read = Line {
         kind,
         label: required(line.label.clone(), field("label"), "must be a string")?.0,
@@ -188,14 +174,19 @@ fn read_line(line: &LineInput, path: &str) -> Result<Line, PowerPostError> {
         base_credits: 0,
         surcharges: Vec::new(),
     };
-    let inconsistent = || invalid(field("credits")(), "does not match the line's parts; pass the estimate unchanged");
+    let inconsistent = || {
+        PowerPostError::invalid_argument(
+            field("credits")(),
+            "does not match the line's parts; pass the estimate unchanged",
+        )
+    };
     match kind {
         LineKind::Image | LineKind::Video if read.index.is_none() => {
-            return Err(invalid(field("index")(), "is required for image and video lines"));
+            return Err(PowerPostError::invalid_argument(field("index")(), "is required for image and video lines"));
         }
         LineKind::Caption | LineKind::Video => {}
         LineKind::Image => {
-            read.quantity = required(line.quantity, field("quantity"), "must be a whole number from 1 to 4")?.0;
+            read.quantity = Whole::required(line.quantity, field("quantity"))?;
             read.unit_credits = credits_of(line.unit_credits, "unitCredits")?;
             if read.unit_credits * u64::from(read.quantity) != read.credits {
                 return Err(inconsistent());
@@ -228,8 +219,7 @@ pub(crate) fn settle_charges(estimate: &EstimateInput, outcome: &Outcome) -> Res
         .enumerate()
         .map(|(index, image)| {
             let count = |value: Option<Whole<0, 4>>, name: &str| {
-                let field = || format!("outcome.images[{index}].{name}");
-                required(value, field, "must be a whole number from 0 to 4").map(|Whole(n)| n)
+                Whole::required(value, || format!("outcome.images[{index}].{name}"))
             };
             Ok((count(image.succeeded, "succeeded")?, count(image.failed, "failed")?))
         })
@@ -254,7 +244,7 @@ pub(crate) fn settle_charges(estimate: &EstimateInput, outcome: &Outcome) -> Res
                 None => 0,
                 Some((index, &(succeeded, failed))) => {
                     if succeeded + failed != line.quantity {
-                        return Err(invalid(
+                        return Err(PowerPostError::invalid_argument(
                             format!("outcome.images[{index}]"),
                             "must account for every image of the line (succeeded + failed = quantity)",
                         ));
@@ -267,7 +257,8 @@ pub(crate) fn settle_charges(estimate: &EstimateInput, outcome: &Outcome) -> Res
             }
             LineKind::Publish if !published.is_empty() => {
                 if published.iter().any(|(post_type, _)| !line.post_types.contains(post_type)) {
-                    return Err(invalid("outcome.publish", "names a post type that the estimate does not publish"));
+                    let why = "names a post type that the estimate does not publish";
+                    return Err(PowerPostError::invalid_argument("outcome.publish", why));
                 }
                 let posted = |platform: Option<Platform>| {
                     published.iter().any(|(post_type, status)| {
@@ -359,7 +350,7 @@ const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
 pub(crate) fn check_balance(balance: Number, cost: &Cost) -> Result<Affordability, PowerPostError> {
     let Number(balance) = balance;
     if !(balance.is_finite() && balance >= 0.0) {
-        return Err(invalid("balance", "must be a finite, non-negative number"));
+        return Err(PowerPostError::invalid_argument("balance", "must be a finite, non-negative number"));
     }
     let (total, field) = match cost {
         Cost::Credits(credits) => (Some(*credits), "cost"),
@@ -368,7 +359,7 @@ pub(crate) fn check_balance(balance: Number, cost: &Cost) -> Result<Affordabilit
     let cost = total
         .map(|Number(cost)| cost)
         .filter(|cost| *cost >= 0.0 && *cost <= MAX_SAFE_INTEGER && cost.fract() == 0.0)
-        .ok_or_else(|| invalid(field, &format!("must be {COSTS}")))?;
+        .ok_or_else(|| PowerPostError::invalid_argument(field, &format!("must be {COSTS}")))?;
     Ok(Affordability {
         affordable: balance >= cost,
         balance,
