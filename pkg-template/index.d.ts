@@ -43,13 +43,78 @@ export interface Credits {
 /** Checks the key and options, then reads the account's credit balance. */
 export function getCredits(apiKey: string, options?: RequestOptions): Promise<Credits>;
 
+/** A client's options: calls that overlap share one request, and results are kept for `maxAgeMs`. */
+export interface ClientOptions extends RequestOptions {
+  /**
+   * A result of this client for the same request, younger than this, is returned without a
+   * request (with the same requestId). Default 0: every call that overlaps no other asks.
+   */
+  maxAgeMs?: number;
+}
+
+/** `canAfford`'s options: the request's, and the rate card to estimate with. */
+export interface CanAffordOptions extends RequestOptions {
+  rateCard?: RateCardOverrides;
+}
+
+/** A client's `canAfford` options. */
+export interface ClientCanAffordOptions extends ClientOptions {
+  rateCard?: RateCardOverrides;
+}
+
+/**
+ * Holds a key and default options for repeated calls. Calls that overlap and would send the
+ * same request (the same options apart from `signal`) share it; aborting one caller's signal
+ * rejects that caller at once, and the request is aborted when every caller has aborted.
+ */
 export class CreditsClient {
   /** Throws PowerPostError (INVALID_ARGUMENT) for a malformed key or options. */
-  constructor(apiKey: string, options?: RequestOptions);
-  getCredits(options?: RequestOptions): Promise<Credits>;
+  constructor(apiKey: string, options?: ClientOptions);
+  /** Per-call options override the client's. */
+  getCredits(options?: ClientOptions): Promise<Credits>;
+  /** Polls the balance; throws PowerPostError (INVALID_ARGUMENT) for bad options. */
+  watch(options?: WatchOptions): BalanceWatch;
+  /** Estimates the plan (or takes a CostEstimate as it is) and reads the balance (honouring `maxAgeMs`). */
+  canAfford(plan: PostPlan | CostEstimate, options?: ClientCanAffordOptions): Promise<Preflight>;
   /** Releases the client's wasm memory now instead of at garbage collection. */
   free(): void;
 }
+
+/**
+ * Estimates the plan (or takes a CostEstimate as it is), reads the balance, and says whether
+ * it covers the cost. A bad plan rejects with INVALID_ARGUMENT before any request.
+ */
+export function canAfford(apiKey: string, plan: PostPlan | CostEstimate, options?: CanAffordOptions): Promise<Preflight>;
+
+export interface Preflight extends Affordability {
+  estimate: CostEstimate;
+  credits: Credits;
+}
+
+export interface WatchOptions {
+  /** Between polls, in milliseconds: from the end of one to the start of the next. Default 60000, at least 1000. */
+  intervalMs?: number;
+  /** Balances to warn at, e.g. [100, 20]: whole, non-negative, any order. */
+  thresholds?: number[];
+  /** Ends the watch. */
+  signal?: AbortSignal;
+}
+
+/** `for await (const event of client.watch(options))`. */
+export interface BalanceWatch extends AsyncIterable<BalanceEvent> {
+  /** Ends the watch: a pending next() resolves `{ done: true }`, and no timer or request is left. */
+  stop(): void;
+}
+
+export type BalanceEvent =
+  /** The first poll, then only when the balance changed. */
+  | { type: "balance"; credits: Credits; previous: number | null }
+  /** The balance fell below `threshold` (it was at or above it before, or this is the first poll). */
+  | { type: "low"; threshold: number; credits: Credits }
+  /** The balance is back at or above a threshold it had fallen below. */
+  | { type: "recovered"; threshold: number; credits: Credits }
+  /** A poll failed for a reason worth another try; the watch goes on. */
+  | { type: "error"; error: PowerPostError };
 
 export type ErrorCode =
   | "VALIDATION_ERROR"

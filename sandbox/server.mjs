@@ -10,6 +10,7 @@
 //   <scenario> is any id the test picks (state and counts are kept per id);
 //   <steps> is a comma-separated list, one step per attempt, the last one repeating:
 //     ok                 answer normally              status-<code>     JSON error body for <code>
+//     balance-<n>        answer normally, but with a balance of <n>
 //     limit-<n>          answer normally, but with this scenario's own rate limit of <n> per window
 //     limit-<n>per<s>    the same with this scenario's own window of <s> seconds
 //     html-502           an HTML 502 page             ratelimit-<s>     429 with retryAfter <s> in the body
@@ -21,7 +22,8 @@
 //     bigbody-<bytes>    200 with the demo balance, padded to about <bytes> bytes
 //     resetbody          headers, half a body, then close
 //     manyvalues-<code>  what <code> (200 or an error status) answers, with 100,000 more numbers in it
-//   GET /_sandbox/<scenario>/stats  ->  { attempts, keyInUrl, elsewhere: { hits, sawKey } }
+//   GET /_sandbox/<scenario>/stats  ->  { attempts, cancelled, keyInUrl, elsewhere: { hits, sawKey } }
+//   (cancelled: requests the client gave up, closing the connection, before they were answered)
 import { createServer } from "node:http";
 import { randomUUID } from "node:crypto";
 import { pathToFileURL } from "node:url";
@@ -61,7 +63,7 @@ const CREDITS_PATH = "/api/v1/account/credits";
 /** Anything shaped like a PowerPost key (`pp_<env>_sk_<id>`), to notice one in a URL. */
 const KEY_SHAPE = /pp_[a-z0-9]+_sk_/;
 
-const noStats = () => ({ attempts: 0, keyInUrl: false, elsewhere: { hits: 0, sawKey: false } });
+const noStats = () => ({ attempts: 0, cancelled: 0, keyInUrl: false, elsewhere: { hits: 0, sawKey: false } });
 
 export async function startSandbox({ port = 0, host = "127.0.0.1", rateLimit = 30, windowSeconds = 60 } = {}) {
   const scenarios = new Map();
@@ -95,6 +97,9 @@ export async function startSandbox({ port = 0, host = "127.0.0.1", rateLimit = 3
       const steps = match[2].slice(0, -CREDITS_PATH.length).split(",");
       const step = steps[Math.min(state.attempts, steps.length - 1)];
       state.attempts += 1;
+      res.on("close", () => {
+        if (!res.writableFinished && !res.closedBySandbox) state.cancelled += 1;
+      });
       if (KEY_SHAPE.test(req.url)) state.keyInUrl = true;
       return runStep(step, match[1], req, res);
     }
@@ -102,7 +107,7 @@ export async function startSandbox({ port = 0, host = "127.0.0.1", rateLimit = 3
     return sendError(res, 404, "NOT_FOUND", "No such endpoint");
   });
 
-  function answer(req, res, { limit = rateLimit, window: seconds = windowSeconds, windowId = "" } = {}) {
+  function answer(req, res, { limit = rateLimit, window: seconds = windowSeconds, windowId = "", balance } = {}) {
     if (req.method !== "GET") return sendError(res, 404, "NOT_FOUND", "No such endpoint");
     const key = req.headers["x-api-key"] ?? bearer(req.headers.authorization);
     const account = key && ACCOUNTS.get(key);
@@ -120,7 +125,7 @@ export async function startSandbox({ port = 0, host = "127.0.0.1", rateLimit = 3
     if (!account.scopes.includes("account:read")) {
       return sendError(res, 403, "INSUFFICIENT_SCOPE", "This API key lacks the required scope: account:read");
     }
-    return sendJson(res, 200, { balance: account.balance });
+    return sendJson(res, 200, { balance: balance ?? account.balance });
   }
 
   function runStep(step, id, req, res) {
@@ -128,6 +133,7 @@ export async function startSandbox({ port = 0, host = "127.0.0.1", rateLimit = 3
     const number = Number(arg);
     switch (name) {
       case "ok": return answer(req, res);
+      case "balance": return answer(req, res, { balance: number });
       case "limit": {
         const [limit, seconds = windowSeconds] = arg.split("per").map(Number);
         return answer(req, res, { limit, window: seconds, windowId: `scenario:${id}:` });
@@ -160,10 +166,13 @@ export async function startSandbox({ port = 0, host = "127.0.0.1", rateLimit = 3
         const target = `http://${host}:${elsewhere.address().port}${CREDITS_PATH}?scenario=${encodeURIComponent(id)}`;
         return res.writeHead(302, { location: target }).end();
       }
-      case "reset": return req.socket.destroy();
+      case "reset":
+        res.closedBySandbox = true;
+        return req.socket.destroy();
       case "resetbody":
         res.writeHead(200, { "content-type": "application/json", "content-length": "40" });
         res.write('{"balance"');
+        res.closedBySandbox = true;
         return void setTimeout(() => req.socket.destroy(), 20);
       default: return sendError(res, 400, "VALIDATION_ERROR", `Unknown sandbox step "${step}"`);
     }

@@ -27,20 +27,23 @@ cp README.md pkg/README.md
 # The same declarations for `require` (a .d.ts in a "type": "module" package is read as ESM).
 cp pkg/index.d.ts pkg/index.d.cts
 
-# The Node glue require()s the error snippet, which wasm-bindgen writes as an ES module;
-# Node < 20.19 cannot require ES modules, so the Node copy becomes CommonJS.
-error_js=$(cd pkg/node && find snippets -name error.js)
-exported=$(sed -n 's/^export class \([A-Za-z]*\).*/\1/p' "pkg/node/$error_js" | paste -sd, -)
-sed -i -e 's/^export //' "pkg/node/$error_js"
-if grep -q '^export\|^import' "pkg/node/$error_js"; then echo "build: cannot convert $error_js to CommonJS" >&2; exit 1; fi
-echo "module.exports = { $exported };" >> "pkg/node/$error_js"
+# The Node glue require()s the JS snippets (src/js/), which wasm-bindgen writes as ES modules;
+# Node < 20.19 cannot require ES modules, so the Node copies become CommonJS.
+snippets=$(cd pkg/node && find snippets -name '*.js' | sort)
+for snippet in $snippets; do
+  exported=$(sed -n 's/^export \(class\|function\) \([A-Za-z]*\).*/\2/p' "pkg/node/$snippet" | paste -sd, -)
+  sed -i -e 's/^export //' "pkg/node/$snippet"
+  if grep -q '^export\|^import' "pkg/node/$snippet"; then echo "build: cannot convert $snippet to CommonJS" >&2; exit 1; fi
+  echo "module.exports = { $exported };" >> "pkg/node/$snippet"
+done
 
-# Entries re-export the error class from the snippet's (content-hashed) path.
+# Entries re-export the error class from its snippet's (content-hashed) path.
+error_js=$(echo "$snippets" | grep '/error\.js$')
 sed -i "s#__ERROR_MODULE__#./$error_js#" pkg/web/index.js pkg/node/index.cjs
 
 # Browsers load the web build's JS as shipped (smaller minified); Node reads the Node build
 # from disk, where its readable form costs nothing.
-node scripts/minify.mjs pkg/web/index.js pkg/web/"${name}".js pkg/web/"$error_js"
+node scripts/minify.mjs pkg/web/index.js pkg/web/"${name}".js $(for snippet in $snippets; do echo "pkg/web/$snippet"; done)
 
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
 node -e '

@@ -5,7 +5,7 @@
 #![cfg(target_arch = "wasm32")]
 
 use js_sys::{Array, Function, Object, Promise, Reflect};
-use powerpost_credits::wasm::{estimate_cost, get_credits, CreditsClient};
+use powerpost_credits::wasm::{can_afford, estimate_cost, get_credits, CreditsClient};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -56,6 +56,15 @@ async fn settle(promise: impl Into<JsValue>) -> Result<JsValue, JsValue> {
 
 async fn credits(key: &str, options: JsValue) -> Result<JsValue, JsValue> {
     settle(get_credits(s(key), options)).await
+}
+
+/// The sandbox's stats of a scenario.
+async fn scenario_stats(id: &str) -> JsValue {
+    let fetch: Function = Reflect::get(&js_sys::global(), &s("fetch")).unwrap().unchecked_into();
+    let url = format!("{}/_sandbox/{id}/stats", sandbox());
+    let response = settle(fetch.call1(&JsValue::UNDEFINED, &s(&url)).unwrap()).await.unwrap();
+    let json: Function = prop(&response, "json").unchecked_into();
+    settle(json.call0(&response).unwrap()).await.unwrap()
 }
 
 /// How many requests the sandbox saw for a scenario, and whether the other origin was reached.
@@ -547,4 +556,232 @@ fn hostile_plans_throw_named_invalid_arguments_and_the_module_keeps_working() {
         let estimate = estimate_cost(good.clone(), JsValue::UNDEFINED).unwrap();
         assert_eq!(prop(&estimate, "total").as_f64(), Some(6.0));
     }
+}
+
+/// Resolves after `ms`.
+async fn sleep(ms: i32) {
+    let set_timeout: Function = Reflect::get(&js_sys::global(), &s("setTimeout")).unwrap().unchecked_into();
+    let promise = Promise::new(&mut |resolve, _| {
+        set_timeout.call2(&JsValue::UNDEFINED, &resolve, &JsValue::from(ms)).unwrap();
+    });
+    JsFuture::from(promise).await.unwrap();
+}
+
+/// Settles every promise; their outcomes in order.
+async fn all_settled(promises: Vec<Promise>) -> Vec<Result<JsValue, JsValue>> {
+    let mut outcomes = Vec::new();
+    for promise in promises {
+        outcomes.push(settle(promise).await);
+    }
+    outcomes
+}
+
+fn client(base_url: &str, more: &[(&str, JsValue)]) -> CreditsClient {
+    let mut pairs = vec![("baseUrl", s(base_url))];
+    pairs.extend(more.iter().cloned());
+    CreditsClient::new(s(DEMO_KEY), options(&pairs)).unwrap()
+}
+
+#[wasm_bindgen_test]
+async fn twenty_overlapping_calls_of_a_client_share_one_request() {
+    let id = scenario("shared");
+    let client = client(&scenario_url(&id, "slow-300"), &[]);
+    let calls: Vec<Promise> = (0..20).map(|_| client.get_credits(JsValue::UNDEFINED)).collect();
+    let results = all_settled(calls).await;
+    let ids: Vec<String> =
+        results.iter().map(|result| prop(result.as_ref().unwrap(), "requestId").as_string().unwrap()).collect();
+    assert!(ids.iter().all(|request_id| *request_id == ids[0]), "{ids:?}");
+    assert_eq!(stats(&id).await.0, 1.0);
+    // The top-level getCredits never shares.
+    let other = scenario("not-shared");
+    let base = options(&[("baseUrl", s(&scenario_url(&other, "slow-300")))]);
+    all_settled(vec![get_credits(s(DEMO_KEY), base.clone()), get_credits(s(DEMO_KEY), base)]).await;
+    assert_eq!(stats(&other).await.0, 2.0);
+}
+
+#[wasm_bindgen_test]
+async fn a_caller_that_aborts_leaves_at_once_and_the_request_goes_on_for_the_others() {
+    let id = scenario("leave-one");
+    let client = client(&scenario_url(&id, "slow-1500"), &[]);
+    let started = js_sys::Date::now();
+    let leaving = client.get_credits(options(&[("signal", abort_after(100).into())]));
+    let staying = [client.get_credits(JsValue::UNDEFINED), client.get_credits(JsValue::UNDEFINED)];
+    expect_error(settle(leaving).await, "ABORTED", None);
+    assert!(js_sys::Date::now() - started < 1000.0, "the aborting caller did not wait for the request");
+    for result in all_settled(staying.to_vec()).await {
+        assert_eq!(prop(&result.unwrap(), "balance").as_f64(), Some(47.0));
+    }
+    let stats = scenario_stats(&id).await;
+    assert_eq!((prop(&stats, "attempts").as_f64(), prop(&stats, "cancelled").as_f64()), (Some(1.0), Some(0.0)));
+}
+
+#[wasm_bindgen_test]
+async fn the_request_is_aborted_when_all_its_callers_have_aborted() {
+    let id = scenario("leave-all");
+    let client = client(&scenario_url(&id, "slow-3000"), &[]);
+    let calls: Vec<Promise> =
+        (0..3).map(|_| client.get_credits(options(&[("signal", abort_after(100).into())]))).collect();
+    for result in all_settled(calls).await {
+        expect_error(result, "ABORTED", None);
+    }
+    sleep(300).await;
+    let stats = scenario_stats(&id).await;
+    assert_eq!((prop(&stats, "attempts").as_f64(), prop(&stats, "cancelled").as_f64()), (Some(1.0), Some(1.0)));
+}
+
+#[wasm_bindgen_test]
+async fn max_age_answers_from_the_kept_result_then_asks_again() {
+    let id = scenario("max-age");
+    let client = client(&scenario_url(&id, "ok"), &[("maxAgeMs", n(400.0))]);
+    let first = settle(client.get_credits(JsValue::UNDEFINED)).await.unwrap();
+    let kept = settle(client.get_credits(JsValue::UNDEFINED)).await.unwrap();
+    assert_eq!(prop(&kept, "requestId"), prop(&first, "requestId"));
+    assert_eq!(stats(&id).await.0, 1.0);
+    let asked = settle(client.get_credits(options(&[("maxAgeMs", n(0.0))]))).await.unwrap();
+    assert_ne!(prop(&asked, "requestId"), prop(&first, "requestId"));
+    sleep(500).await;
+    settle(client.get_credits(JsValue::UNDEFINED)).await.unwrap();
+    assert_eq!(stats(&id).await.0, 3.0, "asked again once the kept result was older than maxAgeMs");
+}
+
+#[wasm_bindgen_test]
+fn options_only_some_calls_read_are_refused_by_the_others() {
+    let error = CreditsClient::new(s(DEMO_KEY), options(&[("rateCard", Object::new().into())])).err().unwrap();
+    assert_eq!(prop(&error, "field").as_string().as_deref(), Some("options.rateCard"));
+    let client = client(&format!("{}/api/v1", sandbox()), &[]);
+    let error = client.watch(options(&[("intervalMs", n(10.0))])).unwrap_err();
+    assert_eq!(prop(&error, "field").as_string().as_deref(), Some("options.intervalMs"));
+    let error = client.watch(options(&[("thresholds", Array::of1(&s("low")).into())])).unwrap_err();
+    assert_eq!(prop(&error, "field").as_string().as_deref(), Some("options.thresholds[0]"));
+}
+
+#[wasm_bindgen_test]
+async fn the_top_level_get_credits_refuses_max_age() {
+    let error = expect_error(credits(DEMO_KEY, options(&[("maxAgeMs", n(5.0))])).await, "INVALID_ARGUMENT", None);
+    assert_eq!(prop(&error, "field").as_string().as_deref(), Some("options.maxAgeMs"));
+}
+
+/// The watch's next `count` events, as `type threshold balance (previous)`.
+async fn events(watch: &JsValue, count: usize) -> Vec<String> {
+    let next: Function = prop(watch, "next").unchecked_into();
+    let mut seen = Vec::new();
+    for _ in 0..count {
+        let step = settle(next.call0(watch).unwrap()).await.unwrap();
+        assert_eq!(prop(&step, "done").as_bool(), Some(false));
+        let event = prop(&step, "value");
+        let credits = prop(&event, "credits");
+        seen.push(format!(
+            "{} {} {} ({})",
+            prop(&event, "type").as_string().unwrap(),
+            prop(&event, "threshold").as_f64().map_or(String::from("-"), |t| t.to_string()),
+            prop(&credits, "balance").as_f64().unwrap(),
+            prop(&event, "previous").as_f64().map_or(String::from("-"), |p| p.to_string()),
+        ));
+    }
+    seen
+}
+
+#[wasm_bindgen_test]
+async fn a_watch_says_each_change_and_each_crossing_once() {
+    let id = scenario("watch");
+    let client = client(&scenario_url(&id, "balance-47,balance-30,balance-30,balance-12,balance-50"), &[]);
+    let thresholds = Array::of2(&n(40.0), &n(20.0));
+    let watch = client.watch(options(&[("intervalMs", n(1000.0)), ("thresholds", thresholds.into())])).unwrap();
+    assert_eq!(
+        events(&watch, 8).await,
+        [
+            "balance - 47 (-)",
+            "balance - 30 (47)",
+            "low 40 30 (-)",
+            "balance - 12 (30)",
+            "low 20 12 (-)",
+            "balance - 50 (12)",
+            "recovered 20 50 (-)",
+            "recovered 40 50 (-)"
+        ]
+    );
+    assert_eq!(stats(&id).await.0, 5.0, "the unchanged 30 was polled and said nothing");
+    let stop: Function = prop(&watch, "stop").unchecked_into();
+    let next: Function = prop(&watch, "next").unchecked_into();
+    let pending = next.call0(&watch).unwrap();
+    stop.call0(&watch).unwrap();
+    let done = settle(pending).await.unwrap();
+    assert_eq!(prop(&done, "done").as_bool(), Some(true));
+    sleep(1200).await;
+    assert_eq!(stats(&id).await.0, 5.0, "nothing is polled after stop()");
+}
+
+#[wasm_bindgen_test]
+async fn a_watch_waits_for_the_rate_limit_reset_before_it_polls_again() {
+    let id = scenario("watch-limited");
+    let client = client(&scenario_url(&id, "limit-1per3,balance-10"), &[]);
+    let watch = client.watch(options(&[("intervalMs", n(1000.0))])).unwrap();
+    let next: Function = prop(&watch, "next").unchecked_into();
+    let first = prop(&settle(next.call0(&watch).unwrap()).await.unwrap(), "value");
+    let reset_at_ms = prop(&prop(&prop(&first, "credits"), "rateLimit"), "resetAt").as_f64().unwrap() * 1000.0;
+    assert_eq!(prop(&prop(&prop(&first, "credits"), "rateLimit"), "remaining").as_f64(), Some(0.0));
+    let second = prop(&settle(next.call0(&watch).unwrap()).await.unwrap(), "value");
+    assert_eq!(prop(&prop(&second, "credits"), "balance").as_f64(), Some(10.0));
+    assert!(js_sys::Date::now() >= reset_at_ms, "the second poll came before resetAt");
+    let stop: Function = prop(&watch, "stop").unchecked_into();
+    stop.call0(&watch).unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn an_invalid_key_ends_the_watch_by_throwing() {
+    let client =
+        CreditsClient::new(s("pp_live_sk_unknown"), options(&[("baseUrl", s(&format!("{}/api/v1", sandbox())))]))
+            .unwrap();
+    let watch = client.watch(JsValue::UNDEFINED).unwrap();
+    let next: Function = prop(&watch, "next").unchecked_into();
+    expect_error(settle(next.call0(&watch).unwrap()).await, "INVALID_API_KEY", Some(401.0));
+    let after = settle(next.call0(&watch).unwrap()).await.unwrap();
+    assert_eq!(prop(&after, "done").as_bool(), Some(true));
+}
+
+fn sample_plan() -> JsValue {
+    let post_types: JsValue = Array::of3(&s("instagram-feed"), &s("x-post"), &s("linkedin-post")).into();
+    options(&[
+        ("caption", options(&[("researchMode", s("regular")), ("postTypes", post_types.clone())])),
+        ("images", Array::of1(&Object::new()).into()),
+        ("publish", options(&[("postTypes", post_types)])),
+    ])
+}
+
+#[wasm_bindgen_test]
+async fn can_afford_estimates_reads_the_balance_and_compares() {
+    let base = options(&[("baseUrl", s(&format!("{}/api/v1", sandbox())))]);
+    let preflight = settle(can_afford(s(DEMO_KEY), sample_plan(), base.clone())).await.unwrap();
+    assert_eq!(prop(&preflight, "affordable").as_bool(), Some(true));
+    assert_eq!(prop(&preflight, "cost").as_f64(), Some(13.0));
+    assert_eq!(prop(&preflight, "remaining").as_f64(), Some(34.0));
+    assert_eq!(prop(&prop(&preflight, "estimate"), "total").as_f64(), Some(13.0));
+    assert_eq!(prop(&prop(&preflight, "credits"), "balance").as_f64(), Some(47.0));
+
+    let video = options(&[("durationSeconds", n(10.0)), ("audio", JsValue::TRUE)]);
+    let costly = options(&[("videos", Array::of1(&video).into())]);
+    let preflight = settle(can_afford(s(DEMO_KEY), costly, base.clone())).await.unwrap();
+    assert_eq!(prop(&preflight, "affordable").as_bool(), Some(false));
+    assert_eq!(prop(&preflight, "shortfall").as_f64(), Some(3.0));
+
+    let estimate = estimate_cost(sample_plan(), JsValue::UNDEFINED).unwrap();
+    let preflight = settle(can_afford(s(DEMO_KEY), estimate.clone(), base)).await.unwrap();
+    assert!(Object::is(&prop(&preflight, "estimate"), &estimate), "an estimate is taken as it is");
+
+    let id = scenario("can-afford-bad-plan");
+    let bad = options(&[("images", Array::of1(&options(&[("quantity", n(9.0))])).into())]);
+    let result = settle(can_afford(s(DEMO_KEY), bad, options(&[("baseUrl", s(&scenario_url(&id, "ok")))]))).await;
+    let error = expect_error(result, "INVALID_ARGUMENT", None);
+    assert_eq!(prop(&error, "field").as_string().as_deref(), Some("images[0].quantity"));
+    assert_eq!(stats(&id).await.0, 0.0, "no request for a bad plan");
+}
+
+#[wasm_bindgen_test]
+async fn a_clients_can_afford_uses_its_kept_results() {
+    let id = scenario("can-afford-kept");
+    let client = client(&scenario_url(&id, "ok"), &[("maxAgeMs", n(60_000.0))]);
+    let credits = settle(client.get_credits(JsValue::UNDEFINED)).await.unwrap();
+    let preflight = settle(client.can_afford(sample_plan(), JsValue::UNDEFINED)).await.unwrap();
+    assert_eq!(prop(&prop(&preflight, "credits"), "requestId"), prop(&credits, "requestId"));
+    assert_eq!(stats(&id).await.0, 1.0);
 }

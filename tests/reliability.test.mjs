@@ -93,14 +93,15 @@ test("the estimator keeps working after every kind of bad call", () => {
 });
 
 // Size is deterministic, so it is guarded here; timings live in `make bench`. The web build's
-// wasm and all its JS (glue, snippet, entry), gzipped. The budget is 100 KB; this limit is the
-// size reached on the specified stack (134,290 bytes), rounded up to the next KB, so that it
+// wasm and all its JS (glue, snippets, entry), gzipped. The budget is 100 KB; this limit is the
+// size reached on the specified stack (158,857 bytes), rounded up to the next KB, so that it
 // only grows on purpose. BENCHMARKS.md says what the size is made of.
-const WEB_BUILD_BUDGET_GZIP = 132 * 1024;
+const WEB_BUILD_BUDGET_GZIP = 156 * 1024;
 
-test(`the web build's wasm, glue and entry stay within ${WEB_BUILD_BUDGET_GZIP} bytes gzipped`, () => {
+test(`the web build's wasm, glue, snippets and entry stay within ${WEB_BUILD_BUDGET_GZIP} bytes gzipped`, () => {
   const web = join(repo, "pkg/web");
-  const snippets = readdirSync(join(web, "snippets")).map((dir) => join("snippets", dir, "src/js/error.js"));
+  const snippets = readdirSync(join(web, "snippets")).flatMap((dir) =>
+    readdirSync(join(web, "snippets", dir, "src/js")).filter((file) => file.endsWith(".js")).map((file) => join("snippets", dir, "src/js", file)));
   const files = ["powerpost_credits_bg.wasm", "powerpost_credits.js", "index.js", ...snippets];
   const total = files.reduce((sum, file) => sum + gzipSync(readFileSync(join(web, file)), { level: 9 }).length, 0);
   assert.ok(total <= WEB_BUILD_BUDGET_GZIP, `${total} bytes gzipped is over the budget of ${WEB_BUILD_BUDGET_GZIP}`);

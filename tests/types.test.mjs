@@ -8,7 +8,7 @@ import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import ts from "typescript";
-import { estimateCost, defaultRateCard, checkBalance, settleCharges, getCredits, CreditsClient } from "../pkg/node/index.mjs";
+import { estimateCost, defaultRateCard, checkBalance, settleCharges, getCredits, canAfford, CreditsClient } from "../pkg/node/index.mjs";
 import { repo } from "./support.mjs";
 
 const DEMO_KEY = "pp_live_sk_demo0000000000000000000047";
@@ -70,6 +70,17 @@ function thrown(read) {
   }
 }
 
+/** The PowerPostError `read` throws or its promise rejects with, or null. */
+async function failure(read) {
+  try {
+    await read();
+    return null;
+  } catch (error) {
+    assert.equal(error.name, "PowerPostError", String(error));
+    return error;
+  }
+}
+
 const sorted = (names) => [...names].sort();
 const listed = (message) => message.split("expected one of ")[1].split(", ");
 
@@ -92,7 +103,17 @@ const INPUTS = [
   ["Outcome", {}, (value) => settleCharges(oneImage(), value)],
   ["Outcome.images[]", { succeeded: 1, failed: 0 }, (value) => settleCharges(oneImage(), { images: [value] })],
   ["Outcome.publish[]", { postType: "x-post", status: "posted" }, (value) => settleCharges(publishedToX(), { publish: [value] })],
-  ["RequestOptions", {}, (value) => new CreditsClient(DEMO_KEY, value)],
+  ["WatchOptions", {}, (value) => new CreditsClient(DEMO_KEY).watch(value)],
+];
+
+// The options of the calls that check the balance: one Rust type holds them all, and each call
+// refuses, by name, the ones it does not read.
+const sandboxUrl = () => `${process.env.POWERPOST_SANDBOX}/api/v1`;
+const OPTIONS = [
+  ["RequestOptions", () => ({ baseUrl: sandboxUrl() }), (value) => getCredits(DEMO_KEY, value)],
+  ["ClientOptions", () => ({ baseUrl: sandboxUrl() }), (value) => new CreditsClient(DEMO_KEY, value).getCredits()],
+  ["CanAffordOptions", () => ({ baseUrl: sandboxUrl() }), (value) => canAfford(DEMO_KEY, {}, value)],
+  ["ClientCanAffordOptions", () => ({ baseUrl: sandboxUrl() }), (value) => new CreditsClient(DEMO_KEY).canAfford({}, value)],
 ];
 
 for (const [path, valid, read] of INPUTS) {
@@ -108,6 +129,21 @@ for (const [path, valid, read] of INPUTS) {
       const missing = thrown(() => read(rest));
       if (optional) assert.equal(missing, null, `${path}.${name} is optional in the d.ts but required by the package`);
       else assert.match(missing?.field ?? "", new RegExp(`(^|\\.)${name}$`), `${path}.${name} is required in the d.ts but not by the package`);
+    }
+  });
+}
+
+for (const [path, valid, read] of OPTIONS) {
+  test(`${path}: the d.ts names the options the call reads; the others are refused by name`, async () => {
+    assert.equal(await failure(() => read(valid())), null, "the valid options are read");
+    const properties = propertiesAt(path);
+    const error = await failure(() => read({ ...valid(), [UNKNOWN]: 1 }));
+    assert.match(error?.message ?? "", /is not a known field; expected one of /, `${path} accepted an unknown key`);
+    const known = listed(error.message);
+    for (const name of properties.keys()) assert.ok(known.includes(name), `${path}.${name} is in the d.ts but not read`);
+    for (const name of known.filter((name) => !properties.has(name))) {
+      const refused = await failure(() => read({ ...valid(), [name]: {} }));
+      assert.equal(refused?.field, `options.${name}`, `${path}: ${name}, which the d.ts leaves out, is not refused`);
     }
   });
 }
@@ -202,6 +238,7 @@ test("credits, retry reports and errors have exactly the d.ts's keys", async () 
   assertShape("Credits", bare);
   assert.equal(reports.length, 1);
   assertShape("RetryInfo", reports[0]);
+  assertShape("Preflight", await canAfford(DEMO_KEY, { images: [{}] }, { baseUrl: `${sandbox}/api/v1` }));
   const errorProperties = propertiesAt("PowerPostError");
   for (const error of [reports[0].error, thrown(() => estimateCost({ images: 5 }))]) {
     for (const [name, value] of Object.entries(error)) {
@@ -210,4 +247,21 @@ test("credits, retry reports and errors have exactly the d.ts's keys", async () 
     }
     for (const [name, { optional }] of errorProperties) if (!optional && name !== "stack") assert.ok(name in error, `PowerPostError.${name}`);
   }
+});
+
+test("watch events have exactly the d.ts's keys, for each type", async () => {
+  const steps = "balance-47,balance-10,status-503,balance-50";
+  const baseUrl = `${process.env.POWERPOST_SANDBOX}/_sandbox/types-watch-${process.pid}/${steps}/api/v1`;
+  const watch = new CreditsClient(DEMO_KEY, { baseUrl, maxRetries: 0 }).watch({ intervalMs: 1000, thresholds: [20] });
+  const union = typeAt("BalanceEvent");
+  const seen = new Set();
+  for await (const event of watch) {
+    const member = union.types.find((type) => checker.getTypeOfSymbol(checker.getPropertyOfType(type, "type")).value === event.type);
+    assert.ok(member, `no ${event.type} event in the d.ts`);
+    const properties = new Map(checker.getPropertiesOfType(member).map((property) => [property.name, property]));
+    assert.deepEqual(sorted(Object.keys(event)), sorted(properties.keys()), `the ${event.type} event`);
+    seen.add(event.type);
+    if (seen.size === union.types.length) break;
+  }
+  assert.deepEqual(sorted(seen), ["balance", "error", "low", "recovered"]);
 });

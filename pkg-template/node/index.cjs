@@ -5,6 +5,7 @@ const { PowerPostError } = require("__ERROR_MODULE__");
 
 module.exports = {
   getCredits: wasm.getCredits,
+  canAfford: wasm.canAfford,
   CreditsClient: wasm.CreditsClient,
   estimateCost: wasm.estimateCost,
   defaultRateCard: wasm.defaultRateCard,

@@ -32,7 +32,7 @@ pub(crate) trait Transport {
 }
 
 /// A failed call: the error, and what the runtime reported with it.
-#[derive(Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Failure<C> {
     pub error: PowerPostError,
     pub cause: Option<C>,

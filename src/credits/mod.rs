@@ -1,8 +1,11 @@
 //! Checking the balance: what a well-formed key and request look like, what a response
-//! means, when a failed attempt is tried again, and the call that puts them together.
+//! means, when a failed attempt is tried again, the call that puts them together, the
+//! sharing of calls that overlap, and watching the balance.
 
 pub(crate) mod call;
 pub(crate) mod key;
 pub(crate) mod options;
 pub(crate) mod response;
 pub(crate) mod retry;
+pub(crate) mod shared;
+pub(crate) mod watch;

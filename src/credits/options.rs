@@ -4,7 +4,9 @@
 use serde::{de, Deserialize, Deserializer};
 
 use super::key::ApiKey;
+use crate::error::PowerPostError;
 use crate::input::{one_of, AsObject, Whole};
+use crate::pricing::rate_card::RateCardOverrides;
 
 pub(crate) const DEFAULT_BASE_URL: &str = "https://powerpost.ai/api/v1";
 const CREDITS_PATH: &str = "/account/credits";
@@ -14,8 +16,10 @@ const MAX_TIMEOUT_MS: u32 = 2_147_483_647;
 const DEFAULT_MAX_RETRIES: u32 = 2;
 const MAX_RETRIES_LIMIT: u32 = 10;
 
-/// `RequestOptions` as a caller passes them, each `None` when not given. `S` and `F` are the
-/// runtime's own values (an `AbortSignal`, JS functions), which only the binding layer reads.
+/// Every option a call may be given, each `None` when not given: `RequestOptions`, plus
+/// `maxAgeMs` (read by a client's calls) and `rateCard` (read by `canAfford`); a call that does
+/// not read one of those refuses it. `S` and `F` are the runtime's own values (an
+/// `AbortSignal`, JS functions), which only the binding layer reads.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(
     remote = "Self",
@@ -31,6 +35,8 @@ pub(crate) struct RequestOptions<S, F> {
     pub signal: Option<S>,
     pub fetch: Option<F>,
     pub on_retry: Option<F>,
+    pub max_age_ms: Option<Whole<0, MAX_TIMEOUT_MS>>,
+    pub rate_card: Option<RateCardOverrides>,
 }
 
 impl<'de, S: Deserialize<'de>, F: Deserialize<'de>> Deserialize<'de> for RequestOptions<S, F> {
@@ -49,6 +55,8 @@ impl<S, F> Default for RequestOptions<S, F> {
             signal: None,
             fetch: None,
             on_retry: None,
+            max_age_ms: None,
+            rate_card: None,
         }
     }
 }
@@ -64,6 +72,8 @@ impl<S: Clone, F: Clone> RequestOptions<S, F> {
             signal: call.signal.clone().or_else(|| self.signal.clone()),
             fetch: call.fetch.clone().or_else(|| self.fetch.clone()),
             on_retry: call.on_retry.clone().or_else(|| self.on_retry.clone()),
+            max_age_ms: call.max_age_ms.or(self.max_age_ms),
+            rate_card: call.rate_card.clone().or_else(|| self.rate_card.clone()),
         }
     }
 }
@@ -75,6 +85,29 @@ impl<S, F> RequestOptions<S, F> {
 
     pub(crate) fn max_retries(&self) -> u32 {
         self.max_retries.map_or(DEFAULT_MAX_RETRIES, |Whole(retries)| retries)
+    }
+
+    /// How old a kept result may be to answer a client's call; 0 (the default): not at all.
+    pub(crate) fn max_age_ms(&self) -> f64 {
+        self.max_age_ms.map_or(0.0, |Whole(ms)| f64::from(ms))
+    }
+
+    /// Fails when `maxAgeMs` is given to a call that keeps no results.
+    pub(crate) fn refuse_max_age(&self) -> Result<(), PowerPostError> {
+        match self.max_age_ms {
+            Some(_) => {
+                Err(PowerPostError::invalid_argument("options.maxAgeMs", "is read only by a CreditsClient's calls"))
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// Fails when `rateCard` is given to a call that estimates nothing.
+    pub(crate) fn refuse_rate_card(&self) -> Result<(), PowerPostError> {
+        match self.rate_card {
+            Some(_) => Err(PowerPostError::invalid_argument("options.rateCard", "is read only by canAfford")),
+            None => Ok(()),
+        }
     }
 
     /// The request every attempt of a call sends.
@@ -254,6 +287,18 @@ mod tests {
     }
 
     #[test]
+    fn max_age_and_rate_card_are_refused_where_they_are_not_read() {
+        let given = options(json!({"maxAgeMs": 5000, "rateCard": {"caption": {"deep": 20}}})).unwrap();
+        assert_eq!(given.max_age_ms(), 5000.0);
+        assert_eq!(given.refuse_max_age().unwrap_err().field.as_deref(), Some("options.maxAgeMs"));
+        assert_eq!(given.refuse_rate_card().unwrap_err().message, "options.rateCard is read only by canAfford");
+        let plain = options(json!({})).unwrap();
+        assert!(plain.refuse_max_age().is_ok() && plain.refuse_rate_card().is_ok());
+        assert_eq!(plain.max_age_ms(), 0.0);
+        assert_eq!(options(json!({"maxAgeMs": -1})).unwrap_err().field.as_deref(), Some("options.maxAgeMs"));
+    }
+
+    #[test]
     fn options_have_defaults_and_calls_override_clients() {
         let key = ApiKey::parse("pp_live_sk_abc").unwrap();
         let client = options(json!({"timeoutMs": 5000, "auth": "bearer"})).unwrap();
@@ -297,7 +342,8 @@ mod tests {
         );
         assert_eq!(
             options(json!({"timeout": 5})).unwrap_err().message,
-            "options.timeout is not a known field; expected one of baseUrl, timeoutMs, maxRetries, auth, signal, fetch, onRetry"
+            "options.timeout is not a known field; expected one of baseUrl, timeoutMs, maxRetries, auth, signal, fetch, \
+             onRetry, maxAgeMs, rateCard"
         );
     }
 }

@@ -216,7 +216,7 @@ impl RateCard {
 type Rate = Whole<0, MAX_RATE>;
 
 /// `RateCardOverrides`: any part of a rate card, merged over the built-in one.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize)]
 #[serde(remote = "Self", rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct RateCardOverrides {
     pub version: Option<Text>,
@@ -226,7 +226,7 @@ pub(crate) struct RateCardOverrides {
     pub publish: Option<PublishOverrides>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(remote = "Self", rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct CaptionOverrides {
     pub regular: Option<Rate>,
@@ -236,21 +236,21 @@ pub(crate) struct CaptionOverrides {
     pub video_input: Option<VideoInputOverrides>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(remote = "Self", rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct VideoInputOverrides {
     pub per_unit: Option<Rate>,
     pub unit_seconds: Option<Whole<1, 3600>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(remote = "Self", rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct ImageModelOverride {
     pub per_image: Option<Rate>,
     pub sizes: Option<Sizes>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(remote = "Self", rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct VideoModelOverride {
     pub per_second: Option<Rate>,
@@ -261,7 +261,7 @@ pub(crate) struct VideoModelOverride {
     pub sizes: Option<Sizes>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(remote = "Self", deny_unknown_fields)]
 pub(crate) struct PublishOverrides {
     pub base: Option<Rate>,

@@ -346,20 +346,26 @@ const COSTS: &str = "a whole, non-negative number of credits (or a CostEstimate)
 /// Largest integer a JS number holds exactly.
 const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
 
-/// `balance` must be a finite, non-negative number; `cost` whole credits.
-pub(crate) fn check_balance(balance: Number, cost: &Cost) -> Result<Affordability, PowerPostError> {
+impl Cost {
+    /// The whole credits this cost is; an error names `argument` (`cost`), or its `total`.
+    pub(crate) fn credits(&self, argument: &str) -> Result<f64, PowerPostError> {
+        let (total, field) = match self {
+            Cost::Credits(credits) => (Some(*credits), argument.to_string()),
+            Cost::Estimate { total } => (*total, format!("{argument}.total")),
+        };
+        total
+            .map(|Number(cost)| cost)
+            .filter(|cost| *cost >= 0.0 && *cost <= MAX_SAFE_INTEGER && cost.fract() == 0.0)
+            .ok_or_else(|| PowerPostError::invalid_argument(field, &format!("must be {COSTS}")))
+    }
+}
+
+/// `balance` must be a finite, non-negative number; `cost` is whole credits (see [`Cost::credits`]).
+pub(crate) fn check_balance(balance: Number, cost: f64) -> Result<Affordability, PowerPostError> {
     let Number(balance) = balance;
     if !(balance.is_finite() && balance >= 0.0) {
         return Err(PowerPostError::invalid_argument("balance", "must be a finite, non-negative number"));
     }
-    let (total, field) = match cost {
-        Cost::Credits(credits) => (Some(*credits), "cost"),
-        Cost::Estimate { total } => (*total, "cost.total"),
-    };
-    let cost = total
-        .map(|Number(cost)| cost)
-        .filter(|cost| *cost >= 0.0 && *cost <= MAX_SAFE_INTEGER && cost.fract() == 0.0)
-        .ok_or_else(|| PowerPostError::invalid_argument(field, &format!("must be {COSTS}")))?;
     Ok(Affordability {
         affordable: balance >= cost,
         balance,
@@ -514,7 +520,7 @@ mod tests {
         let check = |balance: J, cost: J| {
             let balance: Number = from_json(balance, "balance", "balance.")?;
             let cost: Cost = from_json(cost, "cost", "cost.")?;
-            check_balance(balance, &cost)
+            check_balance(balance, cost.credits("cost")?)
         };
         assert_eq!(
             check(json!(47), json!(13)).unwrap(),

@@ -7,6 +7,8 @@ mod credits;
 mod error;
 mod pricing;
 mod transport;
+mod watch;
 
-pub use credits::{get_credits, CreditsClient};
+pub use credits::{can_afford, get_credits, CreditsClient};
 pub use pricing::{check_balance, default_rate_card, estimate_cost, settle_charges};
+pub use watch::BalanceWatch;

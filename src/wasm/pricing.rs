@@ -37,7 +37,7 @@ pub fn check_balance(balance: JsValue, cost: JsValue) -> Result<JsValue, JsValue
     result((|| {
         let balance: Number = from_js(balance, "balance", "balance.")?;
         let cost: Cost = from_js(cost, "cost", "cost.")?;
-        settle::check_balance(balance, &cost)
+        settle::check_balance(balance, cost.credits("cost")?)
     })())
 }
 

@@ -1,8 +1,8 @@
 //! A call's way to the network in the runtime: `fetch` through web-sys (the global one, never
-//! `window`, or the caller's), each attempt with its own `AbortController` and timeout, and
-//! the caller's `AbortSignal` ending an attempt or a wait at once. Whatever `fetch` does (throw,
-//! reject with anything, resolve to something that is not a `Response`, never settle) ends as
-//! a `PowerPostError`; nothing is unwrapped.
+//! `window`, or the caller's), each attempt with its own `AbortController` and timeout. A call
+//! its callers leave is dropped, and that aborts its request and clears its timers. Whatever
+//! `fetch` does (throw, reject with anything, resolve to something that is not a `Response`,
+//! never settle) ends as a `PowerPostError`; nothing is unwrapped.
 
 use std::cell::Cell;
 use std::rc::Rc;
@@ -37,6 +37,7 @@ const MAX_THROWN_MESSAGE: usize = 1024;
 pub(crate) struct WebTransport {
     /// `options.fetch`, or `None` for the global one.
     fetch: Option<Function>,
+    /// Cuts a wait short (a watch's end); calls are left by dropping them instead.
     signal: Option<AbortSignal>,
     on_retry: Option<Function>,
     timeout_ms: u32,
@@ -45,10 +46,10 @@ pub(crate) struct WebTransport {
 impl WebTransport {
     pub(crate) fn new(
         fetch: Option<Function>,
-        signal: Option<AbortSignal>,
         on_retry: Option<Function>,
         timeout_ms: u32,
     ) -> Result<Self, PowerPostError> {
+        let signal = None;
         let has_global_fetch = Reflect::has(&js_sys::global(), &JsValue::from_str("fetch")).unwrap_or(false);
         if fetch.is_none() && !has_global_fetch {
             return Err(PowerPostError::invalid_argument(
@@ -59,16 +60,23 @@ impl WebTransport {
         Ok(Self { fetch, signal, on_retry, timeout_ms })
     }
 
+    /// A transport that only waits (a watch between polls), cut short when `signal` aborts.
+    pub(crate) fn clock(signal: AbortSignal) -> Self {
+        Self { fetch: None, signal: Some(signal), on_retry: None, timeout_ms: 0 }
+    }
+
     fn caller_aborted(&self) -> bool {
         self.signal.as_ref().is_some_and(AbortSignal::aborted)
     }
+}
 
-    /// Ends an attempt the alarm rang for: the caller aborted it, or its time was up.
-    fn stopped(&self, controller: &AbortController) -> Failure<JsValue> {
-        controller.abort();
-        let error =
-            if self.caller_aborted() { PowerPostError::aborted() } else { PowerPostError::timeout(self.timeout_ms) };
-        error.into()
+/// Aborts an attempt's request when the attempt ends, however it ends: when it was read
+/// whole this changes nothing, and when the call was given up (dropped), the request stops.
+struct AbortOnDrop(AbortController);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
@@ -76,17 +84,15 @@ impl Transport for WebTransport {
     type Cause = JsValue;
 
     async fn send(&self, request: &Request) -> Result<RawResponse, Failure<JsValue>> {
-        if self.caller_aborted() {
-            return Err(PowerPostError::aborted().into());
-        }
-        let controller = AbortController::new().map_err(network)?;
-        let init = request_init(request, &controller.signal()).map_err(network)?;
-        let alarm = Alarm::new(self.timeout_ms, self.signal.as_ref());
+        let controller = AbortOnDrop(AbortController::new().map_err(network)?);
+        let init = request_init(request, &controller.0.signal()).map_err(network)?;
+        let alarm = Alarm::new(Some(self.timeout_ms), None);
+        let timed_out = || Failure::from(PowerPostError::timeout(self.timeout_ms));
         let returned = match &self.fetch {
             Some(fetch) => fetch.call2(&JsValue::UNDEFINED, &JsValue::from_str(&request.url), &init),
             None => global_fetch(&request.url, &init),
         };
-        let resolved = alarm.before(&returned.map_err(network)?).await.ok_or_else(|| self.stopped(&controller))?;
+        let resolved = alarm.before(&returned.map_err(network)?).await.ok_or_else(timed_out)?;
         let response = resolved
             .map_err(network)?
             .dyn_into::<web_sys::Response>()
@@ -98,12 +104,12 @@ impl Transport for WebTransport {
             (read.status(), ResponseHeaders::read(|name| headers.get(name)))
         };
         let body = response.text().map_err(network)?;
-        let body = alarm.before(&body).await.ok_or_else(|| self.stopped(&controller))?.map_err(network)?;
+        let body = alarm.before(&body).await.ok_or_else(timed_out)?.map_err(network)?;
         Ok(RawResponse { status, headers, body: body.as_string().unwrap_or_default() })
     }
 
     async fn wait(&self, delay_ms: f64) -> Result<(), PowerPostError> {
-        let alarm = Alarm::new(delay_ms as u32, self.signal.as_ref());
+        let alarm = Alarm::new(Some(delay_ms as u32), self.signal.as_ref());
         let _rung = JsFuture::from(alarm.rung.clone()).await;
         if self.caller_aborted() {
             Err(PowerPostError::aborted())
@@ -165,18 +171,28 @@ fn network(thrown: JsValue) -> Failure<JsValue> {
     Failure { error: PowerPostError::network(message.as_deref().unwrap_or_default()), cause: Some(thrown) }
 }
 
-/// Rings after a number of milliseconds or as soon as the caller's signal aborts, whichever
-/// comes first. Dropping it clears the timer and removes the listener, so nothing outlives
-/// the attempt or wait it guards.
+/// Resolves as soon as `signal` aborts (never without one): when a caller leaves a call. When
+/// it has already aborted, at the first poll.
+pub(crate) async fn aborted(signal: Option<AbortSignal>) {
+    if signal.as_ref().is_some_and(AbortSignal::aborted) {
+        return;
+    }
+    let alarm = Alarm::new(None, signal.as_ref());
+    let _rung = JsFuture::from(alarm.rung.clone()).await;
+}
+
+/// Rings after a number of milliseconds (if given) or as soon as the caller's signal aborts,
+/// whichever comes first. Dropping it clears the timer and removes the listener, so nothing
+/// outlives the attempt or wait it guards.
 struct Alarm {
     rung: Promise,
     has_rung: Rc<Cell<bool>>,
-    _timer: Timeout,
+    _timer: Option<Timeout>,
     _listener: Option<EventListener>,
 }
 
 impl Alarm {
-    fn new(ms: u32, signal: Option<&AbortSignal>) -> Self {
+    fn new(ms: Option<u32>, signal: Option<&AbortSignal>) -> Self {
         let mut resolve = None;
         let rung = Promise::new(&mut |resolve_rung, _reject| resolve = Some(resolve_rung));
         // A Promise's executor runs before `new` returns.
@@ -196,7 +212,7 @@ impl Alarm {
         if signal.is_some_and(AbortSignal::aborted) {
             ring();
         }
-        Alarm { rung, has_rung, _timer: Timeout::new(ms, ring), _listener: listener }
+        Alarm { rung, has_rung, _timer: ms.map(|ms| Timeout::new(ms, ring)), _listener: listener }
     }
 
     /// What `value` (a promise or not) settles to, unless the alarm rings first.

@@ -1,0 +1,319 @@
+//! One request for many callers: the calls of a client that overlap in time and would send the
+//! same request share one (retries included), each caller still free to leave at once, and the
+//! client keeps its recent results for `maxAgeMs`.
+
+use std::cell::RefCell;
+use std::future::Future;
+use std::pin::pin;
+use std::rc::Rc;
+
+use futures_util::future::{select, Either, FutureExt, LocalBoxFuture, Shared, WeakShared};
+
+use super::call::{get_credits, Failure, Transport};
+use super::key::ApiKey;
+use super::options::Request;
+use super::response::Credits;
+use crate::error::PowerPostError;
+
+/// How a call ends.
+pub(crate) type Outcome<C> = Result<Credits, Failure<C>>;
+
+type InFlight<C> = Shared<LocalBoxFuture<'static, Outcome<C>>>;
+
+/// How many results a client keeps (its calls may differ, by `fetch` or `onRetry` say); the
+/// oldest is let go first.
+const KEPT_RESULTS: usize = 16;
+
+/// One call of a client: its request, told apart from others by `id`, and how to send it.
+pub(crate) struct Call<I, T> {
+    /// Calls with equal ids send the same request and may share it.
+    pub id: I,
+    pub transport: T,
+    pub request: Request,
+    pub key: ApiKey,
+    pub max_retries: u32,
+}
+
+/// What a client remembers between calls: the requests in flight and its recent results.
+pub(crate) struct Requests<I, C> {
+    /// Weak: a request no caller waits for any more is dropped, and so aborted.
+    in_flight: RefCell<Vec<(I, WeakShared<LocalBoxFuture<'static, Outcome<C>>>)>>,
+    /// Each with the time it arrived (ms since the Unix epoch); the newest last.
+    results: RefCell<Vec<(I, f64, Credits)>>,
+}
+
+impl<I: PartialEq + Clone + 'static, C: Clone + 'static> Requests<I, C> {
+    pub(crate) fn new() -> Rc<Self> {
+        Rc::new(Self { in_flight: RefCell::new(Vec::new()), results: RefCell::new(Vec::new()) })
+    }
+
+    /// The credits `call`'s request gives: a result younger than `max_age_ms` (0: never one),
+    /// else the request in flight, else a new one. When `left` resolves first (the caller's
+    /// signal aborted), this caller gets `ABORTED` at once; the request goes on for the others,
+    /// and is dropped, which aborts it, when no caller waits for it any more.
+    pub(crate) async fn get<T: Transport<Cause = C> + 'static>(
+        self: &Rc<Self>,
+        call: Call<I, T>,
+        max_age_ms: f64,
+        left: impl Future<Output = ()>,
+    ) -> Outcome<C> {
+        if let Some(credits) = self.kept(&call.id, call.transport.now_ms(), max_age_ms) {
+            return Ok(credits);
+        }
+        // `left` first: a caller gone before the call starts sends nothing.
+        match select(pin!(left), self.in_flight(call)).await {
+            Either::Left(_) => Err(PowerPostError::aborted().into()),
+            Either::Right((outcome, _)) => outcome,
+        }
+    }
+
+    fn kept(&self, id: &I, now_ms: f64, max_age_ms: f64) -> Option<Credits> {
+        let results = self.results.borrow();
+        let (_, _, credits) = results.iter().rev().find(|(kept, at, _)| kept == id && now_ms - at < max_age_ms)?;
+        Some(credits.clone())
+    }
+
+    /// The request `call` would send that is in flight, or a new one.
+    fn in_flight<T: Transport<Cause = C> + 'static>(self: &Rc<Self>, call: Call<I, T>) -> InFlight<C> {
+        let mut in_flight = self.in_flight.borrow_mut();
+        in_flight.retain(|(_, request)| request.upgrade().is_some());
+        if let Some(request) =
+            in_flight.iter().find(|(id, _)| *id == call.id).and_then(|(_, request)| request.upgrade())
+        {
+            return request;
+        }
+        let id = call.id.clone();
+        let requests = Rc::downgrade(self);
+        let request = async move {
+            let outcome = get_credits(&call.transport, &call.request, &call.key, call.max_retries).await;
+            if let Some(requests) = requests.upgrade() {
+                requests.finished(call.id, call.transport.now_ms(), &outcome);
+            }
+            outcome
+        }
+        .boxed_local()
+        .shared();
+        if let Some(weak) = request.downgrade() {
+            in_flight.push((id, weak));
+        }
+        request
+    }
+
+    /// A request is over: later calls send a new one, and its result is kept.
+    fn finished(&self, id: I, now_ms: f64, outcome: &Outcome<C>) {
+        self.in_flight.borrow_mut().retain(|(in_flight, _)| *in_flight != id);
+        if let Ok(credits) = outcome {
+            let mut results = self.results.borrow_mut();
+            results.retain(|(kept, _, _)| *kept != id);
+            if results.len() == KEPT_RESULTS {
+                results.remove(0);
+            }
+            results.push((id, now_ms, credits.clone()));
+        }
+    }
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+pub(crate) mod tests {
+    use super::*;
+    use crate::credits::call::{CallbackFailed, Retry};
+    use crate::credits::response::{RawResponse, ResponseHeaders};
+    use crate::error::ErrorCode;
+    use futures::channel::oneshot;
+    use futures::executor::LocalPool;
+    use futures::task::LocalSpawnExt;
+    use std::cell::{Cell, RefCell};
+
+    const KEY: &str = "pp_live_sk_0123456789abcdefWXYZ";
+
+    /// The network and clock of host tests: each request waits until the test answers it.
+    #[derive(Clone, Default)]
+    pub(crate) struct Network {
+        pending: Rc<RefCell<Vec<oneshot::Sender<Result<RawResponse, PowerPostError>>>>>,
+        /// Requests dropped before they were answered (what aborts them in the runtime).
+        pub dropped: Rc<Cell<usize>>,
+        pub now_ms: Rc<Cell<f64>>,
+    }
+
+    struct DropWatch(Rc<Cell<usize>>, bool);
+
+    impl Drop for DropWatch {
+        fn drop(&mut self) {
+            if !self.1 {
+                self.0.set(self.0.get() + 1);
+            }
+        }
+    }
+
+    impl Network {
+        pub(crate) fn sent(&self) -> usize {
+            self.pending.borrow().len()
+        }
+
+        /// Answers request `index` (counting from 0 in the order they were sent).
+        pub(crate) fn answer(&self, index: usize, status: u16, body: &str) {
+            let id = format!("req_{index}");
+            let headers = ResponseHeaders { request_id: Some(id), ..ResponseHeaders::default() };
+            let sender = std::mem::replace(&mut self.pending.borrow_mut()[index], oneshot::channel().0);
+            let _ = sender.send(Ok(RawResponse { status, headers, body: body.into() }));
+        }
+
+        pub(crate) fn call<I>(&self, id: I) -> Call<I, Network> {
+            let request = Request {
+                url: "https://powerpost.ai/api/v1/account/credits".into(),
+                auth_header: ("x-api-key", KEY.into()),
+            };
+            Call { id, transport: self.clone(), request, key: ApiKey::parse(KEY).unwrap(), max_retries: 0 }
+        }
+    }
+
+    impl Transport for Network {
+        type Cause = ();
+
+        async fn send(&self, _request: &Request) -> Result<RawResponse, Failure<()>> {
+            let (sender, receiver) = oneshot::channel();
+            self.pending.borrow_mut().push(sender);
+            let mut watch = DropWatch(self.dropped.clone(), false);
+            let answer = receiver.await.expect("every request is answered or dropped");
+            watch.1 = true;
+            answer.map_err(Failure::from)
+        }
+
+        async fn wait(&self, delay_ms: f64) -> Result<(), PowerPostError> {
+            self.now_ms.set(self.now_ms.get() + delay_ms);
+            Ok(())
+        }
+
+        fn now_ms(&self) -> f64 {
+            self.now_ms.get()
+        }
+
+        fn jitter(&self) -> f64 {
+            0.0
+        }
+
+        fn on_retry(&self, _retry: &Retry) -> Result<(), CallbackFailed> {
+            Ok(())
+        }
+    }
+
+    /// Runs `callers` calls of request `id` at once; returns their outcomes (`None`: still
+    /// waiting) and a way to make each caller leave.
+    fn callers(
+        pool: &mut LocalPool,
+        requests: &Rc<Requests<&'static str, ()>>,
+        network: &Network,
+        count: usize,
+        max_age_ms: f64,
+    ) -> (Rc<RefCell<Vec<Option<Outcome<()>>>>>, Vec<oneshot::Sender<()>>) {
+        let outcomes = Rc::new(RefCell::new(vec![None; count]));
+        let mut leave = Vec::new();
+        for caller in 0..count {
+            let (sender, receiver) = oneshot::channel::<()>();
+            leave.push(sender);
+            let (requests, call, outcomes) = (requests.clone(), network.call("credits"), outcomes.clone());
+            let left = async move {
+                if receiver.await.is_err() {
+                    std::future::pending::<()>().await;
+                }
+            };
+            pool.spawner()
+                .spawn_local(async move {
+                    let outcome = requests.get(call, max_age_ms, left).await;
+                    outcomes.borrow_mut()[caller] = Some(outcome);
+                })
+                .unwrap();
+        }
+        pool.run_until_stalled();
+        (outcomes, leave)
+    }
+
+    fn request_id(outcome: &Option<Outcome<()>>) -> Option<String> {
+        outcome.as_ref()?.as_ref().ok()?.request_id.clone()
+    }
+
+    #[test]
+    fn overlapping_calls_share_one_request_and_its_result() {
+        let (mut pool, network, requests) = (LocalPool::new(), Network::default(), Requests::new());
+        let (outcomes, _leave) = callers(&mut pool, &requests, &network, 20, 0.0);
+        assert_eq!(network.sent(), 1);
+        assert!(outcomes.borrow().iter().all(Option::is_none), "all wait for the one request");
+        network.answer(0, 200, r#"{"balance": 47}"#);
+        pool.run_until_stalled();
+        assert!(outcomes.borrow().iter().all(|outcome| request_id(outcome).as_deref() == Some("req_0")));
+        let (later, _leave) = callers(&mut pool, &requests, &network, 1, 0.0);
+        assert_eq!(network.sent(), 2, "a call after the request ended sends a new one");
+        network.answer(1, 401, "");
+        pool.run_until_stalled();
+        assert_eq!(later.borrow()[0].as_ref().unwrap().as_ref().unwrap_err().error.code, ErrorCode::InvalidApiKey);
+    }
+
+    #[test]
+    fn a_caller_that_leaves_gets_aborted_at_once_and_the_others_keep_the_request() {
+        let (mut pool, network, requests) = (LocalPool::new(), Network::default(), Requests::new());
+        let (outcomes, mut leave) = callers(&mut pool, &requests, &network, 3, 0.0);
+        leave.remove(0).send(()).unwrap();
+        pool.run_until_stalled();
+        assert_eq!(outcomes.borrow()[0].as_ref().unwrap().as_ref().unwrap_err().error.code, ErrorCode::Aborted);
+        assert!(outcomes.borrow()[1].is_none() && outcomes.borrow()[2].is_none());
+        assert_eq!(network.dropped.get(), 0, "the request goes on");
+        network.answer(0, 200, r#"{"balance": 5}"#);
+        pool.run_until_stalled();
+        assert_eq!(request_id(&outcomes.borrow()[2]).as_deref(), Some("req_0"));
+    }
+
+    #[test]
+    fn the_request_is_dropped_when_every_caller_has_left() {
+        let (mut pool, network, requests) = (LocalPool::new(), Network::default(), Requests::new());
+        let (outcomes, leave) = callers(&mut pool, &requests, &network, 3, 0.0);
+        for sender in leave {
+            sender.send(()).unwrap();
+        }
+        pool.run_until_stalled();
+        assert!(outcomes.borrow().iter().all(|outcome| outcome.as_ref().unwrap().is_err()));
+        assert_eq!(network.dropped.get(), 1);
+        let (_next, _leave) = callers(&mut pool, &requests, &network, 1, 0.0);
+        assert_eq!(network.sent(), 2, "the dropped request is not joined again");
+    }
+
+    #[test]
+    fn results_are_kept_for_max_age() {
+        let (mut pool, network, requests) = (LocalPool::new(), Network::default(), Requests::new());
+        network.now_ms.set(1_000.0);
+        let (_first, _leave) = callers(&mut pool, &requests, &network, 1, 5_000.0);
+        network.answer(0, 200, r#"{"balance": 47}"#);
+        pool.run_until_stalled();
+        network.now_ms.set(5_999.0);
+        let (kept, _leave) = callers(&mut pool, &requests, &network, 1, 5_000.0);
+        assert_eq!((network.sent(), request_id(&kept.borrow()[0]).as_deref()), (1, Some("req_0")));
+        let (asked, _leave) = callers(&mut pool, &requests, &network, 1, 0.0);
+        assert_eq!(network.sent(), 2, "maxAgeMs 0 always asks");
+        network.answer(1, 500, "");
+        pool.run_until_stalled();
+        assert!(asked.borrow()[0].as_ref().unwrap().is_err());
+        network.now_ms.set(6_000.0);
+        let (_expired, _leave) = callers(&mut pool, &requests, &network, 1, 5_000.0);
+        assert_eq!(network.sent(), 3, "a result 5,000 ms old is too old, and errors are not kept");
+    }
+
+    #[test]
+    fn a_caller_gone_before_the_call_starts_sends_nothing() {
+        let (network, requests) = (Network::default(), Requests::<&str, ()>::new());
+        let outcome = LocalPool::new().run_until(requests.get(network.call("credits"), 0.0, std::future::ready(())));
+        assert_eq!(outcome.unwrap_err().error.code, ErrorCode::Aborted);
+        assert_eq!(network.sent(), 0);
+    }
+
+    #[test]
+    fn different_requests_are_not_shared() {
+        let (mut pool, network, requests) = (LocalPool::new(), Network::default(), Requests::<&str, ()>::new());
+        for id in ["one", "two", "one"] {
+            let (requests, call) = (requests.clone(), network.call(id));
+            pool.spawner()
+                .spawn_local(async move { drop(requests.get(call, 0.0, std::future::pending()).await) })
+                .unwrap();
+        }
+        pool.run_until_stalled();
+        assert_eq!(network.sent(), 2);
+    }
+}
