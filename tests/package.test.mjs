@@ -3,7 +3,8 @@
 // scripts/with-sandbox.mjs started (POWERPOST_SANDBOX).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { once } from "node:events";
 import { writeFileSync, rmSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { projectWithPackage, repo } from "./support.mjs";
@@ -103,8 +104,8 @@ test("the type definitions compile under strict mode (node16 and bundler resolut
   };
   const strict = { strict: true, noEmit: true, target: "es2022", lib: ["es2022", "dom"], types: [] };
   const consumer = `
-    import { getCredits, CreditsClient, PowerPostError, estimateCost, defaultRateCard, checkBalance, settleCharges,
-      type Credits, type CostEstimate, type ErrorCode, type PostPlan, type RateCard, type Settlement } from "powerpost-credits";
+    import { getCredits, CreditsClient, PowerPostError, estimateCost, defaultRateCard, checkBalance, settleCharges, canAfford,
+      type Credits, type CostEstimate, type ErrorCode, type PostPlan, type RateCard, type Settlement, type Preflight } from "powerpost-credits";
     export async function use(): Promise<void> {
       const credits: Credits = await getCredits("pp_live_sk_x", { timeoutMs: 1000, auth: "bearer", onRetry: (i) => void i.error.code });
       const client = new CreditsClient("pp_live_sk_x", { signal: new AbortController().signal });
@@ -115,6 +116,15 @@ test("the type definitions compile under strict mode (node16 and bundler resolut
       const settled: Settlement = settleCharges(estimate, { caption: "failed" });
       const ok: boolean = checkBalance(credits.balance, estimate).affordable;
       try { await again; } catch (e) { if (e instanceof PowerPostError) { const code: ErrorCode = e.code; const s: number | null = e.status; void code; void s; } }
+      const shared = new CreditsClient("pp_live_sk_x", { maxAgeMs: 10_000 });
+      const preflight: Preflight = await shared.canAfford(plan, { rateCard: { caption: { deep: 20 } } });
+      const gate: boolean = (await canAfford("pp_live_sk_x", estimate)).affordable;
+      for await (const event of shared.watch({ intervalMs: 60_000, thresholds: [100, 20] })) {
+        if (event.type === "low") { const threshold: number = event.threshold; void threshold; }
+        if (event.type === "balance") { const previous: number | null = event.previous; void previous; }
+        if (event.type === "error") { const code: ErrorCode = event.error.code; void code; }
+      }
+      void preflight; void gate;
       void card; void settled; void ok;
     }
   `;
@@ -206,4 +216,26 @@ test("the CLI prints an itemized estimate, as a table or JSON, and whether the b
   assert.match(bad.stderr, /images\[0\]\.quantity must be a whole number from 1 to 4/);
   writeFileSync(join(project, "broken.json"), "{");
   assert.equal(cli(["estimate", join(project, "broken.json")]).status, 2);
+});
+
+test("the CLI watches the balance, a line per event, until Ctrl-C (exit 0) or an error ends the watch (exit 1)", async () => {
+  const baseUrl = `${sandbox}/_sandbox/cli-watch-${process.pid}/balance-47,balance-30/api/v1`;
+  const child = spawn(join(project, "node_modules/.bin/powerpost-credits"), ["watch", "--interval", "1", "--warn", "40", "--base-url", baseUrl], {
+    env: { ...process.env, POWERPOST_API_KEY: DEMO_KEY },
+  });
+  let out = "";
+  child.stdout.on("data", (chunk) => (out += chunk));
+  const lines = () => out.split("\n").filter(Boolean);
+  for (const started = Date.now(); lines().length < 3 && Date.now() - started < 15_000; ) await new Promise((done) => setTimeout(done, 50));
+  child.kill("SIGINT");
+  const [code] = await once(child, "exit");
+  assert.equal(code, 0, out);
+  assert.deepEqual(lines().map((line) => line.slice(9)), ["balance: 47 credits", "balance: 30 credits (was 47)", "low: 30 credits is below 40"]);
+  assert.ok(lines().every((line) => /^\d\d:\d\d:\d\d /.test(line)));
+
+  const ended = cli(["watch", "--base-url", `${sandbox}/api/v1`], { POWERPOST_API_KEY: "pp_live_sk_recognisable0secret0key" });
+  assert.equal(ended.status, 1);
+  assert.match(ended.stderr, /^powerpost-credits: 401 INVALID_API_KEY: /m);
+  assert.equal(cli(["watch", "--interval", "0.5"], { POWERPOST_API_KEY: DEMO_KEY }).status, 2);
+  assert.equal(cli(["watch", "--warn", "low"], { POWERPOST_API_KEY: DEMO_KEY }).status, 2);
 });

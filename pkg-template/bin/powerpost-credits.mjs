@@ -2,20 +2,23 @@
 // powerpost-credits: the package's command line. Exit codes: 0 success, 1 API or network
 // error, 2 usage error. The key is read from POWERPOST_API_KEY or --key-file and never printed.
 import { readFileSync } from "node:fs";
-import { getCredits, estimateCost, checkBalance, PowerPostError } from "../node/index.mjs";
+import { getCredits, estimateCost, checkBalance, CreditsClient, PowerPostError } from "../node/index.mjs";
 
 const USAGE = `Usage:
   powerpost-credits balance [--base-url URL] [--timeout MS] [--json] [--key-file FILE]
   powerpost-credits estimate PLAN.json [--json] [--base-url URL] [--timeout MS] [--key-file FILE]
+  powerpost-credits watch [--interval SECONDS] [--warn CREDITS ...] [--base-url URL] [--timeout MS] [--key-file FILE]
 
 The API key comes from POWERPOST_API_KEY, or from the file named by --key-file.
 "estimate" prints the itemized cost of a plan (see the README for its shape); with a key it
-also says whether the account's balance covers it.`;
+also says whether the account's balance covers it. "watch" polls the balance (every 60 s
+unless --interval says otherwise) and prints a line when it changes and when it falls below
+or comes back above a --warn threshold, until Ctrl-C.`;
 
 class UsageError extends Error {}
 
 function parse(argv) {
-  const args = { positional: [], json: false };
+  const args = { positional: [], json: false, warn: [] };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = () => {
@@ -26,6 +29,8 @@ function parse(argv) {
     else if (arg === "--base-url") args.baseUrl = value();
     else if (arg === "--timeout") args.timeout = value();
     else if (arg === "--key-file") args.keyFile = value();
+    else if (arg === "--interval") args.interval = value();
+    else if (arg === "--warn") args.warn.push(value());
     else if (arg === "--help" || arg === "-h") args.help = true;
     else if (arg === "--version") args.version = true;
     else if (arg.startsWith("-")) throw new UsageError(`unknown option ${arg}`);
@@ -95,6 +100,37 @@ async function estimate(args) {
   }
 }
 
+/** One line per event, with the time (UTC). */
+function describeEvent(event) {
+  const time = new Date().toISOString().slice(11, 19);
+  switch (event.type) {
+    case "balance":
+      return `${time} balance: ${event.credits.balance} credits${event.previous === null ? "" : ` (was ${event.previous})`}`;
+    case "low":
+      return `${time} low: ${event.credits.balance} credits is below ${event.threshold}`;
+    case "recovered":
+      return `${time} recovered: ${event.credits.balance} credits is back at or above ${event.threshold}`;
+    default:
+      return `${time} error: ${event.error.message} (polling goes on)`;
+  }
+}
+
+async function watch(args) {
+  const whole = (text, option) => {
+    if (!/^\d+$/.test(text)) throw new UsageError(`${option} must be a whole number`);
+    return Number(text);
+  };
+  const watchOptions = { thresholds: args.warn.map((text) => whole(text, "--warn")) };
+  if (args.interval !== undefined) {
+    if (!/^\d+(\.\d+)?$/.test(args.interval) || Number(args.interval) < 1) throw new UsageError("--interval must be a number of seconds, at least 1");
+    watchOptions.intervalMs = Math.round(Number(args.interval) * 1000);
+  }
+  const client = new CreditsClient(readKey(args, true), requestOptions(args));
+  const stop = new AbortController();
+  process.once("SIGINT", () => stop.abort());
+  for await (const event of client.watch({ ...watchOptions, signal: stop.signal })) console.log(describeEvent(event));
+}
+
 async function main(argv) {
   const args = parse(argv);
   if (args.version) {
@@ -105,6 +141,7 @@ async function main(argv) {
   if (args.help || !command) return console.log(USAGE);
   if (command === "balance") return balance(args);
   if (command === "estimate") return estimate(args);
+  if (command === "watch") return watch(args);
   throw new UsageError(`unknown command "${command}"`);
 }
 
