@@ -174,10 +174,11 @@ fn network(thrown: JsValue) -> Failure<JsValue> {
 /// Resolves as soon as `signal` aborts (never without one): when a caller leaves a call. When
 /// it has already aborted, at the first poll.
 pub(crate) async fn aborted(signal: Option<AbortSignal>) {
-    if signal.as_ref().is_some_and(AbortSignal::aborted) {
+    let Some(signal) = signal else { return std::future::pending().await };
+    if signal.aborted() {
         return;
     }
-    let alarm = Alarm::new(None, signal.as_ref());
+    let alarm = Alarm::new(None, Some(&signal));
     let _rung = JsFuture::from(alarm.rung.clone()).await;
 }
 
@@ -187,8 +188,17 @@ pub(crate) async fn aborted(signal: Option<AbortSignal>) {
 struct Alarm {
     rung: Promise,
     has_rung: Rc<Cell<bool>>,
+    /// Settles `rung` when the alarm is dropped unrung: a `JsFuture` of a promise that never
+    /// settles keeps its callbacks, and itself, alive for good.
+    settle: Function,
     _timer: Option<Timeout>,
     _listener: Option<EventListener>,
+}
+
+impl Drop for Alarm {
+    fn drop(&mut self) {
+        let _ = self.settle.call0(&JsValue::UNDEFINED);
+    }
 }
 
 impl Alarm {
@@ -197,6 +207,7 @@ impl Alarm {
         let rung = Promise::new(&mut |resolve_rung, _reject| resolve = Some(resolve_rung));
         // A Promise's executor runs before `new` returns.
         let resolve = resolve.unwrap_throw();
+        let settle = resolve.clone();
         let has_rung = Rc::new(Cell::new(false));
         let ring = {
             let has_rung = Rc::clone(&has_rung);
@@ -212,7 +223,7 @@ impl Alarm {
         if signal.is_some_and(AbortSignal::aborted) {
             ring();
         }
-        Alarm { rung, has_rung, _timer: ms.map(|ms| Timeout::new(ms, ring)), _listener: listener }
+        Alarm { rung, has_rung, settle, _timer: ms.map(|ms| Timeout::new(ms, ring)), _listener: listener }
     }
 
     /// What `value` (a promise or not) settles to, unless the alarm rings first.

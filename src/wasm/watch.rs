@@ -53,10 +53,10 @@ impl BalanceWatch {
         let ended = AbortController::new().unwrap_throw();
         let listener = signal.as_ref().map(|signal| {
             let ended = ended.clone();
-            EventListener::once(signal, "abort", move |_| ended.abort())
+            EventListener::once(signal, "abort", move |_| end(&ended))
         });
         if signal.is_some_and(|signal| signal.aborted()) {
-            ended.abort();
+            end(&ended);
         }
         let state = State {
             watch: RefCell::new(Some(Watch::new(options))),
@@ -100,7 +100,7 @@ impl BalanceWatch {
 
 impl State {
     fn end(&self) {
-        self.ended.abort();
+        end(&self.ended);
         self.listener.borrow_mut().take();
     }
 
@@ -125,6 +125,13 @@ impl State {
             }
         }
     }
+}
+
+/// Aborts a watch's `ended` controller. With a reason of its own: the default one is an
+/// `AbortError` whose stack keeps the receivers of its frames (the watch among them) alive as
+/// long as the watch's state holds the controller, and so the watch is never collected.
+fn end(ended: &AbortController) {
+    ended.abort_with_reason(&JsValue::from_str("the watch ended"));
 }
 
 #[derive(Serialize)]
