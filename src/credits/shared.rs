@@ -34,6 +34,16 @@ pub(crate) struct Call<I, T> {
     pub max_retries: u32,
 }
 
+/// A call that shares nothing and keeps nothing (no client's): when `left` resolves first, it
+/// ends with `ABORTED` at once and its request is dropped, which aborts it.
+pub(crate) async fn alone<I, T: Transport>(call: Call<I, T>, left: impl Future<Output = ()>) -> Outcome<T::Cause> {
+    let request = get_credits(&call.transport, &call.request, &call.key, call.max_retries);
+    match select(pin!(left), pin!(request)).await {
+        Either::Left(_) => Err(PowerPostError::aborted().into()),
+        Either::Right((outcome, _)) => outcome,
+    }
+}
+
 /// What a client remembers between calls: the requests in flight and its recent results.
 pub(crate) struct Requests<I, C> {
     /// Weak: a request no caller waits for any more is dropped, and so aborted.
@@ -301,7 +311,26 @@ pub(crate) mod tests {
         let (network, requests) = (Network::default(), Requests::<&str, ()>::new());
         let outcome = LocalPool::new().run_until(requests.get(network.call("credits"), 0.0, std::future::ready(())));
         assert_eq!(outcome.unwrap_err().error.code, ErrorCode::Aborted);
+        let outcome = LocalPool::new().run_until(alone(network.call("credits"), std::future::ready(())));
+        assert_eq!(outcome.unwrap_err().error.code, ErrorCode::Aborted);
         assert_eq!(network.sent(), 0);
+    }
+
+    #[test]
+    fn a_call_alone_is_dropped_when_its_caller_leaves() {
+        let (mut pool, network) = (LocalPool::new(), Network::default());
+        let (leave, left) = oneshot::channel::<()>();
+        let outcome = Rc::new(RefCell::new(None));
+        let (call, slot) = (network.call("credits"), outcome.clone());
+        pool.spawner()
+            .spawn_local(async move { *slot.borrow_mut() = Some(alone(call, async { drop(left.await) }).await) })
+            .unwrap();
+        pool.run_until_stalled();
+        assert_eq!(network.sent(), 1);
+        leave.send(()).unwrap();
+        pool.run_until_stalled();
+        assert_eq!(outcome.borrow().as_ref().unwrap().as_ref().unwrap_err().error.code, ErrorCode::Aborted);
+        assert_eq!(network.dropped.get(), 1);
     }
 
     #[test]

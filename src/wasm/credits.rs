@@ -19,7 +19,7 @@ use crate::credits::call::Failure;
 use crate::credits::key::ApiKey;
 use crate::credits::options::{Request, RequestOptions};
 use crate::credits::response::Credits;
-use crate::credits::shared::{Call, Requests};
+use crate::credits::shared::{self, Call, Requests};
 use crate::credits::watch::WatchOptions;
 use crate::error::PowerPostError;
 use crate::input::Number;
@@ -76,7 +76,7 @@ fn signal_of(options: &Options) -> Option<AbortSignal> {
 /// One call without a client: it shares nothing and keeps nothing. Its caller's signal makes
 /// it leave, which drops, and so aborts, the request.
 async fn credits_alone(key: ApiKey, options: Options) -> Result<Credits, Failure<JsValue>> {
-    Requests::new().get(call(&key, &options)?, 0.0, aborted(signal_of(&options))).await
+    shared::alone(call(&key, &options)?, aborted(signal_of(&options))).await
 }
 
 fn settled<T: Serialize>(outcome: Result<T, Failure<JsValue>>) -> Result<JsValue, JsValue> {
