@@ -31,7 +31,7 @@ pub(crate) type Options = RequestOptions<Signal, Callback>;
 
 /// `options.signal`.
 #[derive(Clone)]
-pub(crate) struct Signal(pub AbortSignal);
+pub(crate) struct Signal(AbortSignal);
 
 /// `options.fetch` or `options.onRetry`.
 #[derive(Clone, PartialEq)]
