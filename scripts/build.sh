@@ -24,8 +24,12 @@ cp -r build/web/"${name}".js build/web/"${name}"_bg.wasm build/web/snippets pkg/
 cp -r build/nodejs/"${name}".js build/nodejs/"${name}"_bg.wasm build/nodejs/snippets pkg/node/
 cp -r pkg-template/. pkg/
 cp README.md pkg/README.md
+# The sandbox ships as it is in the repository: one module for the package, the demo and the tests.
+mkdir -p pkg/sandbox
+cp sandbox/index.cjs sandbox/index.mjs sandbox/index.d.ts pkg/sandbox/
 # The same declarations for `require` (a .d.ts in a "type": "module" package is read as ESM).
 cp pkg/index.d.ts pkg/index.d.cts
+cp pkg/sandbox/index.d.ts pkg/sandbox/index.d.cts
 
 # The Node glue require()s the JS snippets (src/js/), which wasm-bindgen writes as ES modules;
 # Node < 20.19 cannot require ES modules, so the Node copies become CommonJS.

@@ -6,7 +6,7 @@ import { createServer } from "node:http";
 import { readFile } from "node:fs/promises";
 import { extname, join, normalize, resolve, sep } from "node:path";
 import { pathToFileURL } from "node:url";
-import { startSandbox } from "../sandbox/server.mjs";
+import { startSandbox } from "../sandbox/index.mjs";
 
 const repo = resolve(import.meta.dirname, "..");
 const REAL_API = "https://powerpost.ai";

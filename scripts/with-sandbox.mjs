@@ -3,7 +3,7 @@
 // POWERPOST_SANDBOX, and stops the sandbox afterwards; exits with the command's status.
 //   node scripts/with-sandbox.mjs <command> [args...]
 import { spawn } from "node:child_process";
-import { startSandbox } from "../sandbox/server.mjs";
+import { startSandbox } from "../sandbox/index.mjs";
 
 const [command, ...args] = process.argv.slice(2);
 if (!command) {

@@ -85,6 +85,11 @@ test("the package manifest routes Node and browsers to their builds", () => {
     require: { types: "./index.d.cts", default: "./node/index.cjs" },
   });
   assert.deepEqual(browser, { types: "./index.d.ts", default: "./web/index.js" });
+  // The sandbox is for Node only: no condition a browser or bundler sets finds it.
+  assert.deepEqual(manifest.exports["./sandbox"], {
+    import: { types: "./sandbox/index.d.ts", node: "./sandbox/index.mjs" },
+    require: { types: "./sandbox/index.d.cts", node: "./sandbox/index.cjs" },
+  });
   assert.equal(manifest.bin["powerpost-credits"], "./bin/powerpost-credits.mjs");
 });
 

@@ -1,21 +1,27 @@
 #!/usr/bin/env node
-// powerpost-credits: the package's command line. Exit codes: 0 success, 1 API or network
-// error, 2 usage error. The key is read from POWERPOST_API_KEY or --key-file and never printed.
+// powerpost-credits: the package's command line. Exit codes: 0 success, 1 API, network or
+// sandbox error, 2 usage error. The key is read from POWERPOST_API_KEY or --key-file and never printed.
 import { readFileSync } from "node:fs";
 import { getCredits, estimateCost, checkBalance, CreditsClient, PowerPostError } from "../node/index.mjs";
+import { startSandbox, DEMO_KEY } from "../sandbox/index.mjs";
 
 const USAGE = `Usage:
   powerpost-credits balance [--base-url URL] [--timeout MS] [--json] [--key-file FILE]
   powerpost-credits estimate PLAN.json [--json] [--base-url URL] [--timeout MS] [--key-file FILE]
   powerpost-credits watch [--interval SECONDS] [--warn CREDITS ...] [--base-url URL] [--timeout MS] [--key-file FILE]
+  powerpost-credits sandbox [--port 8787] [--rate-limit 30] [--window-seconds 60]
 
 The API key comes from POWERPOST_API_KEY, or from the file named by --key-file.
 "estimate" prints the itemized cost of a plan (see the README for its shape); with a key it
 also says whether the account's balance covers it. "watch" polls the balance (every 60 s
 unless --interval says otherwise) and prints a line when it changes and when it falls below
-or comes back above a --warn threshold, until Ctrl-C.`;
+or comes back above a --warn threshold, until Ctrl-C. "sandbox" serves a local stand-in for
+PowerPost on 127.0.0.1 (--port 0 picks a free port) and prints its base URL and demo key,
+until Ctrl-C.`;
 
 class UsageError extends Error {}
+/** A failure of the local sandbox (exit 1, one line). */
+class SandboxError extends Error {}
 
 function parse(argv) {
   const args = { positional: [], json: false, warn: [] };
@@ -31,6 +37,9 @@ function parse(argv) {
     else if (arg === "--key-file") args.keyFile = value();
     else if (arg === "--interval") args.interval = value();
     else if (arg === "--warn") args.warn.push(value());
+    else if (arg === "--port") args.port = value();
+    else if (arg === "--rate-limit") args.rateLimit = value();
+    else if (arg === "--window-seconds") args.windowSeconds = value();
     else if (arg === "--help" || arg === "-h") args.help = true;
     else if (arg === "--version") args.version = true;
     else if (arg.startsWith("-")) throw new UsageError(`unknown option ${arg}`);
@@ -131,6 +140,34 @@ async function watch(args) {
   for await (const event of client.watch({ ...watchOptions, signal: stop.signal })) console.log(describeEvent(event));
 }
 
+async function sandbox(args) {
+  const whole = (text, option, fallback) => {
+    if (text === undefined) return fallback;
+    if (!/^\d+$/.test(text)) throw new UsageError(`${option} must be a whole number`);
+    return Number(text);
+  };
+  let running;
+  try {
+    running = await startSandbox({
+      port: whole(args.port, "--port", 8787),
+      rateLimit: whole(args.rateLimit, "--rate-limit", 30),
+      windowSeconds: whole(args.windowSeconds, "--window-seconds", 60),
+    });
+  } catch (error) {
+    if (error instanceof RangeError) throw new UsageError(error.message.replace(/^startSandbox: options\.(\w+)/, (_, name) => `--${kebab(name)}`));
+    if (error.code === "EADDRINUSE") throw new SandboxError(`port ${args.port ?? 8787} is already in use on 127.0.0.1; --port 0 picks a free one`);
+    throw error;
+  }
+  console.log(`PowerPost sandbox: ${running.baseUrl}`);
+  console.log(`Demo key: ${DEMO_KEY} (balance 47)`);
+  console.log("Ctrl-C stops it.");
+  const stop = () => running.close().then(() => process.exit(0));
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+}
+
+const kebab = (name) => name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
+
 async function main(argv) {
   const args = parse(argv);
   if (args.version) {
@@ -142,6 +179,7 @@ async function main(argv) {
   if (command === "balance") return balance(args);
   if (command === "estimate") return estimate(args);
   if (command === "watch") return watch(args);
+  if (command === "sandbox") return sandbox(args);
   throw new UsageError(`unknown command "${command}"`);
 }
 
@@ -151,6 +189,9 @@ try {
   if (error instanceof UsageError) {
     console.error(`powerpost-credits: ${error.message}\n\n${USAGE}`);
     process.exitCode = 2;
+  } else if (error instanceof SandboxError) {
+    console.error(`powerpost-credits: ${error.message}`);
+    process.exitCode = 1;
   } else if (error instanceof PowerPostError && error.code === "INVALID_ARGUMENT") {
     console.error(`powerpost-credits: ${error.message}`);
     process.exitCode = 2;
