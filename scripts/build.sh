@@ -23,7 +23,6 @@ mkdir -p pkg/web pkg/node
 cp -r build/web/"${name}".js build/web/"${name}"_bg.wasm build/web/snippets pkg/web/
 cp -r build/nodejs/"${name}".js build/nodejs/"${name}"_bg.wasm build/nodejs/snippets pkg/node/
 cp -r pkg-template/. pkg/
-cp README.md pkg/README.md
 # The sandbox ships as it is in the repository: one module for the package, the demo and the tests.
 mkdir -p pkg/sandbox
 cp sandbox/index.cjs sandbox/index.mjs sandbox/index.d.ts pkg/sandbox/
