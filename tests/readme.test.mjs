@@ -1,0 +1,253 @@
+// Every js, ts and html code block of README.md and pkg-template/README.md (the one npm
+// shows), and every file in examples/, run as a user would run it: from a fresh project with
+// the packed tarball installed, against a sandbox started with `startSandbox`. A block fails
+// when it throws, exits non-zero, or prints something other than the output it shows.
+//
+// How a block runs:
+// - js and ts blocks run in Node (ts after `tsc --strict` has checked every ts block), with
+//   POWERPOST_API_KEY set to the sandbox's demo key, POWERPOST_BASE_URL to its base URL, and
+//   requests to the real API (https://powerpost.ai/api/v1) sent to the sandbox instead. A
+//   block with `require(` runs as CommonJS.
+// - html blocks, and js blocks marked `browser` or `worker`, run in headless Chromium, served
+//   from the project: `prompt()` is answered with the demo key, a `browser` block is a module
+//   script with the bare specifier mapped to the package's browser entry (as a bundler would),
+//   a `worker` block is a module worker sent the demo key as its first message, and requests
+//   to the real API go to the sandbox as in Node.
+// - Shown output: a `// text` comment after a console.log call on its line, and the comment
+//   lines right after it. The printed lines must equal them, whitespace aside, with `…`
+//   standing for any text (a request id, a port).
+// - Markers, in an HTML comment just above a README block or a `// test:` line in an example
+//   file, separated by `;`: `skip: <reason>`, `browser`, `worker`, `steps <a,b,...>` (requests
+//   to the real API follow these sandbox steps), `until output` (a block that runs until
+//   stopped: it is stopped once its output has been shown).
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import { createServer } from "node:http";
+import { readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { extname, join, normalize, sep } from "node:path";
+import { pathToFileURL } from "node:url";
+import ts from "typescript";
+import { launchChromium, projectWithPackage, repo } from "./support.mjs";
+
+const REAL_API = "https://powerpost.ai/api/v1";
+const SOURCES = ["README.md", "pkg-template/README.md"];
+let project, sandbox, DEMO_KEY, browser, pageServer;
+
+const blocks = [
+  ...SOURCES.flatMap((source) => markdownBlocks(source)),
+  ...readdirSync(join(repo, "examples")).sort().map((file) => exampleBlock(`examples/${file}`)),
+];
+
+/** The fenced js, ts and html blocks of a markdown file, with the markers just above each. */
+function markdownBlocks(source) {
+  const text = readFileSync(join(repo, source), "utf8");
+  const found = [];
+  for (const match of text.matchAll(/^```(\w*)\n([\s\S]*?)^```$/gm)) {
+    const language = { javascript: "js", typescript: "ts" }[match[1]] ?? match[1];
+    if (!["js", "ts", "html"].includes(language)) continue;
+    const line = text.slice(0, match.index).split("\n").length;
+    const above = text.slice(0, match.index).trimEnd().split("\n").pop();
+    const marker = above.match(/^<!-- test: (.*) -->$/)?.[1];
+    found.push({ name: `${source}:${line}`, language, code: match[2], markers: parseMarkers(marker) });
+  }
+  return found;
+}
+
+function exampleBlock(path) {
+  const code = readFileSync(join(repo, path), "utf8");
+  const marker = code.match(/^\/\/ test: (.*)$/m)?.[1];
+  return { name: path, file: path.split("/").pop(), language: extname(path) === ".ts" ? "ts" : "js", code, markers: parseMarkers(marker) };
+}
+
+function parseMarkers(text) {
+  const markers = {};
+  for (const part of (text ?? "").split(";").map((part) => part.trim()).filter(Boolean)) {
+    if (part.startsWith("skip:")) markers.skip = part.slice(5).trim();
+    else if (part.startsWith("steps ")) markers.steps = part.slice(6).trim().split(",");
+    else if (part === "browser" || part === "worker" || part === "until output") markers[part.replace(" ", "")] = true;
+    else throw new Error(`unknown test marker "${part}"`);
+  }
+  return markers;
+}
+
+/** The output a block shows: comments after console.log calls (see the top of this file). */
+function shownOutput(code) {
+  const shown = [];
+  let following = false; // the line above logs, or is shown output
+  for (const line of code.split("\n")) {
+    const comment = line.match(/^\s*\/\/\s?(.*)$/);
+    if (comment) {
+      if (following && !comment[1].startsWith("test:")) shown.push(comment[1]);
+      continue;
+    }
+    const trailing = line.match(/console\.log\(.*?\)[;,]?\s+\/\/\s?(.*)$/);
+    if (trailing) shown.push(trailing[1]);
+    following = /console\.log\(/.test(line);
+  }
+  return shown;
+}
+
+const collapse = (text) => text.replace(/\s+/g, " ").trim();
+
+function assertShown(block, printed) {
+  const shown = shownOutput(block.code);
+  if (shown.length === 0) return;
+  const pattern = collapse(shown.join("\n")).split("…").map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join(".*?");
+  assert.match(collapse(printed), new RegExp(`^${pattern}$`), `${block.name}: printed\n${printed}\nbut the block shows\n${shown.join("\n")}`);
+}
+
+/** Whether everything a block shows has been printed yet. */
+function shownSoFar(block, printed) {
+  const last = shownOutput(block.code).at(-1);
+  return last !== undefined && collapse(printed).includes(collapse(last).split("…")[0]);
+}
+
+before(async () => {
+  project = projectWithPackage("readme", { type: "module" });
+  ({ DEMO_KEY } = await import(pathToFileURL(join(project, "node_modules/powerpost-credits/sandbox/index.mjs"))));
+  const { startSandbox } = await import(pathToFileURL(join(project, "node_modules/powerpost-credits/sandbox/index.mjs")));
+  sandbox = await startSandbox({ rateLimit: 1_000 });
+  // Node blocks: requests to the real API go to the sandbox (POWERPOST_TEST_API is set per block).
+  writeFileSync(join(project, "redirect.mjs"), `
+    const fetch = globalThis.fetch;
+    const api = ${JSON.stringify(REAL_API)};
+    globalThis.fetch = (input, init) => {
+      const url = input instanceof Request ? input.url : String(input);
+      if (!url.startsWith(api)) return fetch(input, init);
+      const moved = process.env.POWERPOST_TEST_API + url.slice(api.length);
+      return fetch(input instanceof Request ? new Request(moved, input) : moved, init);
+    };
+  `);
+});
+
+after(async () => {
+  await browser?.close();
+  await new Promise((done) => (pageServer ? pageServer.close(done) : done()));
+  await sandbox?.close();
+  if (project) rmSync(project, { recursive: true, force: true });
+});
+
+/** Where a block's requests to the real API go: the sandbox, or a scenario of its own. */
+const apiFor = (block, index) => (block.markers.steps ? sandbox.scenarioUrl(`readme-${index}`, block.markers.steps) : sandbox.baseUrl);
+
+test("the ts blocks type-check under tsc --strict", (t) => {
+  const tsBlocks = blocks.filter((block) => block.language === "ts" && !block.markers.skip);
+  if (tsBlocks.length === 0) return t.skip("no ts blocks");
+  const files = tsBlocks.map((block, index) => {
+    const file = `typed-${index}.mts`;
+    writeFileSync(join(project, file), `${block.code}\nexport {};\n`);
+    return file;
+  });
+  const result = spawnSync(process.execPath, [join(repo, "node_modules/typescript/bin/tsc"), "--strict", "--noEmit",
+    "--module", "nodenext", "--target", "es2022", "--lib", "es2022,dom", "--types", "node",
+    "--typeRoots", join(repo, "node_modules/@types"), ...files], { cwd: project, encoding: "utf8" });
+  const named = result.stdout.replace(/typed-(\d+)\.mts/g, (_, index) => tsBlocks[index].name);
+  assert.equal(result.status, 0, named);
+});
+
+for (const [index, block] of blocks.entries()) {
+  const where = block.markers.browser || block.markers.worker || block.language === "html" ? "Chromium" : "Node";
+  test(`${block.name} (${block.language}, ${where})`, { skip: block.markers.skip }, async () => {
+    if (where === "Chromium") return runInChromium(block, index);
+    const printed = await runInNode(block, index);
+    assertShown(block, printed);
+  });
+}
+
+async function runInNode(block, index) {
+  const commonJs = /\brequire\(/.test(block.code);
+  const source = block.language === "ts"
+    ? ts.transpileModule(block.code, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText
+    : block.code;
+  const file = block.file ?? `block-${index}.${commonJs ? "cjs" : "mjs"}`;
+  writeFileSync(join(project, file), source);
+  const child = spawn(process.execPath, ["--import", "./redirect.mjs", file], {
+    cwd: project,
+    env: { ...process.env, POWERPOST_API_KEY: DEMO_KEY, POWERPOST_BASE_URL: sandbox.baseUrl, POWERPOST_TEST_API: apiFor(block, index) },
+  });
+  let [stdout, stderr] = ["", ""];
+  child.stdout.on("data", (chunk) => {
+    stdout += chunk;
+    if (block.markers.untiloutput && shownSoFar(block, stdout)) child.kill("SIGINT");
+  });
+  child.stderr.on("data", (chunk) => (stderr += chunk));
+  const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
+  const [code, signal] = await new Promise((done) => child.on("exit", (...status) => done(status)));
+  clearTimeout(timer);
+  const stopped = block.markers.untiloutput && signal === "SIGINT";
+  assert.ok(code === 0 || stopped, `${block.name} exited with ${code ?? signal}\n${stderr}${stdout}`);
+  return stdout;
+}
+
+/** Serves the project (the package under node_modules/, and the pages of the blocks). */
+async function servePages() {
+  if (pageServer) return `http://127.0.0.1:${pageServer.address().port}`;
+  const types = { ".html": "text/html", ".js": "text/javascript", ".wasm": "application/wasm" };
+  pageServer = createServer((req, res) => {
+    const file = normalize(join(project, new URL(req.url, "http://x").pathname));
+    if (!file.startsWith(project + sep)) return res.writeHead(404).end();
+    try {
+      res.writeHead(200, { "content-type": types[extname(file)] ?? "application/octet-stream" }).end(readFileSync(file));
+    } catch {
+      res.writeHead(404).end();
+    }
+  });
+  await new Promise((done) => pageServer.listen(0, "127.0.0.1", done));
+  return servePages();
+}
+
+async function runInChromium(block, index) {
+  const origin = await servePages();
+  const entry = "/node_modules/powerpost-credits/web/index.js";
+  let page;
+  if (block.language === "html") page = block.code;
+  else {
+    writeFileSync(join(project, `block-${index}.js`), block.code);
+    page = block.markers.worker
+      ? `<script type="module">new Worker("/block-${index}.js", { type: "module" }).postMessage(${JSON.stringify(DEMO_KEY)});</script>`
+      : `<script type="importmap">{ "imports": { "powerpost-credits": "${entry}" } }</script><script type="module" src="/block-${index}.js"></script>`;
+  }
+  writeFileSync(join(project, `block-${index}.html`), page);
+
+  browser ??= await launchChromium();
+  const context = await browser.newContext();
+  const api = apiFor(block, index);
+  await context.route(`${REAL_API}/**`, async (route) => {
+    const request = route.request();
+    const response = await fetch(api + request.url().slice(REAL_API.length), { method: request.method(), headers: request.headers() });
+    await route.fulfill({ status: response.status, headers: Object.fromEntries(response.headers), body: Buffer.from(await response.arrayBuffer()) });
+  });
+  try {
+    const tab = await context.newPage();
+    const problems = [];
+    let printed = "";
+    tab.on("pageerror", (error) => problems.push(String(error)));
+    tab.on("console", (message) => {
+      if (message.type() === "log") printed += `${message.text()}\n`;
+      else if (message.type() === "error") problems.push(message.text());
+    });
+    tab.on("dialog", (dialog) => dialog.accept(DEMO_KEY));
+    assert.ok(shownOutput(block.code).length > 0, `${block.name}: a block run in Chromium must show its output`);
+    await tab.goto(`${origin}/block-${index}.html`);
+    for (const started = Date.now(); !shownSoFar(block, printed) && problems.length === 0 && Date.now() - started < 20_000; ) {
+      await new Promise((done) => setTimeout(done, 50));
+    }
+    assert.deepEqual(problems, [], `${block.name}: errors in Chromium`);
+    assertShown(block, printed);
+  } finally {
+    await context.close();
+  }
+}
+
+test("the README in the tarball is the npm one: no make commands or repository paths, and links that work on npm", () => {
+  const shipped = readFileSync(join(project, "node_modules/powerpost-credits/README.md"), "utf8");
+  assert.equal(shipped, readFileSync(join(repo, "pkg-template/README.md"), "utf8"));
+  assert.doesNotMatch(shipped, /\bmake (demo|test|bench|soak|fuzz|build)\b|sandbox\/server|\.\.\/pkg\b|examples\//);
+  const headings = new Set([...shipped.matchAll(/^#+ (.*)$/gm)].map(([, title]) =>
+    title.toLowerCase().replace(/[^\w\- ]/g, "").replaceAll(" ", "-")));
+  for (const [, target] of shipped.matchAll(/\]\(([^)]+)\)/g)) {
+    if (target.startsWith("#")) assert.ok(headings.has(target.slice(1)), `no heading for the link ${target}`);
+    else assert.match(target, /^https:\/\//, `a relative link does not work on npm: ${target}`);
+  }
+});
