@@ -5,6 +5,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
+import { createServer } from "node:net";
 import { writeFileSync, rmSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { projectWithPackage, repo } from "./support.mjs";
@@ -17,9 +18,15 @@ const run = (file, source) => {
   return execFileSync(process.execPath, [file], { cwd: project, env: { ...process.env }, encoding: "utf8" });
 };
 
-before(() => {
+let closedPort; // a loopback port nothing listens on
+
+before(async () => {
   assert.ok(sandbox, "run through scripts/with-sandbox.mjs (make test does)");
   project = projectWithPackage("consumer");
+  const server = createServer();
+  await new Promise((done) => server.listen(0, "127.0.0.1", done));
+  closedPort = server.address().port;
+  await new Promise((done) => server.close(done));
 });
 
 after(() => project && rmSync(project, { recursive: true, force: true }));
@@ -157,9 +164,9 @@ test("the type definitions compile under strict mode (node16 and bundler resolut
 });
 
 /** Runs the installed CLI; returns { status, stdout, stderr }. */
-function cli(args, env = {}) {
+function cli(args, env = {}, input = undefined) {
   const bin = join(project, "node_modules/.bin/powerpost-credits");
-  const result = spawnSync(bin, args, { cwd: project, encoding: "utf8", env: { ...process.env, POWERPOST_API_KEY: "", ...env } });
+  const result = spawnSync(bin, args, { cwd: project, encoding: "utf8", input, env: { ...process.env, POWERPOST_API_KEY: "", POWERPOST_BASE_URL: "", ...env } });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -176,51 +183,108 @@ test("the CLI reads the balance, as text or JSON, with the key from the environm
   for (const run of [text, json, fromFile]) assert.ok(!(run.stdout + run.stderr).includes(DEMO_KEY), "the key was printed");
 });
 
-test("the CLI exits 1 on API errors with the code and request id, and never prints the key", () => {
+test("the CLI takes the base URL from POWERPOST_BASE_URL, and --base-url over it, naming whichever is bad", () => {
+  const fromEnv = cli(["balance"], { POWERPOST_API_KEY: DEMO_KEY, POWERPOST_BASE_URL: `${sandbox}/api/v1` });
+  assert.equal(fromEnv.status, 0, fromEnv.stderr);
+  assert.match(fromEnv.stdout, /^47 credits/);
+  const overridden = cli(["balance", "--base-url", `${sandbox}/api/v1`], { POWERPOST_API_KEY: DEMO_KEY, POWERPOST_BASE_URL: `http://127.0.0.1:${closedPort}/api/v1` });
+  assert.equal(overridden.status, 0, overridden.stderr);
+  const badEnv = cli(["balance"], { POWERPOST_API_KEY: DEMO_KEY, POWERPOST_BASE_URL: "http://example.com/api/v1" });
+  assert.equal(badEnv.status, 2);
+  assert.match(badEnv.stderr, /^powerpost-credits: POWERPOST_BASE_URL must use https/);
+  const badOption = cli(["balance", "--base-url", "http://example.com/api/v1"], { POWERPOST_API_KEY: DEMO_KEY });
+  assert.match(badOption.stderr, /^powerpost-credits: --base-url must use https/);
+  const help = cli(["--help"]);
+  assert.equal(help.status, 0);
+  assert.match(help.stdout, /POWERPOST_BASE_URL +the API's base URL/);
+  assert.match(help.stdout, /POWERPOST_API_KEY +the key/);
+});
+
+test("the CLI exits 1 on API errors with the code and request id; a network error names the host and cause; never the key", () => {
   const key = "pp_live_sk_recognisable0secret0key";
   const run = cli(["balance", "--base-url", `${sandbox}/api/v1`], { POWERPOST_API_KEY: key });
   assert.equal(run.status, 1);
   assert.match(run.stderr, /^powerpost-credits: 401 INVALID_API_KEY: .* \(request req_\w+\)$/m);
   assert.ok(!(run.stdout + run.stderr).includes(key));
-  const down = cli(["balance", "--base-url", "http://127.0.0.1:9/api/v1", "--timeout", "2000"], { POWERPOST_API_KEY: key });
+  const down = cli(["balance", "--base-url", `http://127.0.0.1:${closedPort}/api/v1`, "--timeout", "2000"], { POWERPOST_API_KEY: key });
   assert.equal(down.status, 1);
-  assert.match(down.stderr, /^powerpost-credits: NETWORK_ERROR: network error: .* \(request none\)$/m);
+  assert.equal(down.stderr, `powerpost-credits: NETWORK_ERROR: cannot reach 127.0.0.1:${closedPort}: connect ECONNREFUSED 127.0.0.1:${closedPort} (request none)\n`);
   assert.ok(!(down.stdout + down.stderr).includes(key));
 });
 
-test("the CLI exits 2 on usage errors", () => {
-  for (const [args, env, pattern] of [
-    [["balance"], {}, /set POWERPOST_API_KEY/],
-    [["balance", "--timeout", "soon"], { POWERPOST_API_KEY: DEMO_KEY }, /--timeout/],
-    [["balance", "--colour"], {}, /unknown option --colour/],
-    [["frobnicate"], {}, /unknown command "frobnicate"/],
-    [["estimate"], {}, /needs a plan file/],
-    [["balance", "--base-url", "http://example.com/api/v1"], { POWERPOST_API_KEY: DEMO_KEY }, /options.baseUrl must use https/],
-    [["balance"], { POWERPOST_API_KEY: "not a key" }, /apiKey must look like/],
+test("the CLI's usage errors are one line with a hint (exit 2) and name where the bad input came from", () => {
+  writeFileSync(join(project, "bad-key.txt"), "not a key\n");
+  for (const [args, env, message] of [
+    [["balance"], {}, "no key: set POWERPOST_API_KEY or pass --key-file FILE"],
+    [["balance", "--timeout", "soon"], { POWERPOST_API_KEY: DEMO_KEY }, "--timeout must be a whole number of milliseconds"],
+    [["balance", "--colour"], {}, "unknown option --colour"],
+    [["balance", "--port", "1"], {}, "--port is not an option of balance"],
+    [["balance", "--key-file"], {}, "--key-file needs a value"],
+    [["frobnicate"], {}, 'unknown command "frobnicate": balance, estimate, watch or sandbox'],
+    [[], {}, "no command: balance, estimate, watch or sandbox"],
+    [["estimate"], {}, "estimate needs a plan file (or - for standard input)"],
+    [["balance"], { POWERPOST_API_KEY: "not a key" }, "POWERPOST_API_KEY must look like pp_<env>_sk_<id> (letters, digits, '_' or '-'; no spaces)"],
+    [["balance", "--key-file", join(project, "bad-key.txt")], {}, `--key-file ${join(project, "bad-key.txt")} must look like pp_<env>_sk_<id> (letters, digits, '_' or '-'; no spaces)`],
+    [["balance", "--key-file", join(project, "missing.txt")], {}, `cannot read --key-file ${join(project, "missing.txt")}: no such file`],
   ]) {
     const run = cli(args, env);
     assert.equal(run.status, 2, `${args.join(" ")}: ${run.stderr}`);
-    assert.match(run.stderr, pattern);
+    assert.equal(run.stderr, `powerpost-credits: ${message} (powerpost-credits --help shows the usage)\n`);
   }
 });
 
 test("the CLI prints an itemized estimate, as a table or JSON, and whether the balance covers it", () => {
   const postTypes = ["instagram-feed", "x-post", "linkedin-post"];
-  writeFileSync(join(project, "plan.json"), JSON.stringify({ caption: { researchMode: "regular", postTypes }, images: [{}], publish: { postTypes } }));
+  const planText = JSON.stringify({ caption: { researchMode: "regular", postTypes }, images: [{}], publish: { postTypes } });
+  writeFileSync(join(project, "plan.json"), planText);
   const table = cli(["estimate", join(project, "plan.json")]);
   assert.equal(table.status, 0, table.stderr);
   assert.match(table.stdout, /^Caption, regular research\s+6$/m);
   assert.match(table.stdout, /^Total\s+13$/m);
+  assert.match(table.stdout, /^Balance not checked: set POWERPOST_API_KEY or pass --key-file FILE to compare\.$/m);
   const covered = cli(["estimate", join(project, "plan.json"), "--base-url", `${sandbox}/api/v1`], { POWERPOST_API_KEY: DEMO_KEY });
   assert.match(covered.stdout, /Your balance of 47 covers it; 34 would remain\./);
   const json = JSON.parse(cli(["estimate", join(project, "plan.json"), "--json"]).stdout);
-  assert.deepEqual([json.estimate.total, json.affordability], [13, null]);
-  writeFileSync(join(project, "bad-plan.json"), JSON.stringify({ images: [{ quantity: 9 }] }));
-  const bad = cli(["estimate", join(project, "bad-plan.json")]);
-  assert.equal(bad.status, 2);
-  assert.match(bad.stderr, /images\[0\]\.quantity must be a whole number from 1 to 4/);
-  writeFileSync(join(project, "broken.json"), "{");
-  assert.equal(cli(["estimate", join(project, "broken.json")]).status, 2);
+  assert.deepEqual([json.estimate.total, json.affordability, json.balanceError], [13, null, null]);
+  const stdin = cli(["estimate", "-"], {}, planText);
+  assert.equal(stdin.status, 0, stdin.stderr);
+  assert.equal(stdin.stdout, table.stdout, "- reads the plan from standard input");
+});
+
+test("the CLI's estimate stands when the balance cannot be read: printed, then why the balance is unknown (exit 1)", () => {
+  const plan = join(project, "plan.json");
+  const down = { POWERPOST_API_KEY: DEMO_KEY, POWERPOST_BASE_URL: `http://127.0.0.1:${closedPort}/api/v1` };
+  const table = cli(["estimate", plan, "--timeout", "2000"], down);
+  assert.equal(table.status, 1);
+  assert.match(table.stdout, /^Total\s+13$/m);
+  assert.equal(table.stderr, `powerpost-credits: balance unknown: NETWORK_ERROR: cannot reach 127.0.0.1:${closedPort}: connect ECONNREFUSED 127.0.0.1:${closedPort} (request none)\n`);
+  const json = cli(["estimate", plan, "--json", "--timeout", "2000"], down);
+  assert.equal(json.status, 1);
+  const { estimate, affordability, balanceError } = JSON.parse(json.stdout);
+  assert.deepEqual([estimate.total, affordability], [13, null]);
+  assert.match(balanceError, /^NETWORK_ERROR: cannot reach 127\.0\.0\.1:\d+: connect ECONNREFUSED/);
+  const badKey = cli(["estimate", plan], { POWERPOST_API_KEY: "not a key" });
+  assert.equal(badKey.status, 2);
+  assert.match(badKey.stdout, /^Total\s+13$/m);
+  assert.match(badKey.stderr, /^powerpost-credits: balance unknown: POWERPOST_API_KEY must look like/);
+});
+
+test("the CLI names a bad plan's file, line and column, or the field", () => {
+  for (const [file, text, message] of [
+    ["broken.json", '{\n  "images": [{ "quantity": 1 }\n}', "broken.json line 3 column 1 is not valid JSON"],
+    ["cut.json", '{ "images": [', "cut.json line 1 column 14 is not valid JSON: Unexpected end of JSON input"],
+    ["bad-plan.json", JSON.stringify({ images: [{ quantity: 9 }] }), "bad-plan.json: images[0].quantity must be a whole number from 1 to 4"],
+  ]) {
+    writeFileSync(join(project, file), text);
+    const run = cli(["estimate", file]);
+    assert.equal(run.status, 2, run.stderr);
+    assert.ok(run.stderr.startsWith(`powerpost-credits: ${message}`), run.stderr);
+    assert.equal(run.stderr.split("\n").length, 2, "one line");
+  }
+  const missing = cli(["estimate", "nowhere.json"]);
+  assert.equal(missing.stderr, "powerpost-credits: cannot read nowhere.json: no such file (powerpost-credits --help shows the usage)\n");
+  const stdin = cli(["estimate", "-"], {}, "[1,");
+  assert.match(stdin.stderr, /^powerpost-credits: the plan on standard input line 1 column 4 is not valid JSON/);
 });
 
 test("the CLI watches the balance, a line per event, until Ctrl-C (exit 0) or an error ends the watch (exit 1)", async () => {

@@ -167,10 +167,11 @@ test("the CLI sandbox on a busy port exits 1 with one line, and bad values are u
     blocker.close();
   }
   for (const [args, message] of [
-    [["--port", "http"], /^powerpost-credits: --port must be a whole number\n/],
-    [["--port", "70000"], /^powerpost-credits: --port must be a whole number from 0 to 65535\n/],
+    [["--port", "http"], /^powerpost-credits: --port must be a whole number \(powerpost-credits --help shows the usage\)\n$/],
+    [["--port", "70000"], /^powerpost-credits: --port must be a whole number from 0 to 65535 \(/],
     [["--rate-limit", "0"], /^powerpost-credits: --rate-limit must be a whole number from 1 to/],
-    [["--window-seconds"], /^powerpost-credits: --window-seconds needs a value\n/],
+    [["--window-seconds"], /^powerpost-credits: --window-seconds needs a value \(/],
+    [["--json"], /^powerpost-credits: --json is not an option of sandbox \(/],
   ]) {
     const result = cli(args);
     assert.equal(result.status, 2, args.join(" "));

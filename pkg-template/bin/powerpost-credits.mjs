@@ -1,56 +1,101 @@
 #!/usr/bin/env node
 // powerpost-credits: the package's command line. Exit codes: 0 success, 1 API, network or
-// sandbox error, 2 usage error. The key is read from POWERPOST_API_KEY or --key-file and never printed.
+// sandbox error, 2 usage error. The key is read from POWERPOST_API_KEY or --key-file and
+// never printed; every error names where the bad input came from.
 import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
 import { getCredits, estimateCost, checkBalance, CreditsClient, PowerPostError } from "../node/index.mjs";
 import { startSandbox, DEMO_KEY } from "../sandbox/index.mjs";
 
-const USAGE = `Usage:
-  powerpost-credits balance [--base-url URL] [--timeout MS] [--json] [--key-file FILE]
-  powerpost-credits estimate PLAN.json [--json] [--base-url URL] [--timeout MS] [--key-file FILE]
-  powerpost-credits watch [--interval SECONDS] [--warn CREDITS ...] [--base-url URL] [--timeout MS] [--key-file FILE]
-  powerpost-credits sandbox [--port 8787] [--rate-limit 30] [--window-seconds 60]
+const DEFAULT_BASE_URL = "https://powerpost.ai/api/v1";
 
-The API key comes from POWERPOST_API_KEY, or from the file named by --key-file.
-"estimate" prints the itemized cost of a plan (see the README for its shape); with a key it
-also says whether the account's balance covers it. "watch" polls the balance (every 60 s
-unless --interval says otherwise) and prints a line when it changes and when it falls below
-or comes back above a --warn threshold, until Ctrl-C. "sandbox" serves a local stand-in for
-PowerPost on 127.0.0.1 (--port 0 picks a free port) and prints its base URL and demo key,
-until Ctrl-C.`;
+const USAGE = `Usage: powerpost-credits <command> [options]
 
+Commands:
+  balance                  the account's balance
+  estimate PLAN.json       the itemized cost of a plan (- reads it from standard input), and
+                           whether the balance covers it when a key is set
+  watch                    a line when the balance changes and when it crosses a --warn
+                           threshold, until Ctrl-C
+  sandbox                  a local stand-in for PowerPost on 127.0.0.1, until Ctrl-C
+
+Options:
+  --base-url URL           the API (default: POWERPOST_BASE_URL, else ${DEFAULT_BASE_URL})
+  --key-file FILE          read the key from FILE instead of POWERPOST_API_KEY
+  --timeout MS             per attempt, in milliseconds (default 30000)
+  --json                   machine-readable output (balance, estimate)
+  --interval SECONDS       watch: time between polls (default 60, at least 1)
+  --warn CREDITS           watch: a balance to warn at; repeat it for more
+  --port PORT              sandbox: the port (default 8787; 0 picks a free one)
+  --rate-limit N           sandbox: calls per window and key (default 30)
+  --window-seconds S       sandbox: the rate limit's window (default 60)
+  --help, --version
+
+Environment:
+  POWERPOST_API_KEY        the key (never printed)
+  POWERPOST_BASE_URL       the API's base URL, e.g. http://127.0.0.1:8787/api/v1 for the sandbox
+
+Exit codes: 0 success, 1 API, network or sandbox error, 2 usage error.`;
+
+const HINT = "(powerpost-credits --help shows the usage)";
+
+/** Options each command takes, besides --help and --version. */
+const COMMANDS = {
+  balance: ["base-url", "key-file", "timeout", "json"],
+  estimate: ["base-url", "key-file", "timeout", "json"],
+  watch: ["base-url", "key-file", "timeout", "interval", "warn"],
+  sandbox: ["port", "rate-limit", "window-seconds"],
+};
+
+const OPTIONS = {
+  "base-url": { type: "string" },
+  "key-file": { type: "string" },
+  timeout: { type: "string" },
+  json: { type: "boolean" },
+  interval: { type: "string" },
+  warn: { type: "string", multiple: true },
+  port: { type: "string" },
+  "rate-limit": { type: "string" },
+  "window-seconds": { type: "string" },
+  help: { type: "boolean", short: "h" },
+  version: { type: "boolean" },
+};
+
+/** A mistake in how the command was called (exit 2, one line and a hint). */
 class UsageError extends Error {}
-/** A failure of the local sandbox (exit 1, one line). */
-class SandboxError extends Error {}
+/** A failure that is not the caller's (exit 1, one line). */
+class Failure extends Error {}
 
 function parse(argv) {
-  const args = { positional: [], json: false, warn: [] };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const value = () => {
-      if (i + 1 >= argv.length) throw new UsageError(`${arg} needs a value`);
-      return argv[++i];
-    };
-    if (arg === "--json") args.json = true;
-    else if (arg === "--base-url") args.baseUrl = value();
-    else if (arg === "--timeout") args.timeout = value();
-    else if (arg === "--key-file") args.keyFile = value();
-    else if (arg === "--interval") args.interval = value();
-    else if (arg === "--warn") args.warn.push(value());
-    else if (arg === "--port") args.port = value();
-    else if (arg === "--rate-limit") args.rateLimit = value();
-    else if (arg === "--window-seconds") args.windowSeconds = value();
-    else if (arg === "--help" || arg === "-h") args.help = true;
-    else if (arg === "--version") args.version = true;
-    else if (arg.startsWith("-")) throw new UsageError(`unknown option ${arg}`);
-    else args.positional.push(arg);
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (error) {
+    const option = error.message.match(/'(--?[\w-]+)/)?.[1];
+    if (error.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") throw new UsageError(`unknown option ${option}`);
+    if (/argument missing/.test(error.message)) throw new UsageError(`${option} needs a value`);
+    if (/does not take an argument/.test(error.message)) throw new UsageError(`${option} takes no value`);
+    throw new UsageError(error.message);
   }
-  return args;
+  const [command, ...positional] = parsed.positionals;
+  return { command, positional, ...parsed.values };
+}
+
+function wholeNumber(text, option, fallback) {
+  if (text === undefined) return fallback;
+  if (!/^\d+$/.test(text)) throw new UsageError(`${option} must be a whole number`);
+  return Number(text);
+}
+
+/** The base URL in effect and where it came from, for messages. */
+function baseUrlOf(args) {
+  if (args["base-url"] !== undefined) return { baseUrl: args["base-url"], source: "--base-url" };
+  if (process.env.POWERPOST_BASE_URL) return { baseUrl: process.env.POWERPOST_BASE_URL, source: "POWERPOST_BASE_URL" };
+  return { baseUrl: DEFAULT_BASE_URL, source: "the default base URL" };
 }
 
 function requestOptions(args) {
-  const options = {};
-  if (args.baseUrl !== undefined) options.baseUrl = args.baseUrl;
+  const options = { baseUrl: baseUrlOf(args).baseUrl };
   if (args.timeout !== undefined) {
     if (!/^\d+$/.test(args.timeout)) throw new UsageError("--timeout must be a whole number of milliseconds");
     options.timeoutMs = Number(args.timeout);
@@ -58,17 +103,56 @@ function requestOptions(args) {
   return options;
 }
 
+/** The key and where it came from; `null` when none is set and `required` is false. */
 function readKey(args, required) {
-  if (args.keyFile !== undefined) {
+  if (args["key-file"] !== undefined) {
+    const file = args["key-file"];
     try {
-      return readFileSync(args.keyFile, "utf8").trim();
+      return { key: readFileSync(file, "utf8").trim(), source: `--key-file ${file}` };
     } catch (error) {
-      throw new UsageError(`cannot read --key-file: ${error.code ?? "unreadable"}`);
+      throw new UsageError(`cannot read --key-file ${file}: ${describeFileError(error)}`);
     }
   }
   const key = process.env.POWERPOST_API_KEY;
-  if (!key && required) throw new UsageError("set POWERPOST_API_KEY or pass --key-file FILE");
-  return key || undefined;
+  if (key) return { key, source: "POWERPOST_API_KEY" };
+  if (required) throw new UsageError("no key: set POWERPOST_API_KEY or pass --key-file FILE");
+  return null;
+}
+
+function describeFileError(error) {
+  const reasons = { ENOENT: "no such file", EACCES: "permission denied", EISDIR: "it is a folder" };
+  return reasons[error.code] ?? error.code ?? "unreadable";
+}
+
+/**
+ * An error of the package as one line: the bad input named by where it came from, a
+ * network error by the host it could not reach and why.
+ */
+function describe(error, { key, args }) {
+  const redact = (text) => (key?.key ? text.replaceAll(key.key, "…") : text);
+  if (error.code === "INVALID_ARGUMENT") {
+    if (error.field === "apiKey") return new UsageError(redact(error.message.replace(/^apiKey/, key.source)));
+    if (error.field === "options.baseUrl") return new UsageError(error.message.replace(/^options\.baseUrl/, baseUrlOf(args).source));
+    return new UsageError(redact(error.message));
+  }
+  const request = `(request ${error.requestId ?? "none"})`;
+  if (error.code === "NETWORK_ERROR") {
+    let cause = error.cause;
+    while (cause?.cause instanceof Error) cause = cause.cause;
+    const host = new URL(baseUrlOf(args).baseUrl).host;
+    return new Failure(redact(`NETWORK_ERROR: cannot reach ${host}: ${cause?.message ?? error.message} ${request}`));
+  }
+  const message = error.message.includes(error.code) ? error.message : `${error.code}: ${error.message}`;
+  return new Failure(redact(`${message} ${request}`));
+}
+
+/** Runs `call`; a PowerPostError becomes a one-line error that names its source. */
+async function explained(call, context) {
+  try {
+    return await call();
+  } catch (error) {
+    throw error instanceof PowerPostError ? describe(error, context) : error;
+  }
 }
 
 function describeRateLimit(rateLimit) {
@@ -78,35 +162,73 @@ function describeRateLimit(rateLimit) {
 }
 
 async function balance(args) {
-  const credits = await getCredits(readKey(args, true), requestOptions(args));
+  const key = readKey(args, true);
+  const credits = await explained(() => getCredits(key.key, requestOptions(args)), { key, args });
   if (args.json) return console.log(JSON.stringify(credits));
   console.log(`${credits.balance} credits (request ${credits.requestId ?? "none"}${describeRateLimit(credits.rateLimit)})`);
 }
 
-async function estimate(args) {
-  const [file] = args.positional;
-  if (!file) throw new UsageError("estimate needs a plan file");
-  let plan;
+/** The plan in `file` (`-`: standard input), with JSON errors placed by line and column. */
+function readPlan(file) {
+  const name = file === "-" ? "the plan on standard input" : file;
+  let text;
   try {
-    plan = JSON.parse(readFileSync(file, "utf8"));
+    text = readFileSync(file === "-" ? 0 : file, "utf8");
   } catch (error) {
-    throw new UsageError(`cannot read the plan: ${error instanceof SyntaxError ? "it is not valid JSON" : error.code ?? "unreadable"}`);
+    throw new UsageError(`cannot read ${name}: ${describeFileError(error)}`);
   }
-  const result = estimateCost(plan);
-  const key = readKey(args, false);
-  const credits = key ? await getCredits(key, requestOptions(args)) : null;
-  const affordability = credits ? checkBalance(credits.balance, result) : null;
-  if (args.json) return console.log(JSON.stringify({ estimate: result, affordability }));
+  try {
+    return { plan: JSON.parse(text), name };
+  } catch (error) {
+    const position = Number(error.message.match(/at position (\d+)/)?.[1] ?? text.length);
+    const before = text.slice(0, position).split("\n");
+    const reason = error.message.replace(/ in JSON at position \d+.*$/, "").replace(/^JSON\.parse: /, "");
+    throw new UsageError(`${name} line ${before.length} column ${before.at(-1).length + 1} is not valid JSON: ${reason}`);
+  }
+}
 
-  const width = Math.max(5, ...result.items.map((item) => item.label.length));
-  for (const item of result.items) console.log(`${item.label.padEnd(width)}  ${String(item.credits).padStart(5)}`);
-  console.log(`${"Total".padEnd(width)}  ${String(result.total).padStart(5)}`);
-  console.log(`(rate card ${result.rateCardVersion}: an estimate; PowerPost publishes no exact rates)`);
-  if (affordability) {
-    console.log(affordability.affordable
-      ? `Your balance of ${affordability.balance} covers it; ${affordability.remaining} would remain.`
-      : `Your balance of ${affordability.balance} is short by ${affordability.shortfall}.`);
+async function estimate(args) {
+  const [file, extra] = args.positional;
+  if (!file) throw new UsageError("estimate needs a plan file (or - for standard input)");
+  if (extra !== undefined) throw new UsageError(`estimate takes one plan, not also ${extra}`);
+  const { plan, name } = readPlan(file);
+  let result;
+  try {
+    result = estimateCost(plan);
+  } catch (error) {
+    if (error instanceof PowerPostError) throw new UsageError(`${name}: ${error.message}`);
+    throw error;
   }
+  const key = readKey(args, false);
+  let affordability = null;
+  let balanceError = null;
+  if (key) {
+    try {
+      const credits = await explained(() => getCredits(key.key, requestOptions(args)), { key, args });
+      affordability = checkBalance(credits.balance, result);
+    } catch (error) {
+      if (!(error instanceof Failure || error instanceof UsageError)) throw error;
+      balanceError = error;
+    }
+  }
+
+  if (args.json) {
+    console.log(JSON.stringify({ estimate: result, affordability, balanceError: balanceError?.message ?? null }));
+  } else {
+    const width = Math.max(5, ...result.items.map((item) => item.label.length));
+    for (const item of result.items) console.log(`${item.label.padEnd(width)}  ${String(item.credits).padStart(5)}`);
+    console.log(`${"Total".padEnd(width)}  ${String(result.total).padStart(5)}`);
+    console.log(`(rate card ${result.rateCardVersion}: an estimate; PowerPost publishes no exact rates)`);
+    if (affordability) {
+      console.log(affordability.affordable
+        ? `Your balance of ${affordability.balance} covers it; ${affordability.remaining} would remain.`
+        : `Your balance of ${affordability.balance} is short by ${affordability.shortfall}.`);
+    } else if (!key) {
+      console.log("Balance not checked: set POWERPOST_API_KEY or pass --key-file FILE to compare.");
+    }
+  }
+  // The estimate stands; the exit status still says the balance is unknown.
+  if (balanceError) throw balanceError.constructor === UsageError ? new UsageError(`balance unknown: ${balanceError.message}`) : new Failure(`balance unknown: ${balanceError.message}`);
 }
 
 /** One line per event, with the time (UTC). */
@@ -125,37 +247,32 @@ function describeEvent(event) {
 }
 
 async function watch(args) {
-  const whole = (text, option) => {
-    if (!/^\d+$/.test(text)) throw new UsageError(`${option} must be a whole number`);
-    return Number(text);
-  };
-  const watchOptions = { thresholds: args.warn.map((text) => whole(text, "--warn")) };
+  const watchOptions = { thresholds: (args.warn ?? []).map((text) => wholeNumber(text, "--warn")) };
   if (args.interval !== undefined) {
     if (!/^\d+(\.\d+)?$/.test(args.interval) || Number(args.interval) < 1) throw new UsageError("--interval must be a number of seconds, at least 1");
     watchOptions.intervalMs = Math.round(Number(args.interval) * 1000);
   }
-  const client = new CreditsClient(readKey(args, true), requestOptions(args));
+  const key = readKey(args, true);
   const stop = new AbortController();
   process.once("SIGINT", () => stop.abort());
-  for await (const event of client.watch({ ...watchOptions, signal: stop.signal })) console.log(describeEvent(event));
+  await explained(async () => {
+    const client = new CreditsClient(key.key, requestOptions(args));
+    for await (const event of client.watch({ ...watchOptions, signal: stop.signal })) console.log(describeEvent(event));
+  }, { key, args });
 }
 
 async function sandbox(args) {
-  const whole = (text, option, fallback) => {
-    if (text === undefined) return fallback;
-    if (!/^\d+$/.test(text)) throw new UsageError(`${option} must be a whole number`);
-    return Number(text);
-  };
+  const port = wholeNumber(args.port, "--port", 8787);
   let running;
   try {
     running = await startSandbox({
-      port: whole(args.port, "--port", 8787),
-      rateLimit: whole(args.rateLimit, "--rate-limit", 30),
-      windowSeconds: whole(args.windowSeconds, "--window-seconds", 60),
+      port,
+      rateLimit: wholeNumber(args["rate-limit"], "--rate-limit", 30),
+      windowSeconds: wholeNumber(args["window-seconds"], "--window-seconds", 60),
     });
   } catch (error) {
     if (error instanceof RangeError) throw new UsageError(error.message.replace(/^startSandbox: options\.(\w+)/, (_, name) => `--${kebab(name)}`));
-    if (error.code === "EADDRINUSE") throw new SandboxError(`port ${args.port ?? 8787} is already in use on 127.0.0.1; --port 0 picks a free one`);
+    if (error.code === "EADDRINUSE") throw new Failure(`port ${port} is already in use on 127.0.0.1; --port 0 picks a free one`);
     throw error;
   }
   console.log(`PowerPost sandbox: ${running.baseUrl}`);
@@ -174,30 +291,28 @@ async function main(argv) {
     const manifest = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
     return console.log(manifest.version);
   }
-  const [command] = args.positional.splice(0, 1);
-  if (args.help || !command) return console.log(USAGE);
-  if (command === "balance") return balance(args);
-  if (command === "estimate") return estimate(args);
-  if (command === "watch") return watch(args);
-  if (command === "sandbox") return sandbox(args);
-  throw new UsageError(`unknown command "${command}"`);
+  if (args.help) return console.log(USAGE);
+  if (!args.command) throw new UsageError("no command: balance, estimate, watch or sandbox");
+  const allowed = COMMANDS[args.command];
+  if (!allowed) throw new UsageError(`unknown command "${args.command}": balance, estimate, watch or sandbox`);
+  const given = Object.keys(args).filter((name) => name in OPTIONS && !["help", "version"].includes(name));
+  const stray = given.find((name) => !allowed.includes(name));
+  if (stray) throw new UsageError(`--${stray} is not an option of ${args.command}`);
+  if (args.command !== "estimate" && args.positional.length > 0) throw new UsageError(`${args.command} takes no ${args.positional[0]}`);
+  if (args.command === "balance") return balance(args);
+  if (args.command === "estimate") return estimate(args);
+  if (args.command === "watch") return watch(args);
+  return sandbox(args);
 }
 
 try {
   await main(process.argv.slice(2));
 } catch (error) {
   if (error instanceof UsageError) {
-    console.error(`powerpost-credits: ${error.message}\n\n${USAGE}`);
+    console.error(`powerpost-credits: ${error.message} ${HINT}`);
     process.exitCode = 2;
-  } else if (error instanceof SandboxError) {
+  } else if (error instanceof Failure) {
     console.error(`powerpost-credits: ${error.message}`);
-    process.exitCode = 1;
-  } else if (error instanceof PowerPostError && error.code === "INVALID_ARGUMENT") {
-    console.error(`powerpost-credits: ${error.message}`);
-    process.exitCode = 2;
-  } else if (error instanceof PowerPostError) {
-    const message = error.message.includes(error.code) ? error.message : `${error.code}: ${error.message}`;
-    console.error(`powerpost-credits: ${message} (request ${error.requestId ?? "none"})`);
     process.exitCode = 1;
   } else {
     throw error;
