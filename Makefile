@@ -7,8 +7,14 @@
 
 export CHROMEDRIVER ?= /usr/bin/chromedriver
 
-demo: build
+# A second `make demo` reuses pkg/ when it is newer than everything it is built from.
+demo: setup pkg/package.json
 	node scripts/demo.mjs
+
+PKG_SOURCES := $(shell find src pkg-template sandbox -type f) Cargo.toml Cargo.lock scripts/build.sh scripts/minify.mjs
+
+pkg/package.json: $(PKG_SOURCES)
+	bash scripts/build.sh
 
 test: setup-browser
 	cargo test

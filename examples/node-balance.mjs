@@ -1,12 +1,12 @@
 // Reads an account's balance and prices the documented sample post, from Node.
-//   node examples/node-balance.mjs
-// POWERPOST_BASE_URL: the API to ask; by default the sandbox of `make demo` or of
-// `npx powerpost-credits sandbox` (http://127.0.0.1:8787/api/v1). POWERPOST_API_KEY: the key;
-// by default the sandbox's demo key.
+//   node examples/node-balance.mjs [BASE_URL]
+// BASE_URL (or POWERPOST_BASE_URL): the API to ask, such as the sandbox address `make demo` or
+// `npx powerpost-credits sandbox` prints; by default http://127.0.0.1:8787/api/v1, where they
+// start it. POWERPOST_API_KEY: the key; by default the sandbox's demo key.
 import { getCredits, estimateCost, checkBalance, PowerPostError } from "powerpost-credits";
 
 const DEMO_KEY = "pp_live_sk_demo0000000000000000000047";
-const baseUrl = process.env.POWERPOST_BASE_URL || "http://127.0.0.1:8787/api/v1";
+const baseUrl = process.argv[2] || process.env.POWERPOST_BASE_URL || "http://127.0.0.1:8787/api/v1";
 const apiKey = process.env.POWERPOST_API_KEY || DEMO_KEY;
 
 try {
@@ -27,7 +27,10 @@ try {
   // affordable: 34 credits would remain
 } catch (error) {
   if (!(error instanceof PowerPostError)) throw error;
-  const hint = error.code === "NETWORK_ERROR" ? ` Is a sandbox running at ${baseUrl}? (make demo, or npx powerpost-credits sandbox)` : "";
-  console.error(`${error.code}: ${error.message} (request ${error.requestId ?? "none"}).${hint}`);
+  console.error(`${error.code}: ${error.message}${error.requestId ? ` (request ${error.requestId})` : ""}`);
+  if (error.code === "NETWORK_ERROR") {
+    console.error(`Nothing answers at ${baseUrl}. Start the sandbox with \`npx powerpost-credits sandbox\``
+      + " (or `make demo` in the repository), or give the base URL to ask.");
+  }
   process.exitCode = 1;
 }

@@ -6,7 +6,8 @@ import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { createServer } from "node:http";
-import { launchChromium } from "./support.mjs";
+import { spawnSync } from "node:child_process";
+import { launchChromium, repo } from "./support.mjs";
 import { startDemo } from "../scripts/demo.mjs";
 
 const artifacts = resolve(import.meta.dirname, "artifacts");
@@ -167,5 +168,13 @@ test("make demo's servers move to free ports when theirs are busy, and say so", 
   } finally {
     await moved.close();
     await new Promise((done) => squatter.close(done));
+  }
+});
+
+test("a second make demo reuses the build while it is newer than its sources, and rebuilds when one changed", () => {
+  const upToDate = (...extra) => spawnSync("make", ["-q", ...extra, "pkg/package.json"], { cwd: repo }).status;
+  assert.equal(upToDate(), 0, "pkg/ was just built by make test, yet make would rebuild it");
+  for (const source of ["src/lib.rs", "sandbox/index.cjs", "pkg-template/README.md", "Cargo.toml"]) {
+    assert.equal(upToDate("-W", source), 1, `a change to ${source} does not rebuild pkg/`);
   }
 });

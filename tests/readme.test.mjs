@@ -24,6 +24,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { createServer } from "node:http";
+import { createServer as createNetServer } from "node:net";
 import { readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { extname, join, normalize, sep } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -250,4 +251,29 @@ test("the README in the tarball is the npm one: no make commands or repository p
     if (target.startsWith("#")) assert.ok(headings.has(target.slice(1)), `no heading for the link ${target}`);
     else assert.match(target, /^https:\/\//, `a relative link does not work on npm: ${target}`);
   }
+});
+
+test("examples/node-balance.mjs asks the base URL it is given, and says how to start a sandbox when nothing answers there", async () => {
+  // Run asynchronously: the sandbox answers from this process.
+  const example = (args, env = {}) => new Promise((done) => {
+    const child = spawn(process.execPath, [join(repo, "examples/node-balance.mjs"), ...args],
+      { env: { ...process.env, POWERPOST_API_KEY: "", POWERPOST_BASE_URL: "", ...env } });
+    let [stdout, stderr] = ["", ""];
+    child.stdout.on("data", (chunk) => (stdout += chunk));
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    child.on("close", (status) => done({ status, stdout, stderr }));
+  });
+  const given = await example([sandbox.baseUrl]);
+  assert.equal(given.status, 0, given.stderr);
+  assert.match(given.stdout, /^balance: 47 credits/);
+  const fromEnv = await example([], { POWERPOST_BASE_URL: sandbox.scenarioUrl("example-env", ["balance-12"]) });
+  assert.match(fromEnv.stdout, /^balance: 12 credits[\s\S]*short by 1 credits$/m);
+  const listener = createNetServer();
+  await new Promise((done) => listener.listen(0, "127.0.0.1", done));
+  const closed = `http://127.0.0.1:${listener.address().port}/api/v1`;
+  await new Promise((done) => listener.close(done));
+  const nothing = await example([closed]);
+  assert.equal(nothing.status, 1);
+  assert.match(nothing.stderr, /^NETWORK_ERROR: /);
+  assert.ok(nothing.stderr.includes(`Nothing answers at ${closed}. Start the sandbox with \`npx powerpost-credits sandbox\``), nothing.stderr);
 });
