@@ -56,10 +56,11 @@ function serveStatic(port, sandboxOrigin) {
     try {
       let body = await readFile(full);
       if (file === "www/index.html") {
-        // The page may talk to its own origin, the sandbox and the real API; nothing else.
+        // The page may talk to its own origin, the real API and local servers (the sandbox
+        // among them); nothing else. A CSP cannot name an IPv6 address, so [::1] is not listed.
         body = body
           .toString()
-          .replaceAll("__CONNECT_SRC__", `'self' ${sandboxOrigin} ${REAL_API}`)
+          .replaceAll("__CONNECT_SRC__", `'self' ${REAL_API} http://localhost:* http://127.0.0.1:*`)
           .replaceAll("__SANDBOX_BASE_URL__", `${sandboxOrigin}/api/v1`);
       }
       res.writeHead(200, { "content-type": TYPES[extname(full)] ?? "application/octet-stream", "cache-control": "no-store" }).end(body);

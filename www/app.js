@@ -1,40 +1,74 @@
 // The demo page: a balance check against the sandbox (or the real API) and a live cost
-// planner. Everything that comes from a server is inserted as text, never as HTML.
+// planner. It shows only what is true now: a result, a comparison or a total that is no
+// longer current is removed, not left on screen. Everything that comes from a server is
+// inserted as text, never as HTML.
 import { getCredits, estimateCost, defaultRateCard, checkBalance, PowerPostError } from "/pkg/web/index.js";
 
 const DEMO_KEY = "pp_live_sk_demo0000000000000000000047";
 const KEY_STORAGE = "powerpost-credits-demo-key";
-/** One post type per platform for the publish checkboxes. */
-const PLATFORMS = [
-  ["Instagram", "instagram-feed", true],
-  ["TikTok", "tiktok-video", false],
-  ["YouTube", "youtube-short", false],
-  ["X", "x-post", false],
-  ["Facebook", "facebook-post", true],
-  ["LinkedIn", "linkedin-post", true],
+/** Every post type the catalogue knows (the package's PostType; the tests compare the two). */
+const POST_TYPES = [
+  "instagram-feed", "instagram-reel", "instagram-story",
+  "tiktok-video", "tiktok-photos",
+  "youtube-video", "youtube-short",
+  "x-post",
+  "facebook-post", "facebook-reel", "facebook-story",
+  "linkedin-post",
 ];
+/** The documented sample post publishes to these. */
+const DEFAULT_POST_TYPES = ["instagram-feed", "facebook-post", "linkedin-post"];
+const MAX_ENTRIES = 20;
+const PARTS = [["caption", "Caption"], ["image", "Images"], ["video", "Videos"], ["publish", "Publishing"]];
 
 const $ = (id) => document.getElementById(id);
 const card = defaultRateCard();
-let lastBalance = null;
+let balance = null; // the balance of the last check, while it is current
 let inFlight = null;
+let entryCount = 0;
 
-function option(select, value, label, selected = false) {
-  const element = document.createElement("option");
-  element.value = value;
-  element.textContent = label;
-  element.selected = selected;
-  select.append(element);
+function element(tag, properties = {}, ...children) {
+  const node = Object.assign(document.createElement(tag), properties);
+  node.append(...children);
+  return node;
 }
 
 function fillOptions(select, values, keep) {
   const previous = keep ? select.value : null;
-  select.replaceChildren();
-  for (const value of values) option(select, String(value), String(value));
+  select.replaceChildren(...values.map((value) => element("option", { value: String(value), textContent: String(value) })));
   if (previous && values.map(String).includes(previous)) select.value = previous;
 }
 
 // ---- Balance panel ----
+
+/** The origins the page's Content-Security-Policy lets it connect to, read from the policy itself. */
+function connectSources() {
+  const policy = document.querySelector('meta[http-equiv="Content-Security-Policy"]').content;
+  const directive = policy.split(";").map((part) => part.trim()).find((part) => part.startsWith("connect-src "));
+  return directive.split(/\s+/).slice(1);
+}
+
+/** Why the policy keeps the page from `baseUrl`, or null when it may connect. */
+function blockedByPolicy(baseUrl) {
+  let url;
+  try {
+    url = new URL(baseUrl);
+  } catch {
+    return null; // the package names what is wrong with it
+  }
+  const sources = connectSources();
+  const allowed = sources.some((source) => {
+    if (source === "'self'") return url.origin === location.origin;
+    const [, scheme, host, port] = source.match(/^(\w+):\/\/([^:/]+)(?::(\d+|\*))?$/) ?? [];
+    if (!scheme) return false;
+    const defaultPort = url.protocol === "https:" ? "443" : "80";
+    return url.protocol === `${scheme}:` && url.hostname === host && (port === "*" || (port ?? defaultPort) === (url.port || defaultPort));
+  });
+  if (allowed) return null;
+  const listed = sources.filter((source) => source !== "'self'").map((source) => source.replace(":*", ":<any port>"));
+  return `This page's Content-Security-Policy lets it connect only to ${listed.join(", ")} and itself, so it cannot reach ${url.host}`
+    + " (an IPv6 address cannot be named in a policy at all). Use http://localhost:<port> or http://127.0.0.1:<port> for a local server;"
+    + " the package itself accepts every loopback address.";
+}
 
 function setupBalance() {
   const sandbox = document.querySelector('meta[name="powerpost-sandbox"]')?.content ?? "";
@@ -49,6 +83,19 @@ function setupBalance() {
     checkNow();
   });
   $("cancel").addEventListener("click", () => inFlight?.abort());
+  $("show-key").addEventListener("click", () => {
+    const shown = $("api-key").type === "text";
+    $("api-key").type = shown ? "password" : "text";
+    $("show-key").textContent = shown ? "Show" : "Hide";
+    $("show-key").setAttribute("aria-pressed", String(!shown));
+  });
+}
+
+/** Forgets the last balance: its result and every comparison with it leave the page. */
+function forgetBalance() {
+  balance = null;
+  $("balance-result").hidden = true;
+  updateEstimate();
 }
 
 async function checkNow() {
@@ -57,159 +104,250 @@ async function checkNow() {
   else sessionStorage.removeItem(KEY_STORAGE);
 
   inFlight?.abort();
+  inFlight = null;
+  $("check").disabled = false;
+  $("cancel").disabled = true;
+  $("balance-error").hidden = true;
+  forgetBalance();
+  const blocked = blockedByPolicy($("base-url").value);
+  if (blocked) return showError(blocked);
+
   const controller = new AbortController();
   inFlight = controller;
   $("check").disabled = true;
   $("cancel").disabled = false;
-  $("balance-error").hidden = true;
   $("balance-status").textContent = "Checking…";
+  updateEstimate();
+  let credits, failure;
   try {
-    const credits = await getCredits(key, {
+    credits = await getCredits(key, {
       baseUrl: $("base-url").value,
       signal: controller.signal,
       onRetry: ({ attempt, delayMs, error }) => {
         $("balance-status").textContent = `Attempt ${attempt} failed (${error.code}); retrying in ${(delayMs / 1000).toFixed(1)} s…`;
       },
     });
-    lastBalance = credits.balance;
-    $("balance-value").textContent = `${credits.balance} credits`;
-    $("balance-request-id").textContent = credits.requestId ?? "none";
-    $("balance-remaining").textContent = credits.rateLimit ? String(credits.rateLimit.remaining) : "not reported";
-    $("balance-result").hidden = false;
-    $("balance-status").textContent = "Done.";
-    updateEstimate();
   } catch (error) {
-    showError(error);
-  } finally {
-    if (inFlight === controller) inFlight = null;
-    $("check").disabled = false;
-    $("cancel").disabled = true;
+    failure = error;
   }
+  if (inFlight !== controller) return; // a newer check took over: this one's outcome is not current
+  inFlight = null;
+  $("check").disabled = false;
+  $("cancel").disabled = true;
+  if (failure) showError(failure);
+  else showCredits(credits);
+}
+
+function showCredits(credits) {
+  balance = credits.balance;
+  $("balance-value").textContent = `${credits.balance} credits`;
+  $("balance-request-id").textContent = credits.requestId ?? "none";
+  const limit = credits.rateLimit;
+  $("balance-remaining").textContent = limit
+    ? `${limit.remaining} of ${limit.limit}, until ${new Date(limit.resetAt * 1000).toLocaleTimeString()}`
+    : "not reported";
+  $("balance-result").hidden = false;
+  $("balance-status").textContent = "Done.";
+  updateEstimate();
+}
+
+/** One line per error: the code, the message and the request id, each once. */
+function describeError(error) {
+  if (typeof error === "string") return error;
+  if (!(error instanceof PowerPostError)) return `ERROR: ${error.message}`;
+  if (error.code === "INVALID_ARGUMENT") return error.message; // it names the field already
+  const message = error.message.replace(new RegExp(`^(${error.status} )?${error.code}: `), "");
+  const status = error.status === null ? "" : ` (HTTP ${error.status})`;
+  const request = error.requestId ? `; request ${error.requestId}` : "";
+  return `${error.code}${status}: ${message}${request}`;
 }
 
 function showError(error) {
-  const known = error instanceof PowerPostError;
-  $("error-code").textContent = known ? error.code : "ERROR";
-  $("error-message").textContent = String(error.message);
-  $("error-request-id").textContent = (known && error.requestId) || "none";
+  $("balance-error").textContent = describeError(error);
   $("balance-error").hidden = false;
-  $("balance-result").hidden = true;
-  $("balance-status").textContent = known && error.code === "ABORTED" ? "Cancelled." : "Failed.";
+  const aborted = error instanceof PowerPostError && error.code === "ABORTED";
+  $("balance-status").textContent = aborted ? "Cancelled." : "Failed.";
+  forgetBalance();
 }
 
 // ---- Cost planner ----
 
 function setupPlanner() {
-  const imageModel = $("image-model");
-  option(imageModel, "", "No image");
-  for (const name of Object.keys(card.imageModels)) option(imageModel, name, name, name === "flux2-flex");
-  const videoModel = $("video-model");
-  option(videoModel, "", "No video", true);
-  for (const name of Object.keys(card.videoModels)) option(videoModel, name, name);
-
-  const platforms = $("platforms");
-  for (const [label, postType, checked] of PLATFORMS) {
-    const wrapper = document.createElement("label");
-    wrapper.className = "inline";
-    const box = document.createElement("input");
-    box.type = "checkbox";
-    box.value = postType;
-    box.checked = checked;
-    box.name = "platform";
-    wrapper.append(box, ` ${label}`);
-    platforms.append(wrapper);
+  const postTypes = $("post-types");
+  for (const postType of POST_TYPES) {
+    const box = element("input", { type: "checkbox", value: postType, name: "post-type", checked: DEFAULT_POST_TYPES.includes(postType) });
+    postTypes.append(element("label", { className: "inline" }, box, ` ${postType}`));
   }
   $("rate-card-version").textContent = card.version;
+  $("add-image").addEventListener("click", () => addEntry("image", true));
+  $("add-video").addEventListener("click", () => addEntry("video", true));
+  addEntry("image", false);
 
   $("plan-form").addEventListener("input", updateEstimate);
   $("plan-form").addEventListener("change", updateEstimate);
+  for (const button of document.querySelectorAll("button.copy")) button.addEventListener("click", () => copy(button));
   updateEstimate();
 }
 
-/** Keeps the size, duration and audio controls to what the chosen models offer. */
-function syncChoices() {
-  const image = card.imageModels[$("image-model").value];
-  $("image-quantity").disabled = $("image-size").disabled = !image;
-  fillOptions($("image-size"), image ? image.sizes : [], true);
+/** A labelled control with an id of its own. */
+function field(label, control) {
+  control.id = `entry-${++entryCount}`;
+  return [element("label", { htmlFor: control.id, textContent: label }), control];
+}
 
-  const video = card.videoModels[$("video-model").value];
-  $("video-duration").disabled = $("video-size").disabled = !video;
-  fillOptions($("video-duration"), video ? video.durations : [], true);
-  fillOptions($("video-size"), video ? video.sizes : [], true);
-  const audio = $("video-audio");
-  audio.disabled = !video || video.audioPerSecond === null;
-  if (audio.disabled) audio.checked = false;
+function addEntry(kind, focus) {
+  const list = $(`${kind}-entries`);
+  if (list.children.length >= MAX_ENTRIES) return;
+  const models = Object.keys(kind === "image" ? card.imageModels : card.videoModels);
+  const model = element("select", { name: "model" });
+  fillOptions(model, models, false);
+  const entry = element("div", { className: `entry ${kind}-entry` });
+  entry.append(...field("Model", model));
+  if (kind === "image") {
+    entry.append(...field("Quantity (1-4)", element("input", { name: "quantity", type: "number", min: 1, max: 4, step: 1, value: 1 })));
+    entry.append(...field("Size", element("select", { name: "size" })));
+  } else {
+    entry.append(...field("Duration, seconds", element("select", { name: "duration" })));
+    entry.append(element("label", { className: "inline" }, element("input", { name: "audio", type: "checkbox" }), " With audio"));
+    entry.append(...field("Size", element("select", { name: "size" })));
+  }
+  const remove = element("button", { type: "button", className: "secondary remove", textContent: kind === "image" ? "Remove this image entry" : "Remove this video" });
+  remove.addEventListener("click", () => {
+    const next = entry.nextElementSibling ?? entry.previousElementSibling;
+    entry.remove();
+    (next?.querySelector("select") ?? $(`add-${kind}`)).focus();
+    updateEstimate();
+  });
+  entry.append(remove);
+  list.append(entry);
+  syncEntry(entry, kind);
+  if (focus) model.focus();
+  updateEstimate();
+}
+
+/** Keeps an entry's size, duration and audio controls to what its model offers. */
+function syncEntry(entry, kind) {
+  const pick = (name) => entry.querySelector(`[name="${name}"]`);
+  const rates = (kind === "image" ? card.imageModels : card.videoModels)[pick("model").value];
+  fillOptions(pick("size"), rates.sizes, true);
+  if (kind === "video") {
+    fillOptions(pick("duration"), rates.durations, true);
+    const audio = pick("audio");
+    audio.disabled = rates.audioPerSecond === null;
+    if (audio.disabled) audio.checked = false;
+  }
+  $(`add-${kind}`).disabled = $(`${kind}-entries`).children.length >= MAX_ENTRIES;
 }
 
 function currentPlan() {
-  const whole = (id) => Number($(id).value || 0);
-  const postTypes = [...document.querySelectorAll('input[name="platform"]:checked')].map((box) => box.value);
+  const number = (control) => (control.value === "" ? 0 : Number(control.value));
+  const postTypes = [...document.querySelectorAll('input[name="post-type"]:checked')].map((box) => box.value);
   const plan = {};
   const researchMode = $("research-mode").value;
   if (researchMode) {
-    plan.caption = {
-      researchMode,
-      imageInputs: whole("image-inputs"),
-      videoInputSeconds: whole("video-seconds"),
-      sourceUrls: whole("source-urls"),
-      postTypes,
-    };
+    plan.caption = { researchMode, imageInputs: number($("image-inputs")), videoInputSeconds: number($("video-seconds")), sourceUrls: number($("source-urls")) };
   }
-  if ($("image-model").value) {
-    plan.images = [{ model: $("image-model").value, quantity: whole("image-quantity"), size: $("image-size").value }];
-  }
-  if ($("video-model").value) {
-    plan.videos = [{
-      model: $("video-model").value,
-      durationSeconds: Number($("video-duration").value),
-      audio: $("video-audio").checked,
-      size: $("video-size").value,
-    }];
-  }
+  const entries = (kind) => [...document.querySelectorAll(`.${kind}-entry`)].map((entry) => {
+    syncEntry(entry, kind);
+    return (name) => entry.querySelector(`[name="${name}"]`);
+  });
+  const images = entries("image").map((pick) => ({ model: pick("model").value, quantity: number(pick("quantity")), size: pick("size").value }));
+  const videos = entries("video").map((pick) => ({
+    model: pick("model").value, durationSeconds: Number(pick("duration").value), audio: pick("audio").checked, size: pick("size").value,
+  }));
+  if (images.length > 0) plan.images = images;
+  if (videos.length > 0) plan.videos = videos;
   if (postTypes.length > 0) plan.publish = { postTypes };
   return plan;
 }
 
 function updateEstimate() {
-  syncChoices();
+  const plan = currentPlan();
   let estimate;
   try {
-    estimate = estimateCost(currentPlan());
+    estimate = estimateCost(plan);
   } catch (error) {
-    $("plan-error").textContent = `${error.field ?? "plan"}: ${error.message}`;
+    // Nothing of the last valid plan stays on screen as if it were this one's.
+    $("plan-error").textContent = describeError(error);
     $("plan-error").hidden = false;
+    $("estimate-view").hidden = true;
     return;
   }
   $("plan-error").hidden = true;
-  const rows = estimate.items.map((item) => {
-    const row = document.createElement("tr");
-    const label = document.createElement("td");
-    label.textContent = item.label;
-    const credits = document.createElement("td");
-    credits.className = "credits";
-    credits.textContent = String(item.credits);
-    row.append(label, credits);
-    return row;
-  });
-  $("estimate-items").replaceChildren(...rows);
+  $("estimate-view").hidden = false;
+  $("estimate-items").replaceChildren(...estimate.items.map((item) =>
+    element("tr", {}, element("td", { textContent: item.label }), element("td", { className: "credits", textContent: String(item.credits) }))));
   $("estimate-total").textContent = String(estimate.total);
+  showBreakdown(estimate);
   showAffordability(estimate);
+  showSnippets(plan, estimate);
+}
+
+/** One bar per part of the post, labelled with its credits, so it reads without colour. */
+function showBreakdown(estimate) {
+  const rows = PARTS.map(([kind, name]) => [name, estimate.items.filter((item) => item.kind === kind).reduce((sum, item) => sum + item.credits, 0)])
+    .filter(([, credits]) => credits > 0)
+    .map(([name, credits]) => {
+      const bar = element("span", { className: "bar" });
+      bar.style.width = `${(100 * credits) / Math.max(estimate.total, 1)}%`;
+      const track = element("span", { className: "bar-track" }, bar);
+      track.setAttribute("aria-hidden", "true");
+      return element("li", {}, element("span", { className: "part", textContent: name }), track,
+        element("span", { className: "part-credits", textContent: `${credits} credits` }));
+    });
+  $("breakdown").replaceChildren(...rows);
 }
 
 function showAffordability(estimate) {
-  const meter = $("afford-meter");
-  if (lastBalance === null) {
-    meter.value = 0;
-    $("afford-text").textContent = `${estimate.total} credits. Check a balance to compare.`;
+  const chart = $("afford-chart");
+  if (balance === null) {
+    chart.hidden = true;
+    $("afford-text").textContent = inFlight
+      ? `${estimate.total} credits. Checking the balance…`
+      : `${estimate.total} credits. Check a balance to compare.`;
     return;
   }
-  const result = checkBalance(lastBalance, estimate);
-  meter.max = Math.max(result.balance, result.cost, 1);
-  meter.value = result.cost;
-  meter.classList.toggle("short", !result.affordable);
+  const result = checkBalance(balance, estimate);
+  const scale = Math.max(result.balance, result.cost, 1);
+  const at = (value) => `${(100 * value) / scale}%`;
+  $("afford-fill").style.width = at(result.cost);
+  $("afford-fill").classList.toggle("short", !result.affordable);
+  $("afford-balance").style.left = at(result.balance);
+  placeMark($("afford-cost-label"), `cost ${result.cost}`, result.cost / scale);
+  placeMark($("afford-balance-label"), `balance ${result.balance}`, result.balance / scale);
+  chart.setAttribute("aria-label", `Cost ${result.cost} credits against a balance of ${result.balance}`);
+  chart.hidden = false;
   $("afford-text").textContent = result.affordable
     ? `${result.cost} of ${result.balance} credits; ${result.remaining} would remain.`
     : `${result.cost} credits needed, ${result.balance} available: short by ${result.shortfall}.`;
+}
+
+/** A scale label at `fraction` of the bar, kept inside it at the ends. */
+function placeMark(mark, text, fraction) {
+  mark.textContent = text;
+  mark.style.left = `${100 * fraction}%`;
+  mark.style.transform = `translateX(${fraction > 0.85 ? -100 : fraction < 0.15 ? 0 : -50}%)`;
+}
+
+/** The plan as a JavaScript call, as plan.json and as a command, each giving this total. */
+function showSnippets(plan, estimate) {
+  const json = JSON.stringify(plan, null, 2);
+  $("snippet-js").textContent = `import { estimateCost } from "powerpost-credits";\n\n`
+    + `const estimate = estimateCost(${json});\nconsole.log(estimate.total); // ${estimate.total}`;
+  $("snippet-json").textContent = json;
+  // The plan has no single quotes (its values are names and numbers), so it quotes safely.
+  $("snippet-cli").textContent = `echo '${JSON.stringify(plan)}' | npx powerpost-credits estimate -`;
+}
+
+async function copy(button) {
+  const text = $(button.dataset.copy).textContent;
+  $("copy-status").textContent = "";
+  try {
+    await navigator.clipboard.writeText(text);
+    $("copy-status").textContent = "Copied.";
+  } catch {
+    $("copy-status").textContent = "The browser did not allow copying; select the text instead.";
+  }
 }
 
 setupBalance();
