@@ -56,11 +56,12 @@ function serveStatic(port, sandboxOrigin) {
     try {
       let body = await readFile(full);
       if (file === "www/index.html") {
-        // The page may talk to its own origin, the real API and local servers (the sandbox
-        // among them); nothing else. A CSP cannot name an IPv6 address, so [::1] is not listed.
+        // The page may talk to its own origin, the real API and local servers over plain http
+        // (the sandbox among them): the package sends http only to loopback hosts, and a
+        // policy cannot name [::1] or every 127.x address, so it lists the scheme.
         body = body
           .toString()
-          .replaceAll("__CONNECT_SRC__", `'self' ${REAL_API} http://localhost:* http://127.0.0.1:*`)
+          .replaceAll("__CONNECT_SRC__", `'self' ${REAL_API} http:`)
           .replaceAll("__SANDBOX_BASE_URL__", `${sandboxOrigin}/api/v1`);
       }
       res.writeHead(200, { "content-type": TYPES[extname(full)] ?? "application/octet-stream", "cache-control": "no-store" }).end(body);

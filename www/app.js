@@ -58,16 +58,16 @@ function blockedByPolicy(baseUrl) {
   const sources = connectSources();
   const allowed = sources.some((source) => {
     if (source === "'self'") return url.origin === location.origin;
+    if (/^[a-z]+:$/.test(source)) return url.protocol === source; // a scheme: any host
     const [, scheme, host, port] = source.match(/^(\w+):\/\/([^:/]+)(?::(\d+|\*))?$/) ?? [];
     if (!scheme) return false;
     const defaultPort = url.protocol === "https:" ? "443" : "80";
     return url.protocol === `${scheme}:` && url.hostname === host && (port === "*" || (port ?? defaultPort) === (url.port || defaultPort));
   });
   if (allowed) return null;
-  const listed = sources.filter((source) => source !== "'self'").map((source) => source.replace(":*", ":<any port>"));
-  return `This page's Content-Security-Policy lets it connect only to ${listed.join(", ")} and itself, so it cannot reach ${url.host}`
-    + " (an IPv6 address cannot be named in a policy at all). Use http://localhost:<port> or http://127.0.0.1:<port> for a local server;"
-    + " the package itself accepts every loopback address.";
+  const listed = sources.filter((source) => source !== "'self'").map((source) => (source.endsWith(":") ? `any ${source.slice(0, -1)} address` : source));
+  return `This page's Content-Security-Policy lets it connect only to itself, ${listed.join(" and ")}, so it cannot reach ${url.origin}.`
+    + " The package itself has no such limit: use it from your own page or from Node.";
 }
 
 function setupBalance() {
