@@ -5,10 +5,9 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { createServer } from "node:http";
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
-import { extname, join, normalize, sep } from "node:path";
-import { launchChromium, projectWithPackage, repo } from "./support.mjs";
+import { rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { launchChromium, projectWithPackage, repo, serveFolder } from "./support.mjs";
 let project, browser;
 const servers = [];
 
@@ -48,26 +47,14 @@ before(() => {
 
 after(async () => {
   await browser?.close();
-  await Promise.all(servers.map((server) => new Promise((done) => server.close(done))));
+  await Promise.all(servers.map((server) => server.close()));
   if (project) rmSync(project, { recursive: true, force: true });
 });
 
-function serve(root) {
-  const types = { ".html": "text/html", ".js": "text/javascript", ".wasm": "application/wasm" };
-  const server = createServer((req, res) => {
-    const path = new URL(req.url, "http://x").pathname;
-    const file = normalize(join(root, path === "/" ? "index.html" : path));
-    if (!file.startsWith(root + sep)) return res.writeHead(404).end();
-    let body;
-    try {
-      body = readFileSync(file);
-    } catch {
-      return res.writeHead(404).end();
-    }
-    res.writeHead(200, { "content-type": types[extname(file)] ?? "application/octet-stream" }).end(body);
-  });
+async function serve(root) {
+  const server = await serveFolder(root);
   servers.push(server);
-  return new Promise((done) => server.listen(0, "127.0.0.1", () => done(`http://127.0.0.1:${server.address().port}/`)));
+  return `${server.origin}/`;
 }
 
 async function openPage(url) {

@@ -8,7 +8,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { createServer, request } from "node:http";
-import { launchChromium, projectWithPackage, repo } from "./support.mjs";
+import { headingAnchors, launchChromium, projectWithPackage, repo } from "./support.mjs";
 import { startDemo } from "../scripts/demo.mjs";
 
 const artifacts = resolve(import.meta.dirname, "artifacts");
@@ -277,7 +277,7 @@ for (const [width, viewport] of [["desktop", { width: 1280, height: 900 }], ["ph
 
     test("the documentation links go to sections the package's README has", async () => {
       const readme = readFileSync(join(repo, "pkg-template/README.md"), "utf8");
-      const anchors = new Set([...readme.matchAll(/^#+ (.*)$/gm)].map(([, title]) => title.toLowerCase().replace(/[^\w\- ]/g, "").replaceAll(" ", "-")));
+      const anchors = headingAnchors(readme);
       const links = await page.locator("nav a").evaluateAll((all) => all.map((link) => link.href));
       assert.ok(links.length >= 4);
       for (const link of links) {

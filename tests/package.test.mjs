@@ -5,10 +5,9 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
-import { createServer } from "node:net";
 import { writeFileSync, rmSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { projectWithPackage, repo } from "./support.mjs";
+import { closedPort as portNothingListensOn, projectWithPackage, repo } from "./support.mjs";
 const sandbox = process.env.POWERPOST_SANDBOX;
 const DEMO_KEY = "pp_live_sk_demo0000000000000000000047";
 let project;
@@ -23,10 +22,7 @@ let closedPort; // a loopback port nothing listens on
 before(async () => {
   assert.ok(sandbox, "run through scripts/with-sandbox.mjs (make test does)");
   project = projectWithPackage("consumer");
-  const server = createServer();
-  await new Promise((done) => server.listen(0, "127.0.0.1", done));
-  closedPort = server.address().port;
-  await new Promise((done) => server.close(done));
+  closedPort = await portNothingListensOn();
 });
 
 after(() => project && rmSync(project, { recursive: true, force: true }));

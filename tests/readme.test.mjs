@@ -23,13 +23,11 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { createServer } from "node:http";
-import { createServer as createNetServer } from "node:net";
 import { readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { extname, join, normalize, sep } from "node:path";
+import { extname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import ts from "typescript";
-import { launchChromium, projectWithPackage, repo } from "./support.mjs";
+import { closedPort, headingAnchors, launchChromium, projectWithPackage, repo, serveFolder } from "./support.mjs";
 
 const REAL_API = "https://powerpost.ai/api/v1";
 const SOURCES = ["README.md", "pkg-template/README.md"];
@@ -106,9 +104,9 @@ function shownSoFar(block, printed) {
 
 before(async () => {
   project = projectWithPackage("readme", { type: "module" });
-  ({ DEMO_KEY } = await import(pathToFileURL(join(project, "node_modules/powerpost-credits/sandbox/index.mjs"))));
-  const { startSandbox } = await import(pathToFileURL(join(project, "node_modules/powerpost-credits/sandbox/index.mjs")));
-  sandbox = await startSandbox({ rateLimit: 1_000 });
+  const installed = await import(pathToFileURL(join(project, "node_modules/powerpost-credits/sandbox/index.mjs")));
+  DEMO_KEY = installed.DEMO_KEY;
+  sandbox = await installed.startSandbox({ rateLimit: 1_000 });
   // Node blocks: requests to the real API go to the sandbox (POWERPOST_TEST_API is set per block).
   writeFileSync(join(project, "redirect.mjs"), `
     const fetch = globalThis.fetch;
@@ -124,7 +122,7 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
-  await new Promise((done) => (pageServer ? pageServer.close(done) : done()));
+  await pageServer?.close();
   await sandbox?.close();
   if (project) rmSync(project, { recursive: true, force: true });
 });
@@ -181,25 +179,10 @@ async function runInNode(block, index) {
   return stdout;
 }
 
-/** Serves the project (the package under node_modules/, and the pages of the blocks). */
-async function servePages() {
-  if (pageServer) return `http://127.0.0.1:${pageServer.address().port}`;
-  const types = { ".html": "text/html", ".js": "text/javascript", ".wasm": "application/wasm" };
-  pageServer = createServer((req, res) => {
-    const file = normalize(join(project, new URL(req.url, "http://x").pathname));
-    if (!file.startsWith(project + sep)) return res.writeHead(404).end();
-    try {
-      res.writeHead(200, { "content-type": types[extname(file)] ?? "application/octet-stream" }).end(readFileSync(file));
-    } catch {
-      res.writeHead(404).end();
-    }
-  });
-  await new Promise((done) => pageServer.listen(0, "127.0.0.1", done));
-  return servePages();
-}
-
 async function runInChromium(block, index) {
-  const origin = await servePages();
+  // The project serves the package under node_modules/ and the pages of the blocks.
+  pageServer ??= await serveFolder(project);
+  const { origin } = pageServer;
   const entry = "/node_modules/powerpost-credits/web/index.js";
   let page;
   if (block.language === "html") page = block.code;
@@ -245,8 +228,7 @@ test("the README in the tarball is the npm one: no make commands or repository p
   const shipped = readFileSync(join(project, "node_modules/powerpost-credits/README.md"), "utf8");
   assert.equal(shipped, readFileSync(join(repo, "pkg-template/README.md"), "utf8"));
   assert.doesNotMatch(shipped, /\bmake (demo|test|bench|soak|fuzz|build)\b|sandbox\/server|\.\.\/pkg\b|examples\//);
-  const headings = new Set([...shipped.matchAll(/^#+ (.*)$/gm)].map(([, title]) =>
-    title.toLowerCase().replace(/[^\w\- ]/g, "").replaceAll(" ", "-")));
+  const headings = headingAnchors(shipped);
   for (const [, target] of shipped.matchAll(/\]\(([^)]+)\)/g)) {
     if (target.startsWith("#")) assert.ok(headings.has(target.slice(1)), `no heading for the link ${target}`);
     else assert.match(target, /^https:\/\//, `a relative link does not work on npm: ${target}`);
@@ -268,10 +250,7 @@ test("examples/node-balance.mjs asks the base URL it is given, and says how to s
   assert.match(given.stdout, /^balance: 47 credits/);
   const fromEnv = await example([], { POWERPOST_BASE_URL: sandbox.scenarioUrl("example-env", ["balance-12"]) });
   assert.match(fromEnv.stdout, /^balance: 12 credits[\s\S]*short by 1 credits$/m);
-  const listener = createNetServer();
-  await new Promise((done) => listener.listen(0, "127.0.0.1", done));
-  const closed = `http://127.0.0.1:${listener.address().port}/api/v1`;
-  await new Promise((done) => listener.close(done));
+  const closed = `http://127.0.0.1:${await closedPort()}/api/v1`;
   const nothing = await example([closed]);
   assert.equal(nothing.status, 1);
   assert.match(nothing.stderr, /^NETWORK_ERROR: /);
