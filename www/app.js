@@ -201,6 +201,8 @@ function addEntry(kind, focus) {
   const models = Object.keys(kind === "image" ? card.imageModels : card.videoModels);
   const model = element("select", { name: "model" });
   fillOptions(model, models, false);
+  // Runs before the form's own input handler, so the estimate reads the model's choices.
+  model.addEventListener("change", () => syncEntry(entry, kind));
   const entry = element("div", { className: `entry ${kind}-entry` });
   entry.append(...field("Model", model));
   if (kind === "image") {
@@ -215,11 +217,13 @@ function addEntry(kind, focus) {
   remove.addEventListener("click", () => {
     const next = entry.nextElementSibling ?? entry.previousElementSibling;
     entry.remove();
+    $(`add-${kind}`).disabled = false;
     (next?.querySelector("select") ?? $(`add-${kind}`)).focus();
     updateEstimate();
   });
   entry.append(remove);
   list.append(entry);
+  $(`add-${kind}`).disabled = list.children.length >= MAX_ENTRIES;
   syncEntry(entry, kind);
   if (focus) model.focus();
   updateEstimate();
@@ -236,7 +240,6 @@ function syncEntry(entry, kind) {
     audio.disabled = rates.audioPerSecond === null;
     if (audio.disabled) audio.checked = false;
   }
-  $(`add-${kind}`).disabled = $(`${kind}-entries`).children.length >= MAX_ENTRIES;
 }
 
 function currentPlan() {
@@ -247,10 +250,7 @@ function currentPlan() {
   if (researchMode) {
     plan.caption = { researchMode, imageInputs: number($("image-inputs")), videoInputSeconds: number($("video-seconds")), sourceUrls: number($("source-urls")) };
   }
-  const entries = (kind) => [...document.querySelectorAll(`.${kind}-entry`)].map((entry) => {
-    syncEntry(entry, kind);
-    return (name) => entry.querySelector(`[name="${name}"]`);
-  });
+  const entries = (kind) => [...document.querySelectorAll(`.${kind}-entry`)].map((entry) => (name) => entry.querySelector(`[name="${name}"]`));
   const images = entries("image").map((pick) => ({ model: pick("model").value, quantity: number(pick("quantity")), size: pick("size").value }));
   const videos = entries("video").map((pick) => ({
     model: pick("model").value, durationSeconds: Number(pick("duration").value), audio: pick("audio").checked, size: pick("size").value,
