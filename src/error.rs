@@ -144,6 +144,14 @@ impl PowerPostError {
         Self::new(ErrorCode::NetworkError, message)
     }
 
+    /// A redirect, which is never followed so that the key never reaches another origin:
+    /// `status` is the 3xx, or `None` where the runtime hides it (an opaque-redirect response).
+    pub(crate) fn redirect(status: Option<u16>) -> Self {
+        const WHY: &str = "HTTP_ERROR: redirect not followed, so the key is not sent to another origin";
+        let message = status.map_or_else(|| WHY.to_string(), |status| format!("{status} {WHY}"));
+        Self { status, ..Self::new(ErrorCode::HttpError, message) }
+    }
+
     /// `fetch` gave something other than a response to read.
     pub(crate) fn invalid_transport(why: &str) -> Self {
         Self::new(ErrorCode::InvalidResponse, format!("unexpected response from fetch: {why}"))
@@ -222,6 +230,8 @@ mod tests {
         assert!(!PowerPostError::invalid_argument("apiKey", "is bad").retryable());
         let bad_body = PowerPostError::new(ErrorCode::InvalidResponse, "").with_response(200, None, None);
         assert!(!bad_body.retryable());
+        assert!(!PowerPostError::redirect(None).retryable());
+        assert!(!PowerPostError::redirect(Some(307)).retryable());
     }
 
     #[test]
@@ -232,5 +242,11 @@ mod tests {
         assert_eq!(PowerPostError::timeout(30000).message, "request timed out after 30000 ms");
         assert_eq!(PowerPostError::network("fetch failed").message, "network error: fetch failed");
         assert_eq!(PowerPostError::network("").message, "network error");
+        let hidden = PowerPostError::redirect(None);
+        assert_eq!((hidden.code, hidden.status), (ErrorCode::HttpError, None));
+        assert_eq!(hidden.message, "HTTP_ERROR: redirect not followed, so the key is not sent to another origin");
+        let shown = PowerPostError::redirect(Some(302));
+        assert_eq!((shown.code, shown.status), (ErrorCode::HttpError, Some(302)));
+        assert_eq!(shown.message, "302 HTTP_ERROR: redirect not followed, so the key is not sent to another origin");
     }
 }

@@ -218,6 +218,11 @@ mod tests {
         let fake = Fake::answering(vec![response(200, "{}")]);
         assert_eq!(fake.call(5).unwrap_err().error.code, ErrorCode::InvalidResponse);
         assert_eq!(*fake.sent.borrow(), 1);
+        for redirect in [response(302, ""), Err(PowerPostError::redirect(None))] {
+            let fake = Fake::answering(vec![redirect]);
+            assert_eq!(fake.call(5).unwrap_err().error.code, ErrorCode::HttpError);
+            assert_eq!(*fake.sent.borrow(), 1, "a redirect is final");
+        }
     }
 
     #[test]

@@ -70,6 +70,9 @@ pub(crate) fn interpret(response: &RawResponse, now_ms: f64, key: &ApiKey) -> Re
     let RawResponse { status, headers, body } = response;
     let status = *status;
     let request_id = headers.request_id.clone().filter(|id| is_printable(id));
+    if (300..400).contains(&status) {
+        return Err(PowerPostError { request_id, ..PowerPostError::redirect(Some(status)) });
+    }
     let body: Option<Value> = serde_json::from_str(body).ok();
     if status == 200 {
         return match read_balance(body.as_ref()) {
@@ -201,6 +204,22 @@ mod tests {
             serde_json::to_value(&credits).unwrap(),
             json!({"balance": 47.0, "requestId": "req_abc123", "rateLimit": {"limit": 30, "remaining": 29, "resetAt": 1_767_225_600}})
         );
+    }
+
+    #[test]
+    fn a_redirect_is_an_http_error_with_its_status_whatever_the_body_says() {
+        for status in [300, 301, 302, 303, 307, 308, 399] {
+            let error = run(status, &headers(), Some(json!({"balance": 47}))).unwrap_err();
+            assert_eq!((error.code, error.status, error.retryable()), (ErrorCode::HttpError, Some(status), false));
+            assert_eq!(error.request_id.as_deref(), Some("req_abc123"));
+            assert!(
+                error.message.starts_with(&format!("{status} HTTP_ERROR: redirect not followed")),
+                "{}",
+                error.message
+            );
+        }
+        assert_eq!(run(400, &headers(), None).unwrap_err().message, "400 HTTP_ERROR: Bad Request");
+        assert_eq!(run(299, &headers(), None).unwrap_err().code, ErrorCode::HttpError);
     }
 
     #[test]

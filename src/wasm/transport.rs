@@ -13,7 +13,7 @@ use js_sys::{Array, Function, Promise, Reflect};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortController, AbortSignal, Headers, RequestCredentials, RequestInit, RequestRedirect};
+use web_sys::{AbortController, AbortSignal, Headers, RequestCredentials, RequestInit, RequestRedirect, ResponseType};
 
 use super::convert::to_js;
 use super::error::to_js_error;
@@ -97,6 +97,10 @@ impl Transport for WebTransport {
             .map_err(network)?
             .dyn_into::<web_sys::Response>()
             .map_err(|_| PowerPostError::invalid_transport("fetch resolved to something that is not a Response"))?;
+        // Browsers hide a redirect's status from `redirect: "manual"`; other runtimes show the 3xx.
+        if response.type_() == ResponseType::Opaqueredirect {
+            return Err(PowerPostError::redirect(None).into());
+        }
         let (status, headers) = {
             // `Clone::clone`: web-sys's own `clone` is JS `Response.clone()`, a second body.
             let read = gloo_net::http::Response::from(Clone::clone(&response));
@@ -144,8 +148,9 @@ struct RetryInfo {
     error: JsValue,
 }
 
-/// `GET`, the key in its one header, redirects refused (so the key is never sent on to another
-/// origin), no cookies, and the attempt's own signal.
+/// `GET`, the key in its one header, redirects not followed (so the key is never sent on to
+/// another origin; `"manual"`, since workerd refuses `"error"`), no cookies, and the attempt's
+/// own signal.
 fn request_init(request: &Request, signal: &AbortSignal) -> Result<RequestInit, JsValue> {
     let headers = Headers::new()?;
     let (name, value) = &request.auth_header;
@@ -154,7 +159,7 @@ fn request_init(request: &Request, signal: &AbortSignal) -> Result<RequestInit, 
     let init = RequestInit::new();
     init.set_method("GET");
     init.set_headers(&headers);
-    init.set_redirect(RequestRedirect::Error);
+    init.set_redirect(RequestRedirect::Manual);
     init.set_credentials(RequestCredentials::Omit);
     init.set_signal(Some(signal));
     Ok(init)
