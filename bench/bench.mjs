@@ -23,7 +23,7 @@ function sizes() {
   const web = join(repo, "pkg/web");
   const snippets = readdirSync(join(web, "snippets")).flatMap((dir) =>
     readdirSync(join(web, "snippets", dir, "src/js")).filter((file) => file.endsWith(".js")).map((file) => join("snippets", dir, "src/js", file)));
-  return ["powerpost_credits_bg.wasm", "powerpost_credits.js", "index.js", ...snippets].map((file) => {
+  return ["powerpost_credits_bg.wasm", "powerpost_credits.js", "index.js", "api.js", ...snippets].map((file) => {
     const bytes = readFileSync(join(web, file));
     return { file, raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length };
   });

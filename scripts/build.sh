@@ -25,6 +25,7 @@ mkdir -p build/pkg/web build/pkg/node
 cp -r build/web/"${name}".js build/web/"${name}"_bg.wasm build/web/snippets build/pkg/web/
 cp -r build/nodejs/"${name}".js build/nodejs/"${name}"_bg.wasm build/nodejs/snippets build/pkg/node/
 cp -r pkg-template/. build/pkg/
+cp LICENSE-MIT LICENSE-APACHE CHANGELOG.md build/pkg/
 # The sandbox ships as it is in the repository: one module for the package, the demo and the tests.
 mkdir -p build/pkg/sandbox
 cp sandbox/index.cjs sandbox/index.mjs sandbox/index.d.ts build/pkg/sandbox/
@@ -42,13 +43,36 @@ for snippet in $snippets; do
   echo "module.exports = { $exported };" >> "build/pkg/node/$snippet"
 done
 
+# Bundlers (esbuild, bun build) follow only plain string literals in require(), and a one-file
+# bundle has no .wasm beside it: the Node glue requires its snippets by literal and takes the
+# module's bytes from a CommonJS module instead of reading a file at `__dirname` (which also
+# spares Deno the read permission).
+node - build/pkg/node/"${name}".js "${name}_bg.wasm" <<'JS'
+const fs = require("fs");
+const [glue, wasm] = process.argv.slice(2);
+const replace = (code, pattern, replacement, what) => {
+  if (!pattern.test(code)) throw new Error(`build: ${what} not found in ${glue} (has wasm-bindgen's output changed?)`);
+  return code.replace(pattern, replacement);
+};
+let code = fs.readFileSync(glue, "utf8");
+code = code.replace(/require\(String\.raw`([^`]*)`\)/g, (_, path) => `require(${JSON.stringify(path)})`);
+code = replace(code, /const wasmPath = `\$\{__dirname\}\/[\w.]+`;\nconst wasmBytes = require\('fs'\)\.readFileSync\(wasmPath\);/,
+  `const wasmBytes = require(${JSON.stringify(`./${wasm}.cjs`)});`, "the glue's readFileSync of the wasm");
+if (/String\.raw|__dirname|readFileSync/.test(code)) throw new Error(`build: ${glue} still reads files or builds paths`);
+fs.writeFileSync(glue, code);
+const dir = require("path").dirname(glue);
+const bytes = fs.readFileSync(`${dir}/${wasm}`).toString("base64");
+fs.writeFileSync(`${dir}/${wasm}.cjs`, `// The wasm module's bytes (base64), so that a bundle carries them and nothing reads a file.\nmodule.exports = Buffer.from("${bytes}", "base64");\n`);
+fs.rmSync(`${dir}/${wasm}`);
+JS
+
 # Entries re-export the error class from its snippet's (content-hashed) path.
 error_js=$(echo "$snippets" | grep '/error\.js$')
-sed -i "s#__ERROR_MODULE__#./$error_js#" build/pkg/web/index.js build/pkg/node/index.cjs
+sed -i "s#__ERROR_MODULE__#./$error_js#" build/pkg/web/api.js build/pkg/node/index.cjs
 
 # Browsers load the web build's JS as shipped (smaller minified); Node reads the Node build
 # from disk, where its readable form costs nothing.
-node scripts/minify.mjs build/pkg/web/index.js build/pkg/web/"${name}".js $(for snippet in $snippets; do echo "build/pkg/web/$snippet"; done)
+node scripts/minify.mjs build/pkg/web/{index,api,workerd,edge-light}.js build/pkg/web/"${name}".js $(for snippet in $snippets; do echo "build/pkg/web/$snippet"; done)
 
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
 node -e '

@@ -5,7 +5,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { rmSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { launchChromium, projectWithPackage, repo, serveFolder } from "./support.mjs";
 let project, browser;
@@ -23,7 +23,7 @@ before(() => {
       .then((credits) => { out.textContent = "balance " + credits.balance + ", estimate " + estimateCost({ images: [{}] }).total; })
       .catch((error) => { out.textContent = "error " + error.code; });
   `);
-  execFileSync(process.execPath, [join(repo, "node_modules/vite/bin/vite.js"), "build", "--logLevel", "error"], { cwd: project, encoding: "utf8" });
+  execFileSync(process.execPath, [join(repo, "node_modules/vite/bin/vite.js"), "build", "--sourcemap", "--logLevel", "error"], { cwd: project, encoding: "utf8" });
 
   // No bundler: the page and the worker import the installed package's browser entry by path.
   const entry = "/node_modules/powerpost-credits/web/index.js";
@@ -78,6 +78,17 @@ async function expectBalanceShown(url) {
 
 test("a Vite production build of an app that imports the package shows the sandbox balance", async () => {
   await expectBalanceShown(await serve(join(project, "dist")));
+});
+
+test("the Vite build takes the browser entry and its wasm, and none of the edge entries or the sandbox", () => {
+  const assets = join(project, "dist/assets");
+  const sources = readdirSync(assets).filter((file) => file.endsWith(".js.map"))
+    .flatMap((file) => JSON.parse(readFileSync(join(assets, file), "utf8")).sources)
+    .map((source) => source.replace(/^(\.\.\/)+/, ""));
+  const packaged = sources.filter((source) => source.startsWith("node_modules/powerpost-credits/")).map((source) => source.slice(31)).sort();
+  assert.ok(packaged.includes("web/index.js") && packaged.includes("web/powerpost_credits.js"), packaged.join(", "));
+  assert.deepEqual(packaged.filter((source) => /workerd|edge-light|sandbox|^node\//.test(source)), []);
+  assert.equal(readdirSync(assets).filter((file) => file.endsWith(".wasm")).length, 1, "the wasm is an asset of its own");
 });
 
 test("without a bundler, a plain module script imports the installed package and shows the sandbox balance", async () => {

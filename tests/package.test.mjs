@@ -83,6 +83,10 @@ test("the package manifest routes Node and browsers to their builds", () => {
   const cargoVersion = readFileSync(join(repo, "Cargo.toml"), "utf8").match(/^version = "(.+)"/m)[1];
   assert.equal(manifest.version, cargoVersion);
   const { node, browser } = manifest.exports["."];
+  // Edge runtimes first: they also match `browser` or `default`, whose entry they cannot load.
+  assert.deepEqual(Object.keys(manifest.exports["."]), ["workerd", "edge-light", "node", "browser", "default"]);
+  assert.deepEqual(manifest.exports["."].workerd, { types: "./index.d.ts", default: "./web/workerd.js" });
+  assert.deepEqual(manifest.exports["."]["edge-light"], { types: "./index.d.ts", default: "./web/edge-light.js" });
   assert.deepEqual(node, {
     import: { types: "./index.d.ts", default: "./node/index.mjs" },
     require: { types: "./index.d.cts", default: "./node/index.cjs" },
@@ -94,6 +98,16 @@ test("the package manifest routes Node and browsers to their builds", () => {
     require: { types: "./sandbox/index.d.cts", node: "./sandbox/index.cjs" },
   });
   assert.equal(manifest.bin["powerpost-credits"], "./bin/powerpost-credits.mjs");
+});
+
+test("the tarball carries the licence texts its license field names and a changelog that starts at its version", () => {
+  const installed = join(project, "node_modules/powerpost-credits");
+  const manifest = JSON.parse(readFileSync(join(installed, "package.json"), "utf8"));
+  assert.equal(manifest.license, "MIT OR Apache-2.0");
+  assert.match(readFileSync(join(installed, "LICENSE-MIT"), "utf8"), /^Copyright \(c\) .*\n\nPermission is hereby granted, free of charge/);
+  assert.match(readFileSync(join(installed, "LICENSE-APACHE"), "utf8"), /Apache License\s+Version 2\.0, January 2004/);
+  const changelog = readFileSync(join(installed, "CHANGELOG.md"), "utf8");
+  assert.equal(changelog.match(/^## (\S+)/m)?.[1], manifest.version, "the newest CHANGELOG entry is this version");
 });
 
 test("publint and Are The Types Wrong find no problems in the tarball", () => {

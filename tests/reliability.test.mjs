@@ -93,7 +93,7 @@ test("the estimator keeps working after every kind of bad call", () => {
 });
 
 // Size is deterministic, so it is guarded here; timings live in `make bench`. The web build's
-// wasm and all its JS (glue, snippets, entry), gzipped. The budget is 100 KB; this limit is the
+// wasm and all the JS a page loads (glue, snippets, entry and its exports), gzipped. The budget is 100 KB; this limit is the
 // size reached on the specified stack (158,857 bytes), rounded up to the next KB, so that it
 // only grows on purpose. BENCHMARKS.md says what the size is made of.
 const WEB_BUILD_BUDGET_GZIP = 156 * 1024;
@@ -102,7 +102,7 @@ test(`the web build's wasm, glue, snippets and entry stay within ${WEB_BUILD_BUD
   const web = join(repo, "pkg/web");
   const snippets = readdirSync(join(web, "snippets")).flatMap((dir) =>
     readdirSync(join(web, "snippets", dir, "src/js")).filter((file) => file.endsWith(".js")).map((file) => join("snippets", dir, "src/js", file)));
-  const files = ["powerpost_credits_bg.wasm", "powerpost_credits.js", "index.js", ...snippets];
+  const files = ["powerpost_credits_bg.wasm", "powerpost_credits.js", "index.js", "api.js", ...snippets];
   const total = files.reduce((sum, file) => sum + gzipSync(readFileSync(join(web, file)), { level: 9 }).length, 0);
   assert.ok(total <= WEB_BUILD_BUDGET_GZIP, `${total} bytes gzipped is over the budget of ${WEB_BUILD_BUDGET_GZIP}`);
 });

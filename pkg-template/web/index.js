@@ -4,5 +4,4 @@ import init from "./powerpost_credits.js";
 
 await init({ module_or_path: new URL("./powerpost_credits_bg.wasm", import.meta.url) });
 
-export { getCredits, canAfford, CreditsClient, estimateCost, defaultRateCard, checkBalance, settleCharges } from "./powerpost_credits.js";
-export { PowerPostError } from "__ERROR_MODULE__";
+export * from "./api.js";
