@@ -229,6 +229,10 @@ for (const [width, viewport] of [["desktop", { width: 1280, height: 900 }], ["ph
         ["Caption", sum(/^Caption/)], ["Images", sum(/image/)], ["Videos", sum(/video/)], ["Publishing", sum(/^Publish/)],
       ]);
       assert.equal(rows.reduce((all, [, credits]) => all + credits, 0), await total());
+      // Counts read as English: one credit, several credits.
+      const labels = await page.locator("#breakdown .part-credits").allTextContents();
+      assert.deepEqual(labels, rows.map(([, credits]) => (credits === 1 ? "1 credit" : `${credits} credits`)));
+      assert.ok(labels.includes("1 credit"), `publishing to three platforms without X is 1 credit: ${labels}`);
       await page.locator(".video-entry button.remove").click();
     });
 

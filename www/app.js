@@ -138,9 +138,14 @@ async function checkNow() {
   else showCredits(credits);
 }
 
+/** "1 credit", "12 credits". */
+function creditCount(count) {
+  return `${count} ${count === 1 ? "credit" : "credits"}`;
+}
+
 function showCredits(credits) {
   balance = credits.balance;
-  $("balance-value").textContent = `${credits.balance} credits`;
+  $("balance-value").textContent = creditCount(credits.balance);
   $("balance-request-id").textContent = credits.requestId ?? "none";
   const limit = credits.rateLimit;
   $("balance-remaining").textContent = limit
@@ -293,7 +298,7 @@ function showBreakdown(estimate) {
       const track = element("span", { className: "bar-track" }, bar);
       track.setAttribute("aria-hidden", "true");
       return element("li", {}, element("span", { className: "part", textContent: name }), track,
-        element("span", { className: "part-credits", textContent: `${credits} credits` }));
+        element("span", { className: "part-credits", textContent: creditCount(credits) }));
     });
   $("breakdown").replaceChildren(...rows);
 }
@@ -303,8 +308,8 @@ function showAffordability(estimate) {
   if (balance === null) {
     chart.hidden = true;
     $("afford-text").textContent = inFlight
-      ? `${estimate.total} credits. Checking the balance…`
-      : `${estimate.total} credits. Check a balance to compare.`;
+      ? `${creditCount(estimate.total)}. Checking the balance…`
+      : `${creditCount(estimate.total)}. Check a balance to compare.`;
     return;
   }
   const result = checkBalance(balance, estimate);
@@ -315,11 +320,11 @@ function showAffordability(estimate) {
   $("afford-balance").style.left = at(result.balance);
   placeMark($("afford-cost-label"), `cost ${result.cost}`, result.cost / scale);
   placeMark($("afford-balance-label"), `balance ${result.balance}`, result.balance / scale);
-  chart.setAttribute("aria-label", `Cost ${result.cost} credits against a balance of ${result.balance}`);
+  chart.setAttribute("aria-label", `Cost ${creditCount(result.cost)} against a balance of ${result.balance}`);
   chart.hidden = false;
   $("afford-text").textContent = result.affordable
-    ? `${result.cost} of ${result.balance} credits; ${result.remaining} would remain.`
-    : `${result.cost} credits needed, ${result.balance} available: short by ${result.shortfall}.`;
+    ? `${result.cost} of ${creditCount(result.balance)}; ${result.remaining} would remain.`
+    : `${creditCount(result.cost)} needed, ${result.balance} available: short by ${result.shortfall}.`;
 }
 
 /** A scale label at `fraction` of the bar, kept inside it at the ends. */
