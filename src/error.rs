@@ -161,7 +161,7 @@ impl PowerPostError {
     pub(crate) fn retryable(&self) -> bool {
         match self.code {
             ErrorCode::NetworkError | ErrorCode::Timeout => true,
-            ErrorCode::InvalidArgument | ErrorCode::Aborted | ErrorCode::InvalidResponse => false,
+            // Bad input, an abort and a bad 200 body carry no status worth retrying either.
             _ => self.status.is_some_and(is_retryable_status),
         }
     }
@@ -242,6 +242,7 @@ mod tests {
         assert_eq!(PowerPostError::timeout(30000).message, "request timed out after 30000 ms");
         assert_eq!(PowerPostError::network("fetch failed").message, "network error: fetch failed");
         assert_eq!(PowerPostError::network("").message, "network error");
+        assert_eq!(PowerPostError::timeout(5).to_string(), "request timed out after 5 ms", "Display is the message");
         let hidden = PowerPostError::redirect(None);
         assert_eq!((hidden.code, hidden.status), (ErrorCode::HttpError, None));
         assert_eq!(hidden.message, "HTTP_ERROR: redirect not followed, so the key is not sent to another origin");

@@ -404,6 +404,8 @@ mod tests {
         assert_eq!(read(json!({"names": "a"})).unwrap_err().message, "sample.names must be an array");
         let long = "x".repeat(MAX_TEXT_LENGTH + 1);
         assert_eq!(read(json!({ "names": [long] })).unwrap_err().message, "sample.names[0] is too long");
+        let longest = "\u{e9}".repeat(MAX_TEXT_LENGTH);
+        assert_eq!(read(json!({ "names": [longest] })).unwrap().names.unwrap().0[0].0.chars().count(), MAX_TEXT_LENGTH);
     }
 
     #[test]

@@ -124,6 +124,9 @@ mod tests {
         }
         let huge = "pp_live_sk_".to_string() + &"a".repeat(MAX_KEY_LENGTH);
         assert!(ApiKey::parse(&huge).unwrap_err().message.contains("too long"));
+        let longest = "pp_live_sk_".to_string() + &"a".repeat(MAX_KEY_LENGTH - "pp_live_sk_".len());
+        assert_eq!(ApiKey::parse(&longest).unwrap().as_str(), longest, "the limit itself is allowed");
+        assert!(ApiKey::parse(&format!("{longest}a")).unwrap_err().message.contains("too long"));
     }
 
     #[test]
