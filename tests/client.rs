@@ -651,6 +651,8 @@ async fn max_age_answers_from_the_kept_result_then_asks_again() {
 fn options_only_some_calls_read_are_refused_by_the_others() {
     let error = CreditsClient::new(s(DEMO_KEY), options(&[("rateCard", Object::new().into())])).err().unwrap();
     assert_eq!(prop(&error, "field").as_string().as_deref(), Some("options.rateCard"));
+    let message = prop(&error, "message").as_string().unwrap();
+    assert!(message.ends_with("expected one of baseUrl, timeoutMs, maxRetries, auth, signal, fetch, onRetry, maxAgeMs"), "{message}");
     let client = client(&format!("{}/api/v1", sandbox()), &[]);
     let error = client.watch(options(&[("intervalMs", n(10.0))])).unwrap_err();
     assert_eq!(prop(&error, "field").as_string().as_deref(), Some("options.intervalMs"));
@@ -662,6 +664,10 @@ fn options_only_some_calls_read_are_refused_by_the_others() {
 async fn the_top_level_get_credits_refuses_max_age() {
     let error = expect_error(credits(DEMO_KEY, options(&[("maxAgeMs", n(5.0))])).await, "INVALID_ARGUMENT", None);
     assert_eq!(prop(&error, "field").as_string().as_deref(), Some("options.maxAgeMs"));
+    assert_eq!(
+        prop(&error, "message").as_string().as_deref(),
+        Some("options.maxAgeMs is not a known field; expected one of baseUrl, timeoutMs, maxRetries, auth, signal, fetch, onRetry")
+    );
 }
 
 /// The watch's next `count` events, as `type threshold balance (previous)`.

@@ -93,10 +93,10 @@ test("the estimator keeps working after every kind of bad call", () => {
 });
 
 // Size is deterministic, so it is guarded here; timings live in `make bench`. The web build's
-// wasm and all the JS a page loads (glue, snippets, entry and its exports), gzipped. The budget is 100 KB; this limit is the
-// size reached on the specified stack (158,857 bytes), rounded up to the next KB, so that it
-// only grows on purpose. BENCHMARKS.md says what the size is made of.
-const WEB_BUILD_BUDGET_GZIP = 156 * 1024;
+// wasm and all the JS a page loads (glue, snippets, entry and its exports), gzipped. The budget
+// is 100 KB; this limit is the size reached on the specified stack (about 163 KB since each call
+// has its own options type, BENCHMARKS.md), rounded up, so that it only grows on purpose.
+const WEB_BUILD_BUDGET_GZIP = 164 * 1024;
 
 test(`the web build's wasm, glue, snippets and entry stay within ${WEB_BUILD_BUDGET_GZIP} bytes gzipped`, () => {
   const web = join(repo, "pkg/web");

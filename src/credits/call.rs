@@ -1,5 +1,5 @@
 //! One `getCredits` call: its attempts, the waits between them and what ends it. Written
-//! against a [`Transport`], so host tests drive it with a fake transport and clock.
+//! against a [`Network`] and a [`Clock`], so host tests drive it with fake ones.
 
 use super::key::ApiKey;
 use super::options::Request;
@@ -7,8 +7,8 @@ use super::response::{interpret, Credits, RawResponse};
 use super::retry::{decide, RetryDecision};
 use crate::error::PowerPostError;
 
-/// How the call reaches the network and the clock.
-pub(crate) trait Transport {
+/// How a call reaches the server.
+pub(crate) trait Network {
     /// What the runtime reports along with a failure (in JS, what `fetch` threw), kept as
     /// the error's `cause`.
     type Cause;
@@ -17,18 +17,21 @@ pub(crate) trait Transport {
     /// `NETWORK_ERROR` or `INVALID_RESPONSE` when no response could be read.
     async fn send(&self, request: &Request) -> Result<RawResponse, Failure<Self::Cause>>;
 
-    /// Waits `delay_ms`; fails with `ABORTED` as soon as the caller's signal aborts.
-    async fn wait(&self, delay_ms: f64) -> Result<(), PowerPostError>;
-
-    /// Milliseconds since the Unix epoch, for `Retry-After` dates.
-    fn now_ms(&self) -> f64;
-
-    /// A uniform random number in [0, 1), the backoff's jitter.
-    fn jitter(&self) -> f64;
-
     /// Tells the caller's `onRetry` about a retry. The call ignores how that went: a logging
     /// hook never breaks the call it observes.
     fn on_retry(&self, retry: &Retry) -> Result<(), CallbackFailed>;
+}
+
+/// Time as calls and watches see it.
+pub(crate) trait Clock {
+    /// Milliseconds since the Unix epoch, for `Retry-After` dates and kept results.
+    fn now_ms(&self) -> f64;
+
+    /// Waits `delay_ms`; fails with `ABORTED` as soon as the wait is cut short.
+    async fn wait(&self, delay_ms: f64) -> Result<(), PowerPostError>;
+
+    /// A uniform random number in [0, 1), the backoff's jitter.
+    fn jitter(&self) -> f64;
 }
 
 /// A failed call: the error, and what the runtime reported with it.
@@ -59,16 +62,17 @@ pub(crate) struct CallbackFailed;
 
 /// Sends `request` until a response means credits or an error that is final, retrying at
 /// most `max_retries` times after the waits [`decide`] sets.
-pub(crate) async fn get_credits<T: Transport>(
-    transport: &T,
+pub(crate) async fn get_credits<N: Network>(
+    network: &N,
+    clock: &impl Clock,
     request: &Request,
     key: &ApiKey,
     max_retries: u32,
-) -> Result<Credits, Failure<T::Cause>> {
+) -> Result<Credits, Failure<N::Cause>> {
     let mut retries = 0;
     loop {
-        let mut failure = match transport.send(request).await {
-            Ok(response) => match interpret(&response, transport.now_ms(), key) {
+        let mut failure = match network.send(request).await {
+            Ok(response) => match interpret(&response, clock.now_ms(), key) {
                 Ok(credits) => return Ok(credits),
                 Err(error) => Failure::from(error),
             },
@@ -76,13 +80,13 @@ pub(crate) async fn get_credits<T: Transport>(
         };
         // What a runtime says about a failed request may quote it, key included.
         failure.error.message = key.scrub(&failure.error.message);
-        let RetryDecision::RetryAfter { delay_ms } = decide(&failure.error, retries, max_retries, transport.jitter())
+        let RetryDecision::RetryAfter { delay_ms } = decide(&failure.error, retries, max_retries, clock.jitter())
         else {
             return Err(failure);
         };
         retries += 1;
-        let _ignored = transport.on_retry(&Retry { attempt: retries, delay_ms, error: &failure.error });
-        transport.wait(delay_ms).await?;
+        let _ignored = network.on_retry(&Retry { attempt: retries, delay_ms, error: &failure.error });
+        clock.wait(delay_ms).await?;
     }
 }
 
@@ -98,11 +102,11 @@ mod tests {
 
     const KEY: &str = "pp_live_sk_0123456789abcdefWXYZ";
 
-    /// Runs a future that never waits on anything outside it (the fake transport answers at once).
+    /// Runs a future that never waits on anything outside it (the fake network answers at once).
     fn block_on<F: Future>(future: F) -> F::Output {
         match pin!(future).poll(&mut Context::from_waker(Waker::noop())) {
             Poll::Ready(output) => output,
-            Poll::Pending => panic!("the fake transport never waits"),
+            Poll::Pending => panic!("the fake network never waits"),
         }
     }
 
@@ -115,7 +119,7 @@ mod tests {
         response(429, &format!(r#"{{"error": {{"code": "RATE_LIMIT_EXCEEDED", "retryAfter": {seconds}}}}}"#))
     }
 
-    /// A transport that answers each attempt from a script and records what the call did.
+    /// A network and clock that answer each attempt from a script and record what the call did.
     #[derive(Default)]
     struct Fake {
         script: RefCell<Vec<Result<RawResponse, PowerPostError>>>,
@@ -138,17 +142,32 @@ mod tests {
                 url: "https://powerpost.ai/api/v1/account/credits".into(),
                 auth_header: ("x-api-key", KEY.into()),
             };
-            block_on(get_credits(self, &request, &key, max_retries))
+            block_on(get_credits(self, self, &request, &key, max_retries))
         }
     }
 
-    impl Transport for Fake {
+    impl Network for Fake {
         type Cause = &'static str;
 
         async fn send(&self, _request: &Request) -> Result<RawResponse, Failure<&'static str>> {
             *self.sent.borrow_mut() += 1;
             let next = self.script.borrow_mut().pop().expect("the script has an answer for every attempt");
             next.map_err(|error| Failure { error, cause: Some("what fetch threw") })
+        }
+
+        fn on_retry(&self, retry: &Retry) -> Result<(), CallbackFailed> {
+            self.retries.borrow_mut().push((retry.attempt, retry.delay_ms, retry.error.code));
+            if self.retry_hook_fails {
+                Err(CallbackFailed)
+            } else {
+                Ok(())
+            }
+        }
+    }
+
+    impl Clock for Fake {
+        fn now_ms(&self) -> f64 {
+            784_111_777_000.0 // Sun, 06 Nov 1994 08:49:37 GMT
         }
 
         async fn wait(&self, delay_ms: f64) -> Result<(), PowerPostError> {
@@ -159,21 +178,8 @@ mod tests {
             Ok(())
         }
 
-        fn now_ms(&self) -> f64 {
-            784_111_777_000.0 // Sun, 06 Nov 1994 08:49:37 GMT
-        }
-
         fn jitter(&self) -> f64 {
             0.0
-        }
-
-        fn on_retry(&self, retry: &Retry) -> Result<(), CallbackFailed> {
-            self.retries.borrow_mut().push((retry.attempt, retry.delay_ms, retry.error.code));
-            if self.retry_hook_fails {
-                Err(CallbackFailed)
-            } else {
-                Ok(())
-            }
         }
     }
 

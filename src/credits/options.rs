@@ -4,7 +4,6 @@
 use serde::{de, Deserialize, Deserializer};
 
 use super::key::ApiKey;
-use crate::error::PowerPostError;
 use crate::input::{one_of, AsObject, Whole};
 use crate::pricing::rate_card::RateCardOverrides;
 
@@ -16,49 +15,100 @@ const MAX_TIMEOUT_MS: u32 = 2_147_483_647;
 const DEFAULT_MAX_RETRIES: u32 = 2;
 const MAX_RETRIES_LIMIT: u32 = 10;
 
-/// Every option a call may be given, each `None` when not given: `RequestOptions`, plus
-/// `maxAgeMs` (read by a client's calls) and `rateCard` (read by `canAfford`); a call that does
-/// not read one of those refuses it. `S` and `F` are the runtime's own values (an
-/// `AbortSignal`, JS functions), which only the binding layer reads.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(
-    remote = "Self",
-    rename_all = "camelCase",
-    deny_unknown_fields,
-    bound(deserialize = "S: Deserialize<'de>, F: Deserialize<'de>")
-)]
-pub(crate) struct RequestOptions<S, F> {
-    pub base_url: Option<BaseUrl>,
-    pub timeout_ms: Option<Whole<1, MAX_TIMEOUT_MS>>,
-    pub max_retries: Option<Whole<0, MAX_RETRIES_LIMIT>>,
-    pub auth: Option<AuthScheme>,
-    pub signal: Option<S>,
-    pub fetch: Option<F>,
-    pub on_retry: Option<F>,
-    pub max_age_ms: Option<Whole<0, MAX_TIMEOUT_MS>>,
-    pub rate_card: Option<RateCardOverrides>,
-}
-
-impl<'de, S: Deserialize<'de>, F: Deserialize<'de>> Deserialize<'de> for RequestOptions<S, F> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        RequestOptions::deserialize(AsObject(deserializer))
-    }
-}
-
-impl<S, F> Default for RequestOptions<S, F> {
-    fn default() -> Self {
-        Self {
-            base_url: None,
-            timeout_ms: None,
-            max_retries: None,
-            auth: None,
-            signal: None,
-            fetch: None,
-            on_retry: None,
-            max_age_ms: None,
-            rate_card: None,
+/// Declares the options type of one kind of call: the request options every call takes, each
+/// `None` when not given, plus the call's own. Each type lists exactly what its call reads, so
+/// an option another call takes is refused as unknown, and the message lists only these. `S`
+/// and `F` are the runtime's own values (an `AbortSignal`, JS functions), which only the
+/// binding layer reads.
+macro_rules! options_type {
+    ($(#[$meta:meta])* $name:ident { $($(#[$extra_meta:meta])* $extra:ident: $extra_type:ty),* $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Clone, Debug, Deserialize)]
+        #[serde(
+            remote = "Self",
+            rename_all = "camelCase",
+            deny_unknown_fields,
+            bound(deserialize = "S: Deserialize<'de>, F: Deserialize<'de>")
+        )]
+        pub(crate) struct $name<S, F> {
+            pub base_url: Option<BaseUrl>,
+            pub timeout_ms: Option<Whole<1, MAX_TIMEOUT_MS>>,
+            pub max_retries: Option<Whole<0, MAX_RETRIES_LIMIT>>,
+            pub auth: Option<AuthScheme>,
+            pub signal: Option<S>,
+            pub fetch: Option<F>,
+            pub on_retry: Option<F>,
+            $($(#[$extra_meta])* pub $extra: $extra_type,)*
         }
+
+        impl<'de, S: Deserialize<'de>, F: Deserialize<'de>> Deserialize<'de> for $name<S, F> {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                $name::deserialize(AsObject(deserializer))
+            }
+        }
+
+        /// Nothing given.
+        impl<S, F> Default for $name<S, F> {
+            fn default() -> Self {
+                Self {
+                    base_url: None,
+                    timeout_ms: None,
+                    max_retries: None,
+                    auth: None,
+                    signal: None,
+                    fetch: None,
+                    on_retry: None,
+                    $($extra: None,)*
+                }
+            }
+        }
+
+        impl<S: Clone, F: Clone> $name<S, F> {
+            /// The request options every call reads.
+            #[allow(dead_code, reason = "never needed of RequestOptions itself")]
+            pub(crate) fn request_options(&self) -> RequestOptions<S, F> {
+                RequestOptions {
+                    base_url: self.base_url.clone(),
+                    timeout_ms: self.timeout_ms,
+                    max_retries: self.max_retries,
+                    auth: self.auth,
+                    signal: self.signal.clone(),
+                    fetch: self.fetch.clone(),
+                    on_retry: self.on_retry.clone(),
+                }
+            }
+        }
+    };
+}
+
+options_type!(
+    /// `getCredits`.
+    RequestOptions {}
+);
+
+options_type!(
+    /// A `CreditsClient`'s defaults, and its `getCredits` calls.
+    ClientOptions {
+        /// How old a kept result may be to answer a client's call.
+        max_age_ms: Option<MaxAge>,
     }
+);
+
+options_type!(
+    /// `canAfford`.
+    AffordOptions { rate_card: Option<RateCardOverrides> }
+);
+
+options_type!(
+    /// A `CreditsClient`'s `canAfford`.
+    ClientAffordOptions { max_age_ms: Option<MaxAge>, rate_card: Option<RateCardOverrides> }
+);
+
+pub(crate) type MaxAge = Whole<0, MAX_TIMEOUT_MS>;
+
+/// `maxAgeMs` in milliseconds; 0 (the default): no kept result answers a call.
+pub(crate) fn max_age_ms(max_age: Option<MaxAge>) -> f64 {
+    max_age.map_or(0.0, |Whole(ms)| f64::from(ms))
 }
 
 impl<S: Clone, F: Clone> RequestOptions<S, F> {
@@ -72,8 +122,6 @@ impl<S: Clone, F: Clone> RequestOptions<S, F> {
             signal: call.signal.clone().or_else(|| self.signal.clone()),
             fetch: call.fetch.clone().or_else(|| self.fetch.clone()),
             on_retry: call.on_retry.clone().or_else(|| self.on_retry.clone()),
-            max_age_ms: call.max_age_ms.or(self.max_age_ms),
-            rate_card: call.rate_card.clone().or_else(|| self.rate_card.clone()),
         }
     }
 }
@@ -85,29 +133,6 @@ impl<S, F> RequestOptions<S, F> {
 
     pub(crate) fn max_retries(&self) -> u32 {
         self.max_retries.map_or(DEFAULT_MAX_RETRIES, |Whole(retries)| retries)
-    }
-
-    /// How old a kept result may be to answer a client's call; 0 (the default): not at all.
-    pub(crate) fn max_age_ms(&self) -> f64 {
-        self.max_age_ms.map_or(0.0, |Whole(ms)| f64::from(ms))
-    }
-
-    /// Fails when `maxAgeMs` is given to a call that keeps no results.
-    pub(crate) fn refuse_max_age(&self) -> Result<(), PowerPostError> {
-        match self.max_age_ms {
-            Some(_) => {
-                Err(PowerPostError::invalid_argument("options.maxAgeMs", "is read only by a CreditsClient's calls"))
-            }
-            None => Ok(()),
-        }
-    }
-
-    /// Fails when `rateCard` is given to a call that estimates nothing.
-    pub(crate) fn refuse_rate_card(&self) -> Result<(), PowerPostError> {
-        match self.rate_card {
-            Some(_) => Err(PowerPostError::invalid_argument("options.rateCard", "is read only by canAfford")),
-            None => Ok(()),
-        }
     }
 
     /// The request every attempt of a call sends.
@@ -287,15 +312,29 @@ mod tests {
     }
 
     #[test]
-    fn max_age_and_rate_card_are_refused_where_they_are_not_read() {
-        let given = options(json!({"maxAgeMs": 5000, "rateCard": {"caption": {"deep": 20}}})).unwrap();
-        assert_eq!(given.max_age_ms(), 5000.0);
-        assert_eq!(given.refuse_max_age().unwrap_err().field.as_deref(), Some("options.maxAgeMs"));
-        assert_eq!(given.refuse_rate_card().unwrap_err().message, "options.rateCard is read only by canAfford");
-        let plain = options(json!({})).unwrap();
-        assert!(plain.refuse_max_age().is_ok() && plain.refuse_rate_card().is_ok());
-        assert_eq!(plain.max_age_ms(), 0.0);
-        assert_eq!(options(json!({"maxAgeMs": -1})).unwrap_err().field.as_deref(), Some("options.maxAgeMs"));
+    fn each_call_takes_its_own_options_and_names_only_those() {
+        let error = options(json!({"maxAgeMs": 5000})).unwrap_err();
+        assert_eq!(error.field.as_deref(), Some("options.maxAgeMs"));
+        assert_eq!(
+            error.message,
+            "options.maxAgeMs is not a known field; expected one of baseUrl, timeoutMs, maxRetries, auth, signal, \
+             fetch, onRetry"
+        );
+        let read = |value| from_json::<ClientOptions<(), ()>>(value, "options", "options.");
+        let client = read(json!({"maxAgeMs": 5000, "timeoutMs": 10})).unwrap();
+        assert_eq!((max_age_ms(client.max_age_ms), client.request_options().timeout_ms()), (5000.0, 10));
+        assert_eq!(max_age_ms(None), 0.0);
+        assert_eq!(read(json!({"maxAgeMs": -1})).unwrap_err().field.as_deref(), Some("options.maxAgeMs"));
+        assert!(read(json!({"rateCard": {}})).unwrap_err().message.ends_with("onRetry, maxAgeMs"));
+        let afford =
+            from_json::<AffordOptions<(), ()>>(json!({"rateCard": {"caption": {"deep": 20}}}), "options", "options.");
+        assert!(afford.unwrap().rate_card.is_some());
+        let error = from_json::<AffordOptions<(), ()>>(json!({"maxAgeMs": 1}), "options", "options.").unwrap_err();
+        assert!(error.message.ends_with("onRetry, rateCard"), "{}", error.message);
+        let both =
+            from_json::<ClientAffordOptions<(), ()>>(json!({"maxAgeMs": 1, "rateCard": {}}), "options", "options.");
+        let both = both.unwrap();
+        assert_eq!((max_age_ms(both.max_age_ms), both.rate_card.is_some()), (1.0, true));
     }
 
     #[test]
@@ -343,7 +382,7 @@ mod tests {
         assert_eq!(
             options(json!({"timeout": 5})).unwrap_err().message,
             "options.timeout is not a known field; expected one of baseUrl, timeoutMs, maxRetries, auth, signal, fetch, \
-             onRetry, maxAgeMs, rateCard"
+             onRetry"
         );
     }
 }

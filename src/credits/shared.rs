@@ -9,7 +9,7 @@ use std::rc::Rc;
 
 use futures_util::future::{select, Either, FutureExt, LocalBoxFuture, Shared, WeakShared};
 
-use super::call::{get_credits, Failure, Transport};
+use super::call::{get_credits, Clock, Failure, Network};
 use super::key::ApiKey;
 use super::options::Request;
 use super::response::Credits;
@@ -25,10 +25,11 @@ type InFlight<C> = Shared<LocalBoxFuture<'static, Outcome<C>>>;
 const KEPT_RESULTS: usize = 16;
 
 /// One call of a client: its request, told apart from others by `id`, and how to send it.
-pub(crate) struct Call<I, T> {
+pub(crate) struct Call<I, N, K> {
     /// Calls with equal ids send the same request and may share it.
     pub id: I,
-    pub transport: T,
+    pub network: N,
+    pub clock: K,
     pub request: Request,
     pub key: ApiKey,
     pub max_retries: u32,
@@ -36,8 +37,11 @@ pub(crate) struct Call<I, T> {
 
 /// A call that shares nothing and keeps nothing (no client's): when `left` resolves first, it
 /// ends with `ABORTED` at once and its request is dropped, which aborts it.
-pub(crate) async fn alone<I, T: Transport>(call: Call<I, T>, left: impl Future<Output = ()>) -> Outcome<T::Cause> {
-    let request = get_credits(&call.transport, &call.request, &call.key, call.max_retries);
+pub(crate) async fn alone<I, N: Network, K: Clock>(
+    call: Call<I, N, K>,
+    left: impl Future<Output = ()>,
+) -> Outcome<N::Cause> {
+    let request = get_credits(&call.network, &call.clock, &call.request, &call.key, call.max_retries);
     match select(pin!(left), pin!(request)).await {
         Either::Left(_) => Err(PowerPostError::aborted().into()),
         Either::Right((outcome, _)) => outcome,
@@ -61,13 +65,13 @@ impl<I: PartialEq + Clone + 'static, C: Clone + 'static> Requests<I, C> {
     /// else the request in flight, else a new one. When `left` resolves first (the caller's
     /// signal aborted), this caller gets `ABORTED` at once; the request goes on for the others,
     /// and is dropped, which aborts it, when no caller waits for it any more.
-    pub(crate) async fn get<T: Transport<Cause = C> + 'static>(
+    pub(crate) async fn get<N: Network<Cause = C> + 'static, K: Clock + 'static>(
         self: &Rc<Self>,
-        call: Call<I, T>,
+        call: Call<I, N, K>,
         max_age_ms: f64,
         left: impl Future<Output = ()>,
     ) -> Outcome<C> {
-        if let Some(credits) = self.kept(&call.id, call.transport.now_ms(), max_age_ms) {
+        if let Some(credits) = self.kept(&call.id, call.clock.now_ms(), max_age_ms) {
             return Ok(credits);
         }
         // `left` first: a caller gone before the call starts sends nothing.
@@ -84,7 +88,10 @@ impl<I: PartialEq + Clone + 'static, C: Clone + 'static> Requests<I, C> {
     }
 
     /// The request `call` would send that is in flight, or a new one.
-    fn in_flight<T: Transport<Cause = C> + 'static>(self: &Rc<Self>, call: Call<I, T>) -> InFlight<C> {
+    fn in_flight<N: Network<Cause = C> + 'static, K: Clock + 'static>(
+        self: &Rc<Self>,
+        call: Call<I, N, K>,
+    ) -> InFlight<C> {
         let mut in_flight = self.in_flight.borrow_mut();
         in_flight.retain(|(_, request)| request.upgrade().is_some());
         if let Some(request) =
@@ -95,9 +102,9 @@ impl<I: PartialEq + Clone + 'static, C: Clone + 'static> Requests<I, C> {
         let id = call.id.clone();
         let requests = Rc::downgrade(self);
         let request = async move {
-            let outcome = get_credits(&call.transport, &call.request, &call.key, call.max_retries).await;
+            let outcome = get_credits(&call.network, &call.clock, &call.request, &call.key, call.max_retries).await;
             if let Some(requests) = requests.upgrade() {
-                requests.finished(call.id, call.transport.now_ms(), &outcome);
+                requests.finished(call.id, call.clock.now_ms(), &outcome);
             }
             outcome
         }
@@ -168,16 +175,23 @@ pub(crate) mod tests {
             let _ = sender.send(Ok(RawResponse { status, headers, body: body.into() }));
         }
 
-        pub(crate) fn call<I>(&self, id: I) -> Call<I, Network> {
+        pub(crate) fn call<I>(&self, id: I) -> Call<I, Network, Network> {
             let request = Request {
                 url: "https://powerpost.ai/api/v1/account/credits".into(),
                 auth_header: ("x-api-key", KEY.into()),
             };
-            Call { id, transport: self.clone(), request, key: ApiKey::parse(KEY).unwrap(), max_retries: 0 }
+            Call {
+                id,
+                network: self.clone(),
+                clock: self.clone(),
+                request,
+                key: ApiKey::parse(KEY).unwrap(),
+                max_retries: 0,
+            }
         }
     }
 
-    impl Transport for Network {
+    impl super::Network for Network {
         type Cause = ();
 
         async fn send(&self, _request: &Request) -> Result<RawResponse, Failure<()>> {
@@ -189,21 +203,23 @@ pub(crate) mod tests {
             answer.map_err(Failure::from)
         }
 
+        fn on_retry(&self, _retry: &Retry) -> Result<(), CallbackFailed> {
+            Ok(())
+        }
+    }
+
+    impl Clock for Network {
+        fn now_ms(&self) -> f64 {
+            self.now_ms.get()
+        }
+
         async fn wait(&self, delay_ms: f64) -> Result<(), PowerPostError> {
             self.now_ms.set(self.now_ms.get() + delay_ms);
             Ok(())
         }
 
-        fn now_ms(&self) -> f64 {
-            self.now_ms.get()
-        }
-
         fn jitter(&self) -> f64 {
             0.0
-        }
-
-        fn on_retry(&self, _retry: &Retry) -> Result<(), CallbackFailed> {
-            Ok(())
         }
     }
 
@@ -323,7 +339,14 @@ pub(crate) mod tests {
         let outcome = Rc::new(RefCell::new(None));
         let (call, slot) = (network.call("credits"), outcome.clone());
         pool.spawner()
-            .spawn_local(async move { *slot.borrow_mut() = Some(alone(call, async { drop(left.await) }).await) })
+            .spawn_local(async move {
+                *slot.borrow_mut() = Some(
+                    alone(call, async {
+                        let _ = left.await;
+                    })
+                    .await,
+                )
+            })
             .unwrap();
         pool.run_until_stalled();
         assert_eq!(network.sent(), 1);

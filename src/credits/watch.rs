@@ -7,7 +7,7 @@ use std::future::Future;
 
 use serde::{Deserialize, Deserializer};
 
-use super::call::{Failure, Transport};
+use super::call::{Clock, Failure};
 use super::response::Credits;
 use super::shared::Outcome;
 use crate::input::{AsObject, List, Whole};
@@ -80,9 +80,9 @@ impl<C: Clone> Watch<C> {
 
     /// The next event, waiting and polling (`poll` is one `getCredits` call) as often as it
     /// takes; an error is one that ends the watch (a failed wait too: the watch was stopped).
-    pub(crate) async fn next<T: Transport, F: Future<Output = Outcome<C>>>(
+    pub(crate) async fn next<F: Future<Output = Outcome<C>>>(
         &mut self,
-        clock: &T,
+        clock: &impl Clock,
         mut poll: impl FnMut() -> F,
     ) -> Result<Event<C>, Failure<C>> {
         loop {

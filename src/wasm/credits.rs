@@ -3,6 +3,7 @@
 //! turns into the Promise returned. A client's calls share requests and keep results
 //! (`crate::credits::shared`); the top-level functions do neither.
 
+use std::future::Future;
 use std::rc::Rc;
 
 use js_sys::{Function, Promise, Reflect};
@@ -13,11 +14,13 @@ use web_sys::AbortSignal;
 
 use super::convert::{from_js, to_js};
 use super::error::to_js_error;
-use super::transport::{aborted, WebTransport};
+use super::transport::{aborted, WebClock, WebNetwork};
 use super::watch::{BalanceWatch, Poll};
 use crate::credits::call::Failure;
 use crate::credits::key::ApiKey;
-use crate::credits::options::{Request, RequestOptions};
+use crate::credits::options::{
+    max_age_ms, AffordOptions, ClientAffordOptions, ClientOptions, MaxAge, Request, RequestOptions,
+};
 use crate::credits::response::Credits;
 use crate::credits::shared::{self, Call, Requests};
 use crate::credits::watch::WatchOptions;
@@ -25,6 +28,7 @@ use crate::error::PowerPostError;
 use crate::input::Number;
 use crate::pricing::estimate::estimate_with_options;
 use crate::pricing::plan::{EstimateOptions, PostPlan};
+use crate::pricing::rate_card::RateCardOverrides;
 use crate::pricing::settle::{check_balance, Affordability, Cost};
 
 pub(crate) type Options = RequestOptions<Signal, Callback>;
@@ -51,12 +55,22 @@ impl<'de> Deserialize<'de> for Callback {
     }
 }
 
-fn read_options(options: JsValue) -> Result<Options, PowerPostError> {
-    Ok(from_js::<Option<Options>>(options, "options", "options.")?.unwrap_or_default())
+/// A call's `options` argument; absent, `undefined` and `null` all mean none given.
+fn read_options<T: for<'de> Deserialize<'de> + Default>(options: JsValue) -> Result<T, PowerPostError> {
+    Ok(from_js::<Option<T>>(options, "options", "options.")?.unwrap_or_default())
 }
 
-fn rejected(error: PowerPostError) -> Promise {
-    Promise::reject(&to_js_error(&error, None))
+/// The Promise of a call: it rejects at once with what `read` refused (a bad key, option or
+/// plan), before any request; else it settles with what `read`'s future gives.
+fn promise<T: Serialize, F: Future<Output = Result<T, Failure<JsValue>>> + 'static>(
+    read: impl FnOnce() -> Result<F, PowerPostError>,
+) -> Promise {
+    match read() {
+        Ok(call) => future_to_promise(async move {
+            call.await.map(|value| to_js(&value)).map_err(|failure| to_js_error(&failure.error, failure.cause))
+        }),
+        Err(error) => Promise::reject(&to_js_error(&error, None)),
+    }
 }
 
 /// What tells a client's requests apart: calls with equal ids send the same request.
@@ -76,46 +90,30 @@ fn signal_of(options: &Options) -> Option<AbortSignal> {
 /// One call without a client: it shares nothing and keeps nothing. Its caller's signal makes
 /// it leave, which drops, and so aborts, the request.
 async fn credits_alone(key: ApiKey, options: Options) -> Result<Credits, Failure<JsValue>> {
-    shared::alone(call(&key, &options)?, aborted(signal_of(&options))).await
-}
-
-fn settled<T: Serialize>(outcome: Result<T, Failure<JsValue>>) -> Result<JsValue, JsValue> {
-    outcome.map(|value| to_js(&value)).map_err(|failure| to_js_error(&failure.error, failure.cause))
+    shared::alone(call_with(&key, &options)?, aborted(signal_of(&options))).await
 }
 
 /// Checks a PowerPost API key and options, then asks for the account's credit balance.
 #[wasm_bindgen(js_name = getCredits, skip_typescript)]
 pub fn get_credits(api_key: JsValue, options: JsValue) -> Promise {
-    let read = || -> Result<_, PowerPostError> {
+    promise(|| {
         let key = from_js(api_key, "apiKey", "")?;
-        let options = read_options(options)?;
-        options.refuse_max_age()?;
-        options.refuse_rate_card()?;
-        Ok((key, options))
-    };
-    match read() {
-        Ok((key, options)) => future_to_promise(async move { settled(credits_alone(key, options).await) }),
-        Err(error) => rejected(error),
-    }
+        let options: Options = read_options(options)?;
+        Ok(credits_alone(key, options))
+    })
 }
 
 /// Estimates `plan` (or takes a `CostEstimate` as it is) and reads the balance: whether it
 /// covers the cost.
 #[wasm_bindgen(js_name = canAfford, skip_typescript)]
 pub fn can_afford(api_key: JsValue, plan: JsValue, options: JsValue) -> Promise {
-    let read = || -> Result<_, PowerPostError> {
+    promise(|| {
         let key = from_js(api_key, "apiKey", "")?;
-        let options = read_options(options)?;
-        options.refuse_max_age()?;
-        Ok((key, Priced::of(plan, &options)?, options))
-    };
-    match read() {
-        Ok((key, priced, options)) => future_to_promise(async move {
-            let credits = credits_alone(key, options).await;
-            settled(credits.and_then(|credits| priced.preflight(credits)))
-        }),
-        Err(error) => rejected(error),
-    }
+        let options: AffordOptions<Signal, Callback> = read_options(options)?;
+        let credits = credits_alone(key, options.request_options());
+        let priced = Priced::of(plan, options.rate_card)?;
+        Ok(async move { priced.preflight(credits.await?) })
+    })
 }
 
 /// Holds a key and default options for repeated calls, which share requests when they
@@ -124,6 +122,7 @@ pub fn can_afford(api_key: JsValue, plan: JsValue, options: JsValue) -> Promise 
 pub struct CreditsClient {
     key: ApiKey,
     options: Options,
+    max_age: Option<MaxAge>,
     requests: Rc<Requests<RequestId, JsValue>>,
 }
 
@@ -134,9 +133,9 @@ impl CreditsClient {
     pub fn new(api_key: JsValue, options: JsValue) -> Result<CreditsClient, JsValue> {
         let read = || -> Result<_, PowerPostError> {
             let key = from_js(api_key, "apiKey", "")?;
-            let options = read_options(options)?;
-            options.refuse_rate_card()?;
-            Ok(CreditsClient { key, options, requests: Requests::new() })
+            let options: ClientOptions<Signal, Callback> = read_options(options)?;
+            let (max_age, options) = (options.max_age_ms, options.request_options());
+            Ok(CreditsClient { key, options, max_age, requests: Requests::new() })
         };
         read().map_err(|error| to_js_error(&error, None))
     }
@@ -144,48 +143,34 @@ impl CreditsClient {
     /// Asks for the balance; per-call options override the client's, one by one.
     #[wasm_bindgen(js_name = getCredits)]
     pub fn get_credits(&self, options: JsValue) -> Promise {
-        let read = || -> Result<_, PowerPostError> {
-            let options = self.options.overridden_by(&read_options(options)?);
-            options.refuse_rate_card()?;
-            Ok(options)
-        };
-        match read() {
-            Ok(options) => {
-                let credits = self.credits(options);
-                future_to_promise(async move { settled(credits.await) })
-            }
-            Err(error) => rejected(error),
-        }
+        promise(|| {
+            let call: ClientOptions<Signal, Callback> = read_options(options)?;
+            Ok(self.credits(&call.request_options(), call.max_age_ms))
+        })
     }
 
     /// `canAfford` with this client's key and options (its results count for `maxAgeMs`).
     #[wasm_bindgen(js_name = canAfford)]
     pub fn can_afford(&self, plan: JsValue, options: JsValue) -> Promise {
-        let read = || -> Result<_, PowerPostError> {
-            let options = self.options.overridden_by(&read_options(options)?);
-            Ok((Priced::of(plan, &options)?, options))
-        };
-        match read() {
-            Ok((priced, options)) => {
-                let credits = self.credits(options);
-                future_to_promise(async move { settled(credits.await.and_then(|credits| priced.preflight(credits))) })
-            }
-            Err(error) => rejected(error),
-        }
+        promise(|| {
+            let call: ClientAffordOptions<Signal, Callback> = read_options(options)?;
+            let priced = Priced::of(plan, call.rate_card.clone())?;
+            let credits = self.credits(&call.request_options(), call.max_age_ms);
+            Ok(async move { priced.preflight(credits.await?) })
+        })
     }
 
     /// Polls the balance; an async iterable of balance, low, recovered and error events.
     /// Throws `INVALID_ARGUMENT` for bad options.
     #[wasm_bindgen(js_name = watch)]
     pub fn watch(&self, options: JsValue) -> Result<JsValue, JsValue> {
-        let options = from_js::<Option<WatchOptions<Signal>>>(options, "options", "options.");
-        let options = options.map_err(|error| to_js_error(&error, None))?.unwrap_or_default();
+        let options: WatchOptions<Signal> = read_options(options).map_err(|error| to_js_error(&error, None))?;
         let signal = options.signal.as_ref().map(|Signal(signal)| signal.clone());
         let (requests, key, client_options) = (Rc::clone(&self.requests), self.key.clone(), self.options.clone());
         // Each poll is a call with the client's own options, never answered from kept results,
         // and left when the watch ends.
         let poll: Poll = Box::new(move |ended: AbortSignal| {
-            let (requests, call) = (Rc::clone(&requests), call(&key, &client_options));
+            let (requests, call) = (Rc::clone(&requests), call_with(&key, &client_options));
             Box::pin(async move { requests.get(call?, 0.0, aborted(Some(ended))).await })
         });
         Ok(BalanceWatch::start(&options, signal, poll))
@@ -193,16 +178,22 @@ impl CreditsClient {
 }
 
 impl CreditsClient {
-    /// A client call with `options`: shared, kept for `maxAgeMs`, and left at once when its
-    /// own signal aborts.
-    fn credits(&self, options: Options) -> impl std::future::Future<Output = Result<Credits, Failure<JsValue>>> {
-        let (requests, call) = (Rc::clone(&self.requests), call(&self.key, &options));
-        async move { requests.get(call?, options.max_age_ms(), aborted(signal_of(&options))).await }
+    /// A client call with the client's options overridden by `call`'s: shared, kept for
+    /// `maxAgeMs`, and left at once when its own signal aborts.
+    fn credits(
+        &self,
+        call: &Options,
+        max_age: Option<MaxAge>,
+    ) -> impl Future<Output = Result<Credits, Failure<JsValue>>> {
+        let options = self.options.overridden_by(call);
+        let max_age_ms = max_age_ms(max_age.or(self.max_age));
+        let (requests, call) = (Rc::clone(&self.requests), call_with(&self.key, &options));
+        async move { requests.get(call?, max_age_ms, aborted(signal_of(&options))).await }
     }
 }
 
 /// A client's call with `options`, as `Requests` shares it.
-fn call(key: &ApiKey, options: &Options) -> Result<Call<RequestId, WebTransport>, Failure<JsValue>> {
+fn call_with(key: &ApiKey, options: &Options) -> Result<Call<RequestId, WebNetwork, WebClock>, Failure<JsValue>> {
     let request = options.request(key);
     let id = RequestId {
         request: request.clone(),
@@ -212,8 +203,8 @@ fn call(key: &ApiKey, options: &Options) -> Result<Call<RequestId, WebTransport>
         on_retry: options.on_retry.clone(),
     };
     let function = |callback: &Option<Callback>| callback.as_ref().map(|Callback(function)| function.clone());
-    let transport = WebTransport::new(function(&options.fetch), function(&options.on_retry), options.timeout_ms())?;
-    Ok(Call { id, transport, request, key: key.clone(), max_retries: options.max_retries() })
+    let network = WebNetwork::new(function(&options.fetch), function(&options.on_retry), options.timeout_ms())?;
+    Ok(Call { id, network, clock: WebClock::new(), request, key: key.clone(), max_retries: options.max_retries() })
 }
 
 /// The estimate `canAfford` checks the balance against.
@@ -224,16 +215,16 @@ struct Priced {
 }
 
 impl Priced {
-    /// `plan` estimated (with `options.rateCard`), or taken as it is when it is a
+    /// `plan` estimated (with the `rateCard` option), or taken as it is when it is a
     /// `CostEstimate` (an object with `total`, `items` and `rateCardVersion`).
-    fn of(plan: JsValue, options: &Options) -> Result<Self, PowerPostError> {
+    fn of(plan: JsValue, rate_card: Option<RateCardOverrides>) -> Result<Self, PowerPostError> {
         let has = |key: &str| Reflect::has(&plan, &JsValue::from_str(key)).unwrap_or(false);
         if plan.is_object() && has("total") && has("items") && has("rateCardVersion") {
             let total = from_js::<Cost>(plan.clone(), "plan", "plan.")?.credits("plan")?;
             return Ok(Priced { total, estimate: plan });
         }
         let plan: PostPlan = from_js(plan, "plan", "")?;
-        let estimate = estimate_with_options(&plan, &EstimateOptions { rate_card: options.rate_card.clone() })?;
+        let estimate = estimate_with_options(&plan, &EstimateOptions { rate_card })?;
         Ok(Priced { total: estimate.total as f64, estimate: to_js(&estimate) })
     }
 

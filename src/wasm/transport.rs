@@ -1,5 +1,6 @@
-//! A call's way to the network in the runtime: `fetch` through web-sys (the global one, never
-//! `window`, or the caller's), each attempt with its own `AbortController` and timeout. A call
+//! A call's way to the network in the runtime, and the runtime's clock: `fetch` through web-sys
+//! (the global one, never `window`, or the caller's), each attempt with its own
+//! `AbortController` and timeout; waits on `setTimeout`. A call
 //! its callers leave is dropped, and that aborts its request and clears its timers. Whatever
 //! `fetch` does (throw, reject with anything, resolve to something that is not a `Response`,
 //! never settle) ends as a `PowerPostError`; nothing is unwrapped.
@@ -17,7 +18,7 @@ use web_sys::{AbortController, AbortSignal, Headers, RequestCredentials, Request
 
 use super::convert::to_js;
 use super::error::to_js_error;
-use crate::credits::call::{CallbackFailed, Failure, Retry, Transport};
+use crate::credits::call::{CallbackFailed, Clock, Failure, Network, Retry};
 use crate::credits::options::Request;
 use crate::credits::response::{RawResponse, ResponseHeaders};
 use crate::error::PowerPostError;
@@ -33,23 +34,20 @@ extern "C" {
 /// A thrown message longer than this (in UTF-16 units) is left out of ours; `cause` keeps it.
 const MAX_THROWN_MESSAGE: usize = 1024;
 
-/// The transport of one call.
-pub(crate) struct WebTransport {
+/// How one call reaches the server.
+pub(crate) struct WebNetwork {
     /// `options.fetch`, or `None` for the global one.
     fetch: Option<Function>,
-    /// Cuts a wait short (a watch's end); calls are left by dropping them instead.
-    signal: Option<AbortSignal>,
     on_retry: Option<Function>,
     timeout_ms: u32,
 }
 
-impl WebTransport {
+impl WebNetwork {
     pub(crate) fn new(
         fetch: Option<Function>,
         on_retry: Option<Function>,
         timeout_ms: u32,
     ) -> Result<Self, PowerPostError> {
-        let signal = None;
         let has_global_fetch = Reflect::has(&js_sys::global(), &JsValue::from_str("fetch")).unwrap_or(false);
         if fetch.is_none() && !has_global_fetch {
             return Err(PowerPostError::invalid_argument(
@@ -57,16 +55,25 @@ impl WebTransport {
                 "is required: this runtime has no global fetch",
             ));
         }
-        Ok(Self { fetch, signal, on_retry, timeout_ms })
+        Ok(Self { fetch, on_retry, timeout_ms })
+    }
+}
+
+/// The runtime's clock: `Date.now()`, `setTimeout` and `Math.random()`.
+pub(crate) struct WebClock {
+    /// Cuts a wait short (a watch's end); calls are left by dropping them instead.
+    signal: Option<AbortSignal>,
+}
+
+impl WebClock {
+    /// A clock whose waits only time can end.
+    pub(crate) fn new() -> Self {
+        Self { signal: None }
     }
 
-    /// A transport that only waits (a watch between polls), cut short when `signal` aborts.
-    pub(crate) fn clock(signal: AbortSignal) -> Self {
-        Self { fetch: None, signal: Some(signal), on_retry: None, timeout_ms: 0 }
-    }
-
-    fn caller_aborted(&self) -> bool {
-        self.signal.as_ref().is_some_and(AbortSignal::aborted)
+    /// A clock whose waits end as soon as `signal` aborts (a watch between polls).
+    pub(crate) fn until(signal: AbortSignal) -> Self {
+        Self { signal: Some(signal) }
     }
 }
 
@@ -80,7 +87,7 @@ impl Drop for AbortOnDrop {
     }
 }
 
-impl Transport for WebTransport {
+impl Network for WebNetwork {
     type Cause = JsValue;
 
     async fn send(&self, request: &Request) -> Result<RawResponse, Failure<JsValue>> {
@@ -112,16 +119,15 @@ impl Transport for WebTransport {
         Ok(RawResponse { status, headers, body: body.as_string().unwrap_or_default() })
     }
 
-    async fn wait(&self, delay_ms: f64) -> Result<(), PowerPostError> {
-        let alarm = Alarm::new(Some(delay_ms as u32), self.signal.as_ref());
-        let _rung = JsFuture::from(alarm.rung.clone()).await;
-        if self.caller_aborted() {
-            Err(PowerPostError::aborted())
-        } else {
-            Ok(())
-        }
+    fn on_retry(&self, retry: &Retry) -> Result<(), CallbackFailed> {
+        let Some(on_retry) = &self.on_retry else { return Ok(()) };
+        let info =
+            RetryInfo { attempt: retry.attempt, delay_ms: retry.delay_ms, error: to_js_error(retry.error, None) };
+        on_retry.call1(&JsValue::UNDEFINED, &to_js(&info)).map(drop).map_err(|_| CallbackFailed)
     }
+}
 
+impl Clock for WebClock {
     fn now_ms(&self) -> f64 {
         js_sys::Date::now()
     }
@@ -130,11 +136,14 @@ impl Transport for WebTransport {
         js_sys::Math::random()
     }
 
-    fn on_retry(&self, retry: &Retry) -> Result<(), CallbackFailed> {
-        let Some(on_retry) = &self.on_retry else { return Ok(()) };
-        let info =
-            RetryInfo { attempt: retry.attempt, delay_ms: retry.delay_ms, error: to_js_error(retry.error, None) };
-        on_retry.call1(&JsValue::UNDEFINED, &to_js(&info)).map(drop).map_err(|_| CallbackFailed)
+    async fn wait(&self, delay_ms: f64) -> Result<(), PowerPostError> {
+        let alarm = Alarm::new(Some(delay_ms as u32), self.signal.as_ref());
+        let _rung = JsFuture::from(alarm.rung.clone()).await;
+        if self.signal.as_ref().is_some_and(AbortSignal::aborted) {
+            Err(PowerPostError::aborted())
+        } else {
+            Ok(())
+        }
     }
 }
 

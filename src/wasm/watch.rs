@@ -16,7 +16,7 @@ use web_sys::{AbortController, AbortSignal};
 use super::convert::to_js;
 use super::credits::Signal;
 use super::error::to_js_error;
-use super::transport::WebTransport;
+use super::transport::WebClock;
 use crate::credits::response::Credits;
 use crate::credits::shared::Outcome;
 use crate::credits::watch::{Event, Watch, WatchOptions};
@@ -109,7 +109,7 @@ impl State {
         let Some(mut watch) = self.watch.borrow_mut().take().filter(|_| !ended.aborted()) else {
             return Ok(to_js(&Done { done: true }));
         };
-        let clock = WebTransport::clock(ended.clone());
+        let clock = WebClock::until(ended.clone());
         let outcome = watch.next(&clock, || (self.poll)(ended.clone())).await;
         if ended.aborted() {
             return Ok(to_js(&Done { done: true }));
