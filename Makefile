@@ -3,7 +3,8 @@
 # make bench  benchmarks against the local sandbox (writes BENCHMARKS.md)
 # make soak   100,000 calls and 1,000,000 estimates in one process (adds its report to BENCHMARKS.md)
 # make fuzz   the property tests with FUZZ_CASES (default 1,000,000) cases each instead of 256
-.PHONY: demo test bench soak fuzz build setup setup-test wasm-tests clean
+# make mutants  cargo-mutants over the host tests of src/credits, src/pricing, input.rs and error.rs (at least 95% caught)
+.PHONY: demo test bench soak fuzz mutants build setup setup-test wasm-tests clean
 
 export CHROMEDRIVER ?= /usr/bin/chromedriver
 export GECKODRIVER ?= $(shell command -v geckodriver || echo $(HOME)/.cargo/bin/geckodriver)
@@ -37,6 +38,9 @@ soak: build
 
 fuzz:
 	PROPTEST_CASES=$${FUZZ_CASES:-1000000} cargo test --release --lib
+
+mutants: setup
+	bash scripts/mutants.sh
 
 build: setup
 	bash scripts/build.sh

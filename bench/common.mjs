@@ -5,7 +5,7 @@ import { cpus } from "node:os";
 import { resolve } from "node:path";
 
 export const repo = resolve(import.meta.dirname, "..");
-export const DEMO_KEY = "pp_live_sk_demo0000000000000000000047";
+export { DEMO_KEY } from "../sandbox/index.mjs";
 
 /** The documented sample: a regular-research caption for 3 post types, one default-model image, published to the same 3. */
 export const SAMPLE_PLAN = (() => {

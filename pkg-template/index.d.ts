@@ -286,3 +286,38 @@ export function defaultRateCard(): RateCard;
 export function checkBalance(balance: number, cost: CostEstimate | number): Affordability;
 /** Applies PowerPost's refund rules to an estimate and what actually happened. */
 export function settleCharges(estimate: CostEstimate, outcome: Outcome): Settlement;
+
+/**
+ * What the package knows, for building a planner or a settings form without a copy of your
+ * own: every post type with its platform, the built-in rate card's models with their choices,
+ * the bounds of a plan (each inclusive) and every default.
+ */
+export interface Catalogue {
+  /** The built-in rate card's version (`defaultRateCard().version`). */
+  rateCardVersion: string;
+  postTypes: { name: PostType; platform: Platform; /** As written for people: "TikTok". */ platformName: string }[];
+  researchModes: ResearchMode[];
+  imageModels: { name: ImageModel; sizes: ImageSize[] }[];
+  videoModels: { name: VideoModel; durations: number[]; audio: boolean; sizes: VideoSize[] }[];
+  limits: {
+    /** `caption.imageInputs`, from 0. */
+    captionImageInputs: number;
+    /** `caption.sourceUrls`, from 0. */
+    sourceUrls: number;
+    /** `caption.videoInputSeconds`, from 0. */
+    videoInputSeconds: number;
+    /** An image entry's `quantity`, from 1. */
+    imagesPerEntry: number;
+    /** Entries in `images`, and in `videos`. */
+    entries: number;
+  };
+  /** What a plan's image and video entries use for what they leave out. */
+  planDefaults: { imageModel: ImageModel; imageQuantity: number; imageSize: ImageSize; videoModel: VideoModel; videoSize: VideoSize };
+  /** What a request uses for an option not given, and the most `maxRetries` may be. */
+  requestDefaults: { baseUrl: string; timeoutMs: number; maxRetries: number; maxRetriesLimit: number };
+  /** A watch's `intervalMs` when not given, and the least it may be. */
+  watchDefaults: { intervalMs: number; minIntervalMs: number };
+}
+
+/** A new copy of the catalogue. */
+export function catalogue(): Catalogue;

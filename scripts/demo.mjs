@@ -6,7 +6,7 @@ import { createServer } from "node:http";
 import { readFile } from "node:fs/promises";
 import { extname, join, normalize, resolve, sep } from "node:path";
 import { pathToFileURL } from "node:url";
-import { startSandbox } from "../sandbox/index.mjs";
+import { startSandbox, DEMO_KEY } from "../sandbox/index.mjs";
 
 const repo = resolve(import.meta.dirname, "..");
 const REAL_API = "https://powerpost.ai";
@@ -62,7 +62,8 @@ function serveStatic(port, sandboxOrigin) {
         body = body
           .toString()
           .replaceAll("__CONNECT_SRC__", `'self' ${REAL_API} http:`)
-          .replaceAll("__SANDBOX_BASE_URL__", `${sandboxOrigin}/api/v1`);
+          .replaceAll("__SANDBOX_BASE_URL__", `${sandboxOrigin}/api/v1`)
+          .replaceAll("__SANDBOX_DEMO_KEY__", DEMO_KEY);
       }
       res.writeHead(200, { "content-type": TYPES[extname(full)] ?? "application/octet-stream", "cache-control": "no-store" }).end(body);
     } catch {

@@ -175,7 +175,8 @@ impl fmt::Display for PowerPostError {
 
 impl std::error::Error for PowerPostError {}
 
-#[cfg(all(test, not(target_arch = "wasm32")))]
+#[cfg(test)]
+#[cfg(not(target_arch = "wasm32"))]
 mod tests {
     use super::*;
 

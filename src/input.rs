@@ -325,7 +325,8 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Setting<T> {
     }
 }
 
-#[cfg(all(test, not(target_arch = "wasm32")))]
+#[cfg(test)]
+#[cfg(not(target_arch = "wasm32"))]
 mod tests {
     use super::*;
     use serde_json::json;
@@ -415,6 +416,18 @@ mod tests {
         let setting = |value| from_json::<Setting<Whole<0, 9>>>(value, "s", "");
         assert_eq!(setting(json!(null)).unwrap(), Setting::Cleared);
         assert_eq!(setting(json!(4)).unwrap(), Setting::To(Whole(4)));
+    }
+
+    #[test]
+    fn numbers_and_entries_say_what_they_expect() {
+        assert_eq!(from_json::<Number>(json!("7"), "balance", "").unwrap_err().message, "balance must be a number");
+        assert_eq!(from_json::<Number>(json!(7), "balance", "").ok(), Some(Number(7.0)));
+        let entries = |value| from_json::<Entries<String, Whole<0, 9>>>(value, "surcharges", "");
+        assert_eq!(entries(json!([1])).unwrap_err().message, "surcharges must be a plain object");
+        assert_eq!(
+            entries(json!({"x": 2, "y": 3})).unwrap().0,
+            [("x".to_string(), Whole(2)), ("y".to_string(), Whole(3))]
+        );
     }
 
     #[test]

@@ -8,6 +8,7 @@ import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { launchChromium, projectWithPackage, repo, serveFolder } from "./support.mjs";
+import { DEMO_KEY } from "../sandbox/index.mjs";
 let project, browser;
 const servers = [];
 
@@ -19,7 +20,7 @@ before(() => {
     import { getCredits, estimateCost } from "powerpost-credits";
     const baseUrl = decodeURIComponent(location.hash.slice(1));
     const out = document.getElementById("out");
-    getCredits("pp_live_sk_demo0000000000000000000047", { baseUrl })
+    getCredits(${JSON.stringify(DEMO_KEY)}, { baseUrl })
       .then((credits) => { out.textContent = "balance " + credits.balance + ", estimate " + estimateCost({ images: [{}] }).total; })
       .catch((error) => { out.textContent = "error " + error.code; });
   `);
@@ -30,7 +31,7 @@ before(() => {
   writeFileSync(join(project, "plain.html"), `<!doctype html><html><body><p id="out">loading</p><script type="module">
     import { getCredits, estimateCost } from "${entry}";
     const out = document.getElementById("out");
-    getCredits("pp_live_sk_demo0000000000000000000047", { baseUrl: decodeURIComponent(location.hash.slice(1)) })
+    getCredits(${JSON.stringify(DEMO_KEY)}, { baseUrl: decodeURIComponent(location.hash.slice(1)) })
       .then((credits) => { out.textContent = "balance " + credits.balance + ", estimate " + estimateCost({ images: [{}] }).total; })
       .catch((error) => { out.textContent = "error " + error.code; });
   </script></body></html>`);
@@ -38,7 +39,7 @@ before(() => {
     const api = import("${entry}");
     self.onmessage = async ({ data: baseUrl }) => {
       const { getCredits, estimateCost, PowerPostError } = await api;
-      const credits = await getCredits("pp_live_sk_demo0000000000000000000047", { baseUrl });
+      const credits = await getCredits(${JSON.stringify(DEMO_KEY)}, { baseUrl });
       const error = await getCredits("not a key").catch((e) => e);
       self.postMessage({ balance: credits.balance, total: estimateCost({ images: [{}] }).total, errorIsClass: error instanceof PowerPostError, code: error.code });
     };

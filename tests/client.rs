@@ -11,13 +11,18 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::wasm_bindgen_test;
 
-const DEMO_KEY: &str = "pp_live_sk_demo0000000000000000000047";
 const NO_SCOPE_KEY: &str = "pp_live_sk_noscope00000000000000000403";
 
 // Not `env!`: the suite must still build (for clippy, say) where no sandbox runs.
 #[allow(clippy::option_env_unwrap)]
 fn sandbox() -> &'static str {
     option_env!("POWERPOST_SANDBOX").expect("build with POWERPOST_SANDBOX=<sandbox origin> (make test does)")
+}
+
+/// The sandbox's demo key (its `DEMO_KEY`), which has a balance of 47.
+#[allow(clippy::option_env_unwrap)]
+fn demo_key() -> &'static str {
+    option_env!("POWERPOST_DEMO_KEY").expect("build with POWERPOST_DEMO_KEY=<the sandbox's DEMO_KEY> (make test does)")
 }
 
 /// A fresh scenario id, so repeated runs and both runtimes never share counts.
@@ -98,17 +103,18 @@ fn expect_error(result: Result<JsValue, JsValue>, code: &str, status: Option<f64
     assert_eq!(prop(&error, "status").as_f64(), status);
     assert!(prop(&error, "stack").as_string().is_some_and(|stack| !stack.is_empty()));
     let message = prop(&error, "message").as_string().unwrap();
-    assert!(!message.contains(DEMO_KEY) && !message.contains("pp_live_sk_demo"), "key in message: {message}");
-    assert!(!prop(&error, "stack").as_string().unwrap().contains(DEMO_KEY), "key in stack");
+    assert!(!message.contains(demo_key()) && !message.contains("pp_live_sk_demo"), "key in message: {message}");
+    assert!(!prop(&error, "stack").as_string().unwrap().contains(demo_key()), "key in stack");
     error
 }
 
 #[wasm_bindgen_test]
 async fn the_demo_key_reads_a_balance_of_47_with_request_id_and_rate_limit() {
     for auth in ["x-api-key", "bearer"] {
-        let result = credits(DEMO_KEY, options(&[("baseUrl", s(&format!("{}/api/v1", sandbox()))), ("auth", s(auth))]))
-            .await
-            .unwrap();
+        let result =
+            credits(demo_key(), options(&[("baseUrl", s(&format!("{}/api/v1", sandbox()))), ("auth", s(auth))]))
+                .await
+                .unwrap();
         assert_eq!(prop(&result, "balance").as_f64(), Some(47.0));
         assert!(prop(&result, "requestId").as_string().unwrap().starts_with("req_"));
         let rate_limit = prop(&result, "rateLimit");
@@ -121,7 +127,7 @@ async fn the_demo_key_reads_a_balance_of_47_with_request_id_and_rate_limit() {
 async fn a_client_holds_options_that_calls_override() {
     let id = scenario("client");
     let client =
-        CreditsClient::new(s(DEMO_KEY), options(&[("baseUrl", s(&scenario_url(&id, "ok"))), ("maxRetries", n(0.0))]))
+        CreditsClient::new(s(demo_key()), options(&[("baseUrl", s(&scenario_url(&id, "ok"))), ("maxRetries", n(0.0))]))
             .unwrap();
     let result = settle(client.get_credits(JsValue::UNDEFINED)).await.unwrap();
     assert_eq!(prop(&result, "balance").as_f64(), Some(47.0));
@@ -175,7 +181,7 @@ async fn bad_options_name_their_field_and_send_nothing() {
         (s("fast"), "options"),
     ];
     for (options, field) in cases {
-        let error = expect_error(credits(DEMO_KEY, options).await, "INVALID_ARGUMENT", None);
+        let error = expect_error(credits(demo_key(), options).await, "INVALID_ARGUMENT", None);
         assert_eq!(prop(&error, "field").as_string().as_deref(), Some(field));
     }
     assert_eq!(stats(&id).await.0, 0.0);
@@ -192,7 +198,7 @@ async fn documented_api_errors_pass_through_and_are_not_retried() {
     ] {
         let id = scenario(steps);
         let error = expect_error(
-            credits(DEMO_KEY, options(&[("baseUrl", s(&scenario_url(&id, steps)))])).await,
+            credits(demo_key(), options(&[("baseUrl", s(&scenario_url(&id, steps)))])).await,
             code,
             Some(status),
         );
@@ -223,7 +229,7 @@ async fn server_errors_are_retried_with_on_retry_reports_then_succeed() {
         ("baseUrl", s(&scenario_url(&id, "status-503,html-502,ok"))),
         ("onRetry", on_retry.as_ref().clone()),
     ]);
-    let result = credits(DEMO_KEY, opts).await.unwrap();
+    let result = credits(demo_key(), opts).await.unwrap();
     assert_eq!(prop(&result, "balance").as_f64(), Some(47.0));
     assert_eq!(stats(&id).await.0, 3.0);
     assert_eq!(reports.length(), 2);
@@ -234,7 +240,7 @@ async fn server_errors_are_retried_with_on_retry_reports_then_succeed() {
         assert!(delay > 0.0 && delay <= 1000.0, "backoff {delay}");
         assert_eq!(prop(&prop(&info, "error"), "code").as_string().as_deref(), Some(code));
         let serialized = js_sys::JSON::stringify(&info).unwrap().as_string().unwrap();
-        assert!(!serialized.contains(DEMO_KEY));
+        assert!(!serialized.contains(demo_key()));
     }
 }
 
@@ -242,7 +248,7 @@ async fn server_errors_are_retried_with_on_retry_reports_then_succeed() {
 async fn retries_stop_after_max_retries() {
     let id = scenario("down");
     let opts = options(&[("baseUrl", s(&scenario_url(&id, "status-500"))), ("maxRetries", n(1.0))]);
-    let error = expect_error(credits(DEMO_KEY, opts).await, "INTERNAL_ERROR", Some(500.0));
+    let error = expect_error(credits(demo_key(), opts).await, "INTERNAL_ERROR", Some(500.0));
     assert_eq!(prop(&error, "retryable").as_bool(), Some(true));
     assert_eq!(stats(&id).await.0, 2.0);
 }
@@ -251,7 +257,7 @@ async fn retries_stop_after_max_retries() {
 async fn an_html_502_page_is_an_internal_error() {
     let id = scenario("html");
     let error = expect_error(
-        credits(DEMO_KEY, options(&[("baseUrl", s(&scenario_url(&id, "html-502"))), ("maxRetries", n(0.0))])).await,
+        credits(demo_key(), options(&[("baseUrl", s(&scenario_url(&id, "html-502"))), ("maxRetries", n(0.0))])).await,
         "INTERNAL_ERROR",
         Some(502.0),
     );
@@ -271,7 +277,7 @@ async fn wrong_shaped_success_bodies_are_invalid_responses_and_not_retried() {
     ] {
         let id = scenario("shape");
         let error = expect_error(
-            credits(DEMO_KEY, options(&[("baseUrl", s(&scenario_url(&id, body)))])).await,
+            credits(demo_key(), options(&[("baseUrl", s(&scenario_url(&id, body)))])).await,
             "INVALID_RESPONSE",
             Some(200.0),
         );
@@ -284,32 +290,32 @@ async fn wrong_shaped_success_bodies_are_invalid_responses_and_not_retried() {
 async fn bodies_that_break_empty_or_huge_are_handled() {
     let id = scenario("reset-body");
     let opts = options(&[("baseUrl", s(&scenario_url(&id, "resetbody"))), ("maxRetries", n(0.0))]);
-    expect_error(credits(DEMO_KEY, opts).await, "NETWORK_ERROR", None);
+    expect_error(credits(demo_key(), opts).await, "NETWORK_ERROR", None);
 
     let id = scenario("empty");
     expect_error(
-        credits(DEMO_KEY, options(&[("baseUrl", s(&scenario_url(&id, "body-")))])).await,
+        credits(demo_key(), options(&[("baseUrl", s(&scenario_url(&id, "body-")))])).await,
         "INVALID_RESPONSE",
         Some(200.0),
     );
 
     let id = scenario("huge");
-    let result = credits(DEMO_KEY, options(&[("baseUrl", s(&scenario_url(&id, "bigbody-5000000")))])).await.unwrap();
+    let result = credits(demo_key(), options(&[("baseUrl", s(&scenario_url(&id, "bigbody-5000000")))])).await.unwrap();
     assert_eq!(prop(&result, "balance").as_f64(), Some(47.0));
 
     // A body of 100,000 values is read whole; an error status still decides.
     let id = scenario("many-values");
     let opts = options(&[("baseUrl", s(&scenario_url(&id, "manyvalues-200")))]);
-    let result = credits(DEMO_KEY, opts).await.unwrap();
+    let result = credits(demo_key(), opts).await.unwrap();
     assert_eq!(prop(&result, "balance").as_f64(), Some(47.0));
     let id = scenario("many-values-503");
     let opts = options(&[("baseUrl", s(&scenario_url(&id, "manyvalues-503"))), ("maxRetries", n(0.0))]);
-    let error = expect_error(credits(DEMO_KEY, opts).await, "INTERNAL_ERROR", Some(503.0));
+    let error = expect_error(credits(demo_key(), opts).await, "INTERNAL_ERROR", Some(503.0));
     assert_eq!(prop(&error, "retryable").as_bool(), Some(true));
 
     let id = scenario("html-401");
     let opts = options(&[("baseUrl", s(&scenario_url(&id, "html-401")))]);
-    expect_error(credits(DEMO_KEY, opts).await, "INVALID_API_KEY", Some(401.0));
+    expect_error(credits(demo_key(), opts).await, "INVALID_API_KEY", Some(401.0));
     assert_eq!(stats(&id).await.0, 1.0, "a 401 is final, even with an HTML body");
 }
 
@@ -319,7 +325,7 @@ async fn slow_headers_and_slow_bodies_time_out_per_attempt() {
         let id = scenario(steps);
         let opts =
             options(&[("baseUrl", s(&scenario_url(&id, steps))), ("timeoutMs", n(150.0)), ("maxRetries", n(1.0))]);
-        let error = expect_error(credits(DEMO_KEY, opts).await, "TIMEOUT", None);
+        let error = expect_error(credits(demo_key(), opts).await, "TIMEOUT", None);
         assert_eq!(prop(&error, "retryable").as_bool(), Some(true));
         assert_eq!(stats(&id).await.0, 2.0, "{steps}: a timed-out attempt is retried");
     }
@@ -334,20 +340,20 @@ async fn dropped_and_refused_connections_are_network_errors() {
         ("maxRetries", n(1.0)),
         ("onRetry", on_retry.as_ref().clone()),
     ]);
-    expect_error(credits(DEMO_KEY, opts).await, "NETWORK_ERROR", None);
+    expect_error(credits(demo_key(), opts).await, "NETWORK_ERROR", None);
     assert_eq!(retries.length(), 1, "a network error is retried up to maxRetries");
     // Chromium itself resends a GET once when a kept-alive connection is reset, so the
     // sandbox may count more requests than the client made attempts.
     assert!(stats(&id).await.0 >= 2.0);
     let refused = options(&[("baseUrl", s("http://127.0.0.1:9/api/v1")), ("maxRetries", n(0.0))]);
-    expect_error(credits(DEMO_KEY, refused).await, "NETWORK_ERROR", None);
+    expect_error(credits(demo_key(), refused).await, "NETWORK_ERROR", None);
 }
 
 #[wasm_bindgen_test]
 async fn a_redirect_is_never_followed_to_another_origin() {
     let id = scenario("redirect");
     let result =
-        credits(DEMO_KEY, options(&[("baseUrl", s(&scenario_url(&id, "redirect"))), ("maxRetries", n(0.0))])).await;
+        credits(demo_key(), options(&[("baseUrl", s(&scenario_url(&id, "redirect"))), ("maxRetries", n(0.0))])).await;
     // Browsers hide the status of a redirect not followed (an opaque-redirect response).
     let in_browser = Reflect::has(&js_sys::global(), &s("document")).unwrap();
     let error = expect_error(result, "HTTP_ERROR", if in_browser { None } else { Some(302.0) });
@@ -360,13 +366,13 @@ async fn a_redirect_is_never_followed_to_another_origin() {
 #[wasm_bindgen_test]
 async fn the_server_hint_is_honoured_and_long_hints_reject_at_once() {
     let id = scenario("hint-date");
-    let result = credits(DEMO_KEY, options(&[("baseUrl", s(&scenario_url(&id, "retrydate-1,ok")))])).await.unwrap();
+    let result = credits(demo_key(), options(&[("baseUrl", s(&scenario_url(&id, "retrydate-1,ok")))])).await.unwrap();
     assert_eq!(prop(&result, "balance").as_f64(), Some(47.0));
     assert_eq!(stats(&id).await.0, 2.0);
 
     let id = scenario("hint-long");
     let error = expect_error(
-        credits(DEMO_KEY, options(&[("baseUrl", s(&scenario_url(&id, "ratelimit-61")))])).await,
+        credits(demo_key(), options(&[("baseUrl", s(&scenario_url(&id, "ratelimit-61")))])).await,
         "RATE_LIMIT_EXCEEDED",
         Some(429.0),
     );
@@ -378,9 +384,9 @@ async fn the_server_hint_is_honoured_and_long_hints_reject_at_once() {
 async fn the_sandbox_rate_limiter_answers_429_with_retry_after() {
     let id = scenario("limited");
     let opts = options(&[("baseUrl", s(&scenario_url(&id, "limit-1"))), ("maxRetries", n(0.0))]);
-    let first = credits(DEMO_KEY, opts.clone()).await.unwrap();
+    let first = credits(demo_key(), opts.clone()).await.unwrap();
     assert_eq!(prop(&prop(&first, "rateLimit"), "remaining").as_f64(), Some(0.0));
-    let error = expect_error(credits(DEMO_KEY, opts).await, "RATE_LIMIT_EXCEEDED", Some(429.0));
+    let error = expect_error(credits(demo_key(), opts).await, "RATE_LIMIT_EXCEEDED", Some(429.0));
     assert!(prop(&error, "retryAfterMs").as_f64().unwrap() > 0.0);
 }
 
@@ -402,7 +408,7 @@ async fn abort_cancels_a_retry_wait_at_once() {
     // sent and counted before the promise settled.
     let id = scenario("abort-wait");
     let opts = options(&[("baseUrl", s(&scenario_url(&id, "ratelimit-30,ok"))), ("signal", abort_after(100).into())]);
-    let error = expect_error(credits(DEMO_KEY, opts).await, "ABORTED", None);
+    let error = expect_error(credits(demo_key(), opts).await, "ABORTED", None);
     assert_eq!(prop(&error, "retryable").as_bool(), Some(false));
     assert_eq!(stats(&id).await.0, 1.0);
 }
@@ -411,14 +417,14 @@ async fn abort_cancels_a_retry_wait_at_once() {
 async fn abort_cancels_a_request_in_flight_and_an_aborted_signal_sends_nothing() {
     let id = scenario("abort-flight");
     let opts = options(&[("baseUrl", s(&scenario_url(&id, "slow-5000"))), ("signal", abort_after(100).into())]);
-    expect_error(credits(DEMO_KEY, opts).await, "ABORTED", None);
+    expect_error(credits(demo_key(), opts).await, "ABORTED", None);
     assert_eq!(stats(&id).await.0, 1.0, "an aborted attempt is not retried");
 
     let id = scenario("abort-early");
     let controller = web_sys::AbortController::new().unwrap();
     controller.abort();
     let opts = options(&[("baseUrl", s(&scenario_url(&id, "ok"))), ("signal", controller.signal().into())]);
-    expect_error(credits(DEMO_KEY, opts).await, "ABORTED", None);
+    expect_error(credits(demo_key(), opts).await, "ABORTED", None);
     assert_eq!(stats(&id).await.0, 0.0);
 }
 
@@ -442,13 +448,13 @@ fn sent_header(calls: &Array, index: u32, name: &str) -> Option<String> {
 async fn every_call_builds_its_own_request_and_keeps_none() {
     let calls = Array::new();
     let fetch = recording_fetch(&calls);
-    let client = CreditsClient::new(s(DEMO_KEY), options(&[("fetch", fetch.as_ref().clone())])).unwrap();
+    let client = CreditsClient::new(s(demo_key()), options(&[("fetch", fetch.as_ref().clone())])).unwrap();
     for _ in 0..2 {
         settle(client.get_credits(JsValue::UNDEFINED)).await.unwrap();
     }
     let init_of = |index: u32| calls.get(index).unchecked_into::<Array>().get(1);
     assert!(!Object::is(&init_of(0), &init_of(1)), "no request is reused from module memory");
-    assert_eq!(sent_header(&calls, 1, "x-api-key").as_deref(), Some(DEMO_KEY));
+    assert_eq!(sent_header(&calls, 1, "x-api-key").as_deref(), Some(demo_key()));
 }
 
 #[wasm_bindgen_test]
@@ -456,7 +462,7 @@ async fn an_injected_fetch_gets_the_key_only_in_the_chosen_header() {
     let calls = Array::new();
     let fetch = recording_fetch(&calls);
     let opts = options(&[("fetch", fetch.as_ref().clone()), ("auth", s("bearer"))]);
-    let result = credits(DEMO_KEY, opts).await.unwrap();
+    let result = credits(demo_key(), opts).await.unwrap();
     assert_eq!(prop(&result, "balance").as_f64(), Some(5.0));
     assert_eq!(prop(&result, "requestId"), JsValue::NULL);
     assert_eq!(calls.length(), 1);
@@ -466,16 +472,16 @@ async fn an_injected_fetch_gets_the_key_only_in_the_chosen_header() {
     let init = call.get(1);
     assert_eq!(prop(&init, "redirect").as_string().as_deref(), Some("manual"));
     assert_eq!(prop(&init, "credentials").as_string().as_deref(), Some("omit"));
-    assert_eq!(sent_header(&calls, 0, "authorization"), Some(format!("Bearer {DEMO_KEY}")));
+    assert_eq!(sent_header(&calls, 0, "authorization"), Some(format!("Bearer {}", demo_key())));
     assert_eq!(sent_header(&calls, 0, "x-api-key"), None);
 }
 
 #[wasm_bindgen_test]
 async fn a_misbehaving_fetch_is_an_error_not_a_trap() {
     // What fetch threw is the cause; its message, without the key, is in the error's.
-    let throwing = Function::new_no_args(&format!("throw new TypeError('boom for {DEMO_KEY}')"));
+    let throwing = Function::new_no_args(&format!("throw new TypeError('boom for {}')", demo_key()));
     let error = expect_error(
-        credits(DEMO_KEY, options(&[("fetch", throwing.into()), ("maxRetries", n(0.0))])).await,
+        credits(demo_key(), options(&[("fetch", throwing.into()), ("maxRetries", n(0.0))])).await,
         "NETWORK_ERROR",
         None,
     );
@@ -483,16 +489,16 @@ async fn a_misbehaving_fetch_is_an_error_not_a_trap() {
     assert!(prop(&error, "cause").is_instance_of::<js_sys::TypeError>());
     let long = Function::new_no_args("throw 'x'.repeat(5000)");
     let error = expect_error(
-        credits(DEMO_KEY, options(&[("fetch", long.into()), ("maxRetries", n(0.0))])).await,
+        credits(demo_key(), options(&[("fetch", long.into()), ("maxRetries", n(0.0))])).await,
         "NETWORK_ERROR",
         None,
     );
     assert_eq!(prop(&error, "message").as_string().as_deref(), Some("network error"), "a message too long to read");
     assert_eq!(prop(&error, "cause").as_string().map(|cause| cause.len()), Some(5000));
     let garbage = Function::new_no_args("return 42");
-    expect_error(credits(DEMO_KEY, options(&[("fetch", garbage.into())])).await, "INVALID_RESPONSE", None);
+    expect_error(credits(demo_key(), options(&[("fetch", garbage.into())])).await, "INVALID_RESPONSE", None);
     // The module still works afterwards.
-    let result = credits(DEMO_KEY, options(&[("baseUrl", s(&format!("{}/api/v1", sandbox())))])).await.unwrap();
+    let result = credits(demo_key(), options(&[("baseUrl", s(&format!("{}/api/v1", sandbox())))])).await.unwrap();
     assert_eq!(prop(&result, "balance").as_f64(), Some(47.0));
 }
 
@@ -500,8 +506,8 @@ async fn a_misbehaving_fetch_is_an_error_not_a_trap() {
 async fn with_hostile_fetch(body: &str, timeout_ms: f64) -> JsValue {
     let fetch = Function::new_no_args(body);
     let opts = options(&[("fetch", fetch.into()), ("maxRetries", n(0.0)), ("timeoutMs", n(timeout_ms))]);
-    let outcome = credits(DEMO_KEY, opts).await.expect_err("a hostile fetch gives an error");
-    let after = credits(DEMO_KEY, options(&[("baseUrl", s(&format!("{}/api/v1", sandbox())))])).await.unwrap();
+    let outcome = credits(demo_key(), opts).await.expect_err("a hostile fetch gives an error");
+    let after = credits(demo_key(), options(&[("baseUrl", s(&format!("{}/api/v1", sandbox())))])).await.unwrap();
     assert_eq!(prop(&after, "balance").as_f64(), Some(47.0), "the module keeps working after `{body}`");
     outcome
 }
@@ -531,7 +537,7 @@ async fn what_on_retry_throws_is_ignored() {
     let id = scenario("throwing-hook");
     let throwing = Function::new_no_args("throw new Error('a broken logger')");
     let opts = options(&[("baseUrl", s(&scenario_url(&id, "status-503,ok"))), ("onRetry", throwing.into())]);
-    let result = credits(DEMO_KEY, opts).await.unwrap();
+    let result = credits(demo_key(), opts).await.unwrap();
     assert_eq!(prop(&result, "balance").as_f64(), Some(47.0));
     assert_eq!(stats(&id).await.0, 2.0);
 }
@@ -582,7 +588,7 @@ async fn all_settled(promises: Vec<Promise>) -> Vec<Result<JsValue, JsValue>> {
 fn client(base_url: &str, more: &[(&str, JsValue)]) -> CreditsClient {
     let mut pairs = vec![("baseUrl", s(base_url))];
     pairs.extend(more.iter().cloned());
-    CreditsClient::new(s(DEMO_KEY), options(&pairs)).unwrap()
+    CreditsClient::new(s(demo_key()), options(&pairs)).unwrap()
 }
 
 #[wasm_bindgen_test]
@@ -598,7 +604,7 @@ async fn twenty_overlapping_calls_of_a_client_share_one_request() {
     // The top-level getCredits never shares.
     let other = scenario("not-shared");
     let base = options(&[("baseUrl", s(&scenario_url(&other, "slow-300")))]);
-    all_settled(vec![get_credits(s(DEMO_KEY), base.clone()), get_credits(s(DEMO_KEY), base)]).await;
+    all_settled(vec![get_credits(s(demo_key()), base.clone()), get_credits(s(demo_key()), base)]).await;
     assert_eq!(stats(&other).await.0, 2.0);
 }
 
@@ -649,10 +655,13 @@ async fn max_age_answers_from_the_kept_result_then_asks_again() {
 
 #[wasm_bindgen_test]
 fn options_only_some_calls_read_are_refused_by_the_others() {
-    let error = CreditsClient::new(s(DEMO_KEY), options(&[("rateCard", Object::new().into())])).err().unwrap();
+    let error = CreditsClient::new(s(demo_key()), options(&[("rateCard", Object::new().into())])).err().unwrap();
     assert_eq!(prop(&error, "field").as_string().as_deref(), Some("options.rateCard"));
     let message = prop(&error, "message").as_string().unwrap();
-    assert!(message.ends_with("expected one of baseUrl, timeoutMs, maxRetries, auth, signal, fetch, onRetry, maxAgeMs"), "{message}");
+    assert!(
+        message.ends_with("expected one of baseUrl, timeoutMs, maxRetries, auth, signal, fetch, onRetry, maxAgeMs"),
+        "{message}"
+    );
     let client = client(&format!("{}/api/v1", sandbox()), &[]);
     let error = client.watch(options(&[("intervalMs", n(10.0))])).unwrap_err();
     assert_eq!(prop(&error, "field").as_string().as_deref(), Some("options.intervalMs"));
@@ -662,7 +671,7 @@ fn options_only_some_calls_read_are_refused_by_the_others() {
 
 #[wasm_bindgen_test]
 async fn the_top_level_get_credits_refuses_max_age() {
-    let error = expect_error(credits(DEMO_KEY, options(&[("maxAgeMs", n(5.0))])).await, "INVALID_ARGUMENT", None);
+    let error = expect_error(credits(demo_key(), options(&[("maxAgeMs", n(5.0))])).await, "INVALID_ARGUMENT", None);
     assert_eq!(prop(&error, "field").as_string().as_deref(), Some("options.maxAgeMs"));
     assert_eq!(
         prop(&error, "message").as_string().as_deref(),
@@ -760,7 +769,7 @@ fn sample_plan() -> JsValue {
 #[wasm_bindgen_test]
 async fn can_afford_estimates_reads_the_balance_and_compares() {
     let base = options(&[("baseUrl", s(&format!("{}/api/v1", sandbox())))]);
-    let preflight = settle(can_afford(s(DEMO_KEY), sample_plan(), base.clone())).await.unwrap();
+    let preflight = settle(can_afford(s(demo_key()), sample_plan(), base.clone())).await.unwrap();
     assert_eq!(prop(&preflight, "affordable").as_bool(), Some(true));
     assert_eq!(prop(&preflight, "cost").as_f64(), Some(13.0));
     assert_eq!(prop(&preflight, "remaining").as_f64(), Some(34.0));
@@ -769,17 +778,17 @@ async fn can_afford_estimates_reads_the_balance_and_compares() {
 
     let video = options(&[("durationSeconds", n(10.0)), ("audio", JsValue::TRUE)]);
     let costly = options(&[("videos", Array::of1(&video).into())]);
-    let preflight = settle(can_afford(s(DEMO_KEY), costly, base.clone())).await.unwrap();
+    let preflight = settle(can_afford(s(demo_key()), costly, base.clone())).await.unwrap();
     assert_eq!(prop(&preflight, "affordable").as_bool(), Some(false));
     assert_eq!(prop(&preflight, "shortfall").as_f64(), Some(3.0));
 
     let estimate = estimate_cost(sample_plan(), JsValue::UNDEFINED).unwrap();
-    let preflight = settle(can_afford(s(DEMO_KEY), estimate.clone(), base)).await.unwrap();
+    let preflight = settle(can_afford(s(demo_key()), estimate.clone(), base)).await.unwrap();
     assert!(Object::is(&prop(&preflight, "estimate"), &estimate), "an estimate is taken as it is");
 
     let id = scenario("can-afford-bad-plan");
     let bad = options(&[("images", Array::of1(&options(&[("quantity", n(9.0))])).into())]);
-    let result = settle(can_afford(s(DEMO_KEY), bad, options(&[("baseUrl", s(&scenario_url(&id, "ok")))]))).await;
+    let result = settle(can_afford(s(demo_key()), bad, options(&[("baseUrl", s(&scenario_url(&id, "ok")))]))).await;
     let error = expect_error(result, "INVALID_ARGUMENT", None);
     assert_eq!(prop(&error, "field").as_string().as_deref(), Some("images[0].quantity"));
     assert_eq!(stats(&id).await.0, 0.0, "no request for a bad plan");

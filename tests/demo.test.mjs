@@ -10,9 +10,9 @@ import { join, resolve } from "node:path";
 import { createServer, request } from "node:http";
 import { headingAnchors, launchChromium, projectWithPackage, repo } from "./support.mjs";
 import { startDemo } from "../scripts/demo.mjs";
+import { DEMO_KEY } from "../sandbox/index.mjs";
 
 const artifacts = resolve(import.meta.dirname, "artifacts");
-const DEMO_KEY = "pp_live_sk_demo0000000000000000000047";
 let demo, browser, project;
 
 before(async () => {
@@ -348,15 +348,15 @@ test("Use this plan: the JavaScript call, plan.json and the command each give th
 test("the package works from a module web worker", async () => {
   const page = await browser.newPage();
   await page.goto(demo.url);
-  const reply = await page.evaluate(({ baseUrl }) => new Promise((resolve) => {
+  const reply = await page.evaluate(({ baseUrl, apiKey }) => new Promise((resolve) => {
     const worker = new Worker("/www/worker-example.js", { type: "module" });
     worker.onmessage = (event) => { resolve(event.data); worker.terminate(); };
     worker.onerror = (event) => resolve({ error: event.message });
     setTimeout(() => resolve({ error: "the worker did not answer within 10 s" }), 10_000);
     const postTypes = ["instagram-feed", "x-post", "linkedin-post"];
-    worker.postMessage({ apiKey: "pp_live_sk_demo0000000000000000000047", baseUrl,
+    worker.postMessage({ apiKey, baseUrl,
       plan: { caption: { researchMode: "regular", postTypes }, images: [{}], publish: { postTypes } } });
-  }), { baseUrl: demo.sandbox.baseUrl });
+  }), { baseUrl: demo.sandbox.baseUrl, apiKey: DEMO_KEY });
   await page.close();
   assert.equal(reply.balance, 47, JSON.stringify(reply));
   assert.match(reply.requestId, /^req_/);

@@ -5,6 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
+import { DEMO_KEY } from "../sandbox/index.mjs";
 
 // The Node glue keeps its wasm instance private: watch WebAssembly.Instance for it.
 let memory;
@@ -17,7 +18,6 @@ WebAssembly.Instance = function Instance(module, imports) {
 const { getCredits, CreditsClient } = await import("../pkg/node/index.mjs");
 WebAssembly.Instance = RealInstance;
 
-const DEMO_KEY = "pp_live_sk_demo0000000000000000000047";
 const baseUrl = `${process.env.POWERPOST_SANDBOX}/api/v1`;
 const slowUrl = `${process.env.POWERPOST_SANDBOX}/_sandbox/memory-${process.pid}/slow-50/api/v1`;
 

@@ -8,8 +8,8 @@ import { once } from "node:events";
 import { writeFileSync, rmSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { closedPort as portNothingListensOn, projectWithPackage, repo } from "./support.mjs";
+import { DEMO_KEY } from "../sandbox/index.mjs";
 const sandbox = process.env.POWERPOST_SANDBOX;
-const DEMO_KEY = "pp_live_sk_demo0000000000000000000047";
 let project;
 
 const run = (file, source) => {

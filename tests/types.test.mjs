@@ -8,10 +8,11 @@ import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import ts from "typescript";
-import { estimateCost, defaultRateCard, checkBalance, settleCharges, getCredits, canAfford, CreditsClient } from "../pkg/node/index.mjs";
+import { createRequire } from "node:module";
+import { estimateCost, defaultRateCard, checkBalance, settleCharges, getCredits, canAfford, CreditsClient, catalogue } from "../pkg/node/index.mjs";
 import { repo } from "./support.mjs";
+import { DEMO_KEY } from "../sandbox/index.mjs";
 
-const DEMO_KEY = "pp_live_sk_demo0000000000000000000047";
 const UNKNOWN = "zzNotAKey";
 let checker, exported;
 
@@ -195,6 +196,54 @@ function assertShape(path, value) {
     if (field === null) assert.ok(properties.get(name).nullable, `${path}.${name} is null, which the d.ts does not allow`);
   }
 }
+
+test("the Node entries export exactly the functions and classes the d.ts declares", async () => {
+  const declared = sorted([...exported.values()].filter((symbol) => symbol.flags & (ts.SymbolFlags.Function | ts.SymbolFlags.Class)).map((symbol) => symbol.name));
+  assert.deepEqual(sorted(Object.keys(await import("../pkg/node/index.mjs"))), declared);
+  assert.deepEqual(sorted(Object.keys(createRequire(import.meta.url)("../pkg/node/index.cjs"))), declared);
+});
+
+test("the catalogue has exactly the d.ts's keys, and says what the package accepts", async () => {
+  const facts = catalogue();
+  assertShape("Catalogue", facts);
+  for (const part of ["limits", "planDefaults", "requestDefaults", "watchDefaults"]) assertShape(`Catalogue.${part}`, facts[part]);
+  for (const entry of facts.postTypes) assertShape("Catalogue.postTypes[]", entry);
+  for (const model of facts.imageModels) assertShape("Catalogue.imageModels[]", model);
+  for (const model of facts.videoModels) assertShape("Catalogue.videoModels[]", model);
+  assert.deepEqual(facts.postTypes.map((entry) => entry.name).sort(), literalsAt("PostType").values);
+  assert.deepEqual(sorted(new Set(facts.postTypes.map((entry) => entry.platform))), literalsAt("Platform").values);
+  assert.deepEqual(sorted(facts.researchModes), literalsAt("ResearchMode").values);
+  const card = defaultRateCard();
+  assert.equal(facts.rateCardVersion, card.version);
+  assert.deepEqual(facts.imageModels, Object.entries(card.imageModels).map(([name, { sizes }]) => ({ name, sizes })));
+  assert.deepEqual(facts.videoModels.map(({ name, durations }) => [name, durations]), Object.entries(card.videoModels).map(([name, { durations }]) => [name, durations]));
+  // The limits are the package's own: at the limit a plan is taken, one past it is refused.
+  const { limits } = facts;
+  const refused = (plan) => thrown(() => estimateCost(plan))?.field;
+  const caption = (field, value) => ({ caption: { researchMode: "regular", [field]: value } });
+  for (const [field, limit] of [["imageInputs", limits.captionImageInputs], ["sourceUrls", limits.sourceUrls], ["videoInputSeconds", limits.videoInputSeconds]]) {
+    assert.equal(refused(caption(field, limit)), undefined, field);
+    assert.equal(refused(caption(field, limit + 1)), `caption.${field}`, field);
+  }
+  assert.equal(refused({ images: [{ quantity: limits.imagesPerEntry }] }), undefined);
+  assert.equal(refused({ images: [{ quantity: limits.imagesPerEntry + 1 }] }), "images[0].quantity");
+  assert.equal(refused({ images: Array.from({ length: limits.entries }, () => ({})) }), undefined);
+  assert.equal(refused({ images: Array.from({ length: limits.entries + 1 }, () => ({})) }), "images");
+  const { planDefaults } = facts;
+  const [line] = estimateCost({ images: [{}] }).items;
+  assert.equal(line.label, `${planDefaults.imageQuantity} × ${planDefaults.imageModel} image`);
+  assert.equal(thrown(() => estimateCost({ images: [{ size: planDefaults.imageSize }] })), null);
+  assert.equal(estimateCost({ videos: [{ durationSeconds: facts.videoModels[0].durations[0] }] }).items[0].label.includes(planDefaults.videoModel), true);
+  assert.equal(thrown(() => new CreditsClient(DEMO_KEY, { maxRetries: facts.requestDefaults.maxRetriesLimit })), null);
+  assert.equal(thrown(() => new CreditsClient(DEMO_KEY, { maxRetries: facts.requestDefaults.maxRetriesLimit + 1 }))?.field, "options.maxRetries");
+  let asked;
+  await getCredits(DEMO_KEY, { fetch: async (url) => { asked = url; return new Response('{"balance": 1}'); } });
+  assert.equal(asked, `${facts.requestDefaults.baseUrl}/account/credits`);
+  const client = new CreditsClient(DEMO_KEY, { baseUrl: `${process.env.POWERPOST_SANDBOX}/api/v1` });
+  assert.equal(thrown(() => client.watch({ intervalMs: facts.watchDefaults.minIntervalMs }).stop()), null);
+  assert.equal(thrown(() => client.watch({ intervalMs: facts.watchDefaults.minIntervalMs - 1 }))?.field, "options.intervalMs");
+  client.free();
+});
 
 test("the objects the estimators return have exactly the d.ts's keys", () => {
   const estimate = estimateCost({

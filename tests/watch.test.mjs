@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { repo } from "./support.mjs";
+import { DEMO_KEY } from "../sandbox/index.mjs";
 
 const sandbox = process.env.POWERPOST_SANDBOX;
 
@@ -13,7 +14,7 @@ const sandbox = process.env.POWERPOST_SANDBOX;
 function run(name, steps, body) {
   const script = `
     import { CreditsClient } from ${JSON.stringify(join(repo, "pkg/node/index.mjs"))};
-    const client = new CreditsClient("pp_live_sk_demo0000000000000000000047",
+    const client = new CreditsClient(${JSON.stringify(DEMO_KEY)},
       { baseUrl: ${JSON.stringify(`${sandbox}/_sandbox/${name}-${process.pid}-${Date.now()}/${steps}/api/v1`)} });
     const started = performance.now();
     const line = (text) => console.log(text + " at " + Math.round(performance.now() - started));

@@ -2,25 +2,16 @@
 // planner. It shows only what is true now: a result, a comparison or a total that is no
 // longer current is removed, not left on screen. Everything that comes from a server is
 // inserted as text, never as HTML.
-import { getCredits, estimateCost, defaultRateCard, checkBalance, PowerPostError } from "/pkg/web/index.js";
+import { getCredits, estimateCost, defaultRateCard, checkBalance, catalogue, PowerPostError } from "/pkg/web/index.js";
 
-const DEMO_KEY = "pp_live_sk_demo0000000000000000000047";
 const KEY_STORAGE = "powerpost-credits-demo-key";
-/** Every post type the catalogue knows (the package's PostType; the tests compare the two). */
-const POST_TYPES = [
-  "instagram-feed", "instagram-reel", "instagram-story",
-  "tiktok-video", "tiktok-photos",
-  "youtube-video", "youtube-short",
-  "x-post",
-  "facebook-post", "facebook-reel", "facebook-story",
-  "linkedin-post",
-];
 /** The documented sample post publishes to these. */
 const DEFAULT_POST_TYPES = ["instagram-feed", "facebook-post", "linkedin-post"];
-const MAX_ENTRIES = 20;
 const PARTS = [["caption", "Caption"], ["image", "Images"], ["video", "Videos"], ["publish", "Publishing"]];
 
 const $ = (id) => document.getElementById(id);
+/** What the package knows: post types, models, bounds and defaults. The page keeps no copy. */
+const facts = catalogue();
 const card = defaultRateCard();
 let balance = null; // the balance of the last check, while it is current
 let inFlight = null;
@@ -71,11 +62,12 @@ function blockedByPolicy(baseUrl) {
 }
 
 function setupBalance() {
-  const sandbox = document.querySelector('meta[name="powerpost-sandbox"]')?.content ?? "";
+  const meta = (name) => document.querySelector(`meta[name="${name}"]`)?.content ?? "";
+  const sandbox = meta("powerpost-sandbox");
   const demoMode = sandbox.startsWith("http");
   const stored = sessionStorage.getItem(KEY_STORAGE);
-  $("base-url").value = demoMode ? sandbox : "https://powerpost.ai/api/v1";
-  $("api-key").value = stored ?? (demoMode ? DEMO_KEY : "");
+  $("base-url").value = demoMode ? sandbox : facts.requestDefaults.baseUrl;
+  $("api-key").value = stored ?? (demoMode ? meta("powerpost-sandbox-key") : "");
   $("remember").checked = stored !== null;
 
   $("balance-form").addEventListener("submit", (event) => {
@@ -179,9 +171,18 @@ function showError(error) {
 
 function setupPlanner() {
   const postTypes = $("post-types");
-  for (const postType of POST_TYPES) {
-    const box = element("input", { type: "checkbox", value: postType, name: "post-type", checked: DEFAULT_POST_TYPES.includes(postType) });
-    postTypes.append(element("label", { className: "inline" }, box, ` ${postType}`));
+  for (const { name } of facts.postTypes) {
+    const box = element("input", { type: "checkbox", value: name, name: "post-type", checked: DEFAULT_POST_TYPES.includes(name) });
+    postTypes.append(element("label", { className: "inline" }, box, ` ${name}`));
+  }
+  for (const mode of facts.researchModes) {
+    const label = mode[0].toUpperCase() + mode.slice(1);
+    $("research-mode").append(element("option", { value: mode, textContent: label, selected: mode === "regular" }));
+  }
+  // Each caption count's bound, on its control and in its label.
+  for (const [id, max] of [["image-inputs", facts.limits.captionImageInputs], ["video-seconds", facts.limits.videoInputSeconds], ["source-urls", facts.limits.sourceUrls]]) {
+    $(id).max = max;
+    document.querySelector(`label[for="${id}"]`).append(` (0-${max})`);
   }
   $("rate-card-version").textContent = card.version;
   $("add-image").addEventListener("click", () => addEntry("image", true));
@@ -202,7 +203,7 @@ function field(label, control) {
 
 function addEntry(kind, focus) {
   const list = $(`${kind}-entries`);
-  if (list.children.length >= MAX_ENTRIES) return;
+  if (list.children.length >= facts.limits.entries) return;
   const models = Object.keys(kind === "image" ? card.imageModels : card.videoModels);
   const model = element("select", { name: "model" });
   fillOptions(model, models, false);
@@ -211,7 +212,8 @@ function addEntry(kind, focus) {
   const entry = element("div", { className: `entry ${kind}-entry` });
   entry.append(...field("Model", model));
   if (kind === "image") {
-    entry.append(...field("Quantity (1-4)", element("input", { name: "quantity", type: "number", min: 1, max: 4, step: 1, value: 1 })));
+    const most = facts.limits.imagesPerEntry;
+    entry.append(...field(`Quantity (1-${most})`, element("input", { name: "quantity", type: "number", min: 1, max: most, step: 1, value: facts.planDefaults.imageQuantity })));
     entry.append(...field("Size", element("select", { name: "size" })));
   } else {
     entry.append(...field("Duration, seconds", element("select", { name: "duration" })));
@@ -228,7 +230,7 @@ function addEntry(kind, focus) {
   });
   entry.append(remove);
   list.append(entry);
-  $(`add-${kind}`).disabled = list.children.length >= MAX_ENTRIES;
+  $(`add-${kind}`).disabled = list.children.length >= facts.limits.entries;
   syncEntry(entry, kind);
   if (focus) model.focus();
   updateEstimate();

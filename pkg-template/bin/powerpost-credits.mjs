@@ -4,10 +4,12 @@
 // never printed; every error names where the bad input came from.
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { getCredits, estimateCost, checkBalance, CreditsClient, PowerPostError } from "../node/index.mjs";
+import { getCredits, estimateCost, checkBalance, catalogue, CreditsClient, PowerPostError } from "../node/index.mjs";
 import { startSandbox, DEMO_KEY } from "../sandbox/index.mjs";
 
-const DEFAULT_BASE_URL = "https://powerpost.ai/api/v1";
+const { requestDefaults, watchDefaults } = catalogue();
+const DEFAULT_BASE_URL = requestDefaults.baseUrl;
+const MIN_INTERVAL_SECONDS = watchDefaults.minIntervalMs / 1000;
 
 const USAGE = `Usage: powerpost-credits <command> [options]
 
@@ -22,9 +24,9 @@ Commands:
 Options:
   --base-url URL           the API (default: POWERPOST_BASE_URL, else ${DEFAULT_BASE_URL})
   --key-file FILE          read the key from FILE instead of POWERPOST_API_KEY
-  --timeout MS             per attempt, in milliseconds (default 30000)
+  --timeout MS             per attempt, in milliseconds (default ${requestDefaults.timeoutMs})
   --json                   machine-readable output (balance, estimate)
-  --interval SECONDS       watch: time between polls (default 60, at least 1)
+  --interval SECONDS       watch: time between polls (default ${watchDefaults.intervalMs / 1000}, at least ${MIN_INTERVAL_SECONDS})
   --warn CREDITS           watch: a balance to warn at; repeat it for more
   --port PORT              sandbox: the port (default 8787; 0 picks a free one)
   --rate-limit N           sandbox: calls per window and key (default 30)
@@ -249,7 +251,9 @@ function describeEvent(event) {
 async function watch(args) {
   const watchOptions = { thresholds: (args.warn ?? []).map((text) => wholeNumber(text, "--warn")) };
   if (args.interval !== undefined) {
-    if (!/^\d+(\.\d+)?$/.test(args.interval) || Number(args.interval) < 1) throw new UsageError("--interval must be a number of seconds, at least 1");
+    if (!/^\d+(\.\d+)?$/.test(args.interval) || Number(args.interval) < MIN_INTERVAL_SECONDS) {
+      throw new UsageError(`--interval must be a number of seconds, at least ${MIN_INTERVAL_SECONDS}`);
+    }
     watchOptions.intervalMs = Math.round(Number(args.interval) * 1000);
   }
   const key = readKey(args, true);

@@ -11,5 +11,6 @@ module.exports = {
   defaultRateCard: wasm.defaultRateCard,
   checkBalance: wasm.checkBalance,
   settleCharges: wasm.settleCharges,
+  catalogue: wasm.catalogue,
   PowerPostError,
 };

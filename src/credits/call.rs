@@ -90,7 +90,8 @@ pub(crate) async fn get_credits<N: Network>(
     }
 }
 
-#[cfg(all(test, not(target_arch = "wasm32")))]
+#[cfg(test)]
+#[cfg(not(target_arch = "wasm32"))]
 mod tests {
     use super::*;
     use crate::credits::response::ResponseHeaders;

@@ -81,7 +81,8 @@ fn parts(key: &str) -> Option<(&str, &str)> {
     (env_ok && id_ok).then_some((env, id))
 }
 
-#[cfg(all(test, not(target_arch = "wasm32")))]
+#[cfg(test)]
+#[cfg(not(target_arch = "wasm32"))]
 mod tests {
     use super::*;
     use crate::error::ErrorCode;

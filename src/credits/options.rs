@@ -1,7 +1,7 @@
 //! Request options: what a caller may pass, their checks and defaults, how per-call options
 //! override a client's, and the URL and auth header they produce.
 
-use serde::{de, Deserialize, Deserializer};
+use serde::{de, Deserialize, Deserializer, Serialize};
 
 use super::key::ApiKey;
 use crate::input::{one_of, AsObject, Whole};
@@ -14,6 +14,24 @@ const DEFAULT_TIMEOUT_MS: u32 = 30_000;
 const MAX_TIMEOUT_MS: u32 = 2_147_483_647;
 const DEFAULT_MAX_RETRIES: u32 = 2;
 const MAX_RETRIES_LIMIT: u32 = 10;
+
+/// What `catalogue()` tells of requests: what a call uses for an option not given.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct RequestDefaults {
+    pub base_url: &'static str,
+    pub timeout_ms: u32,
+    pub max_retries: u32,
+    /// The most `maxRetries` may be.
+    pub max_retries_limit: u32,
+}
+
+pub(crate) const REQUEST_DEFAULTS: RequestDefaults = RequestDefaults {
+    base_url: DEFAULT_BASE_URL,
+    timeout_ms: DEFAULT_TIMEOUT_MS,
+    max_retries: DEFAULT_MAX_RETRIES,
+    max_retries_limit: MAX_RETRIES_LIMIT,
+};
 
 /// Declares the options type of one kind of call: the request options every call takes, each
 /// `None` when not given, plus the call's own. Each type lists exactly what its call reads, so
@@ -242,7 +260,8 @@ fn is_loopback_host(host: &str) -> bool {
         || host.parse::<std::net::Ipv4Addr>().is_ok_and(|address| address.is_loopback())
 }
 
-#[cfg(all(test, not(target_arch = "wasm32")))]
+#[cfg(test)]
+#[cfg(not(target_arch = "wasm32"))]
 mod tests {
     use super::*;
     use crate::input::from_json;
@@ -269,6 +288,8 @@ mod tests {
             ("http://127.0.0.1:8787/api/v1", "http://127.0.0.1:8787/api/v1/account/credits"),
             ("http://localhost:3000", "http://localhost:3000/account/credits"),
             ("http://[::1]:9/api/v1", "http://[::1]:9/api/v1/account/credits"),
+            ("https://[::ffff:192.0.2.1]/v1", "https://[::ffff:192.0.2.1]/v1/account/credits"),
+            ("https://api-eu.powerpost.ai/v1", "https://api-eu.powerpost.ai/v1/account/credits"),
             ("http://127.10.0.3/x", "http://127.10.0.3/x/account/credits"),
         ];
         for (base, expected) in ok {
@@ -298,6 +319,9 @@ mod tests {
             "https://powerpost.ai/\n",
             "https://powerpost.ai\\@evil.com",
             "http://[::2]:80",
+            "https://[]:80",
+            "https://[]/",
+            "https://[::1/",
             "http://127.0.0.1:123456/",
             "ht\u{e9}tp://localhost/",
         ];

@@ -165,7 +165,8 @@ fn retry_after_ms(value: &str, now_ms: f64) -> Option<f64> {
     Some((date_ms - now_ms).max(0.0).ceil())
 }
 
-#[cfg(all(test, not(target_arch = "wasm32")))]
+#[cfg(test)]
+#[cfg(not(target_arch = "wasm32"))]
 mod tests {
     use super::*;
     use proptest::strategy::Strategy;
@@ -190,6 +191,17 @@ mod tests {
 
     fn run(status: u16, headers: &ResponseHeaders, body: Option<serde_json::Value>) -> Result<Credits, PowerPostError> {
         run_text(status, headers, &body.map_or_else(|| "<html>502 Bad Gateway</html>".into(), |body| body.to_string()))
+    }
+
+    #[test]
+    fn headers_are_read_by_their_lowercase_names() {
+        let read = ResponseHeaders::read(|name| Some(format!("value of {name}")));
+        assert_eq!(read.request_id.as_deref(), Some("value of x-request-id"));
+        assert_eq!(read.rate_limit_limit.as_deref(), Some("value of x-ratelimit-limit"));
+        assert_eq!(read.rate_limit_remaining.as_deref(), Some("value of x-ratelimit-remaining"));
+        assert_eq!(read.rate_limit_reset.as_deref(), Some("value of x-ratelimit-reset"));
+        assert_eq!(read.retry_after.as_deref(), Some("value of retry-after"));
+        assert_eq!(ResponseHeaders::read(|_| None), ResponseHeaders::default());
     }
 
     #[test]
@@ -296,6 +308,22 @@ mod tests {
             assert!(error.message.starts_with(&status.to_string()));
         }
         assert_eq!(run(502, &headers(), None).unwrap_err().message, "502 INTERNAL_ERROR: Bad Gateway");
+        // Each documented status says its own reason when the body gives none.
+        let reasons = [
+            (400, "400 HTTP_ERROR: Bad Request"),
+            (401, "401 INVALID_API_KEY: Unauthorized"),
+            (402, "402 HTTP_ERROR: Payment Required"),
+            (403, "403 FORBIDDEN: Forbidden"),
+            (404, "404 NOT_FOUND: Not Found"),
+            (429, "429 RATE_LIMIT_EXCEEDED: Too Many Requests"),
+            (500, "500 INTERNAL_ERROR: Internal Server Error"),
+            (503, "503 INTERNAL_ERROR: Service Unavailable"),
+            (504, "504 INTERNAL_ERROR: Gateway Timeout"),
+            (418, "418 HTTP_ERROR: HTTP error"),
+        ];
+        for (status, message) in reasons {
+            assert_eq!(run(status, &headers(), None).unwrap_err().message, message);
+        }
         let long = json!({"error": {"code": "INTERNAL_ERROR", "message": "x".repeat(501)}});
         assert_eq!(run(500, &headers(), Some(long)).unwrap_err().message, "500 INTERNAL_ERROR: Internal Server Error");
     }

@@ -36,7 +36,8 @@ pub(crate) fn backoff_ms(retries_done: u32, jitter: f64) -> f64 {
     (step * (1.0 - 0.25 * jitter)).round()
 }
 
-#[cfg(all(test, not(target_arch = "wasm32")))]
+#[cfg(test)]
+#[cfg(not(target_arch = "wasm32"))]
 mod tests {
     use super::*;
     use crate::error::ErrorCode;

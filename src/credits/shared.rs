@@ -130,7 +130,8 @@ impl<I: PartialEq + Clone + 'static, C: Clone + 'static> Requests<I, C> {
     }
 }
 
-#[cfg(all(test, not(target_arch = "wasm32")))]
+#[cfg(test)]
+#[cfg(not(target_arch = "wasm32"))]
 pub(crate) mod tests {
     use super::*;
     use crate::credits::call::{CallbackFailed, Retry};
@@ -150,6 +151,8 @@ pub(crate) mod tests {
         /// Requests dropped before they were answered (what aborts them in the runtime).
         pub dropped: Rc<Cell<usize>>,
         pub now_ms: Rc<Cell<f64>>,
+        /// How many times something waited on the clock.
+        pub waits: Rc<Cell<usize>>,
     }
 
     struct DropWatch(Rc<Cell<usize>>, bool);
@@ -214,6 +217,7 @@ pub(crate) mod tests {
         }
 
         async fn wait(&self, delay_ms: f64) -> Result<(), PowerPostError> {
+            self.waits.set(self.waits.get() + 1);
             self.now_ms.set(self.now_ms.get() + delay_ms);
             Ok(())
         }
@@ -232,12 +236,24 @@ pub(crate) mod tests {
         count: usize,
         max_age_ms: f64,
     ) -> (Rc<RefCell<Vec<Option<Outcome<()>>>>>, Vec<oneshot::Sender<()>>) {
+        callers_of("credits", pool, requests, network, count, max_age_ms)
+    }
+
+    /// [`callers`] of the request `id`.
+    fn callers_of(
+        id: &'static str,
+        pool: &mut LocalPool,
+        requests: &Rc<Requests<&'static str, ()>>,
+        network: &Network,
+        count: usize,
+        max_age_ms: f64,
+    ) -> (Rc<RefCell<Vec<Option<Outcome<()>>>>>, Vec<oneshot::Sender<()>>) {
         let outcomes = Rc::new(RefCell::new(vec![None; count]));
         let mut leave = Vec::new();
         for caller in 0..count {
             let (sender, receiver) = oneshot::channel::<()>();
             leave.push(sender);
-            let (requests, call, outcomes) = (requests.clone(), network.call("credits"), outcomes.clone());
+            let (requests, call, outcomes) = (requests.clone(), network.call(id), outcomes.clone());
             let left = async move {
                 if receiver.await.is_err() {
                     std::future::pending::<()>().await;
@@ -272,6 +288,29 @@ pub(crate) mod tests {
         network.answer(1, 401, "");
         pool.run_until_stalled();
         assert_eq!(later.borrow()[0].as_ref().unwrap().as_ref().unwrap_err().error.code, ErrorCode::InvalidApiKey);
+    }
+
+    #[test]
+    fn requests_and_results_of_other_calls_are_kept_apart() {
+        let (mut pool, network, requests) = (LocalPool::new(), Network::default(), Requests::new());
+        let first_of = |outcomes: &Rc<RefCell<Vec<Option<Outcome<()>>>>>| request_id(&outcomes.borrow()[0]);
+        let (_a, _leave_a) = callers_of("a", &mut pool, &requests, &network, 1, 60_000.0);
+        let (b, _leave_b) = callers_of("b", &mut pool, &requests, &network, 1, 60_000.0);
+        network.answer(0, 200, r#"{"balance": 1}"#);
+        pool.run_until_stalled();
+        let (b_again, _leave) = callers_of("b", &mut pool, &requests, &network, 1, 60_000.0);
+        assert_eq!(network.sent(), 2, "a's end leaves b's request in flight, to be shared");
+        network.answer(1, 200, r#"{"balance": 2}"#);
+        pool.run_until_stalled();
+        assert_eq!((first_of(&b).as_deref(), first_of(&b_again).as_deref()), (Some("req_1"), Some("req_1")));
+        // A new result of a replaces a's, and b's stays kept.
+        let (_a_again, _leave) = callers_of("a", &mut pool, &requests, &network, 1, 0.0);
+        network.answer(2, 200, r#"{"balance": 3}"#);
+        pool.run_until_stalled();
+        let (b_kept, _leave) = callers_of("b", &mut pool, &requests, &network, 1, 60_000.0);
+        assert_eq!((network.sent(), first_of(&b_kept).as_deref()), (3, Some("req_1")));
+        let (a_kept, _leave) = callers_of("a", &mut pool, &requests, &network, 1, 60_000.0);
+        assert_eq!((network.sent(), first_of(&a_kept).as_deref()), (3, Some("req_2")));
     }
 
     #[test]

@@ -5,7 +5,7 @@
 use std::collections::VecDeque;
 use std::future::Future;
 
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use super::call::{Clock, Failure};
 use super::response::Credits;
@@ -13,14 +13,26 @@ use super::shared::Outcome;
 use crate::input::{AsObject, List, Whole};
 
 const DEFAULT_INTERVAL_MS: u32 = 60_000;
+const MIN_INTERVAL_MS: u32 = 1000;
 /// setTimeout's own ceiling (2^31 - 1 ms).
 const MAX_INTERVAL_MS: u32 = 2_147_483_647;
+
+/// What `catalogue()` tells of watches.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct WatchDefaults {
+    pub interval_ms: u32,
+    pub min_interval_ms: u32,
+}
+
+pub(crate) const WATCH_DEFAULTS: WatchDefaults =
+    WatchDefaults { interval_ms: DEFAULT_INTERVAL_MS, min_interval_ms: MIN_INTERVAL_MS };
 
 /// `WatchOptions` as a caller passes them; `S` is the runtime's `AbortSignal`.
 #[derive(Debug, Deserialize)]
 #[serde(remote = "Self", rename_all = "camelCase", deny_unknown_fields, bound(deserialize = "S: Deserialize<'de>"))]
 pub(crate) struct WatchOptions<S> {
-    pub interval_ms: Option<Whole<1000, MAX_INTERVAL_MS>>,
+    pub interval_ms: Option<Whole<MIN_INTERVAL_MS, MAX_INTERVAL_MS>>,
     pub thresholds: Option<List<Whole<0, { u32::MAX }>, 64>>,
     pub signal: Option<S>,
 }
@@ -145,7 +157,8 @@ impl<C: Clone> Watch<C> {
     }
 }
 
-#[cfg(all(test, not(target_arch = "wasm32")))]
+#[cfg(test)]
+#[cfg(not(target_arch = "wasm32"))]
 mod tests {
     use super::*;
     use crate::credits::response::RateLimit;
@@ -224,6 +237,36 @@ mod tests {
             [0.0, 1000.0, 2000.0, 3000.0, 4000.0],
             "at once, then every interval; 30 twice says nothing"
         );
+    }
+
+    #[test]
+    fn a_balance_at_a_threshold_is_not_below_it() {
+        let clock = Network::default();
+        let mut watch = watch(json!({"thresholds": [20]}));
+        let mut outcomes = [30.0, 20.0, 19.0, 20.0].map(|balance| Ok(credits(balance))).to_vec();
+        let (events, _) = take(&mut watch, &clock, &mut outcomes, 6);
+        assert_eq!(
+            describe(&events),
+            [
+                "balance 30 (was None)",
+                "balance 20 (was Some(30.0))",
+                "balance 19 (was Some(20.0))",
+                "low 20 at 19",
+                "balance 20 (was Some(19.0))",
+                "recovered 20 at 20"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_poll_already_due_waits_for_nothing() {
+        let clock = Network::default();
+        let mut watch = watch(json!({"intervalMs": 1000}));
+        let mut outcomes = vec![Ok(credits(1.0)), Ok(credits(2.0))];
+        let _first = take(&mut watch, &clock, &mut outcomes, 1);
+        clock.now_ms.set(clock.now_ms.get() + 1000.0);
+        let (_second, polled_at) = take(&mut watch, &clock, &mut outcomes, 1);
+        assert_eq!((polled_at, clock.waits.get()), (vec![1000.0], 0));
     }
 
     #[test]

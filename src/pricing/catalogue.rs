@@ -5,7 +5,11 @@ use std::borrow::Cow;
 
 use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
 
+use super::plan::ResearchMode;
+use super::rate_card::{ImageModelRate, Names, RateCard, VideoModelRate, DEFAULT_VERSION};
+
 pub(crate) const DEFAULT_IMAGE_MODEL: &str = "flux2-flex";
+pub(crate) const DEFAULT_IMAGE_QUANTITY: u32 = 1;
 pub(crate) const DEFAULT_IMAGE_SIZE: &str = "square";
 pub(crate) const DEFAULT_VIDEO_MODEL: &str = "kling-3.0-pro";
 pub(crate) const DEFAULT_VIDEO_SIZE: &str = "landscape";
@@ -162,7 +166,110 @@ impl Serialize for PostType {
     }
 }
 
-#[cfg(all(test, not(target_arch = "wasm32")))]
+/// The plan side of what `catalogue()` tells an app, so that it can build a planner without a
+/// copy of its own: every post type with its platform, the models of the built-in rate card
+/// with their choices, the bounds of a plan and what a plan's entries default to.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct PlanCatalogue {
+    pub rate_card_version: &'static str,
+    pub post_types: Vec<PostTypeEntry>,
+    pub research_modes: [ResearchMode; 2],
+    pub image_models: Vec<ImageModelEntry>,
+    pub video_models: Vec<VideoModelEntry>,
+    pub limits: PlanLimits,
+    pub plan_defaults: PlanDefaults,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct PostTypeEntry {
+    pub name: PostType,
+    pub platform: Platform,
+    /// How the platform is written for people (`TikTok`, `LinkedIn`).
+    pub platform_name: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct ImageModelEntry {
+    pub name: Cow<'static, str>,
+    pub sizes: Names,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct VideoModelEntry {
+    pub name: Cow<'static, str>,
+    pub durations: Cow<'static, [u32]>,
+    pub audio: bool,
+    pub sizes: Names,
+}
+
+/// The bounds of a plan, each inclusive.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct PlanLimits {
+    pub caption_image_inputs: u32,
+    pub source_urls: u32,
+    pub video_input_seconds: u32,
+    pub images_per_entry: u32,
+    /// Entries in `images`, and in `videos`.
+    pub entries: usize,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct PlanDefaults {
+    pub image_model: &'static str,
+    pub image_quantity: u32,
+    pub image_size: &'static str,
+    pub video_model: &'static str,
+    pub video_size: &'static str,
+}
+
+impl PlanCatalogue {
+    pub(crate) fn new() -> Self {
+        let card = &RateCard::DEFAULT;
+        let post_type = |name: PostType| PostTypeEntry {
+            name,
+            platform: name.platform(),
+            platform_name: name.platform().display_name(),
+        };
+        let image = |(name, rate): &(Cow<'static, str>, ImageModelRate)| ImageModelEntry {
+            name: name.clone(),
+            sizes: rate.sizes.clone(),
+        };
+        let video = |(name, rate): &(Cow<'static, str>, VideoModelRate)| VideoModelEntry {
+            name: name.clone(),
+            durations: rate.durations.clone(),
+            audio: rate.audio_per_second.is_some(),
+            sizes: rate.sizes.clone(),
+        };
+        Self {
+            rate_card_version: DEFAULT_VERSION,
+            post_types: PostType::ALL.map(post_type).to_vec(),
+            research_modes: ResearchMode::ALL,
+            image_models: card.image_models.0.iter().map(image).collect(),
+            video_models: card.video_models.0.iter().map(video).collect(),
+            limits: PlanLimits {
+                caption_image_inputs: MAX_CAPTION_IMAGE_INPUTS,
+                source_urls: MAX_SOURCE_URLS,
+                video_input_seconds: MAX_VIDEO_INPUT_SECONDS,
+                images_per_entry: MAX_IMAGES_PER_GENERATION,
+                entries: MAX_GENERATIONS,
+            },
+            plan_defaults: PlanDefaults {
+                image_model: DEFAULT_IMAGE_MODEL,
+                image_quantity: DEFAULT_IMAGE_QUANTITY,
+                image_size: DEFAULT_IMAGE_SIZE,
+                video_model: DEFAULT_VIDEO_MODEL,
+                video_size: DEFAULT_VIDEO_SIZE,
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+#[cfg(not(target_arch = "wasm32"))]
 mod tests {
     use super::*;
 
@@ -174,6 +281,39 @@ mod tests {
         for platform in Platform::ALL {
             assert!(PostType::ALL.iter().any(|t| t.platform() == platform), "{platform:?} has no post type");
         }
+    }
+
+    #[test]
+    fn the_catalogue_says_what_plans_and_the_built_in_card_accept() {
+        let catalogue = serde_json::to_value(PlanCatalogue::new()).unwrap();
+        assert_eq!(catalogue["rateCardVersion"], DEFAULT_VERSION);
+        assert_eq!(catalogue["postTypes"].as_array().unwrap().len(), PostType::ALL.len());
+        assert_eq!(
+            catalogue["postTypes"][7],
+            serde_json::json!({"name": "x-post", "platform": "x", "platformName": "X"})
+        );
+        assert_eq!(catalogue["researchModes"], serde_json::json!(["regular", "deep"]));
+        let card = &RateCard::DEFAULT;
+        let images: Vec<&str> =
+            catalogue["imageModels"].as_array().unwrap().iter().map(|m| m["name"].as_str().unwrap()).collect();
+        assert_eq!(images, card.image_models.names().collect::<Vec<_>>());
+        assert_eq!(
+            catalogue["imageModels"][2],
+            serde_json::json!({"name": "gpt-image-1.5", "sizes": ["square", "portrait", "landscape"]})
+        );
+        assert_eq!(
+            catalogue["videoModels"][2],
+            serde_json::json!({"name": "runway-gen-4.5", "durations": [5, 10], "audio": false, "sizes": ["landscape", "portrait"]})
+        );
+        assert_eq!(catalogue["videoModels"][0]["audio"], true);
+        assert_eq!(
+            catalogue["limits"],
+            serde_json::json!({"captionImageInputs": 10, "sourceUrls": 10, "videoInputSeconds": 3600, "imagesPerEntry": 4, "entries": 20})
+        );
+        assert_eq!(
+            catalogue["planDefaults"],
+            serde_json::json!({"imageModel": "flux2-flex", "imageQuantity": 1, "imageSize": "square", "videoModel": "kling-3.0-pro", "videoSize": "landscape"})
+        );
     }
 
     #[test]

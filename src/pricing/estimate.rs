@@ -5,7 +5,9 @@ use std::borrow::Cow;
 
 use serde::Serialize;
 
-use super::catalogue::{PostType, DEFAULT_IMAGE_MODEL, DEFAULT_IMAGE_SIZE, DEFAULT_VIDEO_MODEL, DEFAULT_VIDEO_SIZE};
+use super::catalogue::{
+    PostType, DEFAULT_IMAGE_MODEL, DEFAULT_IMAGE_QUANTITY, DEFAULT_IMAGE_SIZE, DEFAULT_VIDEO_MODEL, DEFAULT_VIDEO_SIZE,
+};
 use super::plan::{distinct_post_types, CaptionPlan, EstimateOptions, ImagePlan, PostPlan, PublishPlan, VideoPlan};
 use super::rate_card::{Models, RateCard, Surcharges};
 use crate::error::PowerPostError;
@@ -151,7 +153,7 @@ fn check_size(
 fn price_image(image: &ImagePlan, index: usize, card: &RateCard) -> Result<EstimateItem, PowerPostError> {
     let path = format!("images[{index}]");
     let (name, model) = chosen_model(&card.image_models, image.model.as_ref(), DEFAULT_IMAGE_MODEL, "image", &path)?;
-    let quantity = image.quantity.map_or(1, |Whole(quantity)| quantity);
+    let quantity = image.quantity.map_or(DEFAULT_IMAGE_QUANTITY, |Whole(quantity)| quantity);
     check_size(image.size.as_ref(), DEFAULT_IMAGE_SIZE, name, &model.sizes, &path)?;
     Ok(EstimateItem::Image {
         label: format!("{quantity} × {name} {}", if quantity == 1 { "image" } else { "images" }),
@@ -220,7 +222,8 @@ fn price_publish(publish: &PublishPlan, card: &RateCard) -> Result<EstimateItem,
     })
 }
 
-#[cfg(all(test, not(target_arch = "wasm32")))]
+#[cfg(test)]
+#[cfg(not(target_arch = "wasm32"))]
 mod tests {
     use super::*;
     use crate::input::from_json;
@@ -385,6 +388,32 @@ mod tests {
         let error =
             from_json::<EstimateOptions>(json!({"rateCard": {"caption": {"deep": -1}}}), "options", "").unwrap_err();
         assert_eq!(error.field.as_deref(), Some("rateCard.caption.deep"));
+    }
+
+    #[test]
+    fn caption_extras_are_counted_at_their_rates_and_absent_at_zero() {
+        let plan = |image_inputs: u32, seconds: u32, sources: u32| -> PostPlan {
+            let caption = json!({"researchMode": "deep", "imageInputs": image_inputs, "videoInputSeconds": seconds, "sourceUrls": sources});
+            from_json(json!({ "caption": caption }), "plan", "").unwrap()
+        };
+        let zero = estimate_cost(&plan(0, 0, 0), &RateCard::DEFAULT).unwrap();
+        assert_eq!(labels(&zero), [("Caption, deep research", 12)], "nothing analysed, no lines for it");
+        let options: EstimateOptions = from_json(
+            json!({"rateCard": {"caption": {"deep": 20, "perImageInput": 3, "perSourceUrl": 5, "videoInput": {"perUnit": 2, "unitSeconds": 10}}}}),
+            "options",
+            "",
+        )
+        .unwrap();
+        let priced = estimate_with_options(&plan(2, 25, 3), &options).unwrap();
+        assert_eq!(
+            labels(&priced),
+            [
+                ("Caption, deep research", 20),
+                ("Caption: analyse 2 images", 6),
+                ("Caption: analyse 25 s of video", 6),
+                ("Caption: read 3 source URLs", 15),
+            ]
+        );
     }
 
     #[test]

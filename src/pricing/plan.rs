@@ -2,7 +2,7 @@
 //! value of the wrong kind is an `INVALID_ARGUMENT` naming its field. What depends on the rate
 //! card (which models, sizes and durations exist) is checked when the plan is priced.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::catalogue::{
     PostType, MAX_CAPTION_IMAGE_INPUTS, MAX_GENERATIONS, MAX_IMAGES_PER_GENERATION, MAX_SOURCE_URLS,
@@ -34,10 +34,15 @@ pub(crate) struct CaptionPlan {
     pub post_types: Option<PostTypes>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
 pub(crate) enum ResearchMode {
     Regular,
     Deep,
+}
+
+impl ResearchMode {
+    pub(crate) const ALL: [ResearchMode; 2] = [Self::Regular, Self::Deep];
 }
 
 pub(crate) const RESEARCH_MODES: &str = "must be \"regular\" or \"deep\"";

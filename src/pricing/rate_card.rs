@@ -393,7 +393,8 @@ impl VideoModelOverride {
     }
 }
 
-#[cfg(all(test, not(target_arch = "wasm32")))]
+#[cfg(test)]
+#[cfg(not(target_arch = "wasm32"))]
 mod tests {
     use super::*;
     use serde_json::json;
@@ -449,6 +450,19 @@ mod tests {
             overridden(json!({"videoModels": {"vid-x": {"perSecond": 2, "durations": [6], "sizes": ["portrait"]}}}))
                 .unwrap_err();
         assert_eq!(error.field.as_deref(), Some("rateCard.videoModels.vid-x.audioPerSecond"));
+    }
+
+    #[test]
+    fn names_and_model_counts_are_allowed_up_to_their_limits() {
+        let entry = || json!({"perImage": 1, "sizes": ["square"]});
+        let longest = "m".repeat(MAX_NAME_LENGTH);
+        assert!(overridden(json!({"imageModels": { longest.clone(): entry() }})).is_ok());
+        let error = overridden(json!({"imageModels": { format!("{longest}m"): entry() }})).unwrap_err();
+        assert!(error.message.ends_with("is not a usable name (1 to 64 characters)"), "{}", error.message);
+        let models = |count: usize| serde_json::Value::Object((0..count).map(|n| (format!("m{n}"), entry())).collect());
+        assert!(overridden(json!({ "imageModels": models(MAX_MODELS) })).is_ok());
+        let error = overridden(json!({ "imageModels": models(MAX_MODELS + 1) })).unwrap_err();
+        assert_eq!(error.message, "rateCard.imageModels has too many models");
     }
 
     #[test]

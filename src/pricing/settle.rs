@@ -375,7 +375,8 @@ pub(crate) fn check_balance(balance: Number, cost: f64) -> Result<Affordability,
     })
 }
 
-#[cfg(all(test, not(target_arch = "wasm32")))]
+#[cfg(test)]
+#[cfg(not(target_arch = "wasm32"))]
 mod tests {
     use super::*;
     use crate::input::from_json;

@@ -1,0 +1,78 @@
+// The facts that prose repeats, checked against the package that owns them: the npm README's
+// options and rate tables and its list of plan bounds, and the defaults and bounds the d.ts
+// comments state, each against `catalogue()` and `defaultRateCard()` of the built package.
+// When the catalogue or the rate card changes, these fail until the words follow.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { catalogue, defaultRateCard } from "../pkg/node/index.mjs";
+import { repo } from "./support.mjs";
+
+const readme = readFileSync(join(repo, "pkg-template/README.md"), "utf8");
+/** The README's text with its line breaks folded, as prose is read. */
+const prose = readme.replace(/\s+/g, " ");
+const dts = readFileSync(join(repo, "pkg-template/index.d.ts"), "utf8");
+const facts = catalogue();
+const card = defaultRateCard();
+
+/** The cells of the markdown table row whose first cell is `first`. */
+function row(first) {
+  const line = readme.split("\n").find((text) => text.startsWith(`| ${first} |`));
+  assert.ok(line, `the README has no table row for ${first}`);
+  return line.split("|").slice(2, -1).map((cell) => cell.trim());
+}
+
+test("the README's options table states the request defaults", () => {
+  const { baseUrl, timeoutMs, maxRetries, maxRetriesLimit } = facts.requestDefaults;
+  assert.equal(row("`baseUrl`")[0], `\`"${baseUrl}"\``);
+  assert.equal(row("`timeoutMs`")[0], `\`${timeoutMs}\``);
+  assert.equal(row("`maxRetries`")[0], `\`${maxRetries}\``);
+  assert.match(row("`maxRetries`")[1], new RegExp(`at most \`${maxRetriesLimit}\``));
+});
+
+test("the README's rate table is the built-in rate card", () => {
+  const { caption } = card;
+  assert.equal(row("caption")[0], `regular ${caption.regular}, deep ${caption.deep}; +${caption.perImageInput} per analysed image; `
+    + `+${caption.videoInput.perUnit} per started ${caption.videoInput.unitSeconds} s of analysed video; +${caption.perSourceUrl} per source URL`);
+  const images = Object.entries(card.imageModels).map(([name, model]) => `\`${name}\` ${model.perImage}`);
+  assert.deepEqual(row("images, per image")[0].split(", ").sort(), images.sort());
+  const videos = Object.entries(card.videoModels).map(([name, model]) =>
+    `\`${name}\` ${model.perSecond} ${model.audioPerSecond === null ? "(no audio)" : `(+${model.audioPerSecond})`}`);
+  assert.deepEqual(row("videos, per second (+ per second with audio)")[0].split(", "), videos);
+  assert.deepEqual(Object.keys(card.publish.surcharges), ["x"], "the table names the X surcharge only");
+  assert.equal(row("publishing")[0], `${card.publish.base} per publish action, +${card.publish.surcharges.x} when it includes \`x-post\``);
+  assert.ok(prose.includes(`\`${facts.rateCardVersion}\`, is chosen`), "the README names the rate card's version");
+});
+
+test("the README's list of plan bounds and durations is the catalogue's", () => {
+  const { limits } = facts;
+  const bounds = `(image inputs and source URLs 0-${limits.captionImageInputs}, quantity 1-${limits.imagesPerEntry}, `
+    + `analysed video 0-${limits.videoInputSeconds} s, at most ${limits.entries} entries in \`images\` and \`videos\`)`;
+  assert.equal(limits.sourceUrls, limits.captionImageInputs, "the README states one bound for both");
+  const byDurations = new Map();
+  for (const model of facts.videoModels) {
+    const durations = model.durations.join(" or ");
+    byDurations.set(durations, [...(byDurations.get(durations) ?? []), `\`${model.name}\``]);
+  }
+  const written = [...byDurations].map(([durations, models]) => `${models.join(" and ")}: ${durations} s`);
+  const silent = facts.videoModels.filter((model) => !model.audio).map((model) => `audio on \`${model.name}\``);
+  const noFeed = facts.imageModels.filter((model) => !model.sizes.includes("feed")).map((model) => `(\`${model.name}\` has no \`feed\`)`);
+  for (const text of [bounds, ...written, ...silent, ...noFeed]) assert.ok(prose.includes(text), `the README should say ${text}`);
+});
+
+test("the d.ts comments state the package's defaults and bounds", () => {
+  const { requestDefaults, watchDefaults, planDefaults, limits } = facts;
+  const said = [
+    `Default "${requestDefaults.baseUrl}".`,
+    `Per attempt, in milliseconds. Default ${requestDefaults.timeoutMs}.`,
+    `Default ${requestDefaults.maxRetries}; 0 disables retries; at most ${requestDefaults.maxRetriesLimit}.`,
+    `Default ${watchDefaults.intervalMs}, at least ${watchDefaults.minIntervalMs}.`,
+    `Defaults: model "${planDefaults.imageModel}", quantity ${planDefaults.imageQuantity} (1-${limits.imagesPerEntry}), size "${planDefaults.imageSize}".`,
+    `Defaults: model "${planDefaults.videoModel}", audio false, size "${planDefaults.videoSize}".`,
+    `/** 0-${limits.captionImageInputs} images analysed. */`,
+    `Length of an analysed video, whole seconds (0-${limits.videoInputSeconds}).`,
+    `/** 0-${limits.sourceUrls}. */`,
+  ];
+  for (const text of said) assert.ok(dts.includes(text), `index.d.ts should say ${text}`);
+});
