@@ -180,16 +180,86 @@ impl<'de, const MIN: u32, const MAX: u32> Deserialize<'de> for Whole<MIN, MAX> {
     }
 }
 
-/// One of a closed set of names, read from a string: the value paired with it in `choices`.
-/// Anything else fails with `expected` (`must be "regular" or "deep"`).
-pub(crate) fn one_of<'de, D: Deserializer<'de>, T: Copy>(
-    deserializer: D,
-    choices: &[(&str, T)],
-    expected: &'static str,
-) -> Result<T, D::Error> {
-    let name = String::deserialize(deserializer).ok();
-    let chosen = choices.iter().find(|(known, _)| name.as_deref() == Some(*known));
-    chosen.map(|(_, value)| *value).ok_or_else(|| de::Error::custom(expected))
+/// Declares an enum of names, the package's one way of writing a closed set of choices: each
+/// variant with its name, `ALL`, `name()`, and serde derived through them: written as its name,
+/// read from a [`Choice`] by [`Choice::among`] or [`Choice::listed`], which say what else it
+/// expects (`else among(r#"must be "regular" or "deep""#)`, `else listed("post type")`).
+macro_rules! named_enum {
+    (
+        $(#[$meta:meta])* $vis:vis enum $name:ident { $($(#[$variant_meta:meta])* $variant:ident = $text:literal),+ $(,)? }
+        else $read:ident($expected:expr)
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+        #[serde(try_from = "crate::input::Choice", into = "&'static str")]
+        $vis enum $name {
+            $($(#[$variant_meta])* $variant,)+
+        }
+
+        impl $name {
+            pub(crate) const ALL: [$name; [$($text),+].len()] = [$(Self::$variant),+];
+
+            pub(crate) fn name(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $text,)+
+                }
+            }
+        }
+
+        impl From<$name> for &'static str {
+            fn from(value: $name) -> Self {
+                value.name()
+            }
+        }
+
+        impl TryFrom<crate::input::Choice> for $name {
+            type Error = String;
+
+            fn try_from(choice: crate::input::Choice) -> Result<Self, String> {
+                choice.$read(&Self::ALL, Self::name, $expected)
+            }
+        }
+    };
+}
+pub(crate) use named_enum;
+
+/// What a caller gave where a name of a closed set is expected: the string, or `None` for
+/// any other value (see [`named_enum`]).
+#[derive(Debug)]
+pub(crate) struct Choice(Option<String>);
+
+impl<'de> Deserialize<'de> for Choice {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Ok(Choice(String::deserialize(deserializer).ok()))
+    }
+}
+
+impl Choice {
+    fn find<T: Copy>(&self, all: &[T], name_of: fn(T) -> &'static str) -> Option<T> {
+        all.iter().copied().find(|known| self.0.as_deref() == Some(name_of(*known)))
+    }
+
+    /// The one of `all` given; anything else is told `expected` (`must be "regular" or "deep"`).
+    pub(crate) fn among<T: Copy>(
+        &self,
+        all: &[T],
+        name_of: fn(T) -> &'static str,
+        expected: &str,
+    ) -> Result<T, String> {
+        self.find(all, name_of).ok_or_else(|| expected.to_string())
+    }
+
+    /// The one of `all` given; another string is told every name there is, as a set too long
+    /// to spell out in a sentence (`what`: "post type").
+    pub(crate) fn listed<T: Copy>(&self, all: &[T], name_of: fn(T) -> &'static str, what: &str) -> Result<T, String> {
+        if self.0.is_none() {
+            return Err(String::from("must be a string"));
+        }
+        self.find(all, name_of).ok_or_else(|| {
+            let names: Vec<&str> = all.iter().map(|known| name_of(*known)).collect();
+            format!("is not a known {what}; expected one of {}", names.join(", "))
+        })
+    }
 }
 
 /// A string of at most [`MAX_TEXT_LENGTH`] UTF-16 units (longer ones are "too long").

@@ -4,7 +4,7 @@
 use serde::{de, Deserialize, Deserializer, Serialize};
 
 use super::key::ApiKey;
-use crate::input::{one_of, AsObject, Whole};
+use crate::input::{named_enum, AsObject, Whole};
 use crate::pricing::rate_card::RateCardOverrides;
 
 pub(crate) const DEFAULT_BASE_URL: &str = "https://powerpost.ai/api/v1";
@@ -175,19 +175,14 @@ pub(crate) struct Request {
     pub auth_header: (&'static str, String),
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum AuthScheme {
-    /// `x-api-key: <key>`
-    ApiKeyHeader,
-    /// `Authorization: Bearer <key>`
-    Bearer,
-}
-
-impl<'de> Deserialize<'de> for AuthScheme {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let choices = [("x-api-key", Self::ApiKeyHeader), ("bearer", Self::Bearer)];
-        one_of(deserializer, &choices, "must be \"x-api-key\" or \"bearer\"")
+named_enum! {
+    pub(crate) enum AuthScheme {
+        /// `x-api-key: <key>`
+        ApiKeyHeader = "x-api-key",
+        /// `Authorization: Bearer <key>`
+        Bearer = "bearer",
     }
+    else among("must be \"x-api-key\" or \"bearer\"")
 }
 
 /// A checked base URL, without trailing slashes.

@@ -3,10 +3,11 @@
 
 use std::borrow::Cow;
 
-use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
+use serde::Serialize;
 
 use super::plan::ResearchMode;
 use super::rate_card::{ImageModelRate, Names, RateCard, VideoModelRate, DEFAULT_VERSION};
+use crate::input::named_enum;
 
 pub(crate) const DEFAULT_IMAGE_MODEL: &str = "flux2-flex";
 pub(crate) const DEFAULT_IMAGE_QUANTITY: u32 = 1;
@@ -27,32 +28,20 @@ pub(crate) const MAX_VIDEO_INPUT_SECONDS: u32 = 3600;
 /// Our bound on entries in `images` and `videos` (the docs give none).
 pub(crate) const MAX_GENERATIONS: usize = 20;
 
-/// Where a post is published.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Platform {
-    Instagram,
-    Tiktok,
-    Youtube,
-    X,
-    Facebook,
-    Linkedin,
+named_enum! {
+    /// Where a post is published.
+    pub(crate) enum Platform {
+        Instagram = "instagram",
+        Tiktok = "tiktok",
+        Youtube = "youtube",
+        X = "x",
+        Facebook = "facebook",
+        Linkedin = "linkedin",
+    }
+    else listed("platform")
 }
 
 impl Platform {
-    pub(crate) const ALL: [Platform; 6] =
-        [Self::Instagram, Self::Tiktok, Self::Youtube, Self::X, Self::Facebook, Self::Linkedin];
-
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            Self::Instagram => "instagram",
-            Self::Tiktok => "tiktok",
-            Self::Youtube => "youtube",
-            Self::X => "x",
-            Self::Facebook => "facebook",
-            Self::Linkedin => "linkedin",
-        }
-    }
-
     /// How the platform is written in a label.
     pub(crate) fn display_name(self) -> &'static str {
         match self {
@@ -66,56 +55,26 @@ impl Platform {
     }
 }
 
-/// A kind of post on one platform, e.g. `instagram-reel`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum PostType {
-    InstagramFeed,
-    InstagramReel,
-    InstagramStory,
-    TiktokVideo,
-    TiktokPhotos,
-    YoutubeVideo,
-    YoutubeShort,
-    XPost,
-    FacebookPost,
-    FacebookReel,
-    FacebookStory,
-    LinkedinPost,
+named_enum! {
+    /// A kind of post on one platform, e.g. `instagram-reel`.
+    pub(crate) enum PostType {
+        InstagramFeed = "instagram-feed",
+        InstagramReel = "instagram-reel",
+        InstagramStory = "instagram-story",
+        TiktokVideo = "tiktok-video",
+        TiktokPhotos = "tiktok-photos",
+        YoutubeVideo = "youtube-video",
+        YoutubeShort = "youtube-short",
+        XPost = "x-post",
+        FacebookPost = "facebook-post",
+        FacebookReel = "facebook-reel",
+        FacebookStory = "facebook-story",
+        LinkedinPost = "linkedin-post",
+    }
+    else listed("post type")
 }
 
 impl PostType {
-    pub(crate) const ALL: [PostType; 12] = [
-        Self::InstagramFeed,
-        Self::InstagramReel,
-        Self::InstagramStory,
-        Self::TiktokVideo,
-        Self::TiktokPhotos,
-        Self::YoutubeVideo,
-        Self::YoutubeShort,
-        Self::XPost,
-        Self::FacebookPost,
-        Self::FacebookReel,
-        Self::FacebookStory,
-        Self::LinkedinPost,
-    ];
-
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            Self::InstagramFeed => "instagram-feed",
-            Self::InstagramReel => "instagram-reel",
-            Self::InstagramStory => "instagram-story",
-            Self::TiktokVideo => "tiktok-video",
-            Self::TiktokPhotos => "tiktok-photos",
-            Self::YoutubeVideo => "youtube-video",
-            Self::YoutubeShort => "youtube-short",
-            Self::XPost => "x-post",
-            Self::FacebookPost => "facebook-post",
-            Self::FacebookReel => "facebook-reel",
-            Self::FacebookStory => "facebook-story",
-            Self::LinkedinPost => "linkedin-post",
-        }
-    }
-
     pub(crate) fn platform(self) -> Platform {
         match self {
             Self::InstagramFeed | Self::InstagramReel | Self::InstagramStory => Platform::Instagram,
@@ -125,44 +84,6 @@ impl PostType {
             Self::FacebookPost | Self::FacebookReel | Self::FacebookStory => Platform::Facebook,
             Self::LinkedinPost => Platform::Linkedin,
         }
-    }
-}
-
-/// Reads one of `all` by name, or says which names there are.
-fn read_named<'de, D: Deserializer<'de>, T: Copy>(
-    deserializer: D,
-    all: &[T],
-    name_of: fn(T) -> &'static str,
-    what: &str,
-) -> Result<T, D::Error> {
-    let name = String::deserialize(deserializer)?;
-    all.iter().copied().find(|known| name_of(*known) == name).ok_or_else(|| {
-        let names: Vec<&str> = all.iter().map(|known| name_of(*known)).collect();
-        de::Error::custom(format!("is not a known {what}; expected one of {}", names.join(", ")))
-    })
-}
-
-impl<'de> Deserialize<'de> for Platform {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        read_named(deserializer, &Platform::ALL, Platform::name, "platform")
-    }
-}
-
-impl<'de> Deserialize<'de> for PostType {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        read_named(deserializer, &PostType::ALL, PostType::name, "post type")
-    }
-}
-
-impl Serialize for Platform {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.name())
-    }
-}
-
-impl Serialize for PostType {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.name())
     }
 }
 

@@ -2,7 +2,7 @@
 //! value of the wrong kind is an `INVALID_ARGUMENT` naming its field. What depends on the rate
 //! card (which models, sizes and durations exist) is checked when the plan is priced.
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use super::catalogue::{
     PostType, MAX_CAPTION_IMAGE_INPUTS, MAX_GENERATIONS, MAX_IMAGES_PER_GENERATION, MAX_SOURCE_URLS,
@@ -10,7 +10,7 @@ use super::catalogue::{
 };
 use super::rate_card::RateCardOverrides;
 use crate::error::PowerPostError;
-use crate::input::{one_of, read_as_object, Flag, List, Number, Text, Whole};
+use crate::input::{named_enum, read_as_object, Flag, List, Number, Text, Whole};
 
 /// What `estimateCost` is asked to price.
 #[derive(Debug, Deserialize)]
@@ -34,24 +34,15 @@ pub(crate) struct CaptionPlan {
     pub post_types: Option<PostTypes>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub(crate) enum ResearchMode {
-    Regular,
-    Deep,
-}
-
-impl ResearchMode {
-    pub(crate) const ALL: [ResearchMode; 2] = [Self::Regular, Self::Deep];
+named_enum! {
+    pub(crate) enum ResearchMode {
+        Regular = "regular",
+        Deep = "deep",
+    }
+    else among(RESEARCH_MODES)
 }
 
 pub(crate) const RESEARCH_MODES: &str = "must be \"regular\" or \"deep\"";
-
-impl<'de> Deserialize<'de> for ResearchMode {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        one_of(deserializer, &[("regular", Self::Regular), ("deep", Self::Deep)], RESEARCH_MODES)
-    }
-}
 
 #[derive(Debug, Deserialize)]
 #[serde(remote = "Self", deny_unknown_fields)]

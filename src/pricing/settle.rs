@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::catalogue::{Platform, PostType};
 use crate::error::PowerPostError;
-use crate::input::{one_of, read_as_object, Entries, List, Number, Text, Whole};
+use crate::input::{named_enum, read_as_object, Entries, List, Number, Text, Whole};
 
 /// Estimates hold at most this many credits per line; anything larger was not made by us.
 const MAX_LINE_CREDITS: u32 = u32::MAX;
@@ -39,35 +39,16 @@ pub(crate) struct LineInput {
     pub surcharges: Option<Entries<Platform, Credits>>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum LineKind {
-    Caption,
-    Image,
-    Video,
-    Publish,
-}
-
-impl LineKind {
-    fn name(self) -> &'static str {
-        match self {
-            Self::Caption => "caption",
-            Self::Image => "image",
-            Self::Video => "video",
-            Self::Publish => "publish",
-        }
-    }
-}
-
-impl LineKind {
-    const ALL: [LineKind; 4] = [Self::Caption, Self::Image, Self::Video, Self::Publish];
-}
-
 const LINE_KINDS: &str = "must be caption, image, video or publish";
 
-impl<'de> Deserialize<'de> for LineKind {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        one_of(deserializer, &LineKind::ALL.map(|kind| (kind.name(), kind)), LINE_KINDS)
+named_enum! {
+    pub(crate) enum LineKind {
+        Caption = "caption",
+        Image = "image",
+        Video = "video",
+        Publish = "publish",
     }
+    else among(LINE_KINDS)
 }
 
 /// `Outcome`: what actually happened, per part of the plan.
@@ -96,34 +77,26 @@ pub(crate) struct PublishOutcome {
 
 read_as_object!(EstimateInput, LineInput, Outcome, ImageOutcome, PublishOutcome);
 
-/// How a caption or video generation ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Generation {
-    Succeeded,
-    Failed,
-}
-
 const GENERATIONS: &str = "must be \"succeeded\" or \"failed\"";
 
-impl<'de> Deserialize<'de> for Generation {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        one_of(deserializer, &[("succeeded", Self::Succeeded), ("failed", Self::Failed)], GENERATIONS)
+named_enum! {
+    /// How a caption or video generation ended.
+    pub(crate) enum Generation {
+        Succeeded = "succeeded",
+        Failed = "failed",
     }
-}
-
-/// How a publish item ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Posting {
-    Posted,
-    Failed,
+    else among(GENERATIONS)
 }
 
 const POSTINGS: &str = "must be \"posted\" or \"failed\"";
 
-impl<'de> Deserialize<'de> for Posting {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        one_of(deserializer, &[("posted", Self::Posted), ("failed", Self::Failed)], POSTINGS)
+named_enum! {
+    /// How a publish item ended.
+    pub(crate) enum Posting {
+        Posted = "posted",
+        Failed = "failed",
     }
+    else among(POSTINGS)
 }
 
 /// What `settleCharges` returns.
