@@ -38,7 +38,8 @@ before(async () => {
   const installed = await import(join(project, "node_modules/powerpost-credits/sandbox/index.mjs"));
   DEMO_KEY = installed.DEMO_KEY;
   sandbox = await installed.startSandbox();
-  // One script for Node, Deno and Bun: the scenario URLs come in as its argument.
+  // The scripts Deno and Bun run, and the esbuild bundle is made of: the scenario URLs come in
+  // as their argument.
   writeFileSync(join(project, "app.js"), `
     import * as api from "powerpost-credits";
     import { runChecks } from "./checks.js";

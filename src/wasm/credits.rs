@@ -110,6 +110,7 @@ pub fn can_afford(api_key: JsValue, plan: JsValue, options: JsValue) -> Promise 
     promise(|| {
         let key = from_js(api_key, "apiKey", "")?;
         let options: AffordOptions<Signal, Callback> = read_options(options)?;
+        // An async fn sends nothing until it is polled: a bad plan still rejects before any request.
         let credits = credits_alone(key, options.request_options());
         let priced = Priced::of(plan, options.rate_card)?;
         Ok(async move { priced.preflight(credits.await?) })
