@@ -4,13 +4,14 @@
 // bundled by `wrangler deploy --dry-run` and served by workerd, an `edge-light` bundle in the
 // Edge runtime, and a page and a module worker in Firefox and in Chromium. Each runs the same
 // checks (tests/runtimes/checks.js) against a sandbox started from the tarball, and the
-// sandbox's own counts say what reached it.
+// sandbox's own counts say what reached it; each entry exports what the Node build does.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { createRequire } from "node:module";
 import { promisify } from "node:util";
 import { runInContext } from "node:vm";
 import { launchChromium, projectWithPackage, repo, runtimes, serveFolder, serveWorker, COMPATIBILITY_DATE } from "./support.mjs";
@@ -21,6 +22,8 @@ const bin = {
   geckodriver: process.env.GECKODRIVER ?? join(process.env.HOME, ".cargo/bin/geckodriver"),
 };
 const UNKNOWN_KEY = "pp_live_sk_unknown0000000000000000000401";
+/** What every entry exports: the Node build's (which tests/types.test.mjs holds to the d.ts). */
+const NODE_EXPORTS = Object.keys(createRequire(import.meta.url)("../pkg/node/index.cjs")).sort();
 let project, sandbox, DEMO_KEY;
 const browserVersions = {};
 
@@ -72,6 +75,7 @@ function scenarios(runtime) {
   async function verify(report, { browser = false } = {}) {
     const error = (code, status, retryable) => ({ isPowerPostError: true, isError: true, name: "PowerPostError", code, status, retryable });
     assert.deepEqual(report, {
+      exports: NODE_EXPORTS,
       estimate: 13,
       balance: 47,
       badKey: error("INVALID_API_KEY", 401, false),

@@ -3,10 +3,11 @@
 // Edge runtime and browsers all run these same lines. `urls` are sandbox base URLs that the
 // test made with the sandbox's scenarioUrl; it checks the sandbox's own counts afterwards.
 
-export async function runChecks({ getCredits, estimateCost, PowerPostError }, urls) {
+export async function runChecks(api, urls) {
+  const { getCredits, estimateCost, PowerPostError } = api;
   const postTypes = ["instagram-feed", "x-post", "linkedin-post"];
   const plan = { caption: { researchMode: "regular", postTypes }, images: [{}], publish: { postTypes } };
-  const report = { estimate: estimateCost(plan).total };
+  const report = { exports: Object.keys(api).sort(), estimate: estimateCost(plan).total };
   report.balance = (await getCredits(urls.demoKey, { baseUrl: urls.ok })).balance;
   report.badKey = describe(await getCredits(urls.unknownKey, { baseUrl: urls.ok }).catch((error) => error), PowerPostError);
   report.retried = (await getCredits(urls.demoKey, { baseUrl: urls.rateLimitedThenOk })).balance;
