@@ -7,7 +7,7 @@ import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
 import { writeFileSync, rmSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { closedPort as portNothingListensOn, projectWithPackage, repo } from "./support.mjs";
+import { closedPort as portNothingListensOn, projectWithPackage, repo, waitUntil } from "./support.mjs";
 import { DEMO_KEY } from "../sandbox/index.mjs";
 const sandbox = process.env.POWERPOST_SANDBOX;
 let project;
@@ -305,7 +305,7 @@ test("the CLI watches the balance, a line per event, until Ctrl-C (exit 0) or an
   let out = "";
   child.stdout.on("data", (chunk) => (out += chunk));
   const lines = () => out.split("\n").filter(Boolean);
-  for (const started = Date.now(); lines().length < 3 && Date.now() - started < 15_000; ) await new Promise((done) => setTimeout(done, 50));
+  await waitUntil(() => lines().length >= 3, 15_000);
   child.kill("SIGINT");
   const [code] = await once(child, "exit");
   assert.equal(code, 0, out);

@@ -32,7 +32,7 @@ import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "nod
 import { extname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import ts from "typescript";
-import { closedPort, headingAnchors, launchChromium, projectWithPackage, repo, runtimes, serveFolder, serveWorker, COMPATIBILITY_DATE } from "./support.mjs";
+import { closedPort, headingAnchors, launchChromium, projectWithPackage, repo, runtimes, serveFolder, serveWorker, waitUntil, COMPATIBILITY_DATE } from "./support.mjs";
 
 const REAL_API = "https://powerpost.ai/api/v1";
 const SOURCES = ["README.md", "pkg-template/README.md"];
@@ -201,9 +201,7 @@ async function runInWorkerd(block, index) {
   try {
     const response = await fetch(worker.url);
     assert.equal(response.status, 200, `${block.name}: ${await response.text()}\n${worker.output()}`);
-    for (const started = Date.now(); !shownSoFar(block, worker.output()) && Date.now() - started < 5_000; ) {
-      await new Promise((done) => setTimeout(done, 50));
-    }
+    await waitUntil(() => shownSoFar(block, worker.output()), 5_000);
     assertShown(block, worker.output());
   } finally {
     await worker.close();
@@ -245,9 +243,7 @@ async function runInChromium(block, index) {
     tab.on("dialog", (dialog) => dialog.accept(DEMO_KEY));
     assert.ok(shownOutput(block.code).length > 0, `${block.name}: a block run in Chromium must show its output`);
     await tab.goto(`${origin}/block-${index}.html`);
-    for (const started = Date.now(); !shownSoFar(block, printed) && problems.length === 0 && Date.now() - started < 20_000; ) {
-      await new Promise((done) => setTimeout(done, 50));
-    }
+    await waitUntil(() => shownSoFar(block, printed) || problems.length > 0, 20_000);
     assert.deepEqual(problems, [], `${block.name}: errors in Chromium`);
     assertShown(block, printed);
   } finally {

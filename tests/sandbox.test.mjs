@@ -8,7 +8,7 @@ import { once } from "node:events";
 import { createServer } from "node:net";
 import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { projectWithPackage, repo } from "./support.mjs";
+import { projectWithPackage, repo, waitUntil } from "./support.mjs";
 let project;
 
 before(() => {
@@ -123,7 +123,7 @@ async function startCli(command, args) {
   const child = spawn(command, args, { cwd: project, detached: true });
   let out = "";
   child.stdout.on("data", (chunk) => (out += chunk));
-  for (const started = Date.now(); !out.includes("\n") && Date.now() - started < 15_000; ) await new Promise((done) => setTimeout(done, 50));
+  await waitUntil(() => out.includes("\n"), 15_000);
   return { child, out: () => out, ctrlC: () => process.kill(-child.pid, "SIGINT") };
 }
 

@@ -60,6 +60,17 @@ export async function closedPort() {
   return port;
 }
 
+/**
+ * Checks `condition` (which may be async) every `everyMs` until it holds or `timeoutMs` has
+ * passed; resolves to whether it held.
+ */
+export async function waitUntil(condition, timeoutMs, everyMs = 50) {
+  for (const started = Date.now(); ; await new Promise((done) => setTimeout(done, everyMs))) {
+    if (await condition()) return true;
+    if (Date.now() - started >= timeoutMs) return false;
+  }
+}
+
 /** The anchors GitHub and npm give a markdown file's headings. */
 export function headingAnchors(markdown) {
   return new Set([...markdown.matchAll(/^#+ (.*)$/gm)].map(([, title]) => title.toLowerCase().replace(/[^\w\- ]/g, "").replaceAll(" ", "-")));
@@ -121,20 +132,18 @@ export async function serveWorker(dir, { outbound, bindings = {} } = {}) {
       await once(workerd, "exit");
     }
   };
-  for (const started = Date.now(); ; ) {
+  const listening = () => {
     if (workerd.exitCode !== null) throw new Error(`workerd exited with ${workerd.exitCode}: ${printed}`);
-    const listening = await new Promise((done) => {
+    return new Promise((done) => {
       const socket = createConnection(port, "127.0.0.1", () => {
         socket.end();
         done(true);
       }).on("error", () => done(false));
     });
-    if (listening) break;
-    if (Date.now() - started > 20_000) {
-      await close();
-      throw new Error(`workerd did not listen within 20 s: ${printed}`);
-    }
-    await new Promise((done) => setTimeout(done, 100));
+  };
+  if (!(await waitUntil(listening, 20_000, 100))) {
+    await close();
+    throw new Error(`workerd did not listen within 20 s: ${printed}`);
   }
   return { url, output: () => printed, close };
 }

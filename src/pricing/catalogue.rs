@@ -102,7 +102,7 @@ pub(crate) struct PlanCatalogue {
     pub plan_defaults: PlanDefaults,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct PostTypeEntry {
     pub name: PostType,
@@ -167,7 +167,7 @@ impl PlanCatalogue {
         };
         Self {
             rate_card_version: DEFAULT_VERSION,
-            post_types: PostType::ALL.map(post_type).to_vec(),
+            post_types: Vec::from(PostType::ALL.map(post_type)),
             research_modes: ResearchMode::ALL,
             image_models: card.image_models.0.iter().map(image).collect(),
             video_models: card.video_models.0.iter().map(video).collect(),
