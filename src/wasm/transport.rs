@@ -77,13 +77,34 @@ impl WebClock {
     }
 }
 
-/// Aborts an attempt's request when the attempt ends, however it ends: when it was read
-/// whole this changes nothing, and when the call was given up (dropped), the request stops.
-struct AbortOnDrop(AbortController);
+/// Aborts an attempt's request unless the attempt read it whole: when the call was given up
+/// (dropped), timed out or failed, the request stops. A request read whole is let go as it is,
+/// since aborting it would change nothing and costs the runtime an `AbortError` to build.
+struct AbortOnDrop {
+    controller: AbortController,
+    read_whole: bool,
+}
+
+impl AbortOnDrop {
+    fn new() -> Result<Self, JsValue> {
+        Ok(Self { controller: AbortController::new()?, read_whole: false })
+    }
+
+    fn signal(&self) -> AbortSignal {
+        self.controller.signal()
+    }
+
+    /// The request was read whole: nothing is left to stop.
+    fn read_whole(mut self) {
+        self.read_whole = true;
+    }
+}
 
 impl Drop for AbortOnDrop {
     fn drop(&mut self) {
-        self.0.abort();
+        if !self.read_whole {
+            self.controller.abort();
+        }
     }
 }
 
@@ -91,8 +112,8 @@ impl Network for WebNetwork {
     type Cause = JsValue;
 
     async fn send(&self, request: &Request) -> Result<RawResponse, Failure<JsValue>> {
-        let controller = AbortOnDrop(AbortController::new().map_err(network)?);
-        let init = request_init(request, &controller.0.signal()).map_err(network)?;
+        let abort = AbortOnDrop::new().map_err(network)?;
+        let init = request_init(request, &abort.signal()).map_err(network)?;
         let alarm = Alarm::new(Some(self.timeout_ms), None);
         let timed_out = || Failure::from(PowerPostError::timeout(self.timeout_ms));
         let returned = match &self.fetch {
@@ -116,6 +137,7 @@ impl Network for WebNetwork {
         };
         let body = response.text().map_err(network)?;
         let body = alarm.before(&body).await.ok_or_else(timed_out)?.map_err(network)?;
+        abort.read_whole();
         Ok(RawResponse { status, headers, body: body.as_string().unwrap_or_default() })
     }
 
