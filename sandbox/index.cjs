@@ -16,6 +16,8 @@ const { randomUUID } = require("node:crypto");
 
 /** The demo account: a key with the account:read scope and the documented sample balance. */
 const DEMO_KEY = "pp_live_sk_demo0000000000000000000047";
+/** What `startSandbox` uses for an option not given: PowerPost's 30 calls a minute, a free port. */
+const SANDBOX_DEFAULTS = Object.freeze({ port: 0, rateLimit: 30, windowSeconds: 60 });
 /** A valid key whose scopes lack account:read. */
 const NO_SCOPE_KEY = "pp_live_sk_noscope00000000000000000403";
 
@@ -69,9 +71,9 @@ const KEY_SHAPE = /pp_[a-z0-9]+_sk_/;
 const noStats = () => ({ attempts: 0, cancelled: 0, keyInUrl: false, elsewhere: { hits: 0, sawKey: false } });
 
 /**
- * Starts a sandbox on 127.0.0.1. Options: `port` (0, the default, picks a free one),
- * `rateLimit` (calls per window and key, default 30) and `windowSeconds` (default 60); as
- * everywhere in the package, null means not given.
+ * Starts a sandbox on 127.0.0.1. Options (defaults in `SANDBOX_DEFAULTS`): `port` (0 picks a
+ * free one), `rateLimit` (calls per window and key) and `windowSeconds`; as everywhere in the
+ * package, null means not given.
  */
 async function startSandbox(options) {
   const { port, rateLimit, windowSeconds } = readOptions(options ?? {});
@@ -252,9 +254,9 @@ function readOptions(options) {
     return value;
   };
   return {
-    port: whole("port", 0, 0, 65535),
-    rateLimit: whole("rateLimit", 30, 1, Number.MAX_SAFE_INTEGER),
-    windowSeconds: whole("windowSeconds", 60, 1, 86_400),
+    port: whole("port", SANDBOX_DEFAULTS.port, 0, 65535),
+    rateLimit: whole("rateLimit", SANDBOX_DEFAULTS.rateLimit, 1, Number.MAX_SAFE_INTEGER),
+    windowSeconds: whole("windowSeconds", SANDBOX_DEFAULTS.windowSeconds, 1, 86_400),
   };
 }
 
@@ -303,4 +305,4 @@ function close(server) {
   });
 }
 
-module.exports = { startSandbox, DEMO_KEY, NO_SCOPE_KEY };
+module.exports = { startSandbox, DEMO_KEY, NO_SCOPE_KEY, SANDBOX_DEFAULTS };

@@ -5,6 +5,9 @@ export const DEMO_KEY: string;
 /** A valid key whose scopes lack account:read: the credits endpoint answers 403 INSUFFICIENT_SCOPE. */
 export const NO_SCOPE_KEY: string;
 
+/** What `startSandbox` uses for an option not given. */
+export const SANDBOX_DEFAULTS: Readonly<Required<SandboxOptions>>;
+
 export interface SandboxOptions {
   /** 0 (the default) picks a free port. The sandbox listens on 127.0.0.1 only. */
   port?: number;

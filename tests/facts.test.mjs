@@ -1,12 +1,14 @@
 // The facts that prose repeats, checked against the package that owns them: the npm README's
 // options and rate tables and its list of plan bounds, and the defaults and bounds the d.ts
-// comments state, each against `catalogue()` and `defaultRateCard()` of the built package.
+// comments state, each against `catalogue()` and `defaultRateCard()` of the built package; and
+// the sandbox's defaults, against what it does.
 // When the catalogue or the rate card changes, these fail until the words follow.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { catalogue, defaultRateCard } from "../pkg/node/index.mjs";
+import { DEMO_KEY, SANDBOX_DEFAULTS, startSandbox } from "../sandbox/index.mjs";
 import { repo } from "./support.mjs";
 
 const readme = readFileSync(join(repo, "pkg-template/README.md"), "utf8");
@@ -75,4 +77,23 @@ test("the d.ts comments state the package's defaults and bounds", () => {
     `/** 0-${limits.sourceUrls}. */`,
   ];
   for (const text of said) assert.ok(dts.includes(text), `index.d.ts should say ${text}`);
+});
+
+test("the sandbox applies the defaults it exports (which the CLI's --help shows), and its d.ts states them", async () => {
+  const { port, rateLimit, windowSeconds } = SANDBOX_DEFAULTS;
+  const sandbox = await startSandbox();
+  try {
+    assert.notEqual(new URL(sandbox.origin).port, String(port), "port 0 picks a free port");
+    const response = await fetch(`${sandbox.baseUrl}/account/credits`, { headers: { "x-api-key": DEMO_KEY } });
+    assert.equal(response.headers.get("x-ratelimit-limit"), String(rateLimit));
+    const window = Number(response.headers.get("x-ratelimit-reset")) - Date.now() / 1000;
+    assert.ok(window > windowSeconds - 2 && window <= windowSeconds + 1, `the window ends in ${window} s`);
+  } finally {
+    await sandbox.close();
+  }
+  const sandboxDts = readFileSync(join(repo, "sandbox/index.d.ts"), "utf8");
+  const said = [`${port} (the default) picks a free port.`, `Default ${rateLimit}, as PowerPost.`, `The rate limit's window in seconds. Default ${windowSeconds}.`];
+  for (const text of said) assert.ok(sandboxDts.includes(text), `sandbox/index.d.ts should say ${text}`);
+  const row = `\`port\` ${port} (the default) picks a free one; \`rateLimit\` per key and window, default ${rateLimit} as PowerPost; \`windowSeconds\` default ${windowSeconds}.`;
+  assert.ok(prose.includes(row), `the README's sandbox table should say ${row}`);
 });

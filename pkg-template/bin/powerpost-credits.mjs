@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { getCredits, estimateCost, checkBalance, catalogue, CreditsClient, PowerPostError } from "../node/index.mjs";
-import { startSandbox, DEMO_KEY } from "../sandbox/index.mjs";
+import { startSandbox, DEMO_KEY, SANDBOX_DEFAULTS } from "../sandbox/index.mjs";
 
 const { requestDefaults, watchDefaults } = catalogue();
 const DEFAULT_BASE_URL = requestDefaults.baseUrl;
@@ -29,8 +29,8 @@ Options:
   --interval SECONDS       watch: time between polls (default ${watchDefaults.intervalMs / 1000}, at least ${MIN_INTERVAL_SECONDS})
   --warn CREDITS           watch: a balance to warn at; repeat it for more
   --port PORT              sandbox: the port (default 8787; 0 picks a free one)
-  --rate-limit N           sandbox: calls per window and key (default 30)
-  --window-seconds S       sandbox: the rate limit's window (default 60)
+  --rate-limit N           sandbox: calls per window and key (default ${SANDBOX_DEFAULTS.rateLimit})
+  --window-seconds S       sandbox: the rate limit's window (default ${SANDBOX_DEFAULTS.windowSeconds})
   --help, --version
 
 Environment:
@@ -271,8 +271,8 @@ async function sandbox(args) {
   try {
     running = await startSandbox({
       port,
-      rateLimit: wholeNumber(args["rate-limit"], "--rate-limit", 30),
-      windowSeconds: wholeNumber(args["window-seconds"], "--window-seconds", 60),
+      rateLimit: wholeNumber(args["rate-limit"], "--rate-limit", SANDBOX_DEFAULTS.rateLimit),
+      windowSeconds: wholeNumber(args["window-seconds"], "--window-seconds", SANDBOX_DEFAULTS.windowSeconds),
     });
   } catch (error) {
     if (error instanceof RangeError) throw new UsageError(error.message.replace(/^startSandbox: options\.(\w+)/, (_, name) => `--${kebab(name)}`));
