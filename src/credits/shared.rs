@@ -18,7 +18,9 @@ use crate::error::PowerPostError;
 /// How a call ends.
 pub(crate) type Outcome<C> = Result<Credits, Failure<C>>;
 
-type InFlight<C> = Shared<LocalBoxFuture<'static, Outcome<C>>>;
+/// A request on its way, as its callers await it.
+type Pending<C> = LocalBoxFuture<'static, Outcome<C>>;
+type InFlight<C> = Shared<Pending<C>>;
 
 /// How many results a client keeps (its calls may differ, by `fetch` or `onRetry` say); the
 /// oldest is let go first.
@@ -51,7 +53,7 @@ pub(crate) async fn alone<I, N: Network, K: Clock>(
 /// What a client remembers between calls: the requests in flight and its recent results.
 pub(crate) struct Requests<I, C> {
     /// Weak: a request no caller waits for any more is dropped, and so aborted.
-    in_flight: RefCell<Vec<(I, WeakShared<LocalBoxFuture<'static, Outcome<C>>>)>>,
+    in_flight: RefCell<Vec<(I, WeakShared<Pending<C>>)>>,
     /// Each with the time it arrived (ms since the Unix epoch); the newest last.
     results: RefCell<Vec<(I, f64, Credits)>>,
 }
@@ -144,10 +146,17 @@ pub(crate) mod tests {
 
     const KEY: &str = "pp_live_sk_0123456789abcdefWXYZ";
 
+    /// How a test answers one request.
+    type Answer = oneshot::Sender<Result<RawResponse, PowerPostError>>;
+
+    /// What [`callers`] gives: each caller's outcome (`None`: still waiting), and a way to make
+    /// each leave.
+    type Callers = (Rc<RefCell<Vec<Option<Outcome<()>>>>>, Vec<oneshot::Sender<()>>);
+
     /// The network and clock of host tests: each request waits until the test answers it.
     #[derive(Clone, Default)]
     pub(crate) struct Network {
-        pending: Rc<RefCell<Vec<oneshot::Sender<Result<RawResponse, PowerPostError>>>>>,
+        pending: Rc<RefCell<Vec<Answer>>>,
         /// Requests dropped before they were answered (what aborts them in the runtime).
         pub dropped: Rc<Cell<usize>>,
         pub now_ms: Rc<Cell<f64>>,
@@ -235,7 +244,7 @@ pub(crate) mod tests {
         network: &Network,
         count: usize,
         max_age_ms: f64,
-    ) -> (Rc<RefCell<Vec<Option<Outcome<()>>>>>, Vec<oneshot::Sender<()>>) {
+    ) -> Callers {
         callers_of("credits", pool, requests, network, count, max_age_ms)
     }
 
@@ -247,7 +256,7 @@ pub(crate) mod tests {
         network: &Network,
         count: usize,
         max_age_ms: f64,
-    ) -> (Rc<RefCell<Vec<Option<Outcome<()>>>>>, Vec<oneshot::Sender<()>>) {
+    ) -> Callers {
         let outcomes = Rc::new(RefCell::new(vec![None; count]));
         let mut leave = Vec::new();
         for caller in 0..count {
