@@ -149,8 +149,7 @@ pub(crate) mod tests {
     /// How a test answers one request.
     type Answer = oneshot::Sender<Result<RawResponse, PowerPostError>>;
 
-    /// What [`callers`] gives: each caller's outcome (`None`: still waiting), and a way to make
-    /// each leave.
+    /// What [`callers`] returns.
     type Callers = (Rc<RefCell<Vec<Option<Outcome<()>>>>>, Vec<oneshot::Sender<()>>);
 
     /// The network and clock of host tests: each request waits until the test answers it.
