@@ -1,9 +1,9 @@
 //! A call's way to the network in the runtime, and the runtime's clock: `fetch` through web-sys
 //! (the global one, never `window`, or the caller's), each attempt with its own
-//! `AbortController` and timeout; waits on `setTimeout`. A call
-//! its callers leave is dropped, and that aborts its request and clears its timers. Whatever
-//! `fetch` does (throw, reject with anything, resolve to something that is not a `Response`,
-//! never settle) ends as a `PowerPostError`; nothing is unwrapped.
+//! `AbortController` and timeout; waits on `setTimeout`. A call its callers leave is dropped,
+//! and that aborts its request and clears its timers. Whatever `fetch` does (throw, reject
+//! with anything, resolve to something that is not a `Response`, never settle) ends as a
+//! `PowerPostError`; nothing is unwrapped.
 
 use std::cell::Cell;
 use std::rc::Rc;
