@@ -101,7 +101,8 @@ fn expected_names(message: &str) -> Vec<&str> {
 /// Implements `Deserialize` for structs derived with `#[serde(remote = "Self")]` so that they
 /// read a JS object by its own keys, as a map: serde-wasm-bindgen would look up only the
 /// declared fields, and `deny_unknown_fields` would never see a misspelt one. Arrays and
-/// anything else that is not an object are refused ("must be a plain object").
+/// anything else that is not an object are refused ("must be a plain object"). A struct
+/// generic over the runtime's values is named with its parameters (`WatchOptions<S>`).
 macro_rules! read_as_object {
     ($($name:ident),+ $(,)?) => {$(
         impl<'de> serde::Deserialize<'de> for $name {
@@ -110,6 +111,13 @@ macro_rules! read_as_object {
             }
         }
     )+};
+    ($name:ident<$($param:ident),+>) => {
+        impl<'de, $($param: serde::Deserialize<'de>),+> serde::Deserialize<'de> for $name<$($param),+> {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                $name::deserialize($crate::input::AsObject(deserializer))
+            }
+        }
+    };
 }
 pub(crate) use read_as_object;
 

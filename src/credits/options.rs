@@ -4,7 +4,7 @@
 use serde::{de, Deserialize, Deserializer, Serialize};
 
 use super::key::ApiKey;
-use crate::input::{named_enum, AsObject, Whole};
+use crate::input::{named_enum, read_as_object, Whole};
 use crate::pricing::rate_card::RateCardOverrides;
 
 pub(crate) const DEFAULT_BASE_URL: &str = "https://powerpost.ai/api/v1";
@@ -59,11 +59,7 @@ macro_rules! options_type {
             $($(#[$extra_meta])* pub $extra: $extra_type,)*
         }
 
-        impl<'de, S: Deserialize<'de>, F: Deserialize<'de>> Deserialize<'de> for $name<S, F> {
-            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                $name::deserialize(AsObject(deserializer))
-            }
-        }
+        read_as_object!($name<S, F>);
 
         /// Nothing given.
         impl<S, F> Default for $name<S, F> {

@@ -5,12 +5,12 @@
 use std::collections::VecDeque;
 use std::future::Future;
 
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 
 use super::call::{Clock, Failure};
 use super::response::Credits;
 use super::shared::Outcome;
-use crate::input::{AsObject, List, Whole};
+use crate::input::{read_as_object, List, Whole};
 
 const DEFAULT_INTERVAL_MS: u32 = 60_000;
 const MIN_INTERVAL_MS: u32 = 1000;
@@ -37,11 +37,7 @@ pub(crate) struct WatchOptions<S> {
     pub signal: Option<S>,
 }
 
-impl<'de, S: Deserialize<'de>> Deserialize<'de> for WatchOptions<S> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        WatchOptions::deserialize(AsObject(deserializer))
-    }
-}
+read_as_object!(WatchOptions<S>);
 
 impl<S> Default for WatchOptions<S> {
     fn default() -> Self {
