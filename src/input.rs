@@ -1,15 +1,18 @@
-//! How caller input is read: the serde building blocks every input type is made of, and the
-//! one place where a deserialization error becomes an `INVALID_ARGUMENT` naming its field.
+//! How caller input is read: one serde `Deserializer`, [`Reader`], over the runtime's values
+//! (JS values in the wasm build, JSON values in host tests), which names the field of every
+//! error itself, as formats such as serde_yaml do; and the building blocks input types are
+//! made of, each with its own message ("must be a whole number from 1 to 4").
 //!
-//! Each block says what it expects, in a message of its own ("must be a whole number from 1 to
-//! 4") or in serde's `expecting` ("an array"), which [`decode`] rewords from serde's standard
-//! messages ("invalid type: string \"x\", expected an array" becomes "must be an array").
-//! `null` and `undefined` both read as "not given", as serde-wasm-bindgen reads them.
+//! The reader asks a value only what [`Value`] offers, reads an object by its own keys (so a
+//! misspelt key is seen by `deny_unknown_fields`), takes nothing but plain objects where a
+//! struct or a map belongs, and reads `null` and `undefined` as "not given". An error gets the
+//! key or index of each level it passes up through, so that [`read`] can name the field from
+//! the argument's [`Path`] down.
 
 use std::fmt;
 use std::marker::PhantomData;
 
-use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, DeserializeOwned, DeserializeSeed, Deserializer, IntoDeserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 
 use crate::error::PowerPostError;
@@ -17,147 +20,391 @@ use crate::error::PowerPostError;
 /// Longest string read from caller input, in UTF-16 units (JS string length).
 pub(crate) const MAX_TEXT_LENGTH: usize = 1024;
 
-/// Reads `input` as a `T`; an error names the field, e.g. `images[0].quantity`, or
-/// `argument` itself when the whole value is wrong. `prefix` goes before field paths:
-/// `"options."` for `options.timeoutMs`, `""` for a plan's `caption.researchMode`.
-pub(crate) fn decode<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
-    input: D,
-    argument: &str,
-    prefix: &str,
-) -> Result<T, PowerPostError>
-where
-    D::Error: ErrorText,
-{
-    serde_path_to_error::deserialize(input).map_err(|error| {
-        let field = field_name(error.path(), argument, prefix);
-        PowerPostError::invalid_argument(field, &reworded(&error.inner().text()))
-    })
+/// How deep the reader goes into nested objects and arrays; no input type nests nearly as deep.
+const MAX_DEPTH: u32 = 32;
+
+/// What the reader needs of a value of the runtime.
+pub(crate) trait Value: Sized {
+    /// What kind of value this is; a string is read whole.
+    fn shape(&self) -> Shape;
+    /// A plain object's own enumerable keys, in order.
+    fn keys(&self) -> Result<Vec<String>, Unreadable>;
+    /// A plain object's property (`undefined` when absent).
+    fn get(&self, key: &str) -> Result<Self, Unreadable>;
+    /// An array's entry.
+    fn at(&self, index: u32) -> Result<Self, Unreadable>;
+    /// The value itself, for a type that keeps it as the runtime gave it (a signal, a function):
+    /// a handle that such a type takes back (see [`KEPT_AS_IS`]). `None` where values have none.
+    fn into_handle(self) -> Option<u32>;
 }
 
-/// What a deserializer's error says, without decoration.
-pub(crate) trait ErrorText {
-    fn text(&self) -> String;
+/// A value as the reader sees it.
+pub(crate) enum Shape {
+    /// `null` or `undefined`.
+    Missing,
+    Bool(bool),
+    Number(f64),
+    Text(String),
+    /// An array and its length.
+    List(u32),
+    /// An object whose prototype is `Object.prototype` (of any realm) or `null`.
+    Object,
+    /// Another object (a `Date`, a `Map`, a class instance, a Proxy that hides its prototype).
+    Foreign,
+    /// Anything else: a function, a symbol, a BigInt.
+    Other,
 }
 
+/// A property getter or a Proxy threw while the value was read.
+#[derive(Debug)]
+pub(crate) struct Unreadable;
+
+/// The name serde types give `deserialize_newtype_struct` to be handed the runtime's value
+/// itself, through [`Value::into_handle`] and `visit_u32`.
+pub(crate) const KEPT_AS_IS: &str = "powerpost_credits::KeptAsIs";
+
+/// Where a value is in a call's input: its argument, then keys and indexes. Every field a
+/// call names, while reading or after, is a path of this one argument.
+#[derive(Clone, Debug)]
+pub(crate) struct Path {
+    argument: &'static str,
+    /// Whether fields are named after the argument (`options.timeoutMs`) or on their own
+    /// (`images[0].quantity`, for a plan).
+    prefixed: bool,
+    segments: Vec<Segment>,
+}
+
+#[derive(Clone, Debug)]
+enum Segment {
+    Key(String),
+    Index(usize),
+}
+
+impl Path {
+    /// An argument whose fields are named after it: `options.timeoutMs`.
+    pub(crate) const fn argument(name: &'static str) -> Self {
+        Self { argument: name, prefixed: true, segments: Vec::new() }
+    }
+
+    /// An argument whose fields are named on their own: a plan's `images[0].quantity`. The
+    /// argument as a whole is still `name`.
+    pub(crate) const fn fields_of(name: &'static str) -> Self {
+        Self { argument: name, prefixed: false, segments: Vec::new() }
+    }
+
+    pub(crate) fn key(&self, key: &str) -> Self {
+        self.with(Segment::Key(key.to_string()))
+    }
+
+    pub(crate) fn index(&self, index: usize) -> Self {
+        self.with(Segment::Index(index))
+    }
+
+    fn with(&self, segment: Segment) -> Self {
+        let mut path = self.clone();
+        path.segments.push(segment);
+        path
+    }
+
+    /// An `INVALID_ARGUMENT` for this field: its name, then what was expected of it.
+    pub(crate) fn invalid(&self, expectation: &str) -> PowerPostError {
+        PowerPostError::invalid_argument(self.to_string(), expectation)
+    }
+}
+
+impl fmt::Display for Path {
+    fn fmt(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+        if self.segments.is_empty() || self.prefixed {
+            formatter.write_str(self.argument)?;
+        }
+        for (position, segment) in self.segments.iter().enumerate() {
+            match segment {
+                Segment::Key(key) if position == 0 && !self.prefixed => formatter.write_str(key)?,
+                Segment::Key(key) => write!(formatter, ".{key}")?,
+                Segment::Index(index) => write!(formatter, "[{index}]")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Reads `value` as a `T`; an error names its field under `at`.
+pub(crate) fn read<T: DeserializeOwned, V: Value>(value: V, at: &Path) -> Result<T, PowerPostError> {
+    T::deserialize(Reader { value, depth: 0 }).map_err(|error| error.at(at))
+}
+
+/// [`read`] for a test's JSON, the host's stand-in for a JS value.
 #[cfg(all(test, not(target_arch = "wasm32")))]
-impl ErrorText for serde_json::Error {
-    fn text(&self) -> String {
-        self.to_string()
+pub(crate) fn from_json<T: DeserializeOwned>(value: serde_json::Value, at: &Path) -> Result<T, PowerPostError> {
+    read(value, at)
+}
+
+/// What went wrong, and where: boxed, so that results stay small, and made and extended only
+/// out of line, so that no reading function carries the work.
+#[derive(Debug)]
+pub(crate) struct Error(Box<Failure>);
+
+#[derive(Debug)]
+struct Failure {
+    /// Innermost first: each level adds its own as the error passes up.
+    path: Vec<Segment>,
+    expectation: String,
+}
+
+impl Error {
+    #[cold]
+    #[inline(never)]
+    fn new(expectation: String) -> Self {
+        Error(Box::new(Failure { path: Vec::new(), expectation }))
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn expected(expected: &dyn de::Expected) -> Self {
+        Self::new(format!("must be {expected}"))
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn in_key(mut self, key: &str) -> Self {
+        self.0.path.push(Segment::Key(key.to_string()));
+        self
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn in_index(mut self, index: u32) -> Self {
+        self.0.path.push(Segment::Index(index as usize));
+        self
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn at(self, at: &Path) -> PowerPostError {
+        let Failure { path, expectation } = *self.0;
+        let mut field = at.clone();
+        field.segments.extend(path.into_iter().rev());
+        field.invalid(&expectation)
     }
 }
 
-/// [`decode`] for a test's JSON, the host's stand-in for a JS value.
-#[cfg(all(test, not(target_arch = "wasm32")))]
-pub(crate) fn from_json<T: serde::de::DeserializeOwned>(
-    input: serde_json::Value,
-    argument: &str,
-    prefix: &str,
-) -> Result<T, PowerPostError> {
-    decode(input, argument, prefix)
+impl fmt::Display for Error {
+    fn fmt(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+        formatter.write_str(&self.0.expectation)
+    }
 }
 
-fn field_name(path: &serde_path_to_error::Path, argument: &str, prefix: &str) -> String {
-    use serde_path_to_error::Segment;
-    let mut field = String::from(prefix);
-    for segment in path.iter() {
-        match segment {
-            Segment::Seq { index } => field.push_str(&format!("[{index}]")),
-            Segment::Map { key } | Segment::Enum { variant: key } => {
-                if !field.is_empty() && !field.ends_with('.') {
-                    field.push('.');
-                }
-                field.push_str(key);
-            }
-            Segment::Unknown => field.push_str(".?"),
+impl std::error::Error for Error {}
+
+/// serde's errors, in the package's words: what was expected, never what was found.
+impl de::Error for Error {
+    fn custom<T: fmt::Display>(message: T) -> Self {
+        Self::new(message.to_string())
+    }
+
+    fn invalid_type(_found: de::Unexpected, expected: &dyn de::Expected) -> Self {
+        Self::expected(expected)
+    }
+
+    fn invalid_value(_found: de::Unexpected, expected: &dyn de::Expected) -> Self {
+        Self::expected(expected)
+    }
+
+    fn invalid_length(_length: usize, expected: &dyn de::Expected) -> Self {
+        Self::expected(expected)
+    }
+
+    #[cold]
+    fn unknown_field(_field: &str, expected: &'static [&'static str]) -> Self {
+        Self::new(format!("is not a known field; expected one of {}", expected.join(", ")))
+    }
+
+    #[cold]
+    fn missing_field(field: &'static str) -> Self {
+        Self::new(String::from("is required")).in_key(field)
+    }
+}
+
+/// The serde `Deserializer` over one value.
+pub(crate) struct Reader<V> {
+    value: V,
+    /// Objects and arrays above this value.
+    depth: u32,
+}
+
+impl<V: Value> Reader<V> {
+    /// A value of this one's object or array.
+    fn below(&self, value: V) -> Result<Self, Error> {
+        if self.depth >= MAX_DEPTH {
+            return Err(Error::new(String::from("is nested too deeply")));
+        }
+        Ok(Reader { value, depth: self.depth + 1 })
+    }
+
+    fn object<'de, T: Visitor<'de>>(self, visitor: T) -> Result<T::Value, Error> {
+        let keys = self.value.keys().map_err(|Unreadable| unreadable())?;
+        visitor.visit_map(ObjectReader { reader: self, keys: keys.into_iter(), key: None })
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn unreadable() -> Error {
+    Error::new(String::from("could not be read: a property getter or a Proxy threw"))
+}
+
+#[cold]
+#[inline(never)]
+fn not_an_object() -> Error {
+    Error::new(String::from("must be a plain object"))
+}
+
+// `V` is taken by serde's macro below.
+impl<'de, R: Value> Deserializer<'de> for Reader<R> {
+    type Error = Error;
+
+    fn deserialize_any<T: Visitor<'de>>(self, visitor: T) -> Result<T::Value, Error> {
+        match self.value.shape() {
+            Shape::Missing => visitor.visit_unit(),
+            Shape::Bool(value) => visitor.visit_bool(value),
+            Shape::Number(value) => visitor.visit_f64(value),
+            Shape::Text(value) => visitor.visit_string(value),
+            Shape::List(length) => visitor.visit_seq(ListReader { reader: self, length, next: 0 }),
+            Shape::Object => self.object(visitor),
+            Shape::Foreign | Shape::Other => Err(Error::expected(&visitor)),
         }
     }
-    if field.len() == prefix.len() {
-        String::from(argument)
-    } else {
-        field
-    }
-}
 
-/// serde's own messages in this package's words; messages the blocks below make themselves
-/// pass through unchanged.
-fn reworded(message: &str) -> String {
-    if message.starts_with("invalid type: ") || message.starts_with("invalid value: ") {
-        if let Some((_, expected)) = message.rsplit_once(", expected ") {
-            return format!("must be {expected}");
+    fn deserialize_option<T: Visitor<'de>>(self, visitor: T) -> Result<T::Value, Error> {
+        match self.value.shape() {
+            Shape::Missing => visitor.visit_none(),
+            _ => visitor.visit_some(self),
         }
     }
-    if message.starts_with("unknown field `") {
-        return format!("is not a known field; expected one of {}", expected_names(message).join(", "));
-    }
-    message.to_string()
-}
 
-/// The names serde lists in backticks after "expected".
-fn expected_names(message: &str) -> Vec<&str> {
-    let expected = message.rsplit_once(", expected ").map_or("", |(_, list)| list);
-    expected.split('`').skip(1).step_by(2).collect()
-}
-
-/// Implements `Deserialize` for structs derived with `#[serde(remote = "Self")]` so that they
-/// read a JS object by its own keys, as a map: serde-wasm-bindgen would look up only the
-/// declared fields, and `deny_unknown_fields` would never see a misspelt one. Arrays and
-/// anything else that is not an object are refused ("must be a plain object"). A struct
-/// generic over the runtime's values is named with its parameters (`WatchOptions<S>`).
-macro_rules! read_as_object {
-    ($($name:ident),+ $(,)?) => {$(
-        impl<'de> serde::Deserialize<'de> for $name {
-            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                $name::deserialize($crate::input::AsObject(deserializer))
-            }
+    /// Only a plain object: never an array, a `Map` or a `Date` read by its entries.
+    fn deserialize_map<T: Visitor<'de>>(self, visitor: T) -> Result<T::Value, Error> {
+        match self.value.shape() {
+            Shape::Object => self.object(visitor),
+            _ => Err(not_an_object()),
         }
-    )+};
-    ($name:ident<$($param:ident),+>) => {
-        impl<'de, $($param: serde::Deserialize<'de>),+> serde::Deserialize<'de> for $name<$($param),+> {
-            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                $name::deserialize($crate::input::AsObject(deserializer))
-            }
-        }
-    };
-}
-pub(crate) use read_as_object;
-
-/// See [`read_as_object`]: a deserializer that serves a derived struct from a map.
-pub(crate) struct AsObject<D>(pub D);
-
-impl<'de, D: Deserializer<'de>> Deserializer<'de> for AsObject<D> {
-    type Error = D::Error;
-
-    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
-        self.0.deserialize_any(visitor)
     }
 
-    fn deserialize_struct<V: Visitor<'de>>(
+    fn deserialize_struct<T: Visitor<'de>>(
         self,
         _name: &'static str,
         _fields: &'static [&'static str],
-        visitor: V,
-    ) -> Result<V::Value, D::Error> {
-        self.0.deserialize_any(ObjectOnly(visitor))
+        visitor: T,
+    ) -> Result<T::Value, Error> {
+        self.deserialize_map(visitor)
     }
 
-    // A derived struct only ever asks for `deserialize_struct`.
+    fn deserialize_newtype_struct<T: Visitor<'de>>(self, name: &'static str, visitor: T) -> Result<T::Value, Error> {
+        if name != KEPT_AS_IS {
+            return visitor.visit_newtype_struct(self);
+        }
+        match self.value.into_handle() {
+            Some(handle) => visitor.visit_u32(handle),
+            None => Err(Error::expected(&visitor)),
+        }
+    }
+
+    /// Not read at all: an object's keys of its own that a type allows and ignores.
+    fn deserialize_ignored_any<T: Visitor<'de>>(self, visitor: T) -> Result<T::Value, Error> {
+        visitor.visit_unit()
+    }
+
     serde::forward_to_deserialize_any! {
         bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
-        option unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier ignored_any
+        unit unit_struct seq tuple tuple_struct enum identifier
     }
 }
 
-struct ObjectOnly<V>(V);
+/// An object's entries, each key read when it is reached and its value when asked for.
+struct ObjectReader<V> {
+    reader: Reader<V>,
+    keys: std::vec::IntoIter<String>,
+    /// The key whose value comes next.
+    key: Option<String>,
+}
 
-impl<'de, V: Visitor<'de>> Visitor<'de> for ObjectOnly<V> {
-    type Value = V::Value;
+impl<'de, V: Value> MapAccess<'de> for ObjectReader<V> {
+    type Error = Error;
 
-    fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
-        formatter.write_str("a plain object")
+    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, Error> {
+        let Some(key) = self.keys.next() else { return Ok(None) };
+        let read = seed.deserialize(key.as_str().into_deserializer()).map_err(|error: Error| error.in_key(&key))?;
+        self.key = Some(key);
+        Ok(Some(read))
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<V::Value, A::Error> {
-        self.0.visit_map(map)
+    fn next_value_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<T::Value, Error> {
+        let key = self.key.take().unwrap_or_default();
+        let value = self.reader.value.get(&key).map_err(|Unreadable| unreadable());
+        value.and_then(|value| seed.deserialize(self.reader.below(value)?)).map_err(|error| error.in_key(&key))
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.keys.len())
+    }
+}
+
+/// An array's entries, each read when it is reached: a long array is read only as far as its
+/// type allows.
+struct ListReader<V> {
+    reader: Reader<V>,
+    length: u32,
+    next: u32,
+}
+
+impl<'de, V: Value> SeqAccess<'de> for ListReader<V> {
+    type Error = Error;
+
+    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>, Error> {
+        if self.next == self.length {
+            return Ok(None);
+        }
+        let index = self.next;
+        self.next += 1;
+        let value = self.reader.value.at(index).map_err(|Unreadable| unreadable());
+        let read = value.and_then(|value| seed.deserialize(self.reader.below(value)?));
+        read.map(Some).map_err(|error| error.in_index(index))
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        Some((self.length - self.next) as usize)
+    }
+}
+
+/// JSON values stand in for JS values in host tests: objects are plain, and nothing throws.
+#[cfg(all(test, not(target_arch = "wasm32")))]
+impl Value for serde_json::Value {
+    fn shape(&self) -> Shape {
+        use serde_json::Value as J;
+        match self {
+            J::Null => Shape::Missing,
+            J::Bool(value) => Shape::Bool(*value),
+            J::Number(number) => Shape::Number(number.as_f64().unwrap_or(f64::NAN)),
+            J::String(text) => Shape::Text(text.clone()),
+            J::Array(list) => Shape::List(list.len() as u32),
+            J::Object(_) => Shape::Object,
+        }
+    }
+
+    fn keys(&self) -> Result<Vec<String>, Unreadable> {
+        Ok(self.as_object().map(|object| object.keys().cloned().collect()).unwrap_or_default())
+    }
+
+    fn get(&self, key: &str) -> Result<Self, Unreadable> {
+        Ok(serde_json::Value::get(self, key).cloned().unwrap_or(serde_json::Value::Null))
+    }
+
+    fn at(&self, index: u32) -> Result<Self, Unreadable> {
+        Ok(serde_json::Value::get(self, index as usize).cloned().unwrap_or(serde_json::Value::Null))
+    }
+
+    fn into_handle(self) -> Option<u32> {
+        None
     }
 }
 
@@ -170,9 +417,9 @@ impl<const MIN: u32, const MAX: u32> Whole<MIN, MAX> {
         format!("must be a whole number from {MIN} to {MAX}")
     }
 
-    /// The number a field that must be given holds, or an `INVALID_ARGUMENT` naming `field`.
-    pub(crate) fn required(value: Option<Self>, field: impl FnOnce() -> String) -> Result<u32, PowerPostError> {
-        value.map(|Whole(number)| number).ok_or_else(|| PowerPostError::invalid_argument(field(), &Self::expected()))
+    /// The number a field that must be given holds, or an `INVALID_ARGUMENT` naming it.
+    pub(crate) fn required(value: Option<Self>, at: &Path) -> Result<u32, PowerPostError> {
+        value.map(|Whole(number)| number).ok_or_else(|| at.invalid(&Self::expected()))
     }
 }
 
@@ -316,14 +563,9 @@ impl<'de> Deserialize<'de> for Number {
             fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
                 formatter.write_str("a number")
             }
+            // The reader gives every number as an f64, as JS holds it.
             fn visit_f64<E: de::Error>(self, number: f64) -> Result<Number, E> {
                 Ok(Number(number))
-            }
-            fn visit_i64<E: de::Error>(self, number: i64) -> Result<Number, E> {
-                Ok(Number(number as f64))
-            }
-            fn visit_u64<E: de::Error>(self, number: u64) -> Result<Number, E> {
-                Ok(Number(number as f64))
             }
         }
         deserializer.deserialize_f64(Expect)
@@ -359,8 +601,7 @@ impl<'de, T: Deserialize<'de>, const MAX: usize> Deserialize<'de> for List<T, MA
                 Ok(List(list))
             }
         }
-        // `any`, not `seq`: serde-wasm-bindgen would iterate a string as a sequence.
-        deserializer.deserialize_any(Expect(PhantomData))
+        deserializer.deserialize_seq(Expect(PhantomData))
     }
 }
 
@@ -384,7 +625,7 @@ impl<'de, K: Deserialize<'de>, V: Deserialize<'de>> Deserialize<'de> for Entries
                 Ok(Entries(entries))
             }
         }
-        deserializer.deserialize_any(Expect(PhantomData))
+        deserializer.deserialize_map(Expect(PhantomData))
     }
 }
 
@@ -407,10 +648,10 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Setting<T> {
 #[cfg(not(target_arch = "wasm32"))]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{json, Value as J};
 
     #[derive(Debug, Deserialize)]
-    #[serde(remote = "Self", rename_all = "camelCase", deny_unknown_fields)]
+    #[serde(rename_all = "camelCase", deny_unknown_fields)]
     struct Sample {
         count: Option<Whole<1, 4>>,
         names: Option<List<Text, 2>>,
@@ -419,15 +660,13 @@ mod tests {
     }
 
     #[derive(Debug, Deserialize)]
-    #[serde(remote = "Self", deny_unknown_fields)]
+    #[serde(deny_unknown_fields)]
     struct Nested {
         level: Option<Whole<0, 9>>,
     }
 
-    read_as_object!(Sample, Nested);
-
-    fn read(value: serde_json::Value) -> Result<Sample, PowerPostError> {
-        from_json(value, "sample", "sample.")
+    fn read(value: J) -> Result<Sample, PowerPostError> {
+        from_json(value, &Path::argument("sample"))
     }
 
     #[test]
@@ -439,6 +678,9 @@ mod tests {
             assert_eq!(error.message, "sample.count must be a whole number from 1 to 4");
             assert_eq!(error.field.as_deref(), Some("sample.count"));
         }
+        let at = Path::fields_of("plan").key("images").index(0).key("quantity");
+        assert_eq!(Whole::<1, 4>::required(Some(Whole(2)), &at).unwrap(), 2);
+        assert_eq!(Whole::<1, 4>::required(None, &at).unwrap_err().message, "images[0].quantity must be a whole number from 1 to 4");
     }
 
     #[test]
@@ -491,30 +733,137 @@ mod tests {
     fn flags_and_settings_read_what_they_say() {
         assert_eq!(read(json!({"flag": true})).unwrap().flag, Some(Flag(true)));
         assert_eq!(read(json!({"flag": "yes"})).unwrap_err().message, "sample.flag must be true or false");
-        let setting = |value| from_json::<Setting<Whole<0, 9>>>(value, "s", "");
+        let setting = |value| from_json::<Setting<Whole<0, 9>>>(value, &Path::argument("s"));
         assert_eq!(setting(json!(null)).unwrap(), Setting::Cleared);
         assert_eq!(setting(json!(4)).unwrap(), Setting::To(Whole(4)));
     }
 
     #[test]
     fn numbers_and_entries_say_what_they_expect() {
-        assert_eq!(from_json::<Number>(json!("7"), "balance", "").unwrap_err().message, "balance must be a number");
-        assert_eq!(from_json::<Number>(json!(7), "balance", "").ok(), Some(Number(7.0)));
-        let entries = |value| from_json::<Entries<String, Whole<0, 9>>>(value, "surcharges", "");
+        let balance = Path::argument("balance");
+        assert_eq!(from_json::<Number>(json!("7"), &balance).unwrap_err().message, "balance must be a number");
+        assert_eq!(from_json::<Number>(json!(7), &balance).ok(), Some(Number(7.0)));
+        let entries = |value| from_json::<Entries<String, Whole<0, 9>>>(value, &Path::argument("surcharges"));
         assert_eq!(entries(json!([1])).unwrap_err().message, "surcharges must be a plain object");
+        assert_eq!(entries(json!("x")).unwrap_err().message, "surcharges must be a plain object");
         assert_eq!(
             entries(json!({"x": 2, "y": 3})).unwrap().0,
             [("x".to_string(), Whole(2)), ("y".to_string(), Whole(3))]
         );
+        assert_eq!(entries(json!({"x": 2, "y": 10})).unwrap_err().field.as_deref(), Some("surcharges.y"));
     }
 
     #[test]
-    fn serde_messages_are_reworded() {
-        assert_eq!(
-            reworded("unknown field `a, expected b`, expected one of `c`, `d`"),
-            "is not a known field; expected one of c, d"
-        );
-        assert_eq!(reworded("invalid type: string \"a, expected b\", expected an array"), "must be an array");
-        assert_eq!(reworded("anything else"), "anything else");
+    fn paths_name_fields_under_their_argument() {
+        let plan = Path::fields_of("plan");
+        assert_eq!(plan.to_string(), "plan");
+        assert_eq!(plan.key("images").index(1).key("quantity").to_string(), "images[1].quantity");
+        let options = Path::argument("options");
+        assert_eq!(options.to_string(), "options");
+        assert_eq!(options.key("rateCard").key("version").to_string(), "options.rateCard.version");
+        assert_eq!(options.index(0).to_string(), "options[0]");
+        let error = options.key("timeoutMs").invalid("must be positive");
+        assert_eq!((error.field.as_deref(), error.message.as_str()), (Some("options.timeoutMs"), "options.timeoutMs must be positive"));
+        let error = from_json::<Sample>(json!({"nested": {"level": 10}}), &plan).unwrap_err();
+        assert_eq!(error.message, "nested.level must be a whole number from 0 to 9");
+    }
+
+    /// A type that nests as deep as it is given.
+    #[derive(Debug, Deserialize)]
+    struct Nest {
+        #[allow(dead_code)]
+        inner: Option<Box<Nest>>,
+    }
+
+    #[test]
+    fn nesting_is_bounded() {
+        let nested = |depth: usize| (0..depth).fold(json!({}), |inner, _| json!({ "inner": inner }));
+        assert!(from_json::<Nest>(nested(MAX_DEPTH as usize), &Path::argument("nest")).is_ok());
+        let error = from_json::<Nest>(nested(MAX_DEPTH as usize + 1), &Path::argument("nest")).unwrap_err();
+        assert!(error.message.ends_with(".inner is nested too deeply"), "{}", error.message);
+        assert_eq!(error.field.unwrap().matches(".inner").count(), MAX_DEPTH as usize + 1);
+        let deep_list = (0..1_000).fold(json!(1), |inner, _| json!([inner]));
+        let error = read(json!({ "names": deep_list })).unwrap_err();
+        assert_eq!(error.message, "sample.names[0] must be a string");
+    }
+
+    #[derive(Debug, Deserialize)]
+    struct Required {
+        #[allow(dead_code)]
+        given: u32,
+    }
+
+    #[test]
+    fn a_required_field_is_named_and_kept_values_need_a_runtime() {
+        let error = from_json::<Required>(json!({}), &Path::argument("options")).unwrap_err();
+        assert_eq!(error.message, "options.given is required");
+        struct Kept;
+        impl<'de> Deserialize<'de> for Kept {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                struct Expect;
+                impl Visitor<'_> for Expect {
+                    type Value = Kept;
+                    fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+                        formatter.write_str("a value of the runtime")
+                    }
+                }
+                deserializer.deserialize_newtype_struct(KEPT_AS_IS, Expect)
+            }
+        }
+        let error = from_json::<Kept>(json!(1), &Path::argument("signal")).err().unwrap();
+        assert_eq!(error.message, "signal must be a value of the runtime");
+    }
+
+    /// JSON where some strings stand for what only JS has: `"!throws"` a property whose getter
+    /// throws, `"!date"` a `Date`, `"!function"` a function.
+    struct Hostile(J);
+
+    impl Value for Hostile {
+        fn shape(&self) -> Shape {
+            match self.0.as_str() {
+                Some("!date") => Shape::Foreign,
+                Some("!function") => Shape::Other,
+                _ => self.0.shape(),
+            }
+        }
+        fn keys(&self) -> Result<Vec<String>, Unreadable> {
+            if self.0.get("!keys") == Some(&json!("!throws")) {
+                return Err(Unreadable);
+            }
+            self.0.keys()
+        }
+        fn get(&self, key: &str) -> Result<Self, Unreadable> {
+            match Value::get(&self.0, key)? {
+                J::String(text) if text == "!throws" => Err(Unreadable),
+                value => Ok(Hostile(value)),
+            }
+        }
+        fn at(&self, index: u32) -> Result<Self, Unreadable> {
+            match self.0.at(index)? {
+                J::String(text) if text == "!throws" => Err(Unreadable),
+                value => Ok(Hostile(value)),
+            }
+        }
+        fn into_handle(self) -> Option<u32> {
+            None
+        }
+    }
+
+    #[test]
+    fn what_throws_or_is_not_plain_data_is_named() {
+        let read = |value| crate::input::read::<Sample, _>(Hostile(value), &Path::argument("sample"));
+        let cases = [
+            (json!({"count": "!throws"}), "sample.count could not be read: a property getter or a Proxy threw"),
+            (json!({"names": ["a", "!throws"]}), "sample.names[1] could not be read: a property getter or a Proxy threw"),
+            (json!({"nested": {"!keys": "!throws"}}), "sample.nested could not be read: a property getter or a Proxy threw"),
+            (json!("!date"), "sample must be a plain object"),
+            (json!({"nested": "!date"}), "sample.nested must be a plain object"),
+            (json!({"count": "!date"}), "sample.count must be a whole number from 1 to 4"),
+            (json!({"flag": "!function"}), "sample.flag must be true or false"),
+            (json!({"names": "!date"}), "sample.names must be an array"),
+        ];
+        for (value, message) in cases {
+            assert_eq!(read(value.clone()).unwrap_err().message, message, "{value}");
+        }
     }
 }

@@ -5,10 +5,12 @@
 //! - [`credits`]: API keys, request options, what a response means, the retry policy, and the
 //!   call's loop over a transport;
 //! - [`pricing`]: the catalogue, plans, the rate card, estimates, refunds and affordability;
-//! - [`error`]: the error every call reports; [`input`]: how caller input is read.
+//! - [`error`]: the error every call reports; [`input`]: how caller input is read (a serde
+//!   `Deserializer` over the runtime's values).
 //!
-//! [`wasm`] (wasm32 only) is the boundary: the exports, the conversions of values through
-//! serde-wasm-bindgen, and the transport that calls `fetch` through web-sys.
+//! [`wasm`] (wasm32 only) is the boundary: the exports, JS values as the input reader sees
+//! them, results written through serde-wasm-bindgen, and the transport that calls `fetch`
+//! through web-sys.
 
 #![deny(missing_docs)]
 // On the host the core is driven only by its tests; the wasm32 build is what uses all of it.

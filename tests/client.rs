@@ -545,7 +545,14 @@ async fn what_on_retry_throws_is_ignored() {
 #[wasm_bindgen_test]
 fn hostile_plans_throw_named_invalid_arguments_and_the_module_keeps_working() {
     let huge = s(&"x".repeat(10_000_000));
-    let hostile: [(JsValue, &str); 10] = [
+    let made = |body: &str| Function::new_no_args(body).call0(&JsValue::UNDEFINED).unwrap();
+    let hostile = [
+        (made("let plan = {}; for (let n = 0; n < 100000; n++) plan = { caption: plan }; return plan"), "caption.caption"),
+        (made("let list = 1; for (let n = 0; n < 100000; n++) list = [list]; return { images: list }"), "images[0]"),
+        (made("const plan = { images: [{}] }; plan.images[0].model = plan; return plan"), "images[0].model"),
+        (made("return { images: [{ get quantity() { throw new Error('boom') } }] }"), "images[0].quantity"),
+        (made("return { caption: new Proxy({}, { ownKeys() { throw new Error('no') } }) }"), "caption"),
+        (made("return { images: new Array(100000).fill({}) }"), "images"),
         (JsValue::UNDEFINED, "plan"),
         (JsValue::NULL, "plan"),
         (s("plan"), "plan"),
@@ -792,6 +799,16 @@ async fn can_afford_estimates_reads_the_balance_and_compares() {
     let error = expect_error(result, "INVALID_ARGUMENT", None);
     assert_eq!(prop(&error, "field").as_string().as_deref(), Some("images[0].quantity"));
     assert_eq!(stats(&id).await.0, 0.0, "no request for a bad plan");
+
+    // Every field of a call is named from one root: the rate card's own checks too.
+    for (rate_card, field) in [
+        (options(&[("caption", options(&[("deep", n(-1.0))]))]), "options.rateCard.caption.deep"),
+        (options(&[("version", s(""))]), "options.rateCard.version"),
+    ] {
+        let result = settle(can_afford(s(demo_key()), sample_plan(), options(&[("rateCard", rate_card)]))).await;
+        let error = expect_error(result, "INVALID_ARGUMENT", None);
+        assert_eq!(prop(&error, "field").as_string().as_deref(), Some(field));
+    }
 }
 
 #[wasm_bindgen_test]

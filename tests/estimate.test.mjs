@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { runInNewContext } from "node:vm";
-import { estimateCost, defaultRateCard } from "../pkg/node/index.mjs";
+import { estimateCost, defaultRateCard, settleCharges } from "../pkg/node/index.mjs";
 
 const card = defaultRateCard();
 
@@ -101,4 +101,48 @@ test("a plan is a plain object: of any realm or prototype-less, but no Date, Map
   for (const plan of [new Date(), new Map([["images", [{}]]]), [], new (class Plan { images = [{}]; })()]) {
     assert.throws(() => estimateCost(plan), (error) => error.code === "INVALID_ARGUMENT" && error.field === "plan" && error.message === "plan must be a plain object");
   }
+});
+
+// What no JSON holds, read where it stands: each is INVALID_ARGUMENT naming the field, never a
+// trap or a stack overflow, and the module keeps working after it.
+test("hostile input is named at its field: getters and Proxies that throw, cycles, deep nesting, huge arrays", () => {
+  const bad = (plan, options) => {
+    try { estimateCost(plan, options); } catch (error) { return [error.name, error.code, error.field, error.message]; }
+    assert.fail("no error");
+  };
+  const unreadable = "could not be read: a property getter or a Proxy threw";
+  let deep = {};
+  for (let level = 0; level < 100_000; level++) deep = { caption: deep };
+  let deepList = 1;
+  for (let level = 0; level < 100_000; level++) deepList = [deepList];
+  const cyclic = { images: [{}] };
+  cyclic.images[0].model = cyclic;
+  const cyclicEstimate = { items: [] };
+  cyclicEstimate.self = cyclicEstimate;
+  const trapped = new Proxy({}, { ownKeys() { throw new Error("no keys"); } });
+  const hidden = new Proxy({}, { getPrototypeOf() { throw new Error("no prototype"); } });
+  const cases = [
+    [[{ get caption() { throw new Error("boom"); } }], "caption", `caption ${unreadable}`],
+    [[{ images: [{}, { get quantity() { throw new Error("boom"); } }] }], "images[1].quantity", `images[1].quantity ${unreadable}`],
+    [[{ caption: trapped }], "caption", `caption ${unreadable}`],
+    [[{ caption: hidden }], "caption", "caption must be a plain object"],
+    [[new Proxy([], {})], "plan", "plan must be a plain object"],
+    [[{ images: new Map() }], "images", "images must be an array"],
+    [[{ caption: new Date() }], "caption", "caption must be a plain object"],
+    [[{ images: [{ quantity: 10n }] }], "images[0].quantity", "images[0].quantity must be a whole number from 1 to 4"],
+    [[{ images: [{ model: () => "flux2-flex" }] }], "images[0].model", "images[0].model must be a string"],
+    [[{ images: [{ model: Symbol("flux2-flex") }] }], "images[0].model", "images[0].model must be a string"],
+    [[deep], "caption.caption", "caption.caption is not a known field; expected one of researchMode, imageInputs, videoInputSeconds, sourceUrls, postTypes"],
+    [[{ images: deepList }], "images[0]", "images[0] must be a plain object"],
+    [[cyclic], "images[0].model", "images[0].model must be a string"],
+    [[{ images: new Array(100_000).fill({}) }], "images", "images must have at most 20 entries"],
+    [[{ publish: { postTypes: new Array(100_000).fill("x-post") } }], "publish.postTypes", "publish.postTypes must have at most 12 entries"],
+    [[{ images: [{ model: "x".repeat(10_000_000) }] }], "images[0].model", "images[0].model is too long"],
+    [[{}, { rateCard: { imageModels: Object.fromEntries(Array.from({ length: 100_000 }, (_, n) => [`m${n}`, 1])) } }], "rateCard.imageModels.m0", "rateCard.imageModels.m0 must be a plain object"],
+  ];
+  for (const [args, field, message] of cases) {
+    assert.deepEqual(bad(...args), ["PowerPostError", "INVALID_ARGUMENT", field, message]);
+    assert.equal(estimateCost({ images: [{}] }).total, card.imageModels["flux2-flex"].perImage, "the module still works");
+  }
+  assert.deepEqual(settleCharges(cyclicEstimate), { charged: 0, refunded: 0, items: [] }, "keys an estimate may carry are not read");
 });

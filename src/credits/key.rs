@@ -132,7 +132,7 @@ mod tests {
 
     #[test]
     fn keys_read_from_js_values_name_the_argument() {
-        let read = |value| crate::input::from_json::<ApiKey>(value, "apiKey", "");
+        let read = |value| crate::input::from_json::<ApiKey>(value, &crate::input::Path::fields_of("apiKey"));
         assert_eq!(read(serde_json::json!(KEY)).unwrap().as_str(), KEY);
         for (value, message) in [
             (serde_json::json!(42), "apiKey must be a string (your PowerPost secret key)"),

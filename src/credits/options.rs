@@ -4,7 +4,7 @@
 use serde::{de, Deserialize, Deserializer, Serialize};
 
 use super::key::ApiKey;
-use crate::input::{named_enum, read_as_object, Whole};
+use crate::input::{named_enum, Whole};
 use crate::pricing::rate_card::RateCardOverrides;
 
 pub(crate) const DEFAULT_BASE_URL: &str = "https://powerpost.ai/api/v1";
@@ -43,7 +43,6 @@ macro_rules! options_type {
         $(#[$meta])*
         #[derive(Clone, Debug, Deserialize)]
         #[serde(
-            remote = "Self",
             rename_all = "camelCase",
             deny_unknown_fields,
             bound(deserialize = "S: Deserialize<'de>, F: Deserialize<'de>")
@@ -58,8 +57,6 @@ macro_rules! options_type {
             pub on_retry: Option<F>,
             $($(#[$extra_meta])* pub $extra: $extra_type,)*
         }
-
-        read_as_object!($name<S, F>);
 
         /// Nothing given.
         impl<S, F> Default for $name<S, F> {
@@ -262,7 +259,7 @@ mod tests {
     type Options = RequestOptions<(), ()>;
 
     fn options(value: serde_json::Value) -> Result<Options, crate::error::PowerPostError> {
-        from_json::<Option<Options>>(value, "options", "options.").map(Option::unwrap_or_default)
+        from_json::<Option<Options>>(value, &crate::input::Path::argument("options")).map(Option::unwrap_or_default)
     }
 
     fn url_of(base: &str) -> Result<String, crate::error::PowerPostError> {
@@ -335,19 +332,19 @@ mod tests {
             "options.maxAgeMs is not a known field; expected one of baseUrl, timeoutMs, maxRetries, auth, signal, \
              fetch, onRetry"
         );
-        let read = |value| from_json::<ClientOptions<(), ()>>(value, "options", "options.");
+        let read = |value| from_json::<ClientOptions<(), ()>>(value, &crate::input::Path::argument("options"));
         let client = read(json!({"maxAgeMs": 5000, "timeoutMs": 10})).unwrap();
         assert_eq!((max_age_ms(client.max_age_ms), client.request_options().timeout_ms()), (5000.0, 10));
         assert_eq!(max_age_ms(None), 0.0);
         assert_eq!(read(json!({"maxAgeMs": -1})).unwrap_err().field.as_deref(), Some("options.maxAgeMs"));
         assert!(read(json!({"rateCard": {}})).unwrap_err().message.ends_with("onRetry, maxAgeMs"));
         let afford =
-            from_json::<AffordOptions<(), ()>>(json!({"rateCard": {"caption": {"deep": 20}}}), "options", "options.");
+            from_json::<AffordOptions<(), ()>>(json!({"rateCard": {"caption": {"deep": 20}}}), &crate::input::Path::argument("options"));
         assert!(afford.unwrap().rate_card.is_some());
-        let error = from_json::<AffordOptions<(), ()>>(json!({"maxAgeMs": 1}), "options", "options.").unwrap_err();
+        let error = from_json::<AffordOptions<(), ()>>(json!({"maxAgeMs": 1}), &crate::input::Path::argument("options")).unwrap_err();
         assert!(error.message.ends_with("onRetry, rateCard"), "{}", error.message);
         let both =
-            from_json::<ClientAffordOptions<(), ()>>(json!({"maxAgeMs": 1, "rateCard": {}}), "options", "options.");
+            from_json::<ClientAffordOptions<(), ()>>(json!({"maxAgeMs": 1, "rateCard": {}}), &crate::input::Path::argument("options"));
         let both = both.unwrap();
         assert_eq!((max_age_ms(both.max_age_ms), both.rate_card.is_some()), (1.0, true));
     }

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::call::{Clock, Failure};
 use super::response::Credits;
 use super::shared::Outcome;
-use crate::input::{read_as_object, List, Whole};
+use crate::input::{List, Whole};
 
 const DEFAULT_INTERVAL_MS: u32 = 60_000;
 const MIN_INTERVAL_MS: u32 = 1000;
@@ -30,14 +30,13 @@ pub(crate) const WATCH_DEFAULTS: WatchDefaults =
 
 /// `WatchOptions` as a caller passes them; `S` is the runtime's `AbortSignal`.
 #[derive(Debug, Deserialize)]
-#[serde(remote = "Self", rename_all = "camelCase", deny_unknown_fields, bound(deserialize = "S: Deserialize<'de>"))]
+#[serde(rename_all = "camelCase", deny_unknown_fields, bound(deserialize = "S: Deserialize<'de>"))]
 pub(crate) struct WatchOptions<S> {
     pub interval_ms: Option<Whole<MIN_INTERVAL_MS, MAX_INTERVAL_MS>>,
     pub thresholds: Option<List<Whole<0, { u32::MAX }>, 64>>,
     pub signal: Option<S>,
 }
 
-read_as_object!(WatchOptions<S>);
 
 impl<S> Default for WatchOptions<S> {
     fn default() -> Self {
@@ -171,7 +170,7 @@ mod tests {
     }
 
     fn watch(options: serde_json::Value) -> Watch<()> {
-        Watch::new(&from_json::<WatchOptions<()>>(options, "options", "options.").unwrap())
+        Watch::new(&from_json::<WatchOptions<()>>(options, &crate::input::Path::argument("options")).unwrap())
     }
 
     /// Takes the watch's next `count` events, the polls answered from `outcomes` in turn;
@@ -304,7 +303,7 @@ mod tests {
     #[test]
     fn options_default_and_are_checked() {
         assert_eq!(watch(json!({})).interval_ms, 60_000.0);
-        let read = |value| from_json::<WatchOptions<()>>(value, "options", "options.");
+        let read = |value| from_json::<WatchOptions<()>>(value, &crate::input::Path::argument("options"));
         for (value, field) in [
             (json!({"intervalMs": 999}), "options.intervalMs"),
             (json!({"thresholds": [-1]}), "options.thresholds[0]"),

@@ -8,10 +8,10 @@ use serde::Serialize;
 use super::catalogue::{
     PostType, DEFAULT_IMAGE_MODEL, DEFAULT_IMAGE_QUANTITY, DEFAULT_IMAGE_SIZE, DEFAULT_VIDEO_MODEL, DEFAULT_VIDEO_SIZE,
 };
-use super::plan::{distinct_post_types, CaptionPlan, EstimateOptions, ImagePlan, PostPlan, PublishPlan, VideoPlan};
+use super::plan::{distinct_post_types, CaptionPlan, EstimateOptions, ImagePlan, PostPlan, PublishPlan, VideoPlan, PLAN};
 use super::rate_card::{Models, RateCard, Surcharges};
 use crate::error::PowerPostError;
-use crate::input::{Flag, Number, Text, Whole};
+use crate::input::{Flag, Number, Path, Text, Whole};
 
 /// What `estimateCost` returns.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -53,15 +53,17 @@ impl EstimateItem {
     }
 }
 
-/// `estimateCost(plan, options)`: the built-in card, or it with `options.rateCard` merged over.
+/// `estimateCost(plan, options)`: the built-in card, or it with `options.rateCard` merged over
+/// (`options_at` names the options, so that an error in the card is named under them).
 pub(crate) fn estimate_with_options(
     plan: &PostPlan,
     options: &EstimateOptions,
+    options_at: &Path,
 ) -> Result<CostEstimate, PowerPostError> {
     let card = RateCard::DEFAULT;
     match &options.rate_card {
         None => estimate_cost(plan, &card),
-        Some(overrides) => estimate_cost(plan, &card.with_overrides(overrides, "rateCard")?),
+        Some(overrides) => estimate_cost(plan, &card.with_overrides(overrides, &options_at.key("rateCard"))?),
     }
 }
 
@@ -95,10 +97,10 @@ fn price_caption(caption: &CaptionPlan, card: &RateCard, items: &mut Vec<Estimat
     let (label, base) = match caption.research_mode {
         Some(ResearchMode::Regular) => ("Caption, regular research", rates.regular),
         Some(ResearchMode::Deep) => ("Caption, deep research", rates.deep),
-        None => return Err(PowerPostError::invalid_argument("caption.researchMode", RESEARCH_MODES)),
+        None => return Err(PLAN.key("caption").key("researchMode").invalid(RESEARCH_MODES)),
     };
     if let Some(post_types) = &caption.post_types {
-        distinct_post_types(post_types, "caption.postTypes")?;
+        distinct_post_types(post_types, &PLAN.key("caption").key("postTypes"))?;
     }
     let line = |label: String, credits: u64| EstimateItem::Caption { label, credits };
     items.push(line(label.to_string(), base.into()));
@@ -124,13 +126,13 @@ fn chosen_model<'card, M: Clone>(
     model: Option<&Text>,
     default: &'card str,
     kind: &str,
-    path: &str,
+    at: &Path,
 ) -> Result<(&'card str, &'card M), PowerPostError> {
     let wanted = model.map_or(default, |Text(name)| name.as_str());
     models.0.iter().find(|(name, _)| name == wanted).map(|(name, model)| (name.as_ref(), model)).ok_or_else(|| {
         let known: Vec<&str> = models.names().collect();
         let why = format!("is not a known {kind} model; expected one of {}", known.join(", "));
-        PowerPostError::invalid_argument(format!("{path}.model"), &why)
+        at.key("model").invalid(&why)
     })
 }
 
@@ -140,21 +142,21 @@ fn check_size(
     default: &str,
     model: &str,
     sizes: &[Cow<str>],
-    path: &str,
+    at: &Path,
 ) -> Result<(), PowerPostError> {
     let size = size.map_or(default, |Text(size)| size.as_str());
     if sizes.iter().any(|offered| offered == size) {
         return Ok(());
     }
     let why = format!("is not offered by {model}; expected one of {}", sizes.join(", "));
-    Err(PowerPostError::invalid_argument(format!("{path}.size"), &why))
+    Err(at.key("size").invalid(&why))
 }
 
 fn price_image(image: &ImagePlan, index: usize, card: &RateCard) -> Result<EstimateItem, PowerPostError> {
-    let path = format!("images[{index}]");
-    let (name, model) = chosen_model(&card.image_models, image.model.as_ref(), DEFAULT_IMAGE_MODEL, "image", &path)?;
+    let at = PLAN.key("images").index(index);
+    let (name, model) = chosen_model(&card.image_models, image.model.as_ref(), DEFAULT_IMAGE_MODEL, "image", &at)?;
     let quantity = image.quantity.map_or(DEFAULT_IMAGE_QUANTITY, |Whole(quantity)| quantity);
-    check_size(image.size.as_ref(), DEFAULT_IMAGE_SIZE, name, &model.sizes, &path)?;
+    check_size(image.size.as_ref(), DEFAULT_IMAGE_SIZE, name, &model.sizes, &at)?;
     Ok(EstimateItem::Image {
         label: format!("{quantity} × {name} {}", if quantity == 1 { "image" } else { "images" }),
         credits: u64::from(quantity) * u64::from(model.per_image),
@@ -165,26 +167,21 @@ fn price_image(image: &ImagePlan, index: usize, card: &RateCard) -> Result<Estim
 }
 
 fn price_video(video: &VideoPlan, index: usize, card: &RateCard) -> Result<EstimateItem, PowerPostError> {
-    let path = format!("videos[{index}]");
-    let (name, model) = chosen_model(&card.video_models, video.model.as_ref(), DEFAULT_VIDEO_MODEL, "video", &path)?;
+    let at = PLAN.key("videos").index(index);
+    let (name, model) = chosen_model(&card.video_models, video.model.as_ref(), DEFAULT_VIDEO_MODEL, "video", &at)?;
     let offered = |seconds: &u32| video.duration_seconds.is_some_and(|Number(given)| f64::from(*seconds) == given);
     let Some(&seconds) = model.durations.iter().find(|seconds| offered(seconds)) else {
         let durations: Vec<String> = model.durations.iter().map(u32::to_string).collect();
         let why = format!("must be a duration {name} offers; expected one of {}", durations.join(", "));
-        return Err(PowerPostError::invalid_argument(format!("{path}.durationSeconds"), &why));
+        return Err(at.key("durationSeconds").invalid(&why));
     };
     let audio = video.audio.is_some_and(|Flag(audio)| audio);
     let audio_rate = match (audio, model.audio_per_second) {
         (false, _) => 0,
         (true, Some(rate)) => rate,
-        (true, None) => {
-            return Err(PowerPostError::invalid_argument(
-                format!("{path}.audio"),
-                &format!("is not supported by {name}"),
-            ))
-        }
+        (true, None) => return Err(at.key("audio").invalid(&format!("is not supported by {name}"))),
     };
-    check_size(video.size.as_ref(), DEFAULT_VIDEO_SIZE, name, &model.sizes, &path)?;
+    check_size(video.size.as_ref(), DEFAULT_VIDEO_SIZE, name, &model.sizes, &at)?;
     Ok(EstimateItem::Video {
         label: format!("{name} video, {seconds} s{}", if audio { " with audio" } else { "" }),
         credits: u64::from(seconds) * (u64::from(model.per_second) + u64::from(audio_rate)),
@@ -193,10 +190,10 @@ fn price_video(video: &VideoPlan, index: usize, card: &RateCard) -> Result<Estim
 }
 
 fn price_publish(publish: &PublishPlan, card: &RateCard) -> Result<EstimateItem, PowerPostError> {
-    const PATH: &str = "publish.postTypes";
+    let at = PLAN.key("publish").key("postTypes");
     let post_types = match &publish.post_types {
-        Some(list) if !list.0.is_empty() => distinct_post_types(list, PATH)?,
-        _ => return Err(PowerPostError::invalid_argument(PATH, "must list at least one post type")),
+        Some(list) if !list.0.is_empty() => distinct_post_types(list, &at)?,
+        _ => return Err(at.invalid("must list at least one post type")),
     };
     let mut surcharges = Surcharges::default();
     for post_type in &post_types {
@@ -227,11 +224,12 @@ fn price_publish(publish: &PublishPlan, card: &RateCard) -> Result<EstimateItem,
 mod tests {
     use super::*;
     use crate::input::from_json;
+    use crate::pricing::plan::ESTIMATE_OPTIONS;
     use proptest::prelude::*;
     use serde_json::{json, Value as J};
 
     fn estimate(plan: J) -> Result<CostEstimate, PowerPostError> {
-        estimate_cost(&from_json(plan, "plan", "")?, &RateCard::DEFAULT)
+        estimate_cost(&from_json(plan, &PLAN)?, &RateCard::DEFAULT)
     }
 
     fn total(plan: J) -> u64 {
@@ -372,39 +370,38 @@ mod tests {
 
     #[test]
     fn overrides_change_exactly_the_lines_that_use_them() {
-        let plan: PostPlan = from_json(sample(&["instagram-feed", "x-post", "linkedin-post"]), "plan", "").unwrap();
+        let plan: PostPlan = from_json(sample(&["instagram-feed", "x-post", "linkedin-post"]), &PLAN).unwrap();
         let options: EstimateOptions = from_json(
-            json!({"rateCard": {"imageModels": {"flux2-flex": {"perImage": 10}}, "publish": {"surcharges": {"x": 7}}}}),
-            "options",
-            "",
-        )
+            json!({"rateCard": {"imageModels": {"flux2-flex": {"perImage": 10}}, "publish": {"surcharges": {"x": 7}}}}), &ESTIMATE_OPTIONS)
         .unwrap();
-        let default = estimate_with_options(&plan, &EstimateOptions::default()).unwrap();
-        let custom = estimate_with_options(&plan, &options).unwrap();
+        let default = estimate_with_options(&plan, &EstimateOptions::default(), &ESTIMATE_OPTIONS).unwrap();
+        let custom = estimate_with_options(&plan, &options, &ESTIMATE_OPTIONS).unwrap();
         let credits = |e: &CostEstimate| e.items.iter().map(EstimateItem::credits).collect::<Vec<_>>();
         assert_eq!(credits(&default), [6, 4, 3]);
         assert_eq!(credits(&custom), [6, 10, 8]);
         assert_eq!(custom.rate_card_version, "2026-11-estimate+custom");
         let error =
-            from_json::<EstimateOptions>(json!({"rateCard": {"caption": {"deep": -1}}}), "options", "").unwrap_err();
+            from_json::<EstimateOptions>(json!({"rateCard": {"caption": {"deep": -1}}}), &ESTIMATE_OPTIONS).unwrap_err();
         assert_eq!(error.field.as_deref(), Some("rateCard.caption.deep"));
+        let unnamed: EstimateOptions = from_json(json!({"rateCard": {"version": ""}}), &ESTIMATE_OPTIONS).unwrap();
+        let error = estimate_with_options(&plan, &unnamed, &ESTIMATE_OPTIONS).unwrap_err();
+        assert_eq!(error.message, "rateCard.version must not be empty");
+        let error = estimate_with_options(&plan, &unnamed, &Path::argument("options")).unwrap_err();
+        assert_eq!(error.message, "options.rateCard.version must not be empty", "canAfford's options are named");
     }
 
     #[test]
     fn caption_extras_are_counted_at_their_rates_and_absent_at_zero() {
         let plan = |image_inputs: u32, seconds: u32, sources: u32| -> PostPlan {
             let caption = json!({"researchMode": "deep", "imageInputs": image_inputs, "videoInputSeconds": seconds, "sourceUrls": sources});
-            from_json(json!({ "caption": caption }), "plan", "").unwrap()
+            from_json(json!({ "caption": caption }), &PLAN).unwrap()
         };
         let zero = estimate_cost(&plan(0, 0, 0), &RateCard::DEFAULT).unwrap();
         assert_eq!(labels(&zero), [("Caption, deep research", 12)], "nothing analysed, no lines for it");
         let options: EstimateOptions = from_json(
-            json!({"rateCard": {"caption": {"deep": 20, "perImageInput": 3, "perSourceUrl": 5, "videoInput": {"perUnit": 2, "unitSeconds": 10}}}}),
-            "options",
-            "",
-        )
+            json!({"rateCard": {"caption": {"deep": 20, "perImageInput": 3, "perSourceUrl": 5, "videoInput": {"perUnit": 2, "unitSeconds": 10}}}}), &ESTIMATE_OPTIONS)
         .unwrap();
-        let priced = estimate_with_options(&plan(2, 25, 3), &options).unwrap();
+        let priced = estimate_with_options(&plan(2, 25, 3), &options, &ESTIMATE_OPTIONS).unwrap();
         assert_eq!(
             labels(&priced),
             [

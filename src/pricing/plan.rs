@@ -10,11 +10,11 @@ use super::catalogue::{
 };
 use super::rate_card::RateCardOverrides;
 use crate::error::PowerPostError;
-use crate::input::{named_enum, read_as_object, Flag, List, Number, Text, Whole};
+use crate::input::{named_enum, Flag, List, Number, Path, Text, Whole};
 
 /// What `estimateCost` is asked to price.
 #[derive(Debug, Deserialize)]
-#[serde(remote = "Self", deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct PostPlan {
     pub caption: Option<CaptionPlan>,
     pub images: Option<List<ImagePlan, MAX_GENERATIONS>>,
@@ -23,7 +23,7 @@ pub(crate) struct PostPlan {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(remote = "Self", rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct CaptionPlan {
     /// Required; optional here so that a missing one gets the same message as a wrong one.
     pub research_mode: Option<ResearchMode>,
@@ -45,7 +45,7 @@ named_enum! {
 pub(crate) const RESEARCH_MODES: &str = "must be \"regular\" or \"deep\"";
 
 #[derive(Debug, Deserialize)]
-#[serde(remote = "Self", deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct ImagePlan {
     pub model: Option<Text>,
     pub quantity: Option<Whole<1, MAX_IMAGES_PER_GENERATION>>,
@@ -53,7 +53,7 @@ pub(crate) struct ImagePlan {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(remote = "Self", rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct VideoPlan {
     pub model: Option<Text>,
     /// Required, and one of the model's durations (checked when priced).
@@ -63,7 +63,7 @@ pub(crate) struct VideoPlan {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(remote = "Self", rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct PublishPlan {
     /// Required and not empty.
     pub post_types: Option<PostTypes>,
@@ -73,19 +73,25 @@ pub(crate) type PostTypes = List<PostType, { PostType::ALL.len() }>;
 
 /// `estimateCost`'s second argument.
 #[derive(Debug, Default, Deserialize)]
-#[serde(remote = "Self", rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct EstimateOptions {
     pub rate_card: Option<RateCardOverrides>,
 }
 
-read_as_object!(PostPlan, CaptionPlan, ImagePlan, VideoPlan, PublishPlan, EstimateOptions);
 
-/// The post types of a list, each at most once (`path` names the list, e.g. `publish.postTypes`).
-pub(crate) fn distinct_post_types(list: &PostTypes, path: &str) -> Result<Vec<PostType>, PowerPostError> {
+/// Where a plan's fields are: named on their own (`images[0].quantity`).
+pub(crate) const PLAN: Path = Path::fields_of("plan");
+
+/// Where `estimateCost`'s options are: their fields too are named on their own
+/// (`rateCard.caption.deep`); `canAfford`'s are `options.rateCard.caption.deep`.
+pub(crate) const ESTIMATE_OPTIONS: Path = Path::fields_of("options");
+
+/// The post types of a list, each at most once (`at` names the list, e.g. `publish.postTypes`).
+pub(crate) fn distinct_post_types(list: &PostTypes, at: &Path) -> Result<Vec<PostType>, PowerPostError> {
     let mut seen = Vec::with_capacity(list.0.len());
     for (index, post_type) in list.0.iter().enumerate() {
         if seen.contains(post_type) {
-            return Err(PowerPostError::invalid_argument(format!("{path}[{index}]"), "repeats a post type"));
+            return Err(at.index(index).invalid("repeats a post type"));
         }
         seen.push(*post_type);
     }

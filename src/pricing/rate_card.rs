@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::catalogue::{Platform, IMAGE_SIZES, VIDEO_SIZES};
 use crate::error::PowerPostError;
-use crate::input::{read_as_object, Entries, List, Setting, Text, Whole};
+use crate::input::{Entries, List, Path, Setting, Text, Whole};
 
 pub(crate) const DEFAULT_VERSION: &str = "2026-11-estimate";
 /// The most any single rate may be, so that no total can overflow.
@@ -185,15 +185,13 @@ impl RateCard {
         publish: PublishRates { base: 1, surcharges: Surcharges(Cow::Borrowed(&[(Platform::X, 2)])) },
     };
 
-    /// This card with `overrides` merged over it; `path` names the overrides in errors
-    /// (`rateCard`). Without a `version` of its own, the result's version is this one's
-    /// plus `+custom`.
-    pub(crate) fn with_overrides(&self, overrides: &RateCardOverrides, path: &str) -> Result<RateCard, PowerPostError> {
+    /// This card with `overrides` merged over it; `at` names the overrides in errors
+    /// (`rateCard`, `options.rateCard`). Without a `version` of its own, the result's version
+    /// is this one's plus `+custom`.
+    pub(crate) fn with_overrides(&self, overrides: &RateCardOverrides, at: &Path) -> Result<RateCard, PowerPostError> {
         let mut card = self.clone();
         card.version = match &overrides.version {
-            Some(Text(version)) if version.is_empty() => {
-                return Err(PowerPostError::invalid_argument(format!("{path}.version"), "must not be empty"))
-            }
+            Some(Text(version)) if version.is_empty() => return Err(at.key("version").invalid("must not be empty")),
             Some(Text(version)) => Cow::Owned(version.clone()),
             None => Cow::Owned(format!("{}+custom", self.version)),
         };
@@ -201,10 +199,10 @@ impl RateCard {
             caption.apply(&mut card.caption);
         }
         if let Some(models) = &overrides.image_models {
-            merge_models(&mut card.image_models, models, &format!("{path}.imageModels"), ImageModelOverride::merge)?;
+            merge_models(&mut card.image_models, models, &at.key("imageModels"), ImageModelOverride::merge)?;
         }
         if let Some(models) = &overrides.video_models {
-            merge_models(&mut card.video_models, models, &format!("{path}.videoModels"), VideoModelOverride::merge)?;
+            merge_models(&mut card.video_models, models, &at.key("videoModels"), VideoModelOverride::merge)?;
         }
         if let Some(publish) = &overrides.publish {
             publish.apply(&mut card.publish);
@@ -217,7 +215,7 @@ type Rate = Whole<0, MAX_RATE>;
 
 /// `RateCardOverrides`: any part of a rate card, merged over the built-in one.
 #[derive(Clone, Debug, Default, Deserialize)]
-#[serde(remote = "Self", rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct RateCardOverrides {
     pub version: Option<Text>,
     pub caption: Option<CaptionOverrides>,
@@ -227,7 +225,7 @@ pub(crate) struct RateCardOverrides {
 }
 
 #[derive(Clone, Debug, Deserialize)]
-#[serde(remote = "Self", rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct CaptionOverrides {
     pub regular: Option<Rate>,
     pub deep: Option<Rate>,
@@ -237,21 +235,21 @@ pub(crate) struct CaptionOverrides {
 }
 
 #[derive(Clone, Debug, Deserialize)]
-#[serde(remote = "Self", rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct VideoInputOverrides {
     pub per_unit: Option<Rate>,
     pub unit_seconds: Option<Whole<1, 3600>>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
-#[serde(remote = "Self", rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct ImageModelOverride {
     pub per_image: Option<Rate>,
     pub sizes: Option<Sizes>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
-#[serde(remote = "Self", rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct VideoModelOverride {
     pub per_second: Option<Rate>,
     /// `null` means the model has no audio.
@@ -262,20 +260,12 @@ pub(crate) struct VideoModelOverride {
 }
 
 #[derive(Clone, Debug, Deserialize)]
-#[serde(remote = "Self", deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct PublishOverrides {
     pub base: Option<Rate>,
     pub surcharges: Option<Entries<Platform, Rate>>,
 }
 
-read_as_object!(
-    RateCardOverrides,
-    CaptionOverrides,
-    VideoInputOverrides,
-    ImageModelOverride,
-    VideoModelOverride,
-    PublishOverrides
-);
 
 /// A model name (the key of an `imageModels` or `videoModels` entry) or a size.
 #[derive(Clone, Debug, PartialEq)]
@@ -323,18 +313,18 @@ impl PublishOverrides {
 fn merge_models<O, M: Clone>(
     models: &mut Models<M>,
     overrides: &Entries<ModelName, O>,
-    path: &str,
-    merge: fn(&O, Option<&M>, &str) -> Result<M, PowerPostError>,
+    at: &Path,
+    merge: fn(&O, Option<&M>, &Path) -> Result<M, PowerPostError>,
 ) -> Result<(), PowerPostError> {
     if overrides.0.len() > MAX_MODELS {
-        return Err(PowerPostError::invalid_argument(path, "has too many models"));
+        return Err(at.invalid("has too many models"));
     }
     let models = models.0.to_mut();
     for (ModelName(name), entry) in &overrides.0 {
-        let entry_path = format!("{path}.{name}");
+        let entry_at = at.key(name);
         match models.iter_mut().find(|(known, _)| known == name) {
-            Some((_, model)) => *model = merge(entry, Some(model), &entry_path)?,
-            None => models.push((Cow::Owned(name.clone()), merge(entry, None, &entry_path)?)),
+            Some((_, model)) => *model = merge(entry, Some(model), &entry_at)?,
+            None => models.push((Cow::Owned(name.clone()), merge(entry, None, &entry_at)?)),
         }
     }
     Ok(())
@@ -342,53 +332,46 @@ fn merge_models<O, M: Clone>(
 
 /// An override's value, else the existing entry's, else an error: a model not on the card
 /// needs its full entry.
-fn merged<T>(given: Option<T>, existing: Option<T>, path: &str, field: &str) -> Result<T, PowerPostError> {
-    given.or(existing).ok_or_else(|| {
-        PowerPostError::invalid_argument(format!("{path}.{field}"), "is required for a model not on the rate card")
-    })
+fn merged<T>(given: Option<T>, existing: Option<T>, at: &Path, field: &str) -> Result<T, PowerPostError> {
+    given.or(existing).ok_or_else(|| at.key(field).invalid("is required for a model not on the rate card"))
 }
 
-fn sizes(sizes: &Option<Sizes>, path: &str) -> Result<Option<Names>, PowerPostError> {
+fn sizes(sizes: &Option<Sizes>, at: &Path) -> Result<Option<Names>, PowerPostError> {
     match sizes {
         None => Ok(None),
-        Some(List(sizes)) if sizes.is_empty() => {
-            Err(PowerPostError::invalid_argument(format!("{path}.sizes"), "must list at least one size"))
-        }
+        Some(List(sizes)) if sizes.is_empty() => Err(at.key("sizes").invalid("must list at least one size")),
         Some(List(sizes)) => Ok(Some(sizes.iter().map(|ModelName(size)| Cow::Owned(size.clone())).collect())),
     }
 }
 
 impl ImageModelOverride {
-    fn merge(&self, existing: Option<&ImageModelRate>, path: &str) -> Result<ImageModelRate, PowerPostError> {
+    fn merge(&self, existing: Option<&ImageModelRate>, at: &Path) -> Result<ImageModelRate, PowerPostError> {
         Ok(ImageModelRate {
-            per_image: merged(self.per_image.map(|Whole(c)| c), existing.map(|m| m.per_image), path, "perImage")?,
-            sizes: merged(sizes(&self.sizes, path)?, existing.map(|m| m.sizes.clone()), path, "sizes")?,
+            per_image: merged(self.per_image.map(|Whole(c)| c), existing.map(|m| m.per_image), at, "perImage")?,
+            sizes: merged(sizes(&self.sizes, at)?, existing.map(|m| m.sizes.clone()), at, "sizes")?,
         })
     }
 }
 
 impl VideoModelOverride {
-    fn merge(&self, existing: Option<&VideoModelRate>, path: &str) -> Result<VideoModelRate, PowerPostError> {
+    fn merge(&self, existing: Option<&VideoModelRate>, at: &Path) -> Result<VideoModelRate, PowerPostError> {
         let audio_per_second = match self.audio_per_second {
-            Setting::Unset => merged(None, existing.map(|m| m.audio_per_second), path, "audioPerSecond")?,
+            Setting::Unset => merged(None, existing.map(|m| m.audio_per_second), at, "audioPerSecond")?,
             Setting::Cleared => None,
             Setting::To(Whole(credits)) => Some(credits),
         };
         let durations = match &self.durations {
             None => None,
             Some(List(durations)) if durations.is_empty() => {
-                return Err(PowerPostError::invalid_argument(
-                    format!("{path}.durations"),
-                    "must list at least one duration",
-                ))
+                return Err(at.key("durations").invalid("must list at least one duration"))
             }
             Some(List(durations)) => Some(durations.iter().map(|Whole(seconds)| *seconds).collect::<Vec<_>>().into()),
         };
         Ok(VideoModelRate {
-            per_second: merged(self.per_second.map(|Whole(c)| c), existing.map(|m| m.per_second), path, "perSecond")?,
+            per_second: merged(self.per_second.map(|Whole(c)| c), existing.map(|m| m.per_second), at, "perSecond")?,
             audio_per_second,
-            durations: merged(durations, existing.map(|m| m.durations.clone()), path, "durations")?,
-            sizes: merged(sizes(&self.sizes, path)?, existing.map(|m| m.sizes.clone()), path, "sizes")?,
+            durations: merged(durations, existing.map(|m| m.durations.clone()), at, "durations")?,
+            sizes: merged(sizes(&self.sizes, at)?, existing.map(|m| m.sizes.clone()), at, "sizes")?,
         })
     }
 }
@@ -400,8 +383,9 @@ mod tests {
     use serde_json::json;
 
     fn overridden(overrides: serde_json::Value) -> Result<RateCard, PowerPostError> {
-        let overrides: RateCardOverrides = crate::input::from_json(overrides, "rateCard", "rateCard.")?;
-        RateCard::DEFAULT.with_overrides(&overrides, "rateCard")
+        let at = Path::argument("rateCard");
+        let overrides: RateCardOverrides = crate::input::from_json(overrides, &at)?;
+        RateCard::DEFAULT.with_overrides(&overrides, &at)
     }
 
     #[test]

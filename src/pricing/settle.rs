@@ -8,9 +8,13 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::catalogue::{Platform, PostType};
+use super::catalogue::{Platform, PostType, MAX_IMAGES_PER_GENERATION};
 use crate::error::PowerPostError;
-use crate::input::{named_enum, read_as_object, Entries, List, Number, Text, Whole};
+use crate::input::{named_enum, Entries, List, Number, Path, Text, Whole};
+
+/// `settleCharges`'s arguments, whose fields are named after them (`outcome.images[0].failed`).
+pub(crate) const ESTIMATE: Path = Path::argument("estimate");
+pub(crate) const OUTCOME: Path = Path::argument("outcome");
 
 /// Estimates hold at most this many credits per line; anything larger was not made by us.
 const MAX_LINE_CREDITS: u32 = u32::MAX;
@@ -18,7 +22,6 @@ const MAX_ITEMS: usize = 64;
 
 /// A `CostEstimate` handed back: only its lines are read, and keys of its own are allowed.
 #[derive(Debug, Deserialize)]
-#[serde(remote = "Self")]
 pub(crate) struct EstimateInput {
     pub items: Option<List<LineInput, MAX_ITEMS>>,
 }
@@ -26,13 +29,13 @@ pub(crate) struct EstimateInput {
 type Credits = Whole<0, MAX_LINE_CREDITS>;
 
 #[derive(Debug, Deserialize)]
-#[serde(remote = "Self", rename_all = "camelCase")]
+#[serde(rename_all = "camelCase")]
 pub(crate) struct LineInput {
     pub kind: Option<LineKind>,
     pub label: Option<Text>,
     pub credits: Option<Credits>,
     pub index: Option<Whole<0, { MAX_ITEMS as u32 }>>,
-    pub quantity: Option<Whole<1, 4>>,
+    pub quantity: Option<Whole<1, MAX_IMAGES_PER_GENERATION>>,
     pub unit_credits: Option<Credits>,
     pub post_types: Option<List<PostType, { PostType::ALL.len() }>>,
     pub base_credits: Option<Credits>,
@@ -53,7 +56,7 @@ named_enum! {
 
 /// `Outcome`: what actually happened, per part of the plan.
 #[derive(Debug, Default, Deserialize)]
-#[serde(remote = "Self", deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct Outcome {
     pub caption: Option<Generation>,
     pub images: Option<List<ImageOutcome, MAX_ITEMS>>,
@@ -62,20 +65,19 @@ pub(crate) struct Outcome {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(remote = "Self", deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct ImageOutcome {
-    pub succeeded: Option<Whole<0, 4>>,
-    pub failed: Option<Whole<0, 4>>,
+    pub succeeded: Option<ImageCount>,
+    pub failed: Option<ImageCount>,
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(remote = "Self", rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct PublishOutcome {
     pub post_type: Option<PostType>,
     pub status: Option<Posting>,
 }
 
-read_as_object!(EstimateInput, LineInput, Outcome, ImageOutcome, PublishOutcome);
 
 const GENERATIONS: &str = "must be \"succeeded\" or \"failed\"";
 
@@ -128,17 +130,18 @@ struct Line {
     surcharges: Vec<(Platform, u64)>,
 }
 
-fn required<T>(value: Option<T>, field: impl FnOnce() -> String, why: &str) -> Result<T, PowerPostError> {
-    value.ok_or_else(|| PowerPostError::invalid_argument(field(), why))
+type ImageCount = Whole<0, MAX_IMAGES_PER_GENERATION>;
+
+fn required<T>(value: Option<T>, at: &Path, why: &str) -> Result<T, PowerPostError> {
+    value.ok_or_else(|| at.invalid(why))
 }
 
-fn read_line(line: &LineInput, path: &str) -> Result<Line, PowerPostError> {
-    let field = |name: &'static str| move || format!("{path}.{name}");
-    let credits_of = |value: Option<Credits>, name: &'static str| Credits::required(value, field(name)).map(u64::from);
-    let kind = required(line.kind, field("kind"), LINE_KINDS)?;
+fn read_line(line: &LineInput, at: &Path) -> Result<Line, PowerPostError> {
+    let credits_of = |value: Option<Credits>, name: &str| Credits::required(value, &at.key(name)).map(u64::from);
+    let kind = required(line.kind, &at.key("kind"), LINE_KINDS)?;
     let mut read = Line {
         kind,
-        label: required(line.label.clone(), field("label"), "must be a string")?.0,
+        label: required(line.label.clone(), &at.key("label"), "must be a string")?.0,
         credits: credits_of(line.credits, "credits")?,
         index: line.index.map(|Whole(index)| index as usize),
         quantity: 0,
@@ -147,19 +150,14 @@ fn read_line(line: &LineInput, path: &str) -> Result<Line, PowerPostError> {
         base_credits: 0,
         surcharges: Vec::new(),
     };
-    let inconsistent = || {
-        PowerPostError::invalid_argument(
-            field("credits")(),
-            "does not match the line's parts; pass the estimate unchanged",
-        )
-    };
+    let inconsistent = || at.key("credits").invalid("does not match the line's parts; pass the estimate unchanged");
     match kind {
         LineKind::Image | LineKind::Video if read.index.is_none() => {
-            return Err(PowerPostError::invalid_argument(field("index")(), "is required for image and video lines"));
+            return Err(at.key("index").invalid("is required for image and video lines"));
         }
         LineKind::Caption | LineKind::Video => {}
         LineKind::Image => {
-            read.quantity = Whole::required(line.quantity, field("quantity"))?;
+            read.quantity = Whole::required(line.quantity, &at.key("quantity"))?;
             read.unit_credits = credits_of(line.unit_credits, "unitCredits")?;
             if read.unit_credits * u64::from(read.quantity) != read.credits {
                 return Err(inconsistent());
@@ -184,15 +182,15 @@ pub(crate) fn settle_charges(estimate: &EstimateInput, outcome: &Outcome) -> Res
     let lines: Vec<Line> = lines
         .iter()
         .enumerate()
-        .map(|(index, line)| read_line(line, &format!("estimate.items[{index}]")))
+        .map(|(index, line)| read_line(line, &ESTIMATE.key("items").index(index)))
         .collect::<Result<_, _>>()?;
     let images = outcome.images.as_ref().map_or(&[][..], |List(images)| images);
     let images: Vec<(u32, u32)> = images
         .iter()
         .enumerate()
         .map(|(index, image)| {
-            let count = |value: Option<Whole<0, 4>>, name: &str| {
-                Whole::required(value, || format!("outcome.images[{index}].{name}"))
+            let count = |value: Option<ImageCount>, name: &str| {
+                Whole::required(value, &OUTCOME.key("images").index(index).key(name))
             };
             Ok((count(image.succeeded, "succeeded")?, count(image.failed, "failed")?))
         })
@@ -203,9 +201,9 @@ pub(crate) fn settle_charges(estimate: &EstimateInput, outcome: &Outcome) -> Res
         .iter()
         .enumerate()
         .map(|(index, item)| {
-            let field = |name: &'static str| move || format!("outcome.publish[{index}].{name}");
-            let post_type = required(item.post_type, field("postType"), "must be a known post type")?;
-            Ok((post_type, required(item.status, field("status"), POSTINGS)?))
+            let at = OUTCOME.key("publish").index(index);
+            let post_type = required(item.post_type, &at.key("postType"), "must be a known post type")?;
+            Ok((post_type, required(item.status, &at.key("status"), POSTINGS)?))
         })
         .collect::<Result<_, PowerPostError>>()?;
 
@@ -217,10 +215,8 @@ pub(crate) fn settle_charges(estimate: &EstimateInput, outcome: &Outcome) -> Res
                 None => 0,
                 Some((index, &(succeeded, failed))) => {
                     if succeeded + failed != line.quantity {
-                        return Err(PowerPostError::invalid_argument(
-                            format!("outcome.images[{index}]"),
-                            "must account for every image of the line (succeeded + failed = quantity)",
-                        ));
+                        let why = "must account for every image of the line (succeeded + failed = quantity)";
+                        return Err(OUTCOME.key("images").index(index).invalid(why));
                     }
                     u64::from(failed) * line.unit_credits
                 }
@@ -231,7 +227,7 @@ pub(crate) fn settle_charges(estimate: &EstimateInput, outcome: &Outcome) -> Res
             LineKind::Publish if !published.is_empty() => {
                 if published.iter().any(|(post_type, _)| !line.post_types.contains(post_type)) {
                     let why = "names a post type that the estimate does not publish";
-                    return Err(PowerPostError::invalid_argument("outcome.publish", why));
+                    return Err(OUTCOME.key("publish").invalid(why));
                 }
                 let posted = |platform: Option<Platform>| {
                     published.iter().any(|(post_type, status)| {
@@ -281,12 +277,9 @@ pub(crate) enum Cost {
 
 /// The part of a `CostEstimate` that `checkBalance` reads.
 #[derive(Debug, Deserialize)]
-#[serde(remote = "Self")]
 struct EstimateTotal {
     total: Option<Number>,
 }
-
-read_as_object!(EstimateTotal);
 
 impl<'de> Deserialize<'de> for Cost {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -296,14 +289,9 @@ impl<'de> Deserialize<'de> for Cost {
             fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
                 formatter.write_str(COSTS)
             }
+            // The reader gives every number as an f64, as JS holds it.
             fn visit_f64<E: serde::de::Error>(self, number: f64) -> Result<Cost, E> {
                 Ok(Cost::Credits(Number(number)))
-            }
-            fn visit_i64<E: serde::de::Error>(self, number: i64) -> Result<Cost, E> {
-                Ok(Cost::Credits(Number(number as f64)))
-            }
-            fn visit_u64<E: serde::de::Error>(self, number: u64) -> Result<Cost, E> {
-                Ok(Cost::Credits(Number(number as f64)))
             }
             fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Cost, A::Error> {
                 let estimate = EstimateTotal::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
@@ -320,16 +308,16 @@ const COSTS: &str = "a whole, non-negative number of credits (or a CostEstimate)
 const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
 
 impl Cost {
-    /// The whole credits this cost is; an error names `argument` (`cost`), or its `total`.
-    pub(crate) fn credits(&self, argument: &str) -> Result<f64, PowerPostError> {
+    /// The whole credits this cost is; an error names the cost (`at`), or its `total`.
+    pub(crate) fn credits(&self, at: &Path) -> Result<f64, PowerPostError> {
         let (total, field) = match self {
-            Cost::Credits(credits) => (Some(*credits), argument.to_string()),
-            Cost::Estimate { total } => (*total, format!("{argument}.total")),
+            Cost::Credits(credits) => (Some(*credits), at.clone()),
+            Cost::Estimate { total } => (*total, at.key("total")),
         };
         total
             .map(|Number(cost)| cost)
             .filter(|cost| *cost >= 0.0 && *cost <= MAX_SAFE_INTEGER && cost.fract() == 0.0)
-            .ok_or_else(|| PowerPostError::invalid_argument(field, &format!("must be {COSTS}")))
+            .ok_or_else(|| field.invalid(&format!("must be {COSTS}")))
     }
 }
 
@@ -359,7 +347,7 @@ mod tests {
 
     /// The estimate as JS sees it: written as JSON.
     fn estimate_json(plan: J) -> J {
-        let plan = from_json(plan, "plan", "").unwrap();
+        let plan = from_json(plan, &crate::input::Path::fields_of("plan")).unwrap();
         serde_json::to_value(estimate_cost(&plan, &RateCard::DEFAULT).unwrap()).unwrap()
     }
 
@@ -373,8 +361,8 @@ mod tests {
     }
 
     fn settle_json(estimate: J, outcome: J) -> Result<Settlement, PowerPostError> {
-        let estimate: EstimateInput = from_json(estimate, "estimate", "estimate.")?;
-        let outcome: Option<Outcome> = from_json(outcome, "outcome", "outcome.")?;
+        let estimate: EstimateInput = from_json(estimate, &crate::input::Path::argument("estimate"))?;
+        let outcome: Option<Outcome> = from_json(outcome, &crate::input::Path::argument("outcome"))?;
         settle_charges(&estimate, &outcome.unwrap_or_default())
     }
 
@@ -492,9 +480,9 @@ mod tests {
     #[test]
     fn affordability_compares_cost_and_balance() {
         let check = |balance: J, cost: J| {
-            let balance: Number = from_json(balance, "balance", "balance.")?;
-            let cost: Cost = from_json(cost, "cost", "cost.")?;
-            check_balance(balance, cost.credits("cost")?)
+            let balance: Number = from_json(balance, &crate::input::Path::argument("balance"))?;
+            let cost: Cost = from_json(cost, &crate::input::Path::argument("cost"))?;
+            check_balance(balance, cost.credits(&crate::input::Path::argument("cost"))?)
         };
         assert_eq!(
             check(json!(47), json!(13)).unwrap(),

@@ -7,12 +7,12 @@ use std::future::Future;
 use std::rc::Rc;
 
 use js_sys::{Function, Promise, Reflect};
-use serde::{de, Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 use web_sys::AbortSignal;
 
-use super::convert::{from_js, to_js};
+use super::convert::{from_js, kept_as_is, to_js};
 use super::error::to_js_error;
 use super::transport::{aborted, WebClock, WebNetwork};
 use super::watch::{BalanceWatch, Poll};
@@ -25,9 +25,9 @@ use crate::credits::response::Credits;
 use crate::credits::shared::{self, Call, Requests};
 use crate::credits::watch::WatchOptions;
 use crate::error::PowerPostError;
-use crate::input::Number;
+use crate::input::{Number, Path};
 use crate::pricing::estimate::estimate_with_options;
-use crate::pricing::plan::{EstimateOptions, PostPlan};
+use crate::pricing::plan::{EstimateOptions, PostPlan, PLAN};
 use crate::pricing::rate_card::RateCardOverrides;
 use crate::pricing::settle::{check_balance, Affordability, Cost};
 
@@ -43,21 +43,25 @@ pub(crate) struct Callback(Function);
 
 impl<'de> Deserialize<'de> for Signal {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let value: JsValue = serde_wasm_bindgen::preserve::deserialize(deserializer)?;
-        value.dyn_into().map(Signal).map_err(|_| de::Error::custom("must be an AbortSignal"))
+        kept_as_is(deserializer, "an AbortSignal").map(Signal)
     }
 }
 
 impl<'de> Deserialize<'de> for Callback {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let value: JsValue = serde_wasm_bindgen::preserve::deserialize(deserializer)?;
-        value.dyn_into().map(Callback).map_err(|_| de::Error::custom("must be a function"))
+        kept_as_is(deserializer, "a function").map(Callback)
     }
 }
 
+/// The key argument, named as a whole.
+const API_KEY: Path = Path::argument("apiKey");
+
+/// Where a call's options are: `options.timeoutMs`, `options.rateCard.version`.
+const OPTIONS: Path = Path::argument("options");
+
 /// A call's `options` argument; absent, `undefined` and `null` all mean none given.
 fn read_options<T: for<'de> Deserialize<'de> + Default>(options: JsValue) -> Result<T, PowerPostError> {
-    Ok(from_js::<Option<T>>(options, "options", "options.")?.unwrap_or_default())
+    Ok(from_js::<Option<T>>(options, &OPTIONS)?.unwrap_or_default())
 }
 
 /// The Promise of a call: it rejects at once with what `read` refused (a bad key, option or
@@ -97,7 +101,7 @@ async fn credits_alone(key: ApiKey, options: Options) -> Result<Credits, Failure
 #[wasm_bindgen(js_name = getCredits, skip_typescript)]
 pub fn get_credits(api_key: JsValue, options: JsValue) -> Promise {
     promise(|| {
-        let key = from_js(api_key, "apiKey", "")?;
+        let key = from_js(api_key, &API_KEY)?;
         let options: Options = read_options(options)?;
         Ok(credits_alone(key, options))
     })
@@ -108,7 +112,7 @@ pub fn get_credits(api_key: JsValue, options: JsValue) -> Promise {
 #[wasm_bindgen(js_name = canAfford, skip_typescript)]
 pub fn can_afford(api_key: JsValue, plan: JsValue, options: JsValue) -> Promise {
     promise(|| {
-        let key = from_js(api_key, "apiKey", "")?;
+        let key = from_js(api_key, &API_KEY)?;
         let options: AffordOptions<Signal, Callback> = read_options(options)?;
         // An async fn sends nothing until it is polled: a bad plan still rejects before any request.
         let credits = credits_alone(key, options.request_options());
@@ -133,7 +137,7 @@ impl CreditsClient {
     #[wasm_bindgen(constructor)]
     pub fn new(api_key: JsValue, options: JsValue) -> Result<CreditsClient, JsValue> {
         let read = || -> Result<_, PowerPostError> {
-            let key = from_js(api_key, "apiKey", "")?;
+            let key = from_js(api_key, &API_KEY)?;
             let options: ClientOptions<Signal, Callback> = read_options(options)?;
             let (max_age, options) = (options.max_age_ms, options.request_options());
             Ok(CreditsClient { key, options, max_age, requests: Requests::new() })
@@ -221,11 +225,12 @@ impl Priced {
     fn of(plan: JsValue, rate_card: Option<RateCardOverrides>) -> Result<Self, PowerPostError> {
         let has = |key: &str| Reflect::has(&plan, &JsValue::from_str(key)).unwrap_or(false);
         if plan.is_object() && has("total") && has("items") && has("rateCardVersion") {
-            let total = from_js::<Cost>(plan.clone(), "plan", "plan.")?.credits("plan")?;
+            let at = Path::argument("plan");
+            let total = from_js::<Cost>(plan.clone(), &at)?.credits(&at)?;
             return Ok(Priced { total, estimate: plan });
         }
-        let plan: PostPlan = from_js(plan, "plan", "")?;
-        let estimate = estimate_with_options(&plan, &EstimateOptions { rate_card })?;
+        let plan: PostPlan = from_js(plan, &PLAN)?;
+        let estimate = estimate_with_options(&plan, &EstimateOptions { rate_card }, &OPTIONS)?;
         Ok(Priced { total: estimate.total as f64, estimate: to_js(&estimate) })
     }
 

@@ -1,6 +1,6 @@
-//! The JS boundary (wasm32 only), and the only place that names `JsValue`: the exports, the
-//! conversions of every value through serde-wasm-bindgen, the JS `PowerPostError`, and the
-//! transport that calls the runtime's `fetch` through web-sys.
+//! The JS boundary (wasm32 only), and the only place that names `JsValue`: the exports, JS
+//! values as the input reader sees them, results written through serde-wasm-bindgen, the JS
+//! `PowerPostError`, and the transport that calls the runtime's `fetch` through web-sys.
 
 mod convert;
 mod credits;

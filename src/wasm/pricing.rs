@@ -8,10 +8,10 @@ use super::error::to_js_error;
 use crate::credits::options::{RequestDefaults, REQUEST_DEFAULTS};
 use crate::credits::watch::{WatchDefaults, WATCH_DEFAULTS};
 use crate::error::PowerPostError;
-use crate::input::Number;
+use crate::input::{Number, Path};
 use crate::pricing::catalogue::PlanCatalogue;
 use crate::pricing::estimate::estimate_with_options;
-use crate::pricing::plan::EstimateOptions;
+use crate::pricing::plan::{EstimateOptions, ESTIMATE_OPTIONS, PLAN};
 use crate::pricing::rate_card::RateCard;
 use crate::pricing::settle::{self, Cost, EstimateInput, Outcome};
 
@@ -23,9 +23,9 @@ fn result<T: serde::Serialize>(value: Result<T, PowerPostError>) -> Result<JsVal
 #[wasm_bindgen(js_name = estimateCost, skip_typescript)]
 pub fn estimate_cost(plan: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
     result((|| {
-        let plan = from_js(plan, "plan", "")?;
-        let options: Option<EstimateOptions> = from_js(options, "options", "")?;
-        estimate_with_options(&plan, &options.unwrap_or_default())
+        let plan = from_js(plan, &PLAN)?;
+        let options: Option<EstimateOptions> = from_js(options, &ESTIMATE_OPTIONS)?;
+        estimate_with_options(&plan, &options.unwrap_or_default(), &ESTIMATE_OPTIONS)
     })())
 }
 
@@ -39,9 +39,10 @@ pub fn default_rate_card() -> JsValue {
 #[wasm_bindgen(js_name = checkBalance, skip_typescript)]
 pub fn check_balance(balance: JsValue, cost: JsValue) -> Result<JsValue, JsValue> {
     result((|| {
-        let balance: Number = from_js(balance, "balance", "balance.")?;
-        let cost: Cost = from_js(cost, "cost", "cost.")?;
-        settle::check_balance(balance, cost.credits("cost")?)
+        let cost_at = Path::argument("cost");
+        let balance: Number = from_js(balance, &Path::argument("balance"))?;
+        let cost: Cost = from_js(cost, &cost_at)?;
+        settle::check_balance(balance, cost.credits(&cost_at)?)
     })())
 }
 
@@ -49,8 +50,8 @@ pub fn check_balance(balance: JsValue, cost: JsValue) -> Result<JsValue, JsValue
 #[wasm_bindgen(js_name = settleCharges, skip_typescript)]
 pub fn settle_charges(estimate: JsValue, outcome: JsValue) -> Result<JsValue, JsValue> {
     result((|| {
-        let estimate: EstimateInput = from_js(estimate, "estimate", "estimate.")?;
-        let outcome: Option<Outcome> = from_js(outcome, "outcome", "outcome.")?;
+        let estimate: EstimateInput = from_js(estimate, &settle::ESTIMATE)?;
+        let outcome: Option<Outcome> = from_js(outcome, &settle::OUTCOME)?;
         settle::settle_charges(&estimate, &outcome.unwrap_or_default())
     })())
 }
