@@ -12,7 +12,9 @@
 use std::fmt;
 use std::marker::PhantomData;
 
-use serde::de::{self, DeserializeOwned, DeserializeSeed, Deserializer, IntoDeserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{
+    self, DeserializeOwned, DeserializeSeed, Deserializer, IntoDeserializer, MapAccess, SeqAccess, Visitor,
+};
 use serde::Deserialize;
 
 use crate::error::PowerPostError;
@@ -23,19 +25,54 @@ pub(crate) const MAX_TEXT_LENGTH: usize = 1024;
 /// How deep the reader goes into nested objects and arrays; no input type nests nearly as deep.
 const MAX_DEPTH: u32 = 32;
 
-/// What the reader needs of a value of the runtime.
+/// What the reader needs of a value of the runtime. The reader asks first for what the type
+/// being read expects (a number, a string, …), so that a value of the right kind costs one
+/// question, and learns the value's whole [`Shape`] only to read it as anything.
 pub(crate) trait Value: Sized {
-    /// What kind of value this is; a string is read whole.
-    fn shape(&self) -> Shape;
-    /// A plain object's own enumerable keys, in order.
-    fn keys(&self) -> Result<Vec<String>, Unreadable>;
-    /// A plain object's property (`undefined` when absent).
-    fn get(&self, key: &str) -> Result<Self, Unreadable>;
+    /// `null` or `undefined`.
+    fn is_missing(&self) -> bool;
+    fn as_bool(&self) -> Option<bool>;
+    fn as_number(&self) -> Option<f64>;
+    /// A string, read whole.
+    fn as_text(&self) -> Option<String>;
+    /// An array's length.
+    fn list_length(&self) -> Option<u32>;
+    /// An object whose prototype is `Object.prototype` (of any realm) or `null`.
+    fn is_plain_object(&self) -> bool;
+    /// Whether this is an object that is not plain (a `Date`, a `Map`, a class instance, a
+    /// Proxy that hides its prototype), rather than a function, a symbol or a BigInt.
+    fn is_object(&self) -> bool;
+    /// A plain object's own enumerable keys, in order: strings, as the runtime holds them, so
+    /// that [`get`](Value::get) looks each up as it is.
+    fn keys(&self) -> Result<Vec<Self>, Unreadable>;
+    /// A plain object's property by one of its [`keys`](Value::keys).
+    fn get(&self, key: &Self) -> Result<Self, Unreadable>;
     /// An array's entry.
     fn at(&self, index: u32) -> Result<Self, Unreadable>;
     /// The value itself, for a type that keeps it as the runtime gave it (a signal, a function):
     /// a handle that such a type takes back (see [`KEPT_AS_IS`]). `None` where values have none.
     fn into_handle(self) -> Option<u32>;
+
+    /// What kind of value this is.
+    fn shape(&self) -> Shape {
+        if self.is_missing() {
+            Shape::Missing
+        } else if let Some(value) = self.as_bool() {
+            Shape::Bool(value)
+        } else if let Some(value) = self.as_number() {
+            Shape::Number(value)
+        } else if let Some(text) = self.as_text() {
+            Shape::Text(text)
+        } else if let Some(length) = self.list_length() {
+            Shape::List(length)
+        } else if self.is_plain_object() {
+            Shape::Object
+        } else if self.is_object() {
+            Shape::Foreign
+        } else {
+            Shape::Other
+        }
+    }
 }
 
 /// A value as the reader sees it.
@@ -47,9 +84,9 @@ pub(crate) enum Shape {
     Text(String),
     /// An array and its length.
     List(u32),
-    /// An object whose prototype is `Object.prototype` (of any realm) or `null`.
+    /// A plain object.
     Object,
-    /// Another object (a `Date`, a `Map`, a class instance, a Proxy that hides its prototype).
+    /// Another object.
     Foreign,
     /// Anything else: a function, a symbol, a BigInt.
     Other,
@@ -130,7 +167,13 @@ impl fmt::Display for Path {
 
 /// Reads `value` as a `T`; an error names its field under `at`.
 pub(crate) fn read<T: DeserializeOwned, V: Value>(value: V, at: &Path) -> Result<T, PowerPostError> {
-    T::deserialize(Reader { value, depth: 0 }).map_err(|error| error.at(at))
+    T::deserialize(Reader::new(value)).map_err(|error| error.at(at))
+}
+
+/// Reads `value` as a `T` made of [`Lenient`] parts, as server responses are read: what is of
+/// another kind reads as absent. `None` only when the value is not an object at all.
+pub(crate) fn read_leniently<T: DeserializeOwned, V: Value>(value: V) -> Option<T> {
+    T::deserialize(Reader::new(value)).ok()
 }
 
 /// [`read`] for a test's JSON, the host's stand-in for a JS value.
@@ -233,17 +276,27 @@ pub(crate) struct Reader<V> {
 }
 
 impl<V: Value> Reader<V> {
-    /// A value of this one's object or array.
-    fn below(&self, value: V) -> Result<Self, Error> {
-        if self.depth >= MAX_DEPTH {
-            return Err(Error::new(String::from("is nested too deeply")));
-        }
-        Ok(Reader { value, depth: self.depth + 1 })
+    fn new(value: V) -> Self {
+        Reader { value, depth: 0 }
     }
 
+    /// A value of an object or array at `depth`.
+    fn below(depth: u32, value: V) -> Result<Self, Error> {
+        if depth >= MAX_DEPTH {
+            return Err(Error::new(String::from("is nested too deeply")));
+        }
+        Ok(Reader { value, depth: depth + 1 })
+    }
+
+    /// The value, known to be a plain object, by its entries.
     fn object<'de, T: Visitor<'de>>(self, visitor: T) -> Result<T::Value, Error> {
         let keys = self.value.keys().map_err(|Unreadable| unreadable())?;
-        visitor.visit_map(ObjectReader { reader: self, keys: keys.into_iter(), key: None })
+        visitor.visit_map(ObjectReader { object: self.value, depth: self.depth, keys: keys.into_iter(), key: None })
+    }
+
+    /// The value, known to be an array of `length`, by its entries.
+    fn list<'de, T: Visitor<'de>>(self, length: u32, visitor: T) -> Result<T::Value, Error> {
+        visitor.visit_seq(ListReader { list: self.value, depth: self.depth, length, next: 0 })
     }
 }
 
@@ -269,24 +322,58 @@ impl<'de, R: Value> Deserializer<'de> for Reader<R> {
             Shape::Bool(value) => visitor.visit_bool(value),
             Shape::Number(value) => visitor.visit_f64(value),
             Shape::Text(value) => visitor.visit_string(value),
-            Shape::List(length) => visitor.visit_seq(ListReader { reader: self, length, next: 0 }),
+            Shape::List(length) => self.list(length, visitor),
             Shape::Object => self.object(visitor),
             Shape::Foreign | Shape::Other => Err(Error::expected(&visitor)),
         }
     }
 
     fn deserialize_option<T: Visitor<'de>>(self, visitor: T) -> Result<T::Value, Error> {
-        match self.value.shape() {
-            Shape::Missing => visitor.visit_none(),
-            _ => visitor.visit_some(self),
+        if self.value.is_missing() {
+            visitor.visit_none()
+        } else {
+            visitor.visit_some(self)
+        }
+    }
+
+    fn deserialize_bool<T: Visitor<'de>>(self, visitor: T) -> Result<T::Value, Error> {
+        match self.value.as_bool() {
+            Some(value) => visitor.visit_bool(value),
+            None => self.deserialize_any(visitor),
+        }
+    }
+
+    fn deserialize_f64<T: Visitor<'de>>(self, visitor: T) -> Result<T::Value, Error> {
+        match self.value.as_number() {
+            Some(value) => visitor.visit_f64(value),
+            None => self.deserialize_any(visitor),
+        }
+    }
+
+    fn deserialize_string<T: Visitor<'de>>(self, visitor: T) -> Result<T::Value, Error> {
+        match self.value.as_text() {
+            Some(text) => visitor.visit_string(text),
+            None => self.deserialize_any(visitor),
+        }
+    }
+
+    fn deserialize_str<T: Visitor<'de>>(self, visitor: T) -> Result<T::Value, Error> {
+        self.deserialize_string(visitor)
+    }
+
+    fn deserialize_seq<T: Visitor<'de>>(self, visitor: T) -> Result<T::Value, Error> {
+        match self.value.list_length() {
+            Some(length) => self.list(length, visitor),
+            None => self.deserialize_any(visitor),
         }
     }
 
     /// Only a plain object: never an array, a `Map` or a `Date` read by its entries.
     fn deserialize_map<T: Visitor<'de>>(self, visitor: T) -> Result<T::Value, Error> {
-        match self.value.shape() {
-            Shape::Object => self.object(visitor),
-            _ => Err(not_an_object()),
+        if self.value.is_plain_object() {
+            self.object(visitor)
+        } else {
+            Err(not_an_object())
         }
     }
 
@@ -315,33 +402,53 @@ impl<'de, R: Value> Deserializer<'de> for Reader<R> {
     }
 
     serde::forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
-        unit unit_struct seq tuple tuple_struct enum identifier
+        i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 char bytes byte_buf
+        unit unit_struct tuple tuple_struct enum identifier
     }
 }
 
 /// An object's entries, each key read when it is reached and its value when asked for.
 struct ObjectReader<V> {
-    reader: Reader<V>,
-    keys: std::vec::IntoIter<String>,
-    /// The key whose value comes next.
-    key: Option<String>,
+    object: V,
+    depth: u32,
+    keys: std::vec::IntoIter<V>,
+    /// The key whose value comes next, as text and as the runtime holds it.
+    key: Option<(String, V)>,
+}
+
+impl<V: Value> ObjectReader<V> {
+    /// The next key as text, or `None` after the last.
+    #[inline(never)]
+    fn next_key(&mut self) -> Option<String> {
+        let key = self.keys.next()?;
+        let text = key.as_text().unwrap_or_default();
+        self.key = Some((text.clone(), key));
+        Some(text)
+    }
+
+    /// The reader of the value of the key just read, and that key as text.
+    #[inline(never)]
+    fn next_value(&mut self) -> Result<(Reader<V>, String), Error> {
+        let Some((text, key)) = self.key.take() else { return Err(Error::new(String::from("has no key"))) };
+        let value = self.object.get(&key).map_err(|Unreadable| unreadable());
+        match value.and_then(|value| Reader::below(self.depth, value)) {
+            Ok(reader) => Ok((reader, text)),
+            Err(error) => Err(error.in_key(&text)),
+        }
+    }
 }
 
 impl<'de, V: Value> MapAccess<'de> for ObjectReader<V> {
     type Error = Error;
 
     fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, Error> {
-        let Some(key) = self.keys.next() else { return Ok(None) };
-        let read = seed.deserialize(key.as_str().into_deserializer()).map_err(|error: Error| error.in_key(&key))?;
-        self.key = Some(key);
-        Ok(Some(read))
+        let Some(text) = self.next_key() else { return Ok(None) };
+        seed.deserialize(text.as_str().into_deserializer()).map(Some).map_err(|error: Error| error.in_key(&text))
     }
 
     fn next_value_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<T::Value, Error> {
-        let key = self.key.take().unwrap_or_default();
-        let value = self.reader.value.get(&key).map_err(|Unreadable| unreadable());
-        value.and_then(|value| seed.deserialize(self.reader.below(value)?)).map_err(|error| error.in_key(&key))
+        let (reader, key) = self.next_value()?;
+        seed.deserialize(reader).map_err(|error| error.in_key(&key))
     }
 
     fn size_hint(&self) -> Option<usize> {
@@ -352,23 +459,34 @@ impl<'de, V: Value> MapAccess<'de> for ObjectReader<V> {
 /// An array's entries, each read when it is reached: a long array is read only as far as its
 /// type allows.
 struct ListReader<V> {
-    reader: Reader<V>,
+    list: V,
+    depth: u32,
     length: u32,
     next: u32,
+}
+
+impl<V: Value> ListReader<V> {
+    /// The reader of the next entry and its index; `None` after the last.
+    #[inline(never)]
+    fn next_entry(&mut self) -> Option<Result<(Reader<V>, u32), Error>> {
+        if self.next == self.length {
+            return None;
+        }
+        let index = self.next;
+        self.next += 1;
+        let value = self.list.at(index).map_err(|Unreadable| unreadable());
+        let reader = value.and_then(|value| Reader::below(self.depth, value));
+        Some(reader.map(|reader| (reader, index)).map_err(|error| error.in_index(index)))
+    }
 }
 
 impl<'de, V: Value> SeqAccess<'de> for ListReader<V> {
     type Error = Error;
 
     fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>, Error> {
-        if self.next == self.length {
-            return Ok(None);
-        }
-        let index = self.next;
-        self.next += 1;
-        let value = self.reader.value.at(index).map_err(|Unreadable| unreadable());
-        let read = value.and_then(|value| seed.deserialize(self.reader.below(value)?));
-        read.map(Some).map_err(|error| error.in_index(index))
+        let Some(entry) = self.next_entry() else { return Ok(None) };
+        let (reader, index) = entry?;
+        seed.deserialize(reader).map(Some).map_err(|error| error.in_index(index))
     }
 
     fn size_hint(&self) -> Option<usize> {
@@ -379,24 +497,42 @@ impl<'de, V: Value> SeqAccess<'de> for ListReader<V> {
 /// JSON values stand in for JS values in host tests: objects are plain, and nothing throws.
 #[cfg(all(test, not(target_arch = "wasm32")))]
 impl Value for serde_json::Value {
-    fn shape(&self) -> Shape {
-        use serde_json::Value as J;
-        match self {
-            J::Null => Shape::Missing,
-            J::Bool(value) => Shape::Bool(*value),
-            J::Number(number) => Shape::Number(number.as_f64().unwrap_or(f64::NAN)),
-            J::String(text) => Shape::Text(text.clone()),
-            J::Array(list) => Shape::List(list.len() as u32),
-            J::Object(_) => Shape::Object,
-        }
+    fn is_missing(&self) -> bool {
+        self.is_null()
     }
 
-    fn keys(&self) -> Result<Vec<String>, Unreadable> {
-        Ok(self.as_object().map(|object| object.keys().cloned().collect()).unwrap_or_default())
+    fn as_bool(&self) -> Option<bool> {
+        serde_json::Value::as_bool(self)
     }
 
-    fn get(&self, key: &str) -> Result<Self, Unreadable> {
-        Ok(serde_json::Value::get(self, key).cloned().unwrap_or(serde_json::Value::Null))
+    fn as_number(&self) -> Option<f64> {
+        self.as_f64()
+    }
+
+    fn as_text(&self) -> Option<String> {
+        self.as_str().map(str::to_string)
+    }
+
+    fn list_length(&self) -> Option<u32> {
+        self.as_array().map(|list| list.len() as u32)
+    }
+
+    fn is_plain_object(&self) -> bool {
+        serde_json::Value::is_object(self)
+    }
+
+    fn is_object(&self) -> bool {
+        serde_json::Value::is_object(self)
+    }
+
+    fn keys(&self) -> Result<Vec<Self>, Unreadable> {
+        let keys = self.as_object().map(|object| object.keys().cloned().map(serde_json::Value::String).collect());
+        Ok(keys.unwrap_or_default())
+    }
+
+    fn get(&self, key: &Self) -> Result<Self, Unreadable> {
+        let value = key.as_str().and_then(|key| serde_json::Value::get(self, key));
+        Ok(value.cloned().unwrap_or(serde_json::Value::Null))
     }
 
     fn at(&self, index: u32) -> Result<Self, Unreadable> {
@@ -629,6 +765,23 @@ impl<'de, K: Deserialize<'de>, V: Deserialize<'de>> Deserialize<'de> for Entries
     }
 }
 
+/// A value of a server's response: `None` when absent or of another kind, which the response's
+/// reader then treats as not given (see [`read_leniently`]).
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Lenient<T>(pub Option<T>);
+
+impl<T> Default for Lenient<T> {
+    fn default() -> Self {
+        Lenient(None)
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Lenient<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Ok(Lenient(T::deserialize(deserializer).ok()))
+    }
+}
+
 /// A field that tells "not given" (the key is absent) from `null` (cleared) and a value.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub(crate) enum Setting<T> {
@@ -680,7 +833,10 @@ mod tests {
         }
         let at = Path::fields_of("plan").key("images").index(0).key("quantity");
         assert_eq!(Whole::<1, 4>::required(Some(Whole(2)), &at).unwrap(), 2);
-        assert_eq!(Whole::<1, 4>::required(None, &at).unwrap_err().message, "images[0].quantity must be a whole number from 1 to 4");
+        assert_eq!(
+            Whole::<1, 4>::required(None, &at).unwrap_err().message,
+            "images[0].quantity must be a whole number from 1 to 4"
+        );
     }
 
     #[test]
@@ -763,7 +919,10 @@ mod tests {
         assert_eq!(options.key("rateCard").key("version").to_string(), "options.rateCard.version");
         assert_eq!(options.index(0).to_string(), "options[0]");
         let error = options.key("timeoutMs").invalid("must be positive");
-        assert_eq!((error.field.as_deref(), error.message.as_str()), (Some("options.timeoutMs"), "options.timeoutMs must be positive"));
+        assert_eq!(
+            (error.field.as_deref(), error.message.as_str()),
+            (Some("options.timeoutMs"), "options.timeoutMs must be positive")
+        );
         let error = from_json::<Sample>(json!({"nested": {"level": 10}}), &plan).unwrap_err();
         assert_eq!(error.message, "nested.level must be a whole number from 0 to 9");
     }
@@ -818,31 +977,52 @@ mod tests {
     /// throws, `"!date"` a `Date`, `"!function"` a function.
     struct Hostile(J);
 
-    impl Value for Hostile {
-        fn shape(&self) -> Shape {
-            match self.0.as_str() {
-                Some("!date") => Shape::Foreign,
-                Some("!function") => Shape::Other,
-                _ => self.0.shape(),
+    impl Hostile {
+        fn is(&self, what: &str) -> bool {
+            self.0.as_str() == Some(what)
+        }
+
+        fn child(value: J) -> Result<Self, Unreadable> {
+            match value.as_str() {
+                Some("!throws") => Err(Unreadable),
+                _ => Ok(Hostile(value)),
             }
         }
-        fn keys(&self) -> Result<Vec<String>, Unreadable> {
+    }
+
+    impl Value for Hostile {
+        fn is_missing(&self) -> bool {
+            self.0.is_missing()
+        }
+        fn as_bool(&self) -> Option<bool> {
+            Value::as_bool(&self.0)
+        }
+        fn as_number(&self) -> Option<f64> {
+            Value::as_number(&self.0)
+        }
+        fn as_text(&self) -> Option<String> {
+            self.0.as_text().filter(|_| !self.is("!date") && !self.is("!function"))
+        }
+        fn list_length(&self) -> Option<u32> {
+            self.0.list_length()
+        }
+        fn is_plain_object(&self) -> bool {
+            self.0.is_plain_object()
+        }
+        fn is_object(&self) -> bool {
+            self.is("!date") || self.0.is_plain_object()
+        }
+        fn keys(&self) -> Result<Vec<Self>, Unreadable> {
             if self.0.get("!keys") == Some(&json!("!throws")) {
                 return Err(Unreadable);
             }
-            self.0.keys()
+            Ok(self.0.keys()?.into_iter().map(Hostile).collect())
         }
-        fn get(&self, key: &str) -> Result<Self, Unreadable> {
-            match Value::get(&self.0, key)? {
-                J::String(text) if text == "!throws" => Err(Unreadable),
-                value => Ok(Hostile(value)),
-            }
+        fn get(&self, key: &Self) -> Result<Self, Unreadable> {
+            Hostile::child(Value::get(&self.0, &key.0)?)
         }
         fn at(&self, index: u32) -> Result<Self, Unreadable> {
-            match self.0.at(index)? {
-                J::String(text) if text == "!throws" => Err(Unreadable),
-                value => Ok(Hostile(value)),
-            }
+            Hostile::child(self.0.at(index)?)
         }
         fn into_handle(self) -> Option<u32> {
             None
@@ -854,8 +1034,14 @@ mod tests {
         let read = |value| crate::input::read::<Sample, _>(Hostile(value), &Path::argument("sample"));
         let cases = [
             (json!({"count": "!throws"}), "sample.count could not be read: a property getter or a Proxy threw"),
-            (json!({"names": ["a", "!throws"]}), "sample.names[1] could not be read: a property getter or a Proxy threw"),
-            (json!({"nested": {"!keys": "!throws"}}), "sample.nested could not be read: a property getter or a Proxy threw"),
+            (
+                json!({"names": ["a", "!throws"]}),
+                "sample.names[1] could not be read: a property getter or a Proxy threw",
+            ),
+            (
+                json!({"nested": {"!keys": "!throws"}}),
+                "sample.nested could not be read: a property getter or a Proxy threw",
+            ),
             (json!("!date"), "sample must be a plain object"),
             (json!({"nested": "!date"}), "sample.nested must be a plain object"),
             (json!({"count": "!date"}), "sample.count must be a whole number from 1 to 4"),

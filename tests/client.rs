@@ -547,7 +547,10 @@ fn hostile_plans_throw_named_invalid_arguments_and_the_module_keeps_working() {
     let huge = s(&"x".repeat(10_000_000));
     let made = |body: &str| Function::new_no_args(body).call0(&JsValue::UNDEFINED).unwrap();
     let hostile = [
-        (made("let plan = {}; for (let n = 0; n < 100000; n++) plan = { caption: plan }; return plan"), "caption.caption"),
+        (
+            made("let plan = {}; for (let n = 0; n < 100000; n++) plan = { caption: plan }; return plan"),
+            "caption.caption",
+        ),
         (made("let list = 1; for (let n = 0; n < 100000; n++) list = [list]; return { images: list }"), "images[0]"),
         (made("const plan = { images: [{}] }; plan.images[0].model = plan; return plan"), "images[0].model"),
         (made("return { images: [{ get quantity() { throw new Error('boom') } }] }"), "images[0].quantity"),

@@ -6,6 +6,7 @@ use super::options::Request;
 use super::response::{interpret, Credits, RawResponse};
 use super::retry::{decide, RetryDecision};
 use crate::error::PowerPostError;
+use crate::input::Value;
 
 /// How a call reaches the server.
 pub(crate) trait Network {
@@ -13,9 +14,12 @@ pub(crate) trait Network {
     /// the error's `cause`.
     type Cause;
 
-    /// Sends `request` once and reads the whole response. Fails with `TIMEOUT`, `ABORTED`,
-    /// `NETWORK_ERROR` or `INVALID_RESPONSE` when no response could be read.
-    async fn send(&self, request: &Request) -> Result<RawResponse, Failure<Self::Cause>>;
+    /// A body as the runtime parses JSON.
+    type Body: Value;
+
+    /// Sends `request` once and reads the whole response, its body parsed as JSON. Fails with
+    /// `TIMEOUT`, `ABORTED`, `NETWORK_ERROR` or `INVALID_RESPONSE` when no response could be read.
+    async fn send(&self, request: &Request) -> Result<RawResponse<Self::Body>, Failure<Self::Cause>>;
 
     /// Tells the caller's `onRetry` about a retry. The call ignores how that went: a logging
     /// hook never breaks the call it observes.
@@ -72,7 +76,7 @@ pub(crate) async fn get_credits<N: Network>(
     let mut retries = 0;
     loop {
         let mut failure = match network.send(request).await {
-            Ok(response) => match interpret(&response, clock.now_ms(), key) {
+            Ok(response) => match interpret(response, clock.now_ms(), key) {
                 Ok(credits) => return Ok(credits),
                 Err(error) => Failure::from(error),
             },
@@ -111,19 +115,21 @@ mod tests {
         }
     }
 
-    fn response(status: u16, body: &str) -> Result<RawResponse, PowerPostError> {
+    type Response = RawResponse<serde_json::Value>;
+
+    fn response(status: u16, body: &str) -> Result<Response, PowerPostError> {
         let headers = ResponseHeaders { request_id: Some(format!("req_{status}")), ..ResponseHeaders::default() };
-        Ok(RawResponse { status, headers, body: body.to_string() })
+        Ok(RawResponse { status, headers, body: serde_json::from_str(body).ok() })
     }
 
-    fn rate_limited(seconds: f64) -> Result<RawResponse, PowerPostError> {
+    fn rate_limited(seconds: f64) -> Result<Response, PowerPostError> {
         response(429, &format!(r#"{{"error": {{"code": "RATE_LIMIT_EXCEEDED", "retryAfter": {seconds}}}}}"#))
     }
 
     /// A network and clock that answer each attempt from a script and record what the call did.
     #[derive(Default)]
     struct Fake {
-        script: RefCell<Vec<Result<RawResponse, PowerPostError>>>,
+        script: RefCell<Vec<Result<Response, PowerPostError>>>,
         /// The wait (counting from 1) during which the caller's signal aborts.
         abort_during_wait: Option<usize>,
         retry_hook_fails: bool,
@@ -133,7 +139,7 @@ mod tests {
     }
 
     impl Fake {
-        fn answering(script: Vec<Result<RawResponse, PowerPostError>>) -> Self {
+        fn answering(script: Vec<Result<Response, PowerPostError>>) -> Self {
             Fake { script: RefCell::new(script.into_iter().rev().collect()), ..Fake::default() }
         }
 
@@ -149,8 +155,9 @@ mod tests {
 
     impl Network for Fake {
         type Cause = &'static str;
+        type Body = serde_json::Value;
 
-        async fn send(&self, _request: &Request) -> Result<RawResponse, Failure<&'static str>> {
+        async fn send(&self, _request: &Request) -> Result<Response, Failure<&'static str>> {
             *self.sent.borrow_mut() += 1;
             let next = self.script.borrow_mut().pop().expect("the script has an answer for every attempt");
             next.map_err(|error| Failure { error, cause: Some("what fetch threw") })
@@ -272,7 +279,7 @@ mod tests {
         let date = "Sun, 06 Nov 1994 08:49:40 GMT";
         let headers = ResponseHeaders { retry_after: Some(date.into()), ..ResponseHeaders::default() };
         let fake = Fake::answering(vec![
-            Ok(RawResponse { status: 429, headers, body: String::new() }),
+            Ok(RawResponse { status: 429, headers, body: None }),
             response(200, r#"{"balance": 2}"#),
         ]);
         assert_eq!(fake.call(1).unwrap().balance, 2.0);

@@ -338,13 +338,19 @@ mod tests {
         assert_eq!(max_age_ms(None), 0.0);
         assert_eq!(read(json!({"maxAgeMs": -1})).unwrap_err().field.as_deref(), Some("options.maxAgeMs"));
         assert!(read(json!({"rateCard": {}})).unwrap_err().message.ends_with("onRetry, maxAgeMs"));
-        let afford =
-            from_json::<AffordOptions<(), ()>>(json!({"rateCard": {"caption": {"deep": 20}}}), &crate::input::Path::argument("options"));
+        let afford = from_json::<AffordOptions<(), ()>>(
+            json!({"rateCard": {"caption": {"deep": 20}}}),
+            &crate::input::Path::argument("options"),
+        );
         assert!(afford.unwrap().rate_card.is_some());
-        let error = from_json::<AffordOptions<(), ()>>(json!({"maxAgeMs": 1}), &crate::input::Path::argument("options")).unwrap_err();
+        let error =
+            from_json::<AffordOptions<(), ()>>(json!({"maxAgeMs": 1}), &crate::input::Path::argument("options"))
+                .unwrap_err();
         assert!(error.message.ends_with("onRetry, rateCard"), "{}", error.message);
-        let both =
-            from_json::<ClientAffordOptions<(), ()>>(json!({"maxAgeMs": 1, "rateCard": {}}), &crate::input::Path::argument("options"));
+        let both = from_json::<ClientAffordOptions<(), ()>>(
+            json!({"maxAgeMs": 1, "rateCard": {}}),
+            &crate::input::Path::argument("options"),
+        );
         let both = both.unwrap();
         assert_eq!((max_age_ms(both.max_age_ms), both.rate_card.is_some()), (1.0, true));
     }

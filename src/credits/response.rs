@@ -3,18 +3,41 @@
 
 use std::time::UNIX_EPOCH;
 
-use serde::Serialize;
-use serde_json::Value;
+use serde::{Deserialize, Serialize};
 
 use super::key::ApiKey;
 use crate::error::{ErrorCode, PowerPostError};
+use crate::input::{read_leniently, Lenient, Number, Value};
 
-/// A response as read off the wire: status, the headers this client reads, the body's text.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub(crate) struct RawResponse {
+/// A response as read off the wire: status, the headers this client reads, and the body
+/// parsed as JSON by the runtime (`None` when it is not JSON).
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct RawResponse<B> {
     pub status: u16,
     pub headers: ResponseHeaders,
-    pub body: String,
+    pub body: Option<B>,
+}
+
+/// What a body may say, each part read leniently: keys and kinds the contract does not name
+/// are no error, and keys not named here are never read.
+#[derive(Deserialize)]
+struct Body {
+    #[serde(default)]
+    balance: Lenient<Number>,
+    #[serde(default)]
+    error: Lenient<ApiError>,
+}
+
+/// An error body's `error`.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ApiError {
+    #[serde(default)]
+    code: Lenient<String>,
+    #[serde(default)]
+    message: Lenient<String>,
+    #[serde(default)]
+    retry_after: Lenient<Number>,
 }
 
 /// The headers this client reads, as raw strings (`None` when absent).
@@ -66,17 +89,21 @@ const MAX_HEADER_LENGTH: usize = 256;
 
 /// Interprets one complete response. `now_ms` resolves `Retry-After` dates; the key is
 /// scrubbed from any message the server sends back.
-pub(crate) fn interpret(response: &RawResponse, now_ms: f64, key: &ApiKey) -> Result<Credits, PowerPostError> {
+pub(crate) fn interpret<B: Value>(
+    response: RawResponse<B>,
+    now_ms: f64,
+    key: &ApiKey,
+) -> Result<Credits, PowerPostError> {
     let RawResponse { status, headers, body } = response;
-    let status = *status;
     let request_id = headers.request_id.clone().filter(|id| is_printable(id));
     if (300..400).contains(&status) {
         return Err(PowerPostError { request_id, ..PowerPostError::redirect(Some(status)) });
     }
-    let body: Option<Value> = serde_json::from_str(body).ok();
+    let json = body.is_some();
+    let body: Option<Body> = body.and_then(read_leniently);
     if status == 200 {
-        return match read_balance(body.as_ref()) {
-            Ok(balance) => Ok(Credits { balance, request_id, rate_limit: rate_limit(headers) }),
+        return match read_balance(json, body) {
+            Ok(balance) => Ok(Credits { balance, request_id, rate_limit: rate_limit(&headers) }),
             Err(why) => Err(PowerPostError::new(
                 ErrorCode::InvalidResponse,
                 format!("unexpected response from PowerPost: {why}"),
@@ -84,16 +111,18 @@ pub(crate) fn interpret(response: &RawResponse, now_ms: f64, key: &ApiKey) -> Re
             .with_response(status, request_id, None)),
         };
     }
-    let api_error = body.as_ref().and_then(|body| body.get("error")).filter(|error| error.is_object());
-    let text = |name: &str| api_error.and_then(|error| error.get(name)).and_then(Value::as_str);
-    let code = text("code").and_then(ErrorCode::from_api).unwrap_or_else(|| ErrorCode::for_status(status));
-    let message = match text("message") {
+    let api_error = body.and_then(|body| body.error.0);
+    let (code, message, body_hint) = match api_error {
+        Some(ApiError { code, message, retry_after }) => (code.0, message.0, retry_after.0.map(|Number(n)| n)),
+        None => (None, None, None),
+    };
+    let code = code.as_deref().and_then(ErrorCode::from_api).unwrap_or_else(|| ErrorCode::for_status(status));
+    let message = match message {
         Some(message) if !message.is_empty() && message.encode_utf16().count() <= MAX_MESSAGE_LENGTH => {
-            key.scrub(message)
+            key.scrub(&message)
         }
         _ => status_reason(status).to_string(),
     };
-    let body_hint = api_error.and_then(|error| error.get("retryAfter")).and_then(Value::as_f64);
     let retry_after_ms = seconds_to_ms(body_hint)
         .or_else(|| headers.retry_after.as_deref().and_then(|value| retry_after_ms(value, now_ms)));
     Err(PowerPostError::new(code, format!("{status} {}: {message}", code.as_str())).with_response(
@@ -103,11 +132,11 @@ pub(crate) fn interpret(response: &RawResponse, now_ms: f64, key: &ApiKey) -> Re
     ))
 }
 
-fn read_balance(body: Option<&Value>) -> Result<f64, &'static str> {
-    let body = body.ok_or("body is not JSON")?;
-    let body = body.as_object().ok_or("body is not a JSON object")?;
-    match body.get("balance").and_then(Value::as_f64) {
-        Some(balance) if balance.is_finite() && balance >= 0.0 => Ok(balance),
+/// The balance of a 200's body; `json` tells a body that is not JSON from one that is not an object.
+fn read_balance(json: bool, body: Option<Body>) -> Result<f64, &'static str> {
+    let body = body.ok_or(if json { "body is not a JSON object" } else { "body is not JSON" })?;
+    match body.balance.0 {
+        Some(Number(balance)) if balance.is_finite() && balance >= 0.0 => Ok(balance),
         Some(_) => Err("balance is not a finite, non-negative number"),
         None => Err("balance is missing or not a number"),
     }
@@ -184,13 +213,15 @@ mod tests {
         }
     }
 
+    /// The body as the runtime parses it: `JSON.parse`, `None` when that fails.
     fn run_text(status: u16, headers: &ResponseHeaders, body: &str) -> Result<Credits, PowerPostError> {
-        let response = RawResponse { status, headers: headers.clone(), body: body.to_string() };
-        interpret(&response, 0.0, &ApiKey::parse(KEY).unwrap())
+        run(status, headers, serde_json::from_str(body).ok())
     }
 
+    /// `None`: a body that is not JSON.
     fn run(status: u16, headers: &ResponseHeaders, body: Option<serde_json::Value>) -> Result<Credits, PowerPostError> {
-        run_text(status, headers, &body.map_or_else(|| "<html>502 Bad Gateway</html>".into(), |body| body.to_string()))
+        let response = RawResponse { status, headers: headers.clone(), body };
+        interpret(response, 0.0, &ApiKey::parse(KEY).unwrap())
     }
 
     #[test]

@@ -147,7 +147,7 @@ pub(crate) mod tests {
     const KEY: &str = "pp_live_sk_0123456789abcdefWXYZ";
 
     /// How a test answers one request.
-    type Answer = oneshot::Sender<Result<RawResponse, PowerPostError>>;
+    type Answer = oneshot::Sender<Result<RawResponse<serde_json::Value>, PowerPostError>>;
 
     /// What [`callers`] returns.
     type Callers = (Rc<RefCell<Vec<Option<Outcome<()>>>>>, Vec<oneshot::Sender<()>>);
@@ -183,7 +183,7 @@ pub(crate) mod tests {
             let id = format!("req_{index}");
             let headers = ResponseHeaders { request_id: Some(id), ..ResponseHeaders::default() };
             let sender = std::mem::replace(&mut self.pending.borrow_mut()[index], oneshot::channel().0);
-            let _ = sender.send(Ok(RawResponse { status, headers, body: body.into() }));
+            let _ = sender.send(Ok(RawResponse { status, headers, body: serde_json::from_str(body).ok() }));
         }
 
         pub(crate) fn call<I>(&self, id: I) -> Call<I, Network, Network> {
@@ -204,8 +204,9 @@ pub(crate) mod tests {
 
     impl super::Network for Network {
         type Cause = ();
+        type Body = serde_json::Value;
 
-        async fn send(&self, _request: &Request) -> Result<RawResponse, Failure<()>> {
+        async fn send(&self, _request: &Request) -> Result<RawResponse<serde_json::Value>, Failure<()>> {
             let (sender, receiver) = oneshot::channel();
             self.pending.borrow_mut().push(sender);
             let mut watch = DropWatch(self.dropped.clone(), false);

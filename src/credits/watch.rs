@@ -37,7 +37,6 @@ pub(crate) struct WatchOptions<S> {
     pub signal: Option<S>,
 }
 
-
 impl<S> Default for WatchOptions<S> {
     fn default() -> Self {
         Self { interval_ms: None, thresholds: None, signal: None }

@@ -239,13 +239,17 @@ mod tests {
 
     #[test]
     fn names_read_back_and_unknown_names_are_listed() {
-        let read = |name: &str| crate::input::from_json::<PostType>(serde_json::json!(name), &crate::input::Path::fields_of("postType"));
+        let read = |name: &str| {
+            crate::input::from_json::<PostType>(serde_json::json!(name), &crate::input::Path::fields_of("postType"))
+        };
         for post_type in PostType::ALL {
             assert_eq!(read(post_type.name()).unwrap(), post_type);
         }
         let error = read("twitter-post").unwrap_err();
         assert!(error.message.starts_with("postType is not a known post type; expected one of instagram-feed, "));
-        let error = crate::input::from_json::<Platform>(serde_json::json!(5), &crate::input::Path::fields_of("platform")).unwrap_err();
+        let error =
+            crate::input::from_json::<Platform>(serde_json::json!(5), &crate::input::Path::fields_of("platform"))
+                .unwrap_err();
         assert_eq!(error.message, "platform must be a string");
     }
 }

@@ -8,7 +8,9 @@ use serde::Serialize;
 use super::catalogue::{
     PostType, DEFAULT_IMAGE_MODEL, DEFAULT_IMAGE_QUANTITY, DEFAULT_IMAGE_SIZE, DEFAULT_VIDEO_MODEL, DEFAULT_VIDEO_SIZE,
 };
-use super::plan::{distinct_post_types, CaptionPlan, EstimateOptions, ImagePlan, PostPlan, PublishPlan, VideoPlan, PLAN};
+use super::plan::{
+    distinct_post_types, CaptionPlan, EstimateOptions, ImagePlan, PostPlan, PublishPlan, VideoPlan, PLAN,
+};
 use super::rate_card::{Models, RateCard, Surcharges};
 use crate::error::PowerPostError;
 use crate::input::{Flag, Number, Path, Text, Whole};
@@ -100,7 +102,7 @@ fn price_caption(caption: &CaptionPlan, card: &RateCard, items: &mut Vec<Estimat
         None => return Err(PLAN.key("caption").key("researchMode").invalid(RESEARCH_MODES)),
     };
     if let Some(post_types) = &caption.post_types {
-        distinct_post_types(post_types, &PLAN.key("caption").key("postTypes"))?;
+        distinct_post_types(post_types, || PLAN.key("caption").key("postTypes"))?;
     }
     let line = |label: String, credits: u64| EstimateItem::Caption { label, credits };
     items.push(line(label.to_string(), base.into()));
@@ -120,19 +122,32 @@ fn price_caption(caption: &CaptionPlan, card: &RateCard, items: &mut Vec<Estimat
     Ok(())
 }
 
+/// Where an entry of a plan's `images` or `videos` is, for an error about it (built only then).
+#[derive(Clone, Copy)]
+struct Entry {
+    list: &'static str,
+    index: usize,
+}
+
+impl Entry {
+    fn at(self) -> Path {
+        PLAN.key(self.list).index(self.index)
+    }
+}
+
 /// The name and rate card entry of the model a generation asks for (or `default`).
 fn chosen_model<'card, M: Clone>(
     models: &'card Models<M>,
     model: Option<&Text>,
     default: &'card str,
     kind: &str,
-    at: &Path,
+    entry: Entry,
 ) -> Result<(&'card str, &'card M), PowerPostError> {
     let wanted = model.map_or(default, |Text(name)| name.as_str());
     models.0.iter().find(|(name, _)| name == wanted).map(|(name, model)| (name.as_ref(), model)).ok_or_else(|| {
         let known: Vec<&str> = models.names().collect();
         let why = format!("is not a known {kind} model; expected one of {}", known.join(", "));
-        at.key("model").invalid(&why)
+        entry.at().key("model").invalid(&why)
     })
 }
 
@@ -142,21 +157,21 @@ fn check_size(
     default: &str,
     model: &str,
     sizes: &[Cow<str>],
-    at: &Path,
+    entry: Entry,
 ) -> Result<(), PowerPostError> {
     let size = size.map_or(default, |Text(size)| size.as_str());
     if sizes.iter().any(|offered| offered == size) {
         return Ok(());
     }
     let why = format!("is not offered by {model}; expected one of {}", sizes.join(", "));
-    Err(at.key("size").invalid(&why))
+    Err(entry.at().key("size").invalid(&why))
 }
 
 fn price_image(image: &ImagePlan, index: usize, card: &RateCard) -> Result<EstimateItem, PowerPostError> {
-    let at = PLAN.key("images").index(index);
-    let (name, model) = chosen_model(&card.image_models, image.model.as_ref(), DEFAULT_IMAGE_MODEL, "image", &at)?;
+    let entry = Entry { list: "images", index };
+    let (name, model) = chosen_model(&card.image_models, image.model.as_ref(), DEFAULT_IMAGE_MODEL, "image", entry)?;
     let quantity = image.quantity.map_or(DEFAULT_IMAGE_QUANTITY, |Whole(quantity)| quantity);
-    check_size(image.size.as_ref(), DEFAULT_IMAGE_SIZE, name, &model.sizes, &at)?;
+    check_size(image.size.as_ref(), DEFAULT_IMAGE_SIZE, name, &model.sizes, entry)?;
     Ok(EstimateItem::Image {
         label: format!("{quantity} × {name} {}", if quantity == 1 { "image" } else { "images" }),
         credits: u64::from(quantity) * u64::from(model.per_image),
@@ -167,21 +182,21 @@ fn price_image(image: &ImagePlan, index: usize, card: &RateCard) -> Result<Estim
 }
 
 fn price_video(video: &VideoPlan, index: usize, card: &RateCard) -> Result<EstimateItem, PowerPostError> {
-    let at = PLAN.key("videos").index(index);
-    let (name, model) = chosen_model(&card.video_models, video.model.as_ref(), DEFAULT_VIDEO_MODEL, "video", &at)?;
+    let entry = Entry { list: "videos", index };
+    let (name, model) = chosen_model(&card.video_models, video.model.as_ref(), DEFAULT_VIDEO_MODEL, "video", entry)?;
     let offered = |seconds: &u32| video.duration_seconds.is_some_and(|Number(given)| f64::from(*seconds) == given);
     let Some(&seconds) = model.durations.iter().find(|seconds| offered(seconds)) else {
         let durations: Vec<String> = model.durations.iter().map(u32::to_string).collect();
         let why = format!("must be a duration {name} offers; expected one of {}", durations.join(", "));
-        return Err(at.key("durationSeconds").invalid(&why));
+        return Err(entry.at().key("durationSeconds").invalid(&why));
     };
     let audio = video.audio.is_some_and(|Flag(audio)| audio);
     let audio_rate = match (audio, model.audio_per_second) {
         (false, _) => 0,
         (true, Some(rate)) => rate,
-        (true, None) => return Err(at.key("audio").invalid(&format!("is not supported by {name}"))),
+        (true, None) => return Err(entry.at().key("audio").invalid(&format!("is not supported by {name}"))),
     };
-    check_size(video.size.as_ref(), DEFAULT_VIDEO_SIZE, name, &model.sizes, &at)?;
+    check_size(video.size.as_ref(), DEFAULT_VIDEO_SIZE, name, &model.sizes, entry)?;
     Ok(EstimateItem::Video {
         label: format!("{name} video, {seconds} s{}", if audio { " with audio" } else { "" }),
         credits: u64::from(seconds) * (u64::from(model.per_second) + u64::from(audio_rate)),
@@ -190,10 +205,10 @@ fn price_video(video: &VideoPlan, index: usize, card: &RateCard) -> Result<Estim
 }
 
 fn price_publish(publish: &PublishPlan, card: &RateCard) -> Result<EstimateItem, PowerPostError> {
-    let at = PLAN.key("publish").key("postTypes");
+    let at = || PLAN.key("publish").key("postTypes");
     let post_types = match &publish.post_types {
-        Some(list) if !list.0.is_empty() => distinct_post_types(list, &at)?,
-        _ => return Err(at.invalid("must list at least one post type")),
+        Some(list) if !list.0.is_empty() => distinct_post_types(list, at)?,
+        _ => return Err(at().invalid("must list at least one post type")),
     };
     let mut surcharges = Surcharges::default();
     for post_type in &post_types {
@@ -372,7 +387,9 @@ mod tests {
     fn overrides_change_exactly_the_lines_that_use_them() {
         let plan: PostPlan = from_json(sample(&["instagram-feed", "x-post", "linkedin-post"]), &PLAN).unwrap();
         let options: EstimateOptions = from_json(
-            json!({"rateCard": {"imageModels": {"flux2-flex": {"perImage": 10}}, "publish": {"surcharges": {"x": 7}}}}), &ESTIMATE_OPTIONS)
+            json!({"rateCard": {"imageModels": {"flux2-flex": {"perImage": 10}}, "publish": {"surcharges": {"x": 7}}}}),
+            &ESTIMATE_OPTIONS,
+        )
         .unwrap();
         let default = estimate_with_options(&plan, &EstimateOptions::default(), &ESTIMATE_OPTIONS).unwrap();
         let custom = estimate_with_options(&plan, &options, &ESTIMATE_OPTIONS).unwrap();
@@ -380,8 +397,8 @@ mod tests {
         assert_eq!(credits(&default), [6, 4, 3]);
         assert_eq!(credits(&custom), [6, 10, 8]);
         assert_eq!(custom.rate_card_version, "2026-11-estimate+custom");
-        let error =
-            from_json::<EstimateOptions>(json!({"rateCard": {"caption": {"deep": -1}}}), &ESTIMATE_OPTIONS).unwrap_err();
+        let error = from_json::<EstimateOptions>(json!({"rateCard": {"caption": {"deep": -1}}}), &ESTIMATE_OPTIONS)
+            .unwrap_err();
         assert_eq!(error.field.as_deref(), Some("rateCard.caption.deep"));
         let unnamed: EstimateOptions = from_json(json!({"rateCard": {"version": ""}}), &ESTIMATE_OPTIONS).unwrap();
         let error = estimate_with_options(&plan, &unnamed, &ESTIMATE_OPTIONS).unwrap_err();

@@ -78,7 +78,6 @@ pub(crate) struct EstimateOptions {
     pub rate_card: Option<RateCardOverrides>,
 }
 
-
 /// Where a plan's fields are: named on their own (`images[0].quantity`).
 pub(crate) const PLAN: Path = Path::fields_of("plan");
 
@@ -87,11 +86,11 @@ pub(crate) const PLAN: Path = Path::fields_of("plan");
 pub(crate) const ESTIMATE_OPTIONS: Path = Path::fields_of("options");
 
 /// The post types of a list, each at most once (`at` names the list, e.g. `publish.postTypes`).
-pub(crate) fn distinct_post_types(list: &PostTypes, at: &Path) -> Result<Vec<PostType>, PowerPostError> {
+pub(crate) fn distinct_post_types(list: &PostTypes, at: fn() -> Path) -> Result<Vec<PostType>, PowerPostError> {
     let mut seen = Vec::with_capacity(list.0.len());
     for (index, post_type) in list.0.iter().enumerate() {
         if seen.contains(post_type) {
-            return Err(at.index(index).invalid("repeats a post type"));
+            return Err(at().index(index).invalid("repeats a post type"));
         }
         seen.push(*post_type);
     }

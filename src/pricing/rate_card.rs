@@ -266,7 +266,6 @@ pub(crate) struct PublishOverrides {
     pub surcharges: Option<Entries<Platform, Rate>>,
 }
 
-
 /// A model name (the key of an `imageModels` or `videoModels` entry) or a size.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct ModelName(pub String);

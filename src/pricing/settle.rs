@@ -78,7 +78,6 @@ pub(crate) struct PublishOutcome {
     pub status: Option<Posting>,
 }
 
-
 const GENERATIONS: &str = "must be \"succeeded\" or \"failed\"";
 
 named_enum! {

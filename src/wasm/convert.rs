@@ -8,13 +8,25 @@ use wasm_bindgen::convert::{FromWasmAbi, IntoWasmAbi};
 use wasm_bindgen::prelude::*;
 
 use crate::error::PowerPostError;
-use crate::input::{Path, Shape, Unreadable, Value, KEPT_AS_IS};
+use crate::input::{Path, Unreadable, Value, KEPT_AS_IS};
 
 #[wasm_bindgen]
 extern "C" {
     /// `Object.keys`, catching what a Proxy's `ownKeys` trap throws.
     #[wasm_bindgen(js_namespace = Object, js_name = keys, catch)]
-    fn own_keys(object: &JsValue) -> Result<js_sys::Array, JsValue>;
+    fn own_keys(object: &JsValue) -> Result<Vec<JsValue>, JsValue>;
+
+    /// `Reflect.getPrototypeOf`, catching what a Proxy's trap throws and what it throws for
+    /// anything but an object.
+    #[wasm_bindgen(js_namespace = Reflect, js_name = getPrototypeOf, catch)]
+    fn prototype_of(value: &JsValue) -> Result<Option<js_sys::Object>, JsValue>;
+
+    /// A value read by its `length` (an array).
+    type Sized;
+
+    /// `length`, catching what a Proxy's `get` trap throws.
+    #[wasm_bindgen(method, getter, structural, catch)]
+    fn length(this: &Sized) -> Result<JsValue, JsValue>;
 }
 
 /// Reads `value` as a `T`; an error names its field under `at`.
@@ -23,55 +35,74 @@ pub(crate) fn from_js<T: DeserializeOwned>(value: JsValue, at: &Path) -> Result<
 }
 
 /// Everything that can throw (a getter, a Proxy's trap) is called through `Reflect`, which
-/// js-sys calls catching: an exception unwinding through wasm would skip Rust's cleanup.
+/// js-sys calls catching: an exception unwinding through wasm would skip Rust's cleanup. Each
+/// method stays out of line: the reader's methods are compiled once per type read, and these
+/// would otherwise be copied into every one of them.
 impl Value for JsValue {
-    fn shape(&self) -> Shape {
-        if self.is_undefined() || self.is_null() {
-            Shape::Missing
-        } else if let Some(value) = self.as_bool() {
-            Shape::Bool(value)
-        } else if let Some(value) = self.as_f64() {
-            Shape::Number(value)
-        } else if let Some(text) = self.as_string() {
-            Shape::Text(text)
-        } else if js_sys::Array::is_array(self) {
-            let length = js_sys::Reflect::get(self, &JsValue::from_str("length")).ok().and_then(|length| length.as_f64());
-            length.map_or(Shape::Foreign, |length| Shape::List(length as u32))
-        } else if !self.is_object() {
-            Shape::Other
-        } else if is_plain_object(self) {
-            Shape::Object
-        } else {
-            Shape::Foreign
+    #[inline(never)]
+    fn is_missing(&self) -> bool {
+        // `== null`: one question for `null` and `undefined`.
+        self.loose_eq(&JsValue::NULL)
+    }
+
+    #[inline(never)]
+    fn as_bool(&self) -> Option<bool> {
+        JsValue::as_bool(self)
+    }
+
+    #[inline(never)]
+    fn as_number(&self) -> Option<f64> {
+        self.as_f64()
+    }
+
+    #[inline(never)]
+    fn as_text(&self) -> Option<String> {
+        self.as_string()
+    }
+
+    #[inline(never)]
+    fn list_length(&self) -> Option<u32> {
+        if !js_sys::Array::is_array(self) {
+            return None;
+        }
+        // A Proxy of an array may throw here: then it is no array the reader can read.
+        let length = self.unchecked_ref::<Sized>().length().ok()?;
+        length.as_f64().map(|length| length as u32)
+    }
+
+    /// Its prototype is `null` or a prototype that has none (`Object.prototype`, of this realm
+    /// or another). Not an object at all: `getPrototypeOf` throws.
+    #[inline(never)]
+    fn is_plain_object(&self) -> bool {
+        match prototype_of(self) {
+            Ok(None) => true,
+            Ok(Some(prototype)) => matches!(prototype_of(&prototype), Ok(None)),
+            Err(_) => false,
         }
     }
 
-    fn keys(&self) -> Result<Vec<String>, Unreadable> {
-        let keys = own_keys(self).map_err(|_| Unreadable)?;
-        Ok(keys.iter().filter_map(|key| key.as_string()).collect())
+    #[inline(never)]
+    fn is_object(&self) -> bool {
+        JsValue::is_object(self)
     }
 
-    fn get(&self, key: &str) -> Result<Self, Unreadable> {
-        js_sys::Reflect::get(self, &JsValue::from_str(key)).map_err(|_| Unreadable)
+    #[inline(never)]
+    fn keys(&self) -> Result<Vec<Self>, Unreadable> {
+        own_keys(self).map_err(|_| Unreadable)
     }
 
+    #[inline(never)]
+    fn get(&self, key: &Self) -> Result<Self, Unreadable> {
+        js_sys::Reflect::get(self, key).map_err(|_| Unreadable)
+    }
+
+    #[inline(never)]
     fn at(&self, index: u32) -> Result<Self, Unreadable> {
         js_sys::Reflect::get_u32(self, index).map_err(|_| Unreadable)
     }
 
     fn into_handle(self) -> Option<u32> {
         Some(self.into_abi())
-    }
-}
-
-/// Whether `object`'s prototype is `null` or a prototype that has none (`Object.prototype`,
-/// of this realm or another).
-fn is_plain_object(object: &JsValue) -> bool {
-    let prototype_of = |value: &JsValue| js_sys::Reflect::get_prototype_of(value).map(JsValue::from);
-    match prototype_of(object) {
-        Ok(prototype) if prototype.is_null() => true,
-        Ok(prototype) => prototype_of(&prototype).is_ok_and(|root| root.is_null()),
-        Err(_) => false,
     }
 }
 

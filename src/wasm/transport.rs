@@ -110,8 +110,9 @@ impl Drop for AbortOnDrop {
 
 impl Network for WebNetwork {
     type Cause = JsValue;
+    type Body = JsValue;
 
-    async fn send(&self, request: &Request) -> Result<RawResponse, Failure<JsValue>> {
+    async fn send(&self, request: &Request) -> Result<RawResponse<JsValue>, Failure<JsValue>> {
         let abort = AbortOnDrop::new().map_err(network)?;
         let init = request_init(request, &abort.signal()).map_err(network)?;
         let alarm = Alarm::new(Some(self.timeout_ms), None);
@@ -138,7 +139,9 @@ impl Network for WebNetwork {
         let body = response.text().map_err(network)?;
         let body = alarm.before(&body).await.ok_or_else(timed_out)?.map_err(network)?;
         abort.read_whole();
-        Ok(RawResponse { status, headers, body: body.as_string().unwrap_or_default() })
+        // Parsed by the runtime, and read by the same reader as caller input.
+        let body = body.as_string().and_then(|text| js_sys::JSON::parse(&text).ok());
+        Ok(RawResponse { status, headers, body })
     }
 
     fn on_retry(&self, retry: &Retry) -> Result<(), CallbackFailed> {
