@@ -21,5 +21,8 @@ pub(crate) mod error;
 pub(crate) mod input;
 pub(crate) mod pricing;
 
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod properties;
+
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;

@@ -1,0 +1,112 @@
+//! Property tests across the floors: every type caller input is read into, read by the input
+//! reader from arbitrary values. No value makes it panic, and every error names the argument
+//! or a field that exists in the value (the reader names only what it was given).
+
+use proptest::prelude::*;
+use serde::de::DeserializeOwned;
+use serde_json::{json, Value as J};
+
+use crate::credits::key::ApiKey;
+use crate::credits::options::{AffordOptions, ClientAffordOptions, ClientOptions, RequestOptions};
+use crate::credits::watch::WatchOptions;
+use crate::input::{from_json, Number, Path};
+use crate::pricing::plan::{EstimateOptions, PostPlan, ESTIMATE_OPTIONS, PLAN};
+use crate::pricing::rate_card::RateCardOverrides;
+use crate::pricing::settle::{Cost, EstimateInput, Outcome, ESTIMATE, OUTCOME};
+
+/// Every key some input type reads, and a few no type does.
+const KEYS: &[&str] = &[
+    "caption", "images", "videos", "publish", "researchMode", "imageInputs", "videoInputSeconds", "sourceUrls",
+    "postTypes", "model", "quantity", "size", "durationSeconds", "audio", "rateCard", "version", "imageModels",
+    "videoModels", "regular", "deep", "perImageInput", "perSourceUrl", "videoInput", "perUnit", "unitSeconds",
+    "perImage", "sizes", "perSecond", "audioPerSecond", "durations", "base", "surcharges", "x", "flux2-flex",
+    "veo-3.1", "items", "kind", "label", "credits", "index", "unitCredits", "baseCredits", "succeeded", "failed",
+    "postType", "status", "total", "baseUrl", "timeoutMs", "maxRetries", "auth", "signal", "fetch", "onRetry",
+    "maxAgeMs", "intervalMs", "thresholds", "a.b", "[0]", "",
+];
+
+fn arbitrary_json() -> impl Strategy<Value = J> {
+    let leaf = prop_oneof![
+        Just(J::Null),
+        any::<bool>().prop_map(J::Bool),
+        any::<f64>().prop_map(|n| serde_json::Number::from_f64(n).map_or(J::Null, J::Number)),
+        (-5i64..700).prop_map(|n| json!(n)),
+        prop::sample::select(vec![
+            "regular", "deep", "flux2-flex", "square", "x-post", "instagram-feed", "x", "caption", "image",
+            "publish", "succeeded", "posted", "failed", "bearer", "https://powerpost.ai", "pp_live_sk_abc", "",
+        ])
+        .prop_map(|s| json!(s)),
+    ];
+    leaf.prop_recursive(5, 64, 6, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..6).prop_map(J::Array),
+            prop::collection::btree_map(prop::sample::select(KEYS), inner, 0..6)
+                .prop_map(|m| J::Object(m.into_iter().map(|(k, v)| (k.to_string(), v)).collect())),
+        ]
+    })
+}
+
+/// Whether `rest` (a field without its argument's name) leads to a value inside `value`.
+/// Keys may hold `.` and `[` themselves, so every key that fits is tried.
+fn leads_into(value: &J, rest: &str) -> bool {
+    if rest.is_empty() {
+        return true;
+    }
+    let index = rest.strip_prefix('[').and_then(|after| after.split_once(']'));
+    let entry = index.and_then(|(index, after)| Some((value.get(index.parse::<usize>().ok()?)?, after)));
+    if entry.is_some_and(|(entry, after)| leads_into(entry, after)) {
+        return true;
+    }
+    let rest = rest.strip_prefix('.').unwrap_or(rest);
+    value.as_object().is_some_and(|object| {
+        object.iter().any(|(key, entry)| {
+            rest.strip_prefix(key.as_str())
+                .is_some_and(|after| (after.is_empty() || after.starts_with(['.', '['])) && leads_into(entry, after))
+        })
+    })
+}
+
+/// Reads `value` as a `T` under `at`; an error must name `at` itself or a field of `value`.
+fn check<T: DeserializeOwned>(value: &J, at: &Path) -> Result<(), TestCaseError> {
+    let Err(error) = from_json::<T>(value.clone(), at) else { return Ok(()) };
+    let field = error.field.clone().unwrap_or_default();
+    let root = at.to_string();
+    prop_assert!(error.message.starts_with(&field), "{}", error.message);
+    if field == root {
+        return Ok(());
+    }
+    let named = at.key("x").to_string() != "x";
+    let rest = if named { field.strip_prefix(&root) } else { Some(field.as_str()) };
+    prop_assert!(rest.is_some_and(|rest| leads_into(value, rest)), "{field} is not in {value}: {}", error.message);
+    Ok(())
+}
+
+proptest! {
+    #[test]
+    fn every_input_type_reads_any_value_or_names_a_field_it_was_given(value in arbitrary_json()) {
+        let options = Path::argument("options");
+        check::<PostPlan>(&value, &PLAN)?;
+        check::<Option<EstimateOptions>>(&value, &ESTIMATE_OPTIONS)?;
+        check::<RateCardOverrides>(&value, &Path::argument("rateCard"))?;
+        check::<EstimateInput>(&value, &ESTIMATE)?;
+        check::<Option<Outcome>>(&value, &OUTCOME)?;
+        check::<Option<RequestOptions<(), ()>>>(&value, &options)?;
+        check::<Option<ClientOptions<(), ()>>>(&value, &options)?;
+        check::<Option<AffordOptions<(), ()>>>(&value, &options)?;
+        check::<Option<ClientAffordOptions<(), ()>>>(&value, &options)?;
+        check::<Option<WatchOptions<()>>>(&value, &options)?;
+        check::<ApiKey>(&value, &Path::argument("apiKey"))?;
+        check::<Number>(&value, &Path::argument("balance"))?;
+        check::<Cost>(&value, &Path::argument("cost"))?;
+    }
+}
+
+#[test]
+fn a_field_is_found_only_where_it_is() {
+    let value = json!({"imageModels": {"gpt-image-1.5": {"sizes": ["a"]}}, "images": [{}, {"model": 1}]});
+    assert!(leads_into(&value, "imageModels.gpt-image-1.5.sizes[0]"));
+    assert!(leads_into(&value, "images[1].model"));
+    assert!(!leads_into(&value, "images[2]"));
+    assert!(!leads_into(&value, "images[1].size"));
+    assert!(!leads_into(&value, "imageModels.gpt-image-1"));
+}
