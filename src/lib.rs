@@ -16,6 +16,7 @@
 // On the host the core is driven only by its tests; the wasm32 build is what uses all of it.
 #![cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 
+pub(crate) mod catalogue;
 pub(crate) mod credits;
 pub(crate) mod error;
 pub(crate) mod input;

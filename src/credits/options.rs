@@ -1,7 +1,7 @@
 //! Request options: what a caller may pass, their checks and defaults, how per-call options
 //! override a client's, and the URL and auth header they produce.
 
-use serde::{de, Deserialize, Deserializer, Serialize};
+use serde::{de, Deserialize, Deserializer};
 
 use super::key::ApiKey;
 use crate::input::{named_enum, Whole};
@@ -9,29 +9,11 @@ use crate::pricing::rate_card::RateCardOverrides;
 
 pub(crate) const DEFAULT_BASE_URL: &str = "https://powerpost.ai/api/v1";
 const CREDITS_PATH: &str = "/account/credits";
-const DEFAULT_TIMEOUT_MS: u32 = 30_000;
-/// setTimeout's own ceiling (2^31 - 1 ms).
-const MAX_TIMEOUT_MS: u32 = 2_147_483_647;
-const DEFAULT_MAX_RETRIES: u32 = 2;
-const MAX_RETRIES_LIMIT: u32 = 10;
-
-/// What `catalogue()` tells of requests: what a call uses for an option not given.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct RequestDefaults {
-    pub base_url: &'static str,
-    pub timeout_ms: u32,
-    pub max_retries: u32,
-    /// The most `maxRetries` may be.
-    pub max_retries_limit: u32,
-}
-
-pub(crate) const REQUEST_DEFAULTS: RequestDefaults = RequestDefaults {
-    base_url: DEFAULT_BASE_URL,
-    timeout_ms: DEFAULT_TIMEOUT_MS,
-    max_retries: DEFAULT_MAX_RETRIES,
-    max_retries_limit: MAX_RETRIES_LIMIT,
-};
+pub(crate) const DEFAULT_TIMEOUT_MS: u32 = 30_000;
+/// The longest any timer may be: setTimeout's own ceiling (2^31 - 1 ms).
+pub(crate) const MAX_TIMER_MS: u32 = 2_147_483_647;
+pub(crate) const DEFAULT_MAX_RETRIES: u32 = 2;
+pub(crate) const MAX_RETRIES_LIMIT: u32 = 10;
 
 /// Declares the options type of one kind of call: the request options every call takes, each
 /// `None` when not given, plus the call's own. Each type lists exactly what its call reads, so
@@ -49,7 +31,7 @@ macro_rules! options_type {
         )]
         pub(crate) struct $name<S, F> {
             pub base_url: Option<BaseUrl>,
-            pub timeout_ms: Option<Whole<1, MAX_TIMEOUT_MS>>,
+            pub timeout_ms: Option<Whole<1, MAX_TIMER_MS>>,
             pub max_retries: Option<Whole<0, MAX_RETRIES_LIMIT>>,
             pub auth: Option<AuthScheme>,
             pub signal: Option<S>,
@@ -115,7 +97,7 @@ options_type!(
     ClientAffordOptions { max_age_ms: Option<MaxAge>, rate_card: Option<RateCardOverrides> }
 );
 
-pub(crate) type MaxAge = Whole<0, MAX_TIMEOUT_MS>;
+pub(crate) type MaxAge = Whole<0, MAX_TIMER_MS>;
 
 /// `maxAgeMs` in milliseconds; 0 (the default): no kept result answers a call.
 pub(crate) fn max_age_ms(max_age: Option<MaxAge>) -> f64 {

@@ -16,20 +16,20 @@ use super::response::Credits;
 use crate::error::PowerPostError;
 
 /// How a call ends.
-pub(crate) type Outcome<C> = Result<Credits, Failure<C>>;
+pub(crate) type CallResult<C> = Result<Credits, Failure<C>>;
 
 /// A request on its way, as its callers await it.
-type Pending<C> = LocalBoxFuture<'static, Outcome<C>>;
+type Pending<C> = LocalBoxFuture<'static, CallResult<C>>;
 type InFlight<C> = Shared<Pending<C>>;
 
 /// How many results a client keeps (its calls may differ, by `fetch` or `onRetry` say); the
 /// oldest is let go first.
 const KEPT_RESULTS: usize = 16;
 
-/// One call of a client: its request, told apart from others by `id`, and how to send it.
+/// One call of a client: its request, told apart from others by its `fingerprint`, and how to send it.
 pub(crate) struct Call<I, N, K> {
     /// Calls with equal ids send the same request and may share it.
-    pub id: I,
+    pub fingerprint: I,
     pub network: N,
     pub clock: K,
     pub request: Request,
@@ -42,7 +42,7 @@ pub(crate) struct Call<I, N, K> {
 pub(crate) async fn alone<I, N: Network, K: Clock>(
     call: Call<I, N, K>,
     left: impl Future<Output = ()>,
-) -> Outcome<N::Cause> {
+) -> CallResult<N::Cause> {
     let request = get_credits(&call.network, &call.clock, &call.request, &call.key, call.max_retries);
     match select(pin!(left), pin!(request)).await {
         Either::Left(_) => Err(PowerPostError::aborted().into()),
@@ -72,8 +72,8 @@ impl<I: PartialEq + Clone + 'static, C: Clone + 'static> Requests<I, C> {
         call: Call<I, N, K>,
         max_age_ms: f64,
         left: impl Future<Output = ()>,
-    ) -> Outcome<C> {
-        if let Some(credits) = self.kept(&call.id, call.clock.now_ms(), max_age_ms) {
+    ) -> CallResult<C> {
+        if let Some(credits) = self.kept(&call.fingerprint, call.clock.now_ms(), max_age_ms) {
             return Ok(credits);
         }
         // `left` first: a caller gone before the call starts sends nothing.
@@ -83,9 +83,10 @@ impl<I: PartialEq + Clone + 'static, C: Clone + 'static> Requests<I, C> {
         }
     }
 
-    fn kept(&self, id: &I, now_ms: f64, max_age_ms: f64) -> Option<Credits> {
+    fn kept(&self, fingerprint: &I, now_ms: f64, max_age_ms: f64) -> Option<Credits> {
         let results = self.results.borrow();
-        let (_, _, credits) = results.iter().rev().find(|(kept, at, _)| kept == id && now_ms - at < max_age_ms)?;
+        let (_, _, credits) =
+            results.iter().rev().find(|(kept, at, _)| kept == fingerprint && now_ms - at < max_age_ms)?;
         Some(credits.clone())
     }
 
@@ -96,38 +97,40 @@ impl<I: PartialEq + Clone + 'static, C: Clone + 'static> Requests<I, C> {
     ) -> InFlight<C> {
         let mut in_flight = self.in_flight.borrow_mut();
         in_flight.retain(|(_, request)| request.upgrade().is_some());
-        if let Some(request) =
-            in_flight.iter().find(|(id, _)| *id == call.id).and_then(|(_, request)| request.upgrade())
+        if let Some(request) = in_flight
+            .iter()
+            .find(|(fingerprint, _)| *fingerprint == call.fingerprint)
+            .and_then(|(_, request)| request.upgrade())
         {
             return request;
         }
-        let id = call.id.clone();
+        let fingerprint = call.fingerprint.clone();
         let requests = Rc::downgrade(self);
         let request = async move {
             let outcome = get_credits(&call.network, &call.clock, &call.request, &call.key, call.max_retries).await;
             if let Some(requests) = requests.upgrade() {
-                requests.finished(call.id, call.clock.now_ms(), &outcome);
+                requests.finished(call.fingerprint, call.clock.now_ms(), &outcome);
             }
             outcome
         }
         .boxed_local()
         .shared();
         if let Some(weak) = request.downgrade() {
-            in_flight.push((id, weak));
+            in_flight.push((fingerprint, weak));
         }
         request
     }
 
     /// A request is over: later calls send a new one, and its result is kept.
-    fn finished(&self, id: I, now_ms: f64, outcome: &Outcome<C>) {
-        self.in_flight.borrow_mut().retain(|(in_flight, _)| *in_flight != id);
+    fn finished(&self, fingerprint: I, now_ms: f64, outcome: &CallResult<C>) {
+        self.in_flight.borrow_mut().retain(|(in_flight, _)| *in_flight != fingerprint);
         if let Ok(credits) = outcome {
             let mut results = self.results.borrow_mut();
-            results.retain(|(kept, _, _)| *kept != id);
+            results.retain(|(kept, _, _)| *kept != fingerprint);
             if results.len() == KEPT_RESULTS {
                 results.remove(0);
             }
-            results.push((id, now_ms, credits.clone()));
+            results.push((fingerprint, now_ms, credits.clone()));
         }
     }
 }
@@ -150,7 +153,7 @@ pub(crate) mod tests {
     type Answer = oneshot::Sender<Result<RawResponse<serde_json::Value>, PowerPostError>>;
 
     /// What [`callers`] returns.
-    type Callers = (Rc<RefCell<Vec<Option<Outcome<()>>>>>, Vec<oneshot::Sender<()>>);
+    type Callers = (Rc<RefCell<Vec<Option<CallResult<()>>>>>, Vec<oneshot::Sender<()>>);
 
     /// The network and clock of host tests: each request waits until the test answers it.
     #[derive(Clone, Default)]
@@ -186,13 +189,13 @@ pub(crate) mod tests {
             let _ = sender.send(Ok(RawResponse { status, headers, body: serde_json::from_str(body).ok() }));
         }
 
-        pub(crate) fn call<I>(&self, id: I) -> Call<I, Network, Network> {
+        pub(crate) fn call<I>(&self, fingerprint: I) -> Call<I, Network, Network> {
             let request = Request {
                 url: "https://powerpost.ai/api/v1/account/credits".into(),
                 auth_header: ("x-api-key", KEY.into()),
             };
             Call {
-                id,
+                fingerprint,
                 network: self.clone(),
                 clock: self.clone(),
                 request,
@@ -279,7 +282,7 @@ pub(crate) mod tests {
         (outcomes, leave)
     }
 
-    fn request_id(outcome: &Option<Outcome<()>>) -> Option<String> {
+    fn request_id(outcome: &Option<CallResult<()>>) -> Option<String> {
         outcome.as_ref()?.as_ref().ok()?.request_id.clone()
     }
 
@@ -302,7 +305,7 @@ pub(crate) mod tests {
     #[test]
     fn requests_and_results_of_other_calls_are_kept_apart() {
         let (mut pool, network, requests) = (LocalPool::new(), Network::default(), Requests::new());
-        let first_of = |outcomes: &Rc<RefCell<Vec<Option<Outcome<()>>>>>| request_id(&outcomes.borrow()[0]);
+        let first_of = |outcomes: &Rc<RefCell<Vec<Option<CallResult<()>>>>>| request_id(&outcomes.borrow()[0]);
         let (_a, _leave_a) = callers_of("a", &mut pool, &requests, &network, 1, 60_000.0);
         let (b, _leave_b) = callers_of("b", &mut pool, &requests, &network, 1, 60_000.0);
         network.answer(0, 200, r#"{"balance": 1}"#);

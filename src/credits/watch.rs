@@ -5,34 +5,22 @@
 use std::collections::VecDeque;
 use std::future::Future;
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use super::call::{Clock, Failure};
+use super::options::MAX_TIMER_MS;
 use super::response::Credits;
-use super::shared::Outcome;
+use super::shared::CallResult;
 use crate::input::{List, Whole};
 
-const DEFAULT_INTERVAL_MS: u32 = 60_000;
-const MIN_INTERVAL_MS: u32 = 1000;
-/// setTimeout's own ceiling (2^31 - 1 ms).
-const MAX_INTERVAL_MS: u32 = 2_147_483_647;
-
-/// What `catalogue()` tells of watches.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct WatchDefaults {
-    pub interval_ms: u32,
-    pub min_interval_ms: u32,
-}
-
-pub(crate) const WATCH_DEFAULTS: WatchDefaults =
-    WatchDefaults { interval_ms: DEFAULT_INTERVAL_MS, min_interval_ms: MIN_INTERVAL_MS };
+pub(crate) const DEFAULT_INTERVAL_MS: u32 = 60_000;
+pub(crate) const MIN_INTERVAL_MS: u32 = 1000;
 
 /// `WatchOptions` as a caller passes them; `S` is the runtime's `AbortSignal`.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, bound(deserialize = "S: Deserialize<'de>"))]
 pub(crate) struct WatchOptions<S> {
-    pub interval_ms: Option<Whole<MIN_INTERVAL_MS, MAX_INTERVAL_MS>>,
+    pub interval_ms: Option<Whole<MIN_INTERVAL_MS, MAX_TIMER_MS>>,
     pub thresholds: Option<List<Whole<0, { u32::MAX }>, 64>>,
     pub signal: Option<S>,
 }
@@ -89,7 +77,7 @@ impl<C: Clone> Watch<C> {
 
     /// The next event, waiting and polling (`poll` is one `getCredits` call) as often as it
     /// takes; an error is one that ends the watch (a failed wait too: the watch was stopped).
-    pub(crate) async fn next<F: Future<Output = Outcome<C>>>(
+    pub(crate) async fn next<F: Future<Output = CallResult<C>>>(
         &mut self,
         clock: &impl Clock,
         mut poll: impl FnMut() -> F,
@@ -110,7 +98,7 @@ impl<C: Clone> Watch<C> {
     }
 
     /// Takes in a poll that ended at `ended_at`: its events, and when the next poll is due.
-    fn polled(&mut self, outcome: Outcome<C>, ended_at: f64) -> Result<(), Failure<C>> {
+    fn polled(&mut self, outcome: CallResult<C>, ended_at: f64) -> Result<(), Failure<C>> {
         let mut next_poll_at = ended_at + self.interval_ms;
         match outcome {
             Ok(credits) => {
@@ -180,7 +168,7 @@ mod tests {
     fn take(
         watch: &mut Watch<()>,
         clock: &Network,
-        outcomes: &mut Vec<Outcome<()>>,
+        outcomes: &mut Vec<CallResult<()>>,
         count: usize,
     ) -> (Vec<Event<()>>, Vec<f64>) {
         let polled_at = RefCell::new(Vec::new());

@@ -5,13 +5,13 @@ use std::borrow::Cow;
 
 use serde::Serialize;
 
-use super::catalogue::{
-    PostType, DEFAULT_IMAGE_MODEL, DEFAULT_IMAGE_QUANTITY, DEFAULT_IMAGE_SIZE, DEFAULT_VIDEO_MODEL, DEFAULT_VIDEO_SIZE,
-};
 use super::plan::{
     distinct_post_types, CaptionPlan, EstimateOptions, ImagePlan, PostPlan, PublishPlan, VideoPlan, PLAN,
 };
 use super::rate_card::{Models, RateCard, Surcharges};
+use super::vocabulary::{
+    PostType, DEFAULT_IMAGE_MODEL, DEFAULT_IMAGE_QUANTITY, DEFAULT_IMAGE_SIZE, DEFAULT_VIDEO_MODEL, DEFAULT_VIDEO_SIZE,
+};
 use crate::error::PowerPostError;
 use crate::input::{Flag, Number, Path, Text, Whole};
 
@@ -94,7 +94,7 @@ fn counted(count: impl Into<u64>, singular: &str, plural: &str) -> String {
 }
 
 fn price_caption(caption: &CaptionPlan, card: &RateCard, items: &mut Vec<EstimateItem>) -> Result<(), PowerPostError> {
-    use super::plan::{ResearchMode, RESEARCH_MODES};
+    use super::vocabulary::{ResearchMode, RESEARCH_MODES};
     let rates = &card.caption;
     let (label, base) = match caption.research_mode {
         Some(ResearchMode::Regular) => ("Caption, regular research", rates.regular),

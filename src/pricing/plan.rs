@@ -4,13 +4,13 @@
 
 use serde::Deserialize;
 
-use super::catalogue::{
-    PostType, MAX_CAPTION_IMAGE_INPUTS, MAX_GENERATIONS, MAX_IMAGES_PER_GENERATION, MAX_SOURCE_URLS,
+use super::rate_card::RateCardOverrides;
+use super::vocabulary::{
+    PostType, ResearchMode, MAX_CAPTION_IMAGE_INPUTS, MAX_GENERATIONS, MAX_IMAGES_PER_GENERATION, MAX_SOURCE_URLS,
     MAX_VIDEO_INPUT_SECONDS,
 };
-use super::rate_card::RateCardOverrides;
 use crate::error::PowerPostError;
-use crate::input::{named_enum, Flag, List, Number, Path, Text, Whole};
+use crate::input::{Flag, List, Number, Path, Text, Whole};
 
 /// What `estimateCost` is asked to price.
 #[derive(Debug, Deserialize)]
@@ -33,16 +33,6 @@ pub(crate) struct CaptionPlan {
     /// Informational only (the platform count never changes the caption cost), but checked.
     pub post_types: Option<PostTypes>,
 }
-
-named_enum! {
-    pub(crate) enum ResearchMode {
-        Regular = "regular",
-        Deep = "deep",
-    }
-    else among(RESEARCH_MODES)
-}
-
-pub(crate) const RESEARCH_MODES: &str = "must be \"regular\" or \"deep\"";
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

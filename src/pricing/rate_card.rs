@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
 
-use super::catalogue::{Platform, IMAGE_SIZES, VIDEO_SIZES};
+use super::vocabulary::{Platform, IMAGE_SIZES, VIDEO_SIZES};
 use crate::error::PowerPostError;
 use crate::input::{Entries, List, Path, Setting, Text, Whole};
 

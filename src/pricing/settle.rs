@@ -8,7 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::catalogue::{Platform, PostType, MAX_IMAGES_PER_GENERATION};
+use super::vocabulary::{Platform, PostType, MAX_IMAGES_PER_GENERATION};
 use crate::error::PowerPostError;
 use crate::input::{named_enum, Entries, List, Number, Path, Text, Whole};
 
@@ -26,20 +26,20 @@ pub(crate) struct EstimateInput {
     pub items: Option<List<LineInput, MAX_ITEMS>>,
 }
 
-type Credits = Whole<0, MAX_LINE_CREDITS>;
+type LineCredits = Whole<0, MAX_LINE_CREDITS>;
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct LineInput {
     pub kind: Option<LineKind>,
     pub label: Option<Text>,
-    pub credits: Option<Credits>,
+    pub credits: Option<LineCredits>,
     pub index: Option<Whole<0, { MAX_ITEMS as u32 }>>,
     pub quantity: Option<Whole<1, MAX_IMAGES_PER_GENERATION>>,
-    pub unit_credits: Option<Credits>,
+    pub unit_credits: Option<LineCredits>,
     pub post_types: Option<List<PostType, { PostType::ALL.len() }>>,
-    pub base_credits: Option<Credits>,
-    pub surcharges: Option<Entries<Platform, Credits>>,
+    pub base_credits: Option<LineCredits>,
+    pub surcharges: Option<Entries<Platform, LineCredits>>,
 }
 
 const LINE_KINDS: &str = "must be caption, image, video or publish";
@@ -136,7 +136,8 @@ fn required<T>(value: Option<T>, at: &Path, why: &str) -> Result<T, PowerPostErr
 }
 
 fn read_line(line: &LineInput, at: &Path) -> Result<Line, PowerPostError> {
-    let credits_of = |value: Option<Credits>, name: &str| Credits::required(value, &at.key(name)).map(u64::from);
+    let credits_of =
+        |value: Option<LineCredits>, name: &str| LineCredits::required(value, &at.key(name)).map(u64::from);
     let kind = required(line.kind, &at.key("kind"), LINE_KINDS)?;
     let mut read = Line {
         kind,

@@ -2,10 +2,13 @@
 //! the runtime's own values kept as they are (a signal, a function), and results written as
 //! plain JS objects through serde-wasm-bindgen.
 
+use js_sys::Function;
 use serde::de::{DeserializeOwned, Deserializer, Error as _, Visitor};
+use serde::Deserialize;
 use serde::Serialize;
 use wasm_bindgen::convert::{FromWasmAbi, IntoWasmAbi};
 use wasm_bindgen::prelude::*;
+use web_sys::AbortSignal;
 
 use crate::error::PowerPostError;
 use crate::input::{Path, Unreadable, Value, KEPT_AS_IS};
@@ -106,12 +109,36 @@ impl Value for JsValue {
     }
 }
 
+/// `options.signal`.
+#[derive(Clone)]
+pub(crate) struct Signal(AbortSignal);
+
+/// `options.fetch` or `options.onRetry`.
+#[derive(Clone, PartialEq)]
+pub(crate) struct Callback(pub Function);
+
+impl Signal {
+    /// The `AbortSignal` an options object gave, if any.
+    pub(crate) fn given(signal: &Option<Signal>) -> Option<AbortSignal> {
+        signal.as_ref().map(|Signal(signal)| signal.clone())
+    }
+}
+
+impl<'de> Deserialize<'de> for Signal {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        kept_as_is(deserializer, "an AbortSignal").map(Signal)
+    }
+}
+
+impl<'de> Deserialize<'de> for Callback {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        kept_as_is(deserializer, "a function").map(Callback)
+    }
+}
+
 /// Reads a value kept as the caller gave it and checks that it is a `T` (else it "must be"
 /// `expected`): `options.signal`, `options.fetch`.
-pub(crate) fn kept_as_is<'de, T: JsCast, D: Deserializer<'de>>(
-    deserializer: D,
-    expected: &'static str,
-) -> Result<T, D::Error> {
+fn kept_as_is<'de, T: JsCast, D: Deserializer<'de>>(deserializer: D, expected: &'static str) -> Result<T, D::Error> {
     struct Handle(&'static str);
     impl Visitor<'_> for Handle {
         type Value = JsValue;

@@ -6,13 +6,13 @@
 use std::future::Future;
 use std::rc::Rc;
 
-use js_sys::{Function, Promise, Reflect};
-use serde::{Deserialize, Deserializer, Serialize};
+use js_sys::{Promise, Reflect};
+use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 use web_sys::AbortSignal;
 
-use super::convert::{from_js, kept_as_is, to_js};
+use super::convert::{from_js, to_js, Callback, Signal};
 use super::error::to_js_error;
 use super::transport::{aborted, WebClock, WebNetwork};
 use super::watch::{BalanceWatch, Poll};
@@ -32,26 +32,6 @@ use crate::pricing::rate_card::RateCardOverrides;
 use crate::pricing::settle::{check_balance, Affordability, Cost};
 
 pub(crate) type Options = RequestOptions<Signal, Callback>;
-
-/// `options.signal`.
-#[derive(Clone)]
-pub(crate) struct Signal(AbortSignal);
-
-/// `options.fetch` or `options.onRetry`.
-#[derive(Clone, PartialEq)]
-pub(crate) struct Callback(Function);
-
-impl<'de> Deserialize<'de> for Signal {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        kept_as_is(deserializer, "an AbortSignal").map(Signal)
-    }
-}
-
-impl<'de> Deserialize<'de> for Callback {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        kept_as_is(deserializer, "a function").map(Callback)
-    }
-}
 
 /// The key argument, named as a whole.
 const API_KEY: Path = Path::argument("apiKey");
@@ -77,9 +57,9 @@ fn promise<T: Serialize, F: Future<Output = Result<T, Failure<JsValue>>> + 'stat
     }
 }
 
-/// What tells a client's requests apart: calls with equal ids send the same request.
+/// What tells a client's requests apart: calls with equal fingerprints send the same request.
 #[derive(Clone, PartialEq)]
-pub(crate) struct RequestId {
+pub(crate) struct RequestFingerprint {
     request: Request,
     timeout_ms: u32,
     max_retries: u32,
@@ -87,14 +67,10 @@ pub(crate) struct RequestId {
     on_retry: Option<Callback>,
 }
 
-fn signal_of(options: &Options) -> Option<AbortSignal> {
-    options.signal.as_ref().map(|Signal(signal)| signal.clone())
-}
-
 /// One call without a client: it shares nothing and keeps nothing. Its caller's signal makes
 /// it leave, which drops, and so aborts, the request.
 async fn credits_alone(key: ApiKey, options: Options) -> Result<Credits, Failure<JsValue>> {
-    shared::alone(call_with(&key, &options)?, aborted(signal_of(&options))).await
+    shared::alone(call_with(&key, &options)?, aborted(Signal::given(&options.signal))).await
 }
 
 /// Checks a PowerPost API key and options, then asks for the account's credit balance.
@@ -128,7 +104,7 @@ pub struct CreditsClient {
     key: ApiKey,
     options: Options,
     max_age: Option<MaxAge>,
-    requests: Rc<Requests<RequestId, JsValue>>,
+    requests: Rc<Requests<RequestFingerprint, JsValue>>,
 }
 
 #[wasm_bindgen(js_class = CreditsClient)]
@@ -170,7 +146,6 @@ impl CreditsClient {
     #[wasm_bindgen(js_name = watch)]
     pub fn watch(&self, options: JsValue) -> Result<JsValue, JsValue> {
         let options: WatchOptions<Signal> = read_options(options).map_err(|error| to_js_error(&error, None))?;
-        let signal = options.signal.as_ref().map(|Signal(signal)| signal.clone());
         let (requests, key, client_options) = (Rc::clone(&self.requests), self.key.clone(), self.options.clone());
         // Each poll is a call with the client's own options, never answered from kept results,
         // and left when the watch ends.
@@ -178,7 +153,7 @@ impl CreditsClient {
             let (requests, call) = (Rc::clone(&requests), call_with(&key, &client_options));
             Box::pin(async move { requests.get(call?, 0.0, aborted(Some(ended))).await })
         });
-        Ok(BalanceWatch::start(&options, signal, poll))
+        Ok(BalanceWatch::start(&options, poll))
     }
 }
 
@@ -193,14 +168,17 @@ impl CreditsClient {
         let options = self.options.overridden_by(call);
         let max_age_ms = max_age_ms(max_age.or(self.max_age));
         let (requests, call) = (Rc::clone(&self.requests), call_with(&self.key, &options));
-        async move { requests.get(call?, max_age_ms, aborted(signal_of(&options))).await }
+        async move { requests.get(call?, max_age_ms, aborted(Signal::given(&options.signal))).await }
     }
 }
 
 /// A client's call with `options`, as `Requests` shares it.
-fn call_with(key: &ApiKey, options: &Options) -> Result<Call<RequestId, WebNetwork, WebClock>, Failure<JsValue>> {
+fn call_with(
+    key: &ApiKey,
+    options: &Options,
+) -> Result<Call<RequestFingerprint, WebNetwork, WebClock>, Failure<JsValue>> {
     let request = options.request(key);
-    let id = RequestId {
+    let fingerprint = RequestFingerprint {
         request: request.clone(),
         timeout_ms: options.timeout_ms(),
         max_retries: options.max_retries(),
@@ -209,7 +187,14 @@ fn call_with(key: &ApiKey, options: &Options) -> Result<Call<RequestId, WebNetwo
     };
     let function = |callback: &Option<Callback>| callback.as_ref().map(|Callback(function)| function.clone());
     let network = WebNetwork::new(function(&options.fetch), function(&options.on_retry), options.timeout_ms())?;
-    Ok(Call { id, network, clock: WebClock::new(), request, key: key.clone(), max_retries: options.max_retries() })
+    Ok(Call {
+        fingerprint,
+        network,
+        clock: WebClock::new(),
+        request,
+        key: key.clone(),
+        max_retries: options.max_retries(),
+    })
 }
 
 /// The estimate `canAfford` checks the balance against.

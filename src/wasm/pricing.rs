@@ -5,11 +5,9 @@ use wasm_bindgen::prelude::*;
 
 use super::convert::{from_js, to_js};
 use super::error::to_js_error;
-use crate::credits::options::{RequestDefaults, REQUEST_DEFAULTS};
-use crate::credits::watch::{WatchDefaults, WATCH_DEFAULTS};
+use crate::catalogue::Catalogue;
 use crate::error::PowerPostError;
 use crate::input::{Number, Path};
-use crate::pricing::catalogue::PlanCatalogue;
 use crate::pricing::estimate::estimate_with_options;
 use crate::pricing::plan::{EstimateOptions, ESTIMATE_OPTIONS, PLAN};
 use crate::pricing::rate_card::RateCard;
@@ -56,22 +54,8 @@ pub fn settle_charges(estimate: JsValue, outcome: JsValue) -> Result<JsValue, Js
     })())
 }
 
-/// What `catalogue()` returns: everything an app needs to build a planner or a settings form.
-#[derive(serde::Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Catalogue {
-    #[serde(flatten)]
-    plans: PlanCatalogue,
-    request_defaults: RequestDefaults,
-    watch_defaults: WatchDefaults,
-}
-
 /// The post types, models with their choices, plan bounds and defaults the package knows.
 #[wasm_bindgen(skip_typescript)]
 pub fn catalogue() -> JsValue {
-    to_js(&Catalogue {
-        plans: PlanCatalogue::new(),
-        request_defaults: REQUEST_DEFAULTS,
-        watch_defaults: WATCH_DEFAULTS,
-    })
+    to_js(&Catalogue::new())
 }

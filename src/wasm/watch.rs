@@ -13,12 +13,11 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{future_to_promise, JsFuture};
 use web_sys::{AbortController, AbortSignal};
 
-use super::convert::to_js;
-use super::credits::Signal;
+use super::convert::{to_js, Signal};
 use super::error::to_js_error;
 use super::transport::WebClock;
 use crate::credits::response::Credits;
-use crate::credits::shared::Outcome;
+use crate::credits::shared::CallResult;
 use crate::credits::watch::{Event, Watch, WatchOptions};
 
 #[wasm_bindgen(module = "/src/js/watch.js")]
@@ -28,7 +27,7 @@ extern "C" {
 }
 
 /// One poll: a call that is left when the given signal (the watch's end) aborts.
-pub(crate) type Poll = Box<dyn Fn(AbortSignal) -> LocalBoxFuture<'static, Outcome<JsValue>>>;
+pub(crate) type Poll = Box<dyn Fn(AbortSignal) -> LocalBoxFuture<'static, CallResult<JsValue>>>;
 
 /// Watches a client's balance; `for await (const event of client.watch(options))`.
 #[wasm_bindgen(js_name = BalanceWatch, skip_typescript)]
@@ -49,7 +48,8 @@ struct State {
 }
 
 impl BalanceWatch {
-    pub(crate) fn start(options: &WatchOptions<Signal>, signal: Option<AbortSignal>, poll: Poll) -> JsValue {
+    pub(crate) fn start(options: &WatchOptions<Signal>, poll: Poll) -> JsValue {
+        let signal = Signal::given(&options.signal);
         let ended = AbortController::new().unwrap_throw();
         let listener = signal.as_ref().map(|signal| {
             let ended = ended.clone();

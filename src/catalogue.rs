@@ -1,98 +1,27 @@
-//! Facts from PowerPost's documentation that do not change with prices: platforms and their
-//! post types, image and video sizes, the default model of each kind, and the bounds of a plan.
+//! `catalogue()`: what the package knows, in one report an app can build on. It is built from
+//! the floors below (pricing's vocabulary and built-in card, the request and watch defaults),
+//! so it sits above both `pricing` and `credits`; its types are all here.
 
 use std::borrow::Cow;
 
 use serde::Serialize;
 
-use super::plan::ResearchMode;
-use super::rate_card::{ImageModelRate, Names, RateCard, VideoModelRate, DEFAULT_VERSION};
-use crate::input::named_enum;
+use crate::credits::options::{DEFAULT_BASE_URL, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT_MS, MAX_RETRIES_LIMIT};
+use crate::credits::watch::{DEFAULT_INTERVAL_MS, MIN_INTERVAL_MS};
+use crate::pricing::rate_card::{ImageModelRate, Names, RateCard, VideoModelRate, DEFAULT_VERSION};
+use crate::pricing::vocabulary::{
+    Platform, PostType, ResearchMode, DEFAULT_IMAGE_MODEL, DEFAULT_IMAGE_QUANTITY, DEFAULT_IMAGE_SIZE,
+    DEFAULT_VIDEO_MODEL, DEFAULT_VIDEO_SIZE, MAX_CAPTION_IMAGE_INPUTS, MAX_GENERATIONS, MAX_IMAGES_PER_GENERATION,
+    MAX_SOURCE_URLS, MAX_VIDEO_INPUT_SECONDS,
+};
 
-pub(crate) const DEFAULT_IMAGE_MODEL: &str = "flux2-flex";
-pub(crate) const DEFAULT_IMAGE_QUANTITY: u32 = 1;
-pub(crate) const DEFAULT_IMAGE_SIZE: &str = "square";
-pub(crate) const DEFAULT_VIDEO_MODEL: &str = "kling-3.0-pro";
-pub(crate) const DEFAULT_VIDEO_SIZE: &str = "landscape";
-
-/// As the rate card holds them (a model's sizes can be overridden, so they may be owned).
-pub(crate) const IMAGE_SIZES: [Cow<'static, str>; 4] =
-    [Cow::Borrowed("square"), Cow::Borrowed("feed"), Cow::Borrowed("portrait"), Cow::Borrowed("landscape")];
-pub(crate) const VIDEO_SIZES: [Cow<'static, str>; 2] = [Cow::Borrowed("landscape"), Cow::Borrowed("portrait")];
-
-pub(crate) const MAX_CAPTION_IMAGE_INPUTS: u32 = 10;
-pub(crate) const MAX_SOURCE_URLS: u32 = 10;
-pub(crate) const MAX_IMAGES_PER_GENERATION: u32 = 4;
-/// Our bound (the docs give none): one hour of analysed video.
-pub(crate) const MAX_VIDEO_INPUT_SECONDS: u32 = 3600;
-/// Our bound on entries in `images` and `videos` (the docs give none).
-pub(crate) const MAX_GENERATIONS: usize = 20;
-
-named_enum! {
-    /// Where a post is published.
-    pub(crate) enum Platform {
-        Instagram = "instagram",
-        Tiktok = "tiktok",
-        Youtube = "youtube",
-        X = "x",
-        Facebook = "facebook",
-        Linkedin = "linkedin",
-    }
-    else listed("platform")
-}
-
-impl Platform {
-    /// How the platform is written in a label.
-    pub(crate) fn display_name(self) -> &'static str {
-        match self {
-            Self::Instagram => "Instagram",
-            Self::Tiktok => "TikTok",
-            Self::Youtube => "YouTube",
-            Self::X => "X",
-            Self::Facebook => "Facebook",
-            Self::Linkedin => "LinkedIn",
-        }
-    }
-}
-
-named_enum! {
-    /// A kind of post on one platform, e.g. `instagram-reel`.
-    pub(crate) enum PostType {
-        InstagramFeed = "instagram-feed",
-        InstagramReel = "instagram-reel",
-        InstagramStory = "instagram-story",
-        TiktokVideo = "tiktok-video",
-        TiktokPhotos = "tiktok-photos",
-        YoutubeVideo = "youtube-video",
-        YoutubeShort = "youtube-short",
-        XPost = "x-post",
-        FacebookPost = "facebook-post",
-        FacebookReel = "facebook-reel",
-        FacebookStory = "facebook-story",
-        LinkedinPost = "linkedin-post",
-    }
-    else listed("post type")
-}
-
-impl PostType {
-    pub(crate) fn platform(self) -> Platform {
-        match self {
-            Self::InstagramFeed | Self::InstagramReel | Self::InstagramStory => Platform::Instagram,
-            Self::TiktokVideo | Self::TiktokPhotos => Platform::Tiktok,
-            Self::YoutubeVideo | Self::YoutubeShort => Platform::Youtube,
-            Self::XPost => Platform::X,
-            Self::FacebookPost | Self::FacebookReel | Self::FacebookStory => Platform::Facebook,
-            Self::LinkedinPost => Platform::Linkedin,
-        }
-    }
-}
-
-/// The plan side of what `catalogue()` tells an app, so that it can build a planner without a
-/// copy of its own: every post type with its platform, the models of the built-in rate card
-/// with their choices, the bounds of a plan and what a plan's entries default to.
+/// What `catalogue()` returns: everything an app needs to build a planner or a settings form
+/// without a copy of its own. Every post type with its platform, the models of the built-in
+/// rate card with their choices, the bounds of a plan and what a plan's entries default to,
+/// and what requests and watches use for an option not given.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub(crate) struct PlanCatalogue {
+pub(crate) struct Catalogue {
     pub rate_card_version: &'static str,
     pub post_types: Vec<PostTypeEntry>,
     pub research_modes: [ResearchMode; 2],
@@ -100,6 +29,8 @@ pub(crate) struct PlanCatalogue {
     pub video_models: Vec<VideoModelEntry>,
     pub limits: PlanLimits,
     pub plan_defaults: PlanDefaults,
+    pub request_defaults: RequestDefaults,
+    pub watch_defaults: WatchDefaults,
 }
 
 #[derive(Debug, Serialize)]
@@ -147,7 +78,26 @@ pub(crate) struct PlanDefaults {
     pub video_size: &'static str,
 }
 
-impl PlanCatalogue {
+/// What a call uses for a request option not given.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct RequestDefaults {
+    pub base_url: &'static str,
+    pub timeout_ms: u32,
+    pub max_retries: u32,
+    /// The most `maxRetries` may be.
+    pub max_retries_limit: u32,
+}
+
+/// What a watch uses for an option not given, and the shortest interval it takes.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct WatchDefaults {
+    pub interval_ms: u32,
+    pub min_interval_ms: u32,
+}
+
+impl Catalogue {
     pub(crate) fn new() -> Self {
         let card = &RateCard::DEFAULT;
         let post_type = |name: PostType| PostTypeEntry {
@@ -185,6 +135,13 @@ impl PlanCatalogue {
                 video_model: DEFAULT_VIDEO_MODEL,
                 video_size: DEFAULT_VIDEO_SIZE,
             },
+            request_defaults: RequestDefaults {
+                base_url: DEFAULT_BASE_URL,
+                timeout_ms: DEFAULT_TIMEOUT_MS,
+                max_retries: DEFAULT_MAX_RETRIES,
+                max_retries_limit: MAX_RETRIES_LIMIT,
+            },
+            watch_defaults: WatchDefaults { interval_ms: DEFAULT_INTERVAL_MS, min_interval_ms: MIN_INTERVAL_MS },
         }
     }
 }
@@ -195,18 +152,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_post_type_belongs_to_the_platform_it_is_named_after() {
-        for post_type in PostType::ALL {
-            assert!(post_type.name().starts_with(post_type.platform().name()), "{post_type:?}");
-        }
-        for platform in Platform::ALL {
-            assert!(PostType::ALL.iter().any(|t| t.platform() == platform), "{platform:?} has no post type");
-        }
-    }
-
-    #[test]
     fn the_catalogue_says_what_plans_and_the_built_in_card_accept() {
-        let catalogue = serde_json::to_value(PlanCatalogue::new()).unwrap();
+        let catalogue = serde_json::to_value(Catalogue::new()).unwrap();
         assert_eq!(catalogue["rateCardVersion"], DEFAULT_VERSION);
         assert_eq!(catalogue["postTypes"].as_array().unwrap().len(), PostType::ALL.len());
         assert_eq!(
@@ -238,18 +185,12 @@ mod tests {
     }
 
     #[test]
-    fn names_read_back_and_unknown_names_are_listed() {
-        let read = |name: &str| {
-            crate::input::from_json::<PostType>(serde_json::json!(name), &crate::input::Path::fields_of("postType"))
-        };
-        for post_type in PostType::ALL {
-            assert_eq!(read(post_type.name()).unwrap(), post_type);
-        }
-        let error = read("twitter-post").unwrap_err();
-        assert!(error.message.starts_with("postType is not a known post type; expected one of instagram-feed, "));
-        let error =
-            crate::input::from_json::<Platform>(serde_json::json!(5), &crate::input::Path::fields_of("platform"))
-                .unwrap_err();
-        assert_eq!(error.message, "platform must be a string");
+    fn the_catalogue_tells_request_and_watch_defaults() {
+        let catalogue = serde_json::to_value(Catalogue::new()).unwrap();
+        assert_eq!(
+            catalogue["requestDefaults"],
+            serde_json::json!({"baseUrl": "https://powerpost.ai/api/v1", "timeoutMs": 30000, "maxRetries": 2, "maxRetriesLimit": 10})
+        );
+        assert_eq!(catalogue["watchDefaults"], serde_json::json!({"intervalMs": 60000, "minIntervalMs": 1000}));
     }
 }

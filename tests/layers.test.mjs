@@ -1,0 +1,57 @@
+// The crate's floors: no file of src/ uses another that uses it back, directly or through
+// others, and pricing's vocabulary uses none of its siblings. A use is any `crate::a::b` or
+// `super::x` path in a file, in its tests too.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
+import { repo } from "./support.mjs";
+
+const src = join(repo, "src");
+const files = readdirSync(src, { recursive: true }).filter((file) => file.endsWith(".rs")).map((file) => join(src, file));
+
+/** The file a module path names (`["pricing", "plan"]`), or its nearest module file. */
+function fileOf(segments) {
+  for (let length = segments.length; length > 0; length--) {
+    const base = join(src, ...segments.slice(0, length));
+    for (const candidate of [`${base}.rs`, join(base, "mod.rs")]) if (existsSync(candidate)) return candidate;
+  }
+  return join(src, "lib.rs");
+}
+
+/** The module path of a file: src/pricing/plan.rs is ["pricing", "plan"]. */
+function moduleOf(file) {
+  const parts = relative(src, file).replace(/\.rs$/, "").split("/");
+  return parts.at(-1) === "mod" || parts.at(-1) === "lib" ? parts.slice(0, -1) : parts;
+}
+
+function usesOf(file) {
+  const code = readFileSync(file, "utf8").replace(/\/\/.*$/gm, "");
+  const tests = code.search(/\nmod tests \{|\n\s*mod tests \{/);
+  const uses = new Set();
+  for (const match of code.matchAll(/\bcrate::((?:[a-z_]+::)*[a-z_]+)/g)) uses.add(fileOf(match[1].split("::")));
+  for (const match of code.matchAll(/\bsuper::([a-z_]+)/g)) {
+    // In a file's own `mod tests`, `super` is the file itself.
+    if (tests >= 0 && match.index > tests) continue;
+    uses.add(fileOf([...moduleOf(file).slice(0, -1), match[1]]));
+  }
+  uses.delete(file);
+  // A module's mod.rs only declares its children.
+  return [...uses].filter((used) => !(used.endsWith("mod.rs") || used.endsWith("lib.rs")));
+}
+
+const graph = new Map(files.map((file) => [file, usesOf(file)]));
+
+test("no file of src/ uses a file that uses it back, directly or through others", () => {
+  const circles = [];
+  const reach = (from, to, seen = new Set()) => (graph.get(from) ?? []).some((next) => next === to || (!seen.has(next) && seen.add(next) && reach(next, to, seen)));
+  for (const [file, uses] of graph) {
+    for (const used of uses) if (reach(used, file)) circles.push(`${relative(repo, file)} -> ${relative(repo, used)} -> … -> ${relative(repo, file)}`);
+  }
+  assert.deepEqual(circles, []);
+});
+
+test("pricing's vocabulary uses none of its siblings", () => {
+  const vocabulary = join(src, "pricing/vocabulary.rs");
+  assert.deepEqual(graph.get(vocabulary)?.filter((used) => dirname(used) === dirname(vocabulary)), []);
+});
