@@ -1,4 +1,4 @@
-// Types for powerpost-credits. The contract: ../shared/API.md in the repository.
+// Types for powerpost-credits: the API as README.md describes it.
 
 /** Options for a credits request. Per-call options override a client's, field by field. */
 export interface RequestOptions {
@@ -161,6 +161,8 @@ export class PowerPostError extends Error {
 }
 
 export type ResearchMode = "regular" | "deep";
+// The built-in rate card's models and sizes: scripts/build.sh writes these four lines from the
+// package it builds, so the package's d.ts always names the card's (these are last build's).
 export type ImageModel = "flux2-flex" | "ideogram-3" | "gpt-image-1.5" | "nano-banana-2";
 export type ImageSize = "square" | "feed" | "portrait" | "landscape";
 export type VideoModel = "kling-3.0-pro" | "veo-3.1" | "runway-gen-4.5";

@@ -1,8 +1,8 @@
 // The PowerPost sandbox: a local, dependency-free stand-in for the credits endpoint that
-// follows the documented contract (../shared/POWERPOST.md): both auth headers, 401 and 403
-// bodies, rate limiting with 429 + retryAfter + X-RateLimit-*, X-Request-Id on every
-// response, CORS. Shipped as `powerpost-credits/sandbox` (Node only) and run by the CLI's
-// `sandbox` command; the repository's demo, tests and benchmarks use this same module.
+// follows PowerPost's documented contract: both auth headers, 401 and 403 bodies, rate
+// limiting with 429 + retryAfter + X-RateLimit-*, X-Request-Id on every response, CORS.
+// Shipped as `powerpost-credits/sandbox` (Node only) and run by the CLI's `sandbox` command;
+// the repository's demo, tests and benchmarks use this same module.
 //
 // Normal requests:  GET http://127.0.0.1:<port>/api/v1/account/credits
 // Test scenarios:   GET http://127.0.0.1:<port>/_sandbox/<scenario>/<steps>/api/v1/account/credits

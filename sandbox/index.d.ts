@@ -1,4 +1,4 @@
-// Types for powerpost-credits/sandbox (Node only). The contract: ../shared/API.md in the repository.
+// Types for powerpost-credits/sandbox (Node only): the API as README.md describes it.
 
 /** The demo account's key: scope account:read, balance 47 (until `setBalance` changes it). */
 export const DEMO_KEY: string;

@@ -10,6 +10,11 @@ wasm_opt=node_modules/.bin/wasm-opt
 features=(--enable-bulk-memory --enable-reference-types --enable-nontrapping-float-to-int
   --enable-sign-ext --enable-multivalue --enable-mutable-globals)
 
+# Panic locations name source files: as paths of the crate and its dependencies, not of this
+# machine (no file in the package names a path outside it).
+registry="${CARGO_HOME:-$HOME/.cargo}/registry/src"
+export RUSTFLAGS="--remap-path-prefix=$PWD=powerpost-credits --remap-path-prefix=$registry=crates.io"
+
 # Assembled in build/pkg, then moved into place at once: a running `make demo` serving pkg/
 # never sees it half-built.
 rm -rf build
@@ -30,7 +35,6 @@ cp LICENSE-MIT LICENSE-APACHE CHANGELOG.md build/pkg/
 mkdir -p build/pkg/sandbox
 cp sandbox/index.cjs sandbox/index.mjs sandbox/index.d.ts build/pkg/sandbox/
 # The same declarations for `require` (a .d.ts in a "type": "module" package is read as ESM).
-cp build/pkg/index.d.ts build/pkg/index.d.cts
 cp build/pkg/sandbox/index.d.ts build/pkg/sandbox/index.d.cts
 
 # The Node glue require()s the JS snippets (src/js/), which wasm-bindgen writes as ES modules;
@@ -69,6 +73,35 @@ JS
 # Entries re-export the error class from its snippet's (content-hashed) path.
 error_js=$(echo "$snippets" | grep '/error\.js$')
 sed -i "s#__ERROR_MODULE__#./$error_js#" build/pkg/web/api.js build/pkg/node/index.cjs
+
+# The built-in card's models and sizes are written once, in Rust: the d.ts unions of their
+# names and the npm README's rate rows are written here from the package just built, so that
+# a new model or size is one Rust edit.
+node - build/pkg <<'JS'
+const fs = require("fs");
+const dir = process.argv[2];
+const { defaultRateCard } = require(`${require("path").resolve(dir)}/node/index.cjs`);
+const card = defaultRateCard();
+const union = (names) => [...new Set(names)].map((name) => JSON.stringify(name)).join(" | ");
+const sizes = (models) => Object.values(models).flatMap((model) => model.sizes);
+const byPrice = (models, price) => Object.entries(models).sort(([, a], [, b]) => price(a) - price(b));
+const fill = (file, pattern, text) => {
+  const code = fs.readFileSync(file, "utf8");
+  if (!pattern.test(code)) throw new Error(`build: ${file} has no line matching ${pattern}`);
+  fs.writeFileSync(file, code.replace(pattern, text));
+};
+for (const [type, names] of [["ImageModel", Object.keys(card.imageModels)], ["VideoModel", Object.keys(card.videoModels)],
+  ["ImageSize", sizes(card.imageModels)], ["VideoSize", sizes(card.videoModels)]]) {
+  fill(`${dir}/index.d.ts`, new RegExp(`^export type ${type} = .*;$`, "m"), `export type ${type} = ${union(names)};`);
+}
+const images = byPrice(card.imageModels, (model) => model.perImage).map(([name, model]) => `\`${name}\` ${model.perImage}`);
+const audio = (model) => (model.audioPerSecond === null ? "(no audio)" : `(+${model.audioPerSecond})`);
+const videos = byPrice(card.videoModels, (model) => model.perSecond).map(([name, model]) => `\`${name}\` ${model.perSecond} ${audio(model)}`);
+fill(`${dir}/README.md`, /^\| images, per image \| .* \|$/m, `| images, per image | ${images.join(", ")} |`);
+fill(`${dir}/README.md`, /^\| videos, per second \(\+ per second with audio\) \| .* \|$/m,
+  `| videos, per second (+ per second with audio) | ${videos.join(", ")} |`);
+JS
+cp build/pkg/index.d.ts build/pkg/index.d.cts
 
 # Browsers load the web build's JS as shipped (smaller minified); Node reads the Node build
 # from disk, where its readable form costs nothing.

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make mutants: cargo-mutants over the host tests of the modules with rules (.cargo/mutants.toml
 # names them), then the share of viable mutants the tests caught; fails under 95%. Not part of
-# make test (about 20 minutes here). TESTING.md lists the mutants that are left, and why.
+# make test (TESTING.md says how long its last run took, and lists the mutants left, and why).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

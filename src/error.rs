@@ -4,10 +4,10 @@
 
 use std::fmt;
 
-/// Every `code` a `PowerPostError` can carry.
+/// Every `code` a `PowerPostError` can carry, in the order of [`ErrorCode::TABLE`], which says
+/// what each means.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum ErrorCode {
-    // Passed through from the API's error body.
     ValidationError,
     InvalidApiKey,
     InsufficientCredits,
@@ -20,9 +20,7 @@ pub(crate) enum ErrorCode {
     PlatformNotConnected,
     RateLimitExceeded,
     InternalError,
-    /// An error response whose body is not JSON or names no code we know.
     HttpError,
-    // Raised by the client itself.
     InvalidArgument,
     InvalidResponse,
     NetworkError,
@@ -30,71 +28,68 @@ pub(crate) enum ErrorCode {
     Aborted,
 }
 
+/// Where a code comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Source {
+    /// PowerPost's error bodies; `status` is the one an error response without a usable code
+    /// gets this code for.
+    Api { status: Option<u16> },
+    /// The client itself; `retryable`: the same request may succeed later.
+    Client { retryable: bool },
+}
+
 impl ErrorCode {
-    /// Every code; the first twelve are the ones PowerPost documents for its error bodies.
-    const ALL: [ErrorCode; 18] = [
-        Self::ValidationError,
-        Self::InvalidApiKey,
-        Self::InsufficientCredits,
-        Self::Forbidden,
-        Self::InsufficientScope,
-        Self::NotFound,
-        Self::AlreadyPublished,
-        Self::FileTooLarge,
-        Self::StorageQuotaExceeded,
-        Self::PlatformNotConnected,
-        Self::RateLimitExceeded,
-        Self::InternalError,
-        Self::HttpError,
-        Self::InvalidArgument,
-        Self::InvalidResponse,
-        Self::NetworkError,
-        Self::Timeout,
-        Self::Aborted,
+    /// Each code once: its name, and where it comes from.
+    const TABLE: [(ErrorCode, &'static str, Source); 18] = [
+        (Self::ValidationError, "VALIDATION_ERROR", Source::Api { status: None }),
+        (Self::InvalidApiKey, "INVALID_API_KEY", Source::Api { status: Some(401) }),
+        (Self::InsufficientCredits, "INSUFFICIENT_CREDITS", Source::Api { status: None }),
+        (Self::Forbidden, "FORBIDDEN", Source::Api { status: Some(403) }),
+        (Self::InsufficientScope, "INSUFFICIENT_SCOPE", Source::Api { status: None }),
+        (Self::NotFound, "NOT_FOUND", Source::Api { status: Some(404) }),
+        (Self::AlreadyPublished, "ALREADY_PUBLISHED", Source::Api { status: None }),
+        (Self::FileTooLarge, "FILE_TOO_LARGE", Source::Api { status: None }),
+        (Self::StorageQuotaExceeded, "STORAGE_QUOTA_EXCEEDED", Source::Api { status: None }),
+        (Self::PlatformNotConnected, "PLATFORM_NOT_CONNECTED", Source::Api { status: None }),
+        (Self::RateLimitExceeded, "RATE_LIMIT_EXCEEDED", Source::Api { status: Some(429) }),
+        // Also every 5xx without a usable code (see `for_status`).
+        (Self::InternalError, "INTERNAL_ERROR", Source::Api { status: Some(500) }),
+        // An error response whose body is not JSON or names no code we know.
+        (Self::HttpError, "HTTP_ERROR", Source::Client { retryable: false }),
+        (Self::InvalidArgument, "INVALID_ARGUMENT", Source::Client { retryable: false }),
+        (Self::InvalidResponse, "INVALID_RESPONSE", Source::Client { retryable: false }),
+        (Self::NetworkError, "NETWORK_ERROR", Source::Client { retryable: true }),
+        (Self::Timeout, "TIMEOUT", Source::Client { retryable: true }),
+        (Self::Aborted, "ABORTED", Source::Client { retryable: false }),
     ];
 
-    const API_CODES: &[ErrorCode] = Self::ALL.split_at(12).0;
+    /// The code's row: the table lists the codes in the order they are declared (the table
+    /// test and the assertion below hold it to that).
+    fn row(self) -> &'static (ErrorCode, &'static str, Source) {
+        &Self::TABLE[self as usize]
+    }
 
     pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            Self::ValidationError => "VALIDATION_ERROR",
-            Self::InvalidApiKey => "INVALID_API_KEY",
-            Self::InsufficientCredits => "INSUFFICIENT_CREDITS",
-            Self::Forbidden => "FORBIDDEN",
-            Self::InsufficientScope => "INSUFFICIENT_SCOPE",
-            Self::NotFound => "NOT_FOUND",
-            Self::AlreadyPublished => "ALREADY_PUBLISHED",
-            Self::FileTooLarge => "FILE_TOO_LARGE",
-            Self::StorageQuotaExceeded => "STORAGE_QUOTA_EXCEEDED",
-            Self::PlatformNotConnected => "PLATFORM_NOT_CONNECTED",
-            Self::RateLimitExceeded => "RATE_LIMIT_EXCEEDED",
-            Self::InternalError => "INTERNAL_ERROR",
-            Self::HttpError => "HTTP_ERROR",
-            Self::InvalidArgument => "INVALID_ARGUMENT",
-            Self::InvalidResponse => "INVALID_RESPONSE",
-            Self::NetworkError => "NETWORK_ERROR",
-            Self::Timeout => "TIMEOUT",
-            Self::Aborted => "ABORTED",
-        }
+        self.row().1
     }
 
     /// The code an API error body names, if it is one PowerPost documents.
-    pub(crate) fn from_api(code: &str) -> Option<Self> {
-        Self::API_CODES.iter().copied().find(|known| known.as_str() == code)
+    pub(crate) fn from_api(name: &str) -> Option<Self> {
+        let api = |source: &Source| matches!(source, Source::Api { .. });
+        Self::TABLE.iter().find(|(_, known, source)| *known == name && api(source)).map(|(code, _, _)| *code)
     }
 
     /// The code for an error response that carries no usable code of its own.
     pub(crate) fn for_status(status: u16) -> Self {
-        match status {
-            401 => Self::InvalidApiKey,
-            403 => Self::Forbidden,
-            404 => Self::NotFound,
-            429 => Self::RateLimitExceeded,
-            500..=599 => Self::InternalError,
-            _ => Self::HttpError,
+        if (500..=599).contains(&status) {
+            return Self::InternalError;
         }
+        let stands_for = |source: &Source| *source == Source::Api { status: Some(status) };
+        Self::TABLE.iter().find(|(_, _, source)| stands_for(source)).map_or(Self::HttpError, |(code, _, _)| *code)
     }
 }
+
+const _: () = assert!(ErrorCode::Aborted as usize + 1 == ErrorCode::TABLE.len(), "a row for every code");
 
 /// Statuses worth another attempt; everything else (400, 401, 402, 403, 404, ...) is final.
 pub(crate) fn is_retryable_status(status: u16) -> bool {
@@ -157,13 +152,10 @@ impl PowerPostError {
         Self::new(ErrorCode::InvalidResponse, format!("unexpected response from fetch: {why}"))
     }
 
-    /// Whether the same request may succeed if sent again later.
+    /// Whether the same request may succeed if sent again later: a failure of the client's
+    /// own that says so, or a status worth retrying.
     pub(crate) fn retryable(&self) -> bool {
-        match self.code {
-            ErrorCode::NetworkError | ErrorCode::Timeout => true,
-            // Bad input, an abort and a bad 200 body carry no status worth retrying either.
-            _ => self.status.is_some_and(is_retryable_status),
-        }
+        matches!(self.code.row().2, Source::Client { retryable: true }) || self.status.is_some_and(is_retryable_status)
     }
 }
 
@@ -181,11 +173,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn api_codes_round_trip_and_unknown_codes_are_rejected() {
-        for code in ErrorCode::API_CODES {
-            assert_eq!(ErrorCode::from_api(code.as_str()), Some(*code));
+    fn the_table_has_every_code_once_and_api_codes_round_trip() {
+        for (index, (code, name, source)) in ErrorCode::TABLE.iter().enumerate() {
+            assert_eq!(*code as usize, index, "{name} is in the order the codes are declared");
+            assert_eq!(code.as_str(), *name);
+            let from_body = matches!(source, Source::Api { .. });
+            assert_eq!(ErrorCode::from_api(name), from_body.then_some(*code), "{name}");
         }
-        assert_eq!(ErrorCode::API_CODES.last(), Some(&ErrorCode::InternalError));
+        assert_eq!(ErrorCode::HttpError.as_str(), "HTTP_ERROR");
+        assert_eq!(ErrorCode::Aborted.as_str(), "ABORTED");
         assert_eq!(ErrorCode::from_api("TIMEOUT"), None, "client-side codes never come from a body");
         assert_eq!(ErrorCode::from_api("invalid_api_key"), None);
         assert_eq!(ErrorCode::from_api(""), None);
@@ -197,7 +193,7 @@ mod tests {
         let dts = include_str!("../pkg-template/index.d.ts");
         let union = dts.split("export type ErrorCode =").nth(1).and_then(|rest| rest.split(';').next()).unwrap();
         let mut listed: Vec<&str> = union.split('"').skip(1).step_by(2).collect();
-        let mut codes: Vec<&str> = ErrorCode::ALL.iter().map(|code| code.as_str()).collect();
+        let mut codes: Vec<&str> = ErrorCode::TABLE.iter().map(|(_, name, _)| *name).collect();
         listed.sort_unstable();
         codes.sort_unstable();
         assert_eq!(listed, codes);

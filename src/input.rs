@@ -165,6 +165,12 @@ impl fmt::Display for Path {
     }
 }
 
+/// The value of a field that must be given (a type's fields are all optional, so that a missing
+/// one is told what a wrong one is), or an `INVALID_ARGUMENT` naming it with `expectation`.
+pub(crate) fn required<T>(value: Option<T>, at: &Path, expectation: &str) -> Result<T, PowerPostError> {
+    value.ok_or_else(|| at.invalid(expectation))
+}
+
 /// Reads `value` as a `T`; an error names its field under `at`.
 pub(crate) fn read<T: DeserializeOwned, V: Value>(value: V, at: &Path) -> Result<T, PowerPostError> {
     T::deserialize(Reader::new(value)).map_err(|error| error.at(at))
@@ -373,17 +379,22 @@ impl<'de, R: Value> Deserializer<'de> for Reader<R> {
         if self.value.is_plain_object() {
             self.object(visitor)
         } else {
-            Err(not_an_object())
+            Err(Error::expected(&visitor))
         }
     }
 
+    /// Likewise; what a derived struct expects is worded here ("struct PostPlan" is serde's).
     fn deserialize_struct<T: Visitor<'de>>(
         self,
         _name: &'static str,
         _fields: &'static [&'static str],
         visitor: T,
     ) -> Result<T::Value, Error> {
-        self.deserialize_map(visitor)
+        if self.value.is_plain_object() {
+            self.object(visitor)
+        } else {
+            Err(not_an_object())
+        }
     }
 
     fn deserialize_newtype_struct<T: Visitor<'de>>(self, name: &'static str, visitor: T) -> Result<T::Value, Error> {
@@ -450,10 +461,6 @@ impl<'de, V: Value> MapAccess<'de> for ObjectReader<V> {
         let (reader, key) = self.next_value()?;
         seed.deserialize(reader).map_err(|error| error.in_key(&key))
     }
-
-    fn size_hint(&self) -> Option<usize> {
-        Some(self.keys.len())
-    }
 }
 
 /// An array's entries, each read when it is reached: a long array is read only as far as its
@@ -488,60 +495,6 @@ impl<'de, V: Value> SeqAccess<'de> for ListReader<V> {
         let (reader, index) = entry?;
         seed.deserialize(reader).map(Some).map_err(|error| error.in_index(index))
     }
-
-    fn size_hint(&self) -> Option<usize> {
-        Some((self.length - self.next) as usize)
-    }
-}
-
-/// JSON values stand in for JS values in host tests: objects are plain, and nothing throws.
-#[cfg(all(test, not(target_arch = "wasm32")))]
-impl Value for serde_json::Value {
-    fn is_missing(&self) -> bool {
-        self.is_null()
-    }
-
-    fn as_bool(&self) -> Option<bool> {
-        serde_json::Value::as_bool(self)
-    }
-
-    fn as_number(&self) -> Option<f64> {
-        self.as_f64()
-    }
-
-    fn as_text(&self) -> Option<String> {
-        self.as_str().map(str::to_string)
-    }
-
-    fn list_length(&self) -> Option<u32> {
-        self.as_array().map(|list| list.len() as u32)
-    }
-
-    fn is_plain_object(&self) -> bool {
-        serde_json::Value::is_object(self)
-    }
-
-    fn is_object(&self) -> bool {
-        serde_json::Value::is_object(self)
-    }
-
-    fn keys(&self) -> Result<Vec<Self>, Unreadable> {
-        let keys = self.as_object().map(|object| object.keys().cloned().map(serde_json::Value::String).collect());
-        Ok(keys.unwrap_or_default())
-    }
-
-    fn get(&self, key: &Self) -> Result<Self, Unreadable> {
-        let value = key.as_str().and_then(|key| serde_json::Value::get(self, key));
-        Ok(value.cloned().unwrap_or(serde_json::Value::Null))
-    }
-
-    fn at(&self, index: u32) -> Result<Self, Unreadable> {
-        Ok(serde_json::Value::get(self, index as usize).cloned().unwrap_or(serde_json::Value::Null))
-    }
-
-    fn into_handle(self) -> Option<u32> {
-        None
-    }
 }
 
 /// A whole number from `MIN` to `MAX`.
@@ -555,7 +508,7 @@ impl<const MIN: u32, const MAX: u32> Whole<MIN, MAX> {
 
     /// The number a field that must be given holds, or an `INVALID_ARGUMENT` naming it.
     pub(crate) fn required(value: Option<Self>, at: &Path) -> Result<u32, PowerPostError> {
-        value.map(|Whole(number)| number).ok_or_else(|| at.invalid(&Self::expected()))
+        required(value, at, &Self::expected()).map(|Whole(number)| number)
     }
 }
 
@@ -803,6 +756,56 @@ mod tests {
     use super::*;
     use serde_json::{json, Value as J};
 
+    /// JSON values stand in for JS values in host tests (for every module's tests: a trait impl
+    /// holds crate-wide): objects are plain, and nothing throws.
+    impl Value for serde_json::Value {
+        fn is_missing(&self) -> bool {
+            self.is_null()
+        }
+
+        fn as_bool(&self) -> Option<bool> {
+            serde_json::Value::as_bool(self)
+        }
+
+        fn as_number(&self) -> Option<f64> {
+            self.as_f64()
+        }
+
+        fn as_text(&self) -> Option<String> {
+            self.as_str().map(str::to_string)
+        }
+
+        fn list_length(&self) -> Option<u32> {
+            self.as_array().map(|list| list.len() as u32)
+        }
+
+        fn is_plain_object(&self) -> bool {
+            serde_json::Value::is_object(self)
+        }
+
+        fn is_object(&self) -> bool {
+            serde_json::Value::is_object(self)
+        }
+
+        fn keys(&self) -> Result<Vec<Self>, Unreadable> {
+            let keys = self.as_object().map(|object| object.keys().cloned().map(serde_json::Value::String).collect());
+            Ok(keys.unwrap_or_default())
+        }
+
+        fn get(&self, key: &Self) -> Result<Self, Unreadable> {
+            let value = key.as_str().and_then(|key| serde_json::Value::get(self, key));
+            Ok(value.cloned().unwrap_or(serde_json::Value::Null))
+        }
+
+        fn at(&self, index: u32) -> Result<Self, Unreadable> {
+            Ok(serde_json::Value::get(self, index as usize).cloned().unwrap_or(serde_json::Value::Null))
+        }
+
+        fn into_handle(self) -> Option<u32> {
+            None
+        }
+    }
+
     #[derive(Debug, Deserialize)]
     #[serde(rename_all = "camelCase", deny_unknown_fields)]
     struct Sample {
@@ -944,6 +947,17 @@ mod tests {
         let deep_list = (0..1_000).fold(json!(1), |inner, _| json!([inner]));
         let error = read(json!({ "names": deep_list })).unwrap_err();
         assert_eq!(error.message, "sample.names[0] must be a string");
+    }
+
+    /// A derived newtype: read through what it wraps, not as a value kept as it is.
+    #[derive(Debug, Deserialize, PartialEq)]
+    struct Wrapped(Number);
+
+    #[test]
+    fn newtypes_read_what_they_wrap_and_errors_say_their_expectation() {
+        assert_eq!(from_json::<Wrapped>(json!(3), &Path::argument("n")).unwrap(), Wrapped(Number(3.0)));
+        let Err(error) = Whole::<1, 4>::deserialize(Reader::new(json!(9))) else { panic!("9 is out of range") };
+        assert_eq!(error.to_string(), "must be a whole number from 1 to 4");
     }
 
     #[derive(Debug, Deserialize)]

@@ -11,6 +11,7 @@ import { createServer, request } from "node:http";
 import { headingAnchors, launchChromium, projectWithPackage, repo } from "./support.mjs";
 import { startDemo } from "../scripts/demo.mjs";
 import { DEMO_KEY } from "../sandbox/index.mjs";
+import { catalogue } from "../pkg/node/index.mjs";
 
 const artifacts = resolve(import.meta.dirname, "artifacts");
 let demo, browser, project;
@@ -158,7 +159,7 @@ for (const [width, viewport] of [["desktop", { width: 1280, height: 900 }], ["ph
     test("the default plan is the documented sample, 10-15 credits, and X raises it", async () => {
       const sample = await total();
       assert.ok(sample >= 10 && sample <= 15, `sample costs ${sample}`);
-      assert.equal(await text("#rate-card-version"), "2026-11-estimate");
+      assert.equal(await text("#rate-card-version"), catalogue().rateCardVersion);
       await page.check('input[value="x-post"]');
       assert.ok((await total()) > sample);
       assert.match(await page.locator("#estimate-items").textContent(), /includes X surcharge/);

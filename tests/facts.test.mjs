@@ -11,7 +11,8 @@ import { catalogue, defaultRateCard } from "../pkg/node/index.mjs";
 import { DEMO_KEY, SANDBOX_DEFAULTS, startSandbox } from "../sandbox/index.mjs";
 import { repo } from "./support.mjs";
 
-const readme = readFileSync(join(repo, "pkg-template/README.md"), "utf8");
+// The README npm shows: pkg-template's, with the rate rows scripts/build.sh writes from the card.
+const readme = readFileSync(join(repo, "pkg/README.md"), "utf8");
 /** The README's text with its line breaks folded, as prose is read. */
 const prose = readme.replace(/\s+/g, " ");
 const dts = readFileSync(join(repo, "pkg-template/index.d.ts"), "utf8");
@@ -41,7 +42,7 @@ test("the README's rate table is the built-in rate card", () => {
   assert.deepEqual(row("images, per image")[0].split(", ").sort(), images.sort());
   const videos = Object.entries(card.videoModels).map(([name, model]) =>
     `\`${name}\` ${model.perSecond} ${model.audioPerSecond === null ? "(no audio)" : `(+${model.audioPerSecond})`}`);
-  assert.deepEqual(row("videos, per second (+ per second with audio)")[0].split(", "), videos);
+  assert.deepEqual(row("videos, per second (+ per second with audio)")[0].split(", ").sort(), videos.sort());
   assert.deepEqual(Object.keys(card.publish.surcharges), ["x"], "the table names the X surcharge only");
   assert.equal(row("publishing")[0], `${card.publish.base} per publish action, +${card.publish.surcharges.x} when it includes \`x-post\``);
   assert.ok(prose.includes(`\`${facts.rateCardVersion}\`, is chosen`), "the README names the rate card's version");
@@ -96,4 +97,12 @@ test("the sandbox applies the defaults it exports (which the CLI's --help shows)
   for (const text of said) assert.ok(sandboxDts.includes(text), `sandbox/index.d.ts should say ${text}`);
   const row = `\`port\` ${port} (the default) picks a free one; \`rateLimit\` per key and window, default ${rateLimit} as PowerPost; \`windowSeconds\` default ${windowSeconds}.`;
   assert.ok(prose.includes(row), `the README's sandbox table should say ${row}`);
+});
+
+test("the npm README's size of the web build is the one make bench measured", () => {
+  const benchmarks = readFileSync(join(repo, "BENCHMARKS.md"), "utf8");
+  const measured = Number(benchmarks.match(/\| web build, wasm and all its JS, gzipped \| ([\d.]+) KB/)?.[1]);
+  const said = Number(prose.match(/the package costs about (\d+) KB gzipped/)?.[1]);
+  assert.ok(measured > 0 && said > 0, "both figures are found");
+  assert.equal(said, Math.round(measured), `the README says ${said} KB; BENCHMARKS.md measured ${measured} KB`);
 });

@@ -5,10 +5,11 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
-import { writeFileSync, rmSync, readFileSync, readdirSync } from "node:fs";
-import { join } from "node:path";
+import { writeFileSync, rmSync, readFileSync, readdirSync, statSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
 import { closedPort as portNothingListensOn, projectWithPackage, repo, waitUntil } from "./support.mjs";
 import { DEMO_KEY } from "../sandbox/index.mjs";
+import { catalogue } from "../pkg/node/index.mjs";
 const sandbox = process.env.POWERPOST_SANDBOX;
 let project;
 
@@ -72,7 +73,7 @@ test("the estimator works from the package: the documented sample costs 10-15 an
   assert.ok(result.without >= 10 && result.without <= 15, `sample costs ${result.without}`);
   assert.ok(result.withX > result.without && result.withX <= 15);
   assert.equal(result.again, result.without);
-  assert.equal(result.version, "2026-11-estimate");
+  assert.equal(result.version, catalogue().rateCardVersion, "the built-in card's version");
   assert.deepEqual(result.affordable, { affordable: false, balance: 12, cost: result.withX, remaining: 0, shortfall: result.withX - 12 });
   assert.equal(result.refunded, 2);
   assert.deepEqual([result.field, result.code], ["images[0].size", "INVALID_ARGUMENT"]);
@@ -108,6 +109,21 @@ test("the tarball carries the licence texts its license field names and a change
   assert.match(readFileSync(join(installed, "LICENSE-APACHE"), "utf8"), /Apache License\s+Version 2\.0, January 2004/);
   const changelog = readFileSync(join(installed, "CHANGELOG.md"), "utf8");
   assert.equal(changelog.match(/^## (\S+)/m)?.[1], manifest.version, "the newest CHANGELOG entry is this version");
+});
+
+test("no file in the tarball names a path outside the package", () => {
+  const installed = join(project, "node_modules/powerpost-credits");
+  const outside = [];
+  for (const file of readdirSync(installed, { recursive: true })) {
+    const path = join(installed, file);
+    if (!statSync(path).isFile() || file.endsWith(".wasm.cjs")) continue;
+    const text = readFileSync(path, "utf8");
+    for (const [reference] of text.matchAll(/(?:\.\.\/)+[\w.-][\w./-]*/g)) {
+      if (relative(installed, resolve(dirname(path), reference)).startsWith("..")) outside.push(`${file}: ${reference}`);
+    }
+    for (const [reference] of text.matchAll(/\/work\/[\w./-]+|\/root\/[\w./-]+/g)) outside.push(`${file}: ${reference}`);
+  }
+  assert.deepEqual(outside, []);
 });
 
 test("publint and Are The Types Wrong find no problems in the tarball", () => {

@@ -173,14 +173,15 @@ for (const [path, read, names] of UNIONS) {
 
 test("model and size unions name the built-in rate card's models and sizes (and stay open to overrides)", () => {
   const card = defaultRateCard();
-  const sizes = (models) => sorted(new Set(Object.values(models).flatMap((model) => model.sizes)));
-  for (const [path, expected] of [
-    ["ImageModel", sorted(Object.keys(card.imageModels))],
-    ["VideoModel", sorted(Object.keys(card.videoModels))],
+  const sizes = (models) => [...new Set(Object.values(models).flatMap((model) => model.sizes))];
+  for (const [path, names] of [
+    ["ImageModel", Object.keys(card.imageModels)],
+    ["VideoModel", Object.keys(card.videoModels)],
     ["ImageSize", sizes(card.imageModels)],
     ["VideoSize", sizes(card.videoModels)],
   ]) {
-    assert.deepEqual(literalsAt(path).values, expected, path);
+    // scripts/build.sh writes these unions from the built card; this holds it to that.
+    assert.deepEqual(literalsAt(path).values, sorted(names), path);
   }
   for (const path of ["PostPlan.images[].model", "PostPlan.images[].size", "PostPlan.videos[].model", "PostPlan.videos[].size"]) {
     assert.equal(literalsAt(path).open, true, `${path} also takes names a rate card override adds`);

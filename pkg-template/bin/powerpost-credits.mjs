@@ -11,15 +11,40 @@ const { requestDefaults, watchDefaults } = catalogue();
 const DEFAULT_BASE_URL = requestDefaults.baseUrl;
 const MIN_INTERVAL_SECONDS = watchDefaults.minIntervalMs / 1000;
 
+// The sandbox command's port. A person starting the sandbox by hand wants the same URL every
+// time (to set POWERPOST_BASE_URL once); code calling startSandbox wants a port nothing else
+// uses, so SANDBOX_DEFAULTS.port is 0 (a free one).
+const CLI_SANDBOX_PORT = 8787;
+
+/** Each command: how --help shows it, and the options it takes besides --help and --version. */
+const COMMANDS = {
+  balance: { usage: ["balance", "the account's balance"], options: ["base-url", "key-file", "timeout", "json"] },
+  estimate: {
+    usage: ["estimate PLAN.json", "the itemized cost of a plan (- reads it from standard input), and",
+      "whether the balance covers it when a key is set"],
+    options: ["base-url", "key-file", "timeout", "json"],
+  },
+  watch: {
+    usage: ["watch", "a line when the balance changes and when it crosses a --warn", "threshold, until Ctrl-C"],
+    options: ["base-url", "key-file", "timeout", "interval", "warn"],
+  },
+  sandbox: {
+    usage: ["sandbox", "a local stand-in for PowerPost on 127.0.0.1, until Ctrl-C"],
+    options: ["port", "rate-limit", "window-seconds"],
+  },
+};
+
+/** "balance, estimate, watch or sandbox". */
+const COMMAND_LIST = Object.keys(COMMANDS).join(", ").replace(/, (\w+)$/, " or $1");
+
+const commandLines = Object.values(COMMANDS)
+  .flatMap(({ usage: [call, ...about] }) => about.map((line, index) => `  ${(index === 0 ? call : "").padEnd(25)}${line}`))
+  .join("\n");
+
 const USAGE = `Usage: powerpost-credits <command> [options]
 
 Commands:
-  balance                  the account's balance
-  estimate PLAN.json       the itemized cost of a plan (- reads it from standard input), and
-                           whether the balance covers it when a key is set
-  watch                    a line when the balance changes and when it crosses a --warn
-                           threshold, until Ctrl-C
-  sandbox                  a local stand-in for PowerPost on 127.0.0.1, until Ctrl-C
+${commandLines}
 
 Options:
   --base-url URL           the API (default: POWERPOST_BASE_URL, else ${DEFAULT_BASE_URL})
@@ -28,26 +53,18 @@ Options:
   --json                   machine-readable output (balance, estimate)
   --interval SECONDS       watch: time between polls (default ${watchDefaults.intervalMs / 1000}, at least ${MIN_INTERVAL_SECONDS})
   --warn CREDITS           watch: a balance to warn at; repeat it for more
-  --port PORT              sandbox: the port (default 8787; 0 picks a free one)
+  --port PORT              sandbox: the port (default ${CLI_SANDBOX_PORT}; 0 picks a free one)
   --rate-limit N           sandbox: calls per window and key (default ${SANDBOX_DEFAULTS.rateLimit})
   --window-seconds S       sandbox: the rate limit's window (default ${SANDBOX_DEFAULTS.windowSeconds})
   --help, --version
 
 Environment:
   POWERPOST_API_KEY        the key (never printed)
-  POWERPOST_BASE_URL       the API's base URL, e.g. http://127.0.0.1:8787/api/v1 for the sandbox
+  POWERPOST_BASE_URL       the API's base URL, e.g. http://127.0.0.1:${CLI_SANDBOX_PORT}/api/v1 for the sandbox
 
 Exit codes: 0 success, 1 API, network or sandbox error, 2 usage error.`;
 
 const HINT = "(powerpost-credits --help shows the usage)";
-
-/** Options each command takes, besides --help and --version. */
-const COMMANDS = {
-  balance: ["base-url", "key-file", "timeout", "json"],
-  estimate: ["base-url", "key-file", "timeout", "json"],
-  watch: ["base-url", "key-file", "timeout", "interval", "warn"],
-  sandbox: ["port", "rate-limit", "window-seconds"],
-};
 
 const OPTIONS = {
   "base-url": { type: "string" },
@@ -266,7 +283,7 @@ async function watch(args) {
 }
 
 async function sandbox(args) {
-  const port = wholeNumber(args.port, "--port", 8787);
+  const port = wholeNumber(args.port, "--port", CLI_SANDBOX_PORT);
   let running;
   try {
     running = await startSandbox({
@@ -296,9 +313,9 @@ async function main(argv) {
     return console.log(manifest.version);
   }
   if (args.help) return console.log(USAGE);
-  if (!args.command) throw new UsageError("no command: balance, estimate, watch or sandbox");
-  const allowed = COMMANDS[args.command];
-  if (!allowed) throw new UsageError(`unknown command "${args.command}": balance, estimate, watch or sandbox`);
+  if (!args.command) throw new UsageError(`no command: ${COMMAND_LIST}`);
+  const allowed = COMMANDS[args.command]?.options;
+  if (!allowed) throw new UsageError(`unknown command "${args.command}": ${COMMAND_LIST}`);
   const given = Object.keys(args).filter((name) => name in OPTIONS && !["help", "version"].includes(name));
   const stray = given.find((name) => !allowed.includes(name));
   if (stray) throw new UsageError(`--${stray} is not an option of ${args.command}`);

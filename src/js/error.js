@@ -1,5 +1,6 @@
-// The one part of the package that must be JS: an `Error` subclass, so that every rejection
-// and throw is a real `Error` (with a stack) whose name is "PowerPostError".
+// What must be JS (with src/js/watch.js, which makes a watch async-iterable): an `Error`
+// subclass, so that every rejection and throw is a real `Error` (with a stack) whose name is
+// "PowerPostError".
 export class PowerPostError extends Error {
   constructor(message, details = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });

@@ -240,6 +240,8 @@ mod tests {
     use super::*;
     use crate::input::from_json;
     use crate::pricing::plan::ESTIMATE_OPTIONS;
+    use crate::pricing::rate_card::DEFAULT_VERSION;
+    use crate::pricing::vocabulary::Platform;
     use proptest::prelude::*;
     use serde_json::{json, Value as J};
 
@@ -255,8 +257,11 @@ mod tests {
         estimate.items.iter().map(|item| (item.label(), item.credits())).collect()
     }
 
-    const ONE_POST_TYPE_PER_PLATFORM: [&str; 6] =
-        ["instagram-feed", "tiktok-video", "youtube-short", "x-post", "facebook-post", "linkedin-post"];
+    /// The first post type of every platform: a new platform is in every test that uses this.
+    fn one_post_type_per_platform() -> Vec<&'static str> {
+        let first = |platform| PostType::ALL.into_iter().find(|post_type| post_type.platform() == platform);
+        Platform::ALL.into_iter().filter_map(first).map(PostType::name).collect()
+    }
 
     fn sample(post_types: &[&str]) -> J {
         json!({
@@ -268,11 +273,13 @@ mod tests {
 
     #[test]
     fn the_documented_sample_costs_10_to_15_for_every_choice_of_3_platforms() {
-        let platforms = ONE_POST_TYPE_PER_PLATFORM;
+        let platforms = one_post_type_per_platform();
+        let count = platforms.len();
+        assert_eq!(count, Platform::ALL.len());
         let mut seen = 0;
-        for a in 0..6 {
-            for b in a + 1..6 {
-                for c in b + 1..6 {
+        for a in 0..count {
+            for b in a + 1..count {
+                for c in b + 1..count {
                     let chosen = [platforms[a], platforms[b], platforms[c]];
                     let cost = total(sample(&chosen));
                     assert!((10..=15).contains(&cost), "{chosen:?} costs {cost}");
@@ -280,7 +287,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(seen, 20);
+        assert_eq!(seen, count * (count - 1) * (count - 2) / 6);
     }
 
     #[test]
@@ -296,7 +303,7 @@ mod tests {
                     {"kind": "publish", "label": "Publish to 3 post types (includes X surcharge)", "credits": 3,
                      "postTypes": ["instagram-feed", "x-post", "linkedin-post"], "baseCredits": 1, "surcharges": {"x": 2}},
                 ],
-                "rateCardVersion": "2026-11-estimate",
+                "rateCardVersion": DEFAULT_VERSION,
             })
         );
     }
@@ -307,8 +314,8 @@ mod tests {
             total(json!({"caption": {"researchMode": mode, "postTypes": post_types}}))
         };
         assert!(caption("deep", &[]) > caption("regular", &[]));
-        assert_eq!(caption("regular", &["x-post"]), caption("regular", &ONE_POST_TYPE_PER_PLATFORM));
-        assert_eq!(caption("deep", &["x-post"]), caption("deep", &ONE_POST_TYPE_PER_PLATFORM));
+        assert_eq!(caption("regular", &["x-post"]), caption("regular", &one_post_type_per_platform()));
+        assert_eq!(caption("deep", &["x-post"]), caption("deep", &one_post_type_per_platform()));
     }
 
     #[test]
@@ -396,7 +403,7 @@ mod tests {
         let credits = |e: &CostEstimate| e.items.iter().map(EstimateItem::credits).collect::<Vec<_>>();
         assert_eq!(credits(&default), [6, 4, 3]);
         assert_eq!(credits(&custom), [6, 10, 8]);
-        assert_eq!(custom.rate_card_version, "2026-11-estimate+custom");
+        assert_eq!(custom.rate_card_version, format!("{DEFAULT_VERSION}+custom"));
         let error = from_json::<EstimateOptions>(json!({"rateCard": {"caption": {"deep": -1}}}), &ESTIMATE_OPTIONS)
             .unwrap_err();
         assert_eq!(error.field.as_deref(), Some("rateCard.caption.deep"));
@@ -488,9 +495,11 @@ mod tests {
             message(json!({"videos": [{"model": "veo-3.1", "durationSeconds": 5}]})),
             "videos[0].durationSeconds must be a duration veo-3.1 offers; expected one of 4, 8"
         );
+        let card = RateCard::DEFAULT;
+        let models: Vec<&str> = card.image_models.names().collect();
         assert_eq!(
             message(json!({"images": [{"model": "dall-e"}]})),
-            "images[0].model is not a known image model; expected one of flux2-flex, ideogram-3, gpt-image-1.5, nano-banana-2"
+            format!("images[0].model is not a known image model; expected one of {}", models.join(", "))
         );
         assert_eq!(
             message(json!({"images": [{"quantity": 5}]})),
@@ -504,7 +513,7 @@ mod tests {
 
     #[test]
     fn an_empty_plan_costs_nothing_and_null_parts_are_not_given() {
-        let empty = CostEstimate { total: 0, items: vec![], rate_card_version: Cow::Borrowed("2026-11-estimate") };
+        let empty = CostEstimate { total: 0, items: vec![], rate_card_version: Cow::Borrowed(DEFAULT_VERSION) };
         assert_eq!(estimate(json!({})).unwrap(), empty);
         assert_eq!(estimate(json!({"caption": null, "images": null, "publish": null})).unwrap(), empty);
     }

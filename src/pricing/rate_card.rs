@@ -415,7 +415,7 @@ mod tests {
         assert_eq!(card.publish.surcharges.of(Platform::X), 5);
         assert_eq!(card.caption, default.caption);
         assert_eq!(card.video_models, default.video_models);
-        assert_eq!(card.version, "2026-11-estimate+custom");
+        assert_eq!(card.version, format!("{DEFAULT_VERSION}+custom"));
         assert!(matches!(card.video_models.0, Cow::Borrowed(_)), "what no override touches stays borrowed");
         assert_eq!(overridden(json!({"version": "acme-1"})).unwrap().version, "acme-1");
     }

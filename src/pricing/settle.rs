@@ -1,16 +1,17 @@
 //! After the fact: `settleCharges` applies PowerPost's refund rules to an estimate and what
 //! actually happened, and `checkBalance` compares a cost with a balance.
 //!
-//! Refund rules (POWERPOST.md): failed generations cost nothing; an image generation with
-//! partial failures refunds the failed images; publishing is charged only if at least one
-//! item posted, and a platform's surcharge only if one of that platform's items posted.
+//! Refund rules (PowerPost's documentation): failed generations cost nothing; an image
+//! generation with partial failures refunds the failed images; publishing is charged only if
+//! at least one item posted, and a platform's surcharge only if one of that platform's items
+//! posted.
 //! Whatever the outcome does not mention is taken to have succeeded, as estimated.
 
 use serde::{Deserialize, Serialize};
 
 use super::vocabulary::{Platform, PostType, MAX_IMAGES_PER_GENERATION};
 use crate::error::PowerPostError;
-use crate::input::{named_enum, Entries, List, Number, Path, Text, Whole};
+use crate::input::{named_enum, required, Entries, List, Number, Path, Text, Whole};
 
 /// `settleCharges`'s arguments, whose fields are named after them (`outcome.images[0].failed`).
 pub(crate) const ESTIMATE: Path = Path::argument("estimate");
@@ -130,10 +131,6 @@ struct Line {
 }
 
 type ImageCount = Whole<0, MAX_IMAGES_PER_GENERATION>;
-
-fn required<T>(value: Option<T>, at: &Path, why: &str) -> Result<T, PowerPostError> {
-    value.ok_or_else(|| at.invalid(why))
-}
 
 fn read_line(line: &LineInput, at: &Path) -> Result<Line, PowerPostError> {
     let credits_of =
