@@ -1,5 +1,5 @@
 # make demo   set up, build, serve the demo page next to the local sandbox API (Ctrl-C stops)
-# make test   every test: host unit tests, wasm tests in Node, Chromium and Firefox, the packed package in every runtime
+# make test   every test: host unit tests, wasm tests in Node, Chromium, Firefox and WebKit, the packed package in every runtime
 # make bench  benchmarks against the local sandbox (writes BENCHMARKS.md)
 # make soak   100,000 calls and 1,000,000 estimates in one process (adds its report to BENCHMARKS.md)
 # make fuzz   the property tests with FUZZ_CASES (default 1,000,000) cases each instead of 256
@@ -29,6 +29,9 @@ wasm-tests:
 	wasm-pack test --node
 	WASM_BINDGEN_USE_BROWSER=1 wasm-pack test --headless --chrome
 	WASM_BINDGEN_USE_BROWSER=1 wasm-pack test --headless --firefox
+	# WebKit needs a display even headless (without one its driver hangs); xvfb-run starts one
+	# for the run and stops it, however the run ends.
+	WASM_BINDGEN_USE_BROWSER=1 xvfb-run -a wasm-pack test --headless --safari --safaridriver /usr/bin/WebKitWebDriver
 
 bench: build
 	node scripts/with-sandbox.mjs node bench/bench.mjs

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what building and testing need, skipping whatever is already there:
 # the wasm32 target, wasm-bindgen-cli at the version Cargo.lock pins, wasm-pack, the npm dev
-# packages; with --browsers, Debian's Chromium, ChromeDriver and Firefox ESR, and geckodriver
-# from crates.io (no Debian package; npm's downloads a binary, which fails here); with
+# packages; with --browsers, Debian's Chromium, ChromeDriver, Firefox ESR, WebKitGTK's
+# WebDriver (with MiniBrowser, WebKit's test browser) and Xvfb, the display it needs, and
+# geckodriver from crates.io (no Debian package; npm's downloads a binary, which fails here); with
 # --runtimes, the runtimes tests/runtimes.test.mjs runs (tests/runtimes/package.json).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -40,11 +41,12 @@ for option in "$@"; do
   esac
 done
 
-if $browsers && ! { [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] && [ -x /usr/bin/firefox-esr ]; }; then
-  say "installing Chromium, ChromeDriver and Firefox ESR"
+if $browsers && ! { [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] && [ -x /usr/bin/firefox-esr ] \
+  && [ -x /usr/bin/WebKitWebDriver ] && [ -x /usr/bin/xvfb-run ]; }; then
+  say "installing Chromium, ChromeDriver, Firefox ESR, WebKitGTK's WebDriver and Xvfb"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq chromium chromium-driver firefox-esr >/dev/null
+  apt-get install -y -qq chromium chromium-driver firefox-esr webkit2gtk-driver xvfb >/dev/null
 fi
 
 if $browsers && ! command -v geckodriver >/dev/null 2>&1; then

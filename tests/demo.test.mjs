@@ -8,7 +8,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { createServer, request } from "node:http";
-import { headingAnchors, launchChromium, projectWithPackage, repo } from "./support.mjs";
+import { headingAnchors, launchChromium, launchWebKit, projectWithPackage, repo, runtimes } from "./support.mjs";
 import { startDemo } from "../scripts/demo.mjs";
 import { DEMO_KEY } from "../sandbox/index.mjs";
 import { catalogue } from "../pkg/node/index.mjs";
@@ -318,6 +318,34 @@ for (const [width, viewport] of [["desktop", { width: 1280, height: 900 }], ["ph
     });
   });
 }
+
+test("WebKit: the main flow, a balance check and the sample plan priced, with X raising it", async () => {
+  const { By } = await import(join(runtimes.tools, "selenium-webdriver/index.js"));
+  const webkit = await launchWebKit();
+  try {
+    const { session } = webkit;
+    const find = (selector) => session.findElement(By.css(selector));
+    const text = async (selector) => (await find(selector)).getText();
+    const total = async () => Number(await text("#estimate-total"));
+    await session.get(demo.url);
+    await session.wait(async () => (await session.findElements(By.css("body[data-ready=true]"))).length > 0, 30_000);
+    for (const [selector, value] of [["#base-url", demo.sandbox.baseUrl], ["#api-key", DEMO_KEY]]) {
+      await (await find(selector)).clear();
+      await (await find(selector)).sendKeys(value);
+    }
+    await (await find("#check")).click();
+    await session.wait(async () => ["Done.", "Failed.", "Cancelled."].includes(await text("#balance-status")), 30_000);
+    assert.equal(await text("#balance-status"), "Done.", await text("#balance-error"));
+    assert.equal(await text("#balance-value"), "47 credits");
+    const sample = await total();
+    assert.ok(sample >= 10 && sample <= 15, `sample costs ${sample}`);
+    await (await find('input[value="x-post"]')).click();
+    await session.wait(async () => (await total()) > sample, 5_000);
+    assert.match(await text("#estimate-items"), /includes X surcharge/);
+  } finally {
+    await webkit.close();
+  }
+});
 
 test("Use this plan: the JavaScript call, plan.json and the command each give the page's total when run as shown", async () => {
   const context = await browser.newContext();

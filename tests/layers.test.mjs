@@ -55,3 +55,9 @@ test("pricing's vocabulary uses none of its siblings", () => {
   const vocabulary = join(src, "pricing/vocabulary.rs");
   assert.deepEqual(graph.get(vocabulary)?.filter((used) => dirname(used) === dirname(vocabulary)), []);
 });
+
+test("the wasm suite is a module per feature, none over 300 lines", () => {
+  const suite = join(repo, "tests/client");
+  const long = readdirSync(suite).filter((file) => readFileSync(join(suite, file), "utf8").split("\n").length > 301);
+  assert.deepEqual(long, []);
+});

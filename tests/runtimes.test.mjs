@@ -2,7 +2,7 @@
 // (tests/runtimes/package.json; scripts/setup.sh --runtimes): a single-file esbuild bundle for
 // Node, Deno without read permission, Bun (import, require and a `bun build` bundle), a worker
 // bundled by `wrangler deploy --dry-run` and served by workerd, an `edge-light` bundle in the
-// Edge runtime, and a page and a module worker in Firefox and in Chromium. Each runs the same
+// Edge runtime, and a page and a module worker in Firefox, WebKit and Chromium. Each runs the same
 // checks (tests/runtimes/checks.js) against a sandbox started from the tarball, and the
 // sandbox's own counts say what reached it; each entry exports what the Node build does.
 import { after, before, describe, test } from "node:test";
@@ -14,7 +14,7 @@ import { join, resolve } from "node:path";
 import { createRequire } from "node:module";
 import { promisify } from "node:util";
 import { runInContext } from "node:vm";
-import { launchChromium, projectWithPackage, repo, runtimes, serveFolder, serveWorker, COMPATIBILITY_DATE } from "./support.mjs";
+import { launchChromium, launchWebKit, projectWithPackage, repo, runtimes, serveFolder, serveWorker, COMPATIBILITY_DATE } from "./support.mjs";
 
 const bin = {
   ...runtimes,
@@ -217,6 +217,21 @@ describe("runtimes", { concurrency: 2 }, () => {
     }
   });
 
+  test("WebKit (WebKitGTK's MiniBrowser, WebDriver): a module page and a module worker without a bundler", async () => {
+    const webkit = await launchWebKit();
+    try {
+      browserVersions.webkit = webkit.version;
+      const { session } = webkit;
+      await checkPages("webkit", async (url) => {
+        await session.get(url);
+        const out = await session.wait(async () => (await session.executeScript("return document.getElementById('out').dataset.done && document.getElementById('out').textContent")) || null, 30_000);
+        return JSON.parse(out);
+      });
+    } finally {
+      await webkit.close();
+    }
+  });
+
   test("Chromium: a module page and a module worker without a bundler", async () => {
     const browser = await launchChromium();
     browserVersions.chromium = browser.version();
@@ -251,6 +266,9 @@ test("the npm README's runtime table names the versions tested here", () => {
     const named = Number(table.match(new RegExp(`${name} (\\d+)`))?.[1]);
     assert.ok(tested && named <= Number(tested.split(".")[0]), `the table names ${name} ${named}; tested ${tested}`);
   }
+  // WebKitGTK is named by its version (2.50), which is the one installed here.
+  const webkit = table.match(/WebKitGTK (\d+\.\d+)/)?.[1];
+  assert.ok(browserVersions.webkit?.startsWith(`${webkit}.`), `the table names WebKitGTK ${webkit}; tested ${browserVersions.webkit}`);
 });
 
 /** Runs the checks on a page and in a module worker it starts, each with its own scenarios. */

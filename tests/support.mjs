@@ -32,6 +32,49 @@ export function launchChromium() {
   return chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", args: CHROMIUM_ARGS });
 }
 
+/**
+ * WebKit, Safari's engine: WebKitGTK's MiniBrowser driven through WebKitWebDriver (selenium),
+ * on an Xvfb display of its own (without a display the driver hangs instead of failing).
+ * Resolves to the session, WebKit's version, and `close()`, which ends the session and stops
+ * the driver and the display; each is also stopped if this process exits first.
+ */
+export async function launchWebKit() {
+  const processes = [];
+  const stop = () => processes.forEach((child) => child.exitCode === null && child.kill("SIGKILL"));
+  process.once("exit", stop);
+  try {
+    // -displayfd: Xvfb picks a free display and writes its number on fd 3 once it is ready.
+    const xvfb = spawn(process.env.XVFB ?? "/usr/bin/Xvfb", ["-displayfd", "3", "-nolisten", "tcp", "-screen", "0", "1280x1024x24"],
+      { stdio: ["ignore", "ignore", "ignore", "pipe"] });
+    processes.push(xvfb);
+    const [displayNumber] = await once(xvfb.stdio[3], "data");
+    const port = await closedPort();
+    const driver = spawn(process.env.WEBKIT_WEBDRIVER ?? "/usr/bin/WebKitWebDriver", [`--port=${port}`],
+      { env: { ...process.env, DISPLAY: `:${String(displayNumber).trim()}` }, stdio: "ignore" });
+    processes.push(driver);
+    const listening = () => new Promise((done) => createConnection(port, "127.0.0.1").on("connect", function () { this.end(); done(true); }).on("error", () => done(false)));
+    if (!(await waitUntil(listening, 10_000))) throw new Error("WebKitWebDriver did not start");
+    const { Builder } = await import(join(runtimeTools, "selenium-webdriver/index.js"));
+    const session = await new Builder().usingServer(`http://127.0.0.1:${port}`).withCapabilities({ browserName: "MiniBrowser" }).build();
+    const version = (await session.getCapabilities()).getBrowserVersion();
+    const close = async () => {
+      await session.quit().catch(() => {});
+      // The driver, then the display: each asked to end, and killed if it has not in 2 s.
+      for (const child of [...processes].reverse()) {
+        if (child.exitCode !== null || child.signalCode !== null) continue;
+        child.kill("SIGTERM");
+        if (!(await waitUntil(() => child.exitCode !== null || child.signalCode !== null, 2000))) child.kill("SIGKILL");
+      }
+      process.off("exit", stop);
+    };
+    return { session, version, close };
+  } catch (error) {
+    stop();
+    process.off("exit", stop);
+    throw error;
+  }
+}
+
 /** Serves the files under `root` on a free loopback port; resolves to its origin and a `close`. */
 export async function serveFolder(root) {
   const types = { ".html": "text/html", ".js": "text/javascript", ".wasm": "application/wasm" };
