@@ -1,6 +1,8 @@
 // The crate's floors: no file of src/ uses another that uses it back, directly or through
 // others, and pricing's vocabulary uses none of its siblings. A use is any `crate::a::b` or
-// `super::x` path in a file, in its tests too.
+// `super::x` path in the library's code. Tests sit above what they test: a file's own
+// `mod tests`, and the test-only modules (the host's fakes, the property tests), are not
+// counted, so that one set of fakes can serve every module's tests.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
@@ -8,7 +10,11 @@ import { dirname, join, relative } from "node:path";
 import { repo } from "./support.mjs";
 
 const src = join(repo, "src");
-const files = readdirSync(src, { recursive: true }).filter((file) => file.endsWith(".rs")).map((file) => join(src, file));
+const all = readdirSync(src, { recursive: true }).filter((file) => file.endsWith(".rs")).map((file) => join(src, file));
+/** Modules declared under `#[cfg(... test ...)]` in their parent: test-only. */
+const testOnly = new Set(all.flatMap((file) => [...readFileSync(file, "utf8").matchAll(/#\[cfg\([^\]]*\btest\b[^\]]*\]\s*(?:pub(?:\(crate\))? )?mod ([a-z_]+);/g)]
+  .map(([, name]) => fileOf([...moduleOf(file), name]))));
+const files = all.filter((file) => !testOnly.has(file));
 
 /** The file a module path names (`["pricing", "plan"]`), or its nearest module file. */
 function fileOf(segments) {
@@ -26,18 +32,16 @@ function moduleOf(file) {
 }
 
 function usesOf(file) {
-  const code = readFileSync(file, "utf8").replace(/\/\/.*$/gm, "");
-  const tests = code.search(/\nmod tests \{|\n\s*mod tests \{/);
+  const source = readFileSync(file, "utf8").replace(/\/\/.*$/gm, "");
+  // A file's own tests come last in it.
+  const tests = source.search(/\n\s*(?:pub(?:\(crate\))? )?mod tests \{/);
+  const code = tests >= 0 ? source.slice(0, tests) : source;
   const uses = new Set();
   for (const match of code.matchAll(/\bcrate::((?:[a-z_]+::)*[a-z_]+)/g)) uses.add(fileOf(match[1].split("::")));
-  for (const match of code.matchAll(/\bsuper::([a-z_]+)/g)) {
-    // In a file's own `mod tests`, `super` is the file itself.
-    if (tests >= 0 && match.index > tests) continue;
-    uses.add(fileOf([...moduleOf(file).slice(0, -1), match[1]]));
-  }
+  for (const match of code.matchAll(/\bsuper::([a-z_]+)/g)) uses.add(fileOf([...moduleOf(file).slice(0, -1), match[1]]));
   uses.delete(file);
   // A module's mod.rs only declares its children.
-  return [...uses].filter((used) => !(used.endsWith("mod.rs") || used.endsWith("lib.rs")));
+  return [...uses].filter((used) => !(used.endsWith("mod.rs") || used.endsWith("lib.rs") || testOnly.has(used)));
 }
 
 const graph = new Map(files.map((file) => [file, usesOf(file)]));

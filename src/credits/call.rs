@@ -98,16 +98,14 @@ pub(crate) async fn get_credits<N: Network>(
 #[cfg(not(target_arch = "wasm32"))]
 mod tests {
     use super::*;
+    use crate::credits::fakes::{self, Cause, Fake, Response, KEY};
     use crate::credits::response::ResponseHeaders;
     use crate::error::ErrorCode;
-    use std::cell::RefCell;
     use std::future::Future;
     use std::pin::pin;
     use std::task::{Context, Poll, Waker};
 
-    const KEY: &str = "pp_live_sk_0123456789abcdefWXYZ";
-
-    /// Runs a future that never waits on anything outside it (the fake network answers at once).
+    /// Runs a future that never waits on anything outside it (the fake answers at once).
     fn block_on<F: Future>(future: F) -> F::Output {
         match pin!(future).poll(&mut Context::from_waker(Waker::noop())) {
             Poll::Ready(output) => output,
@@ -115,80 +113,17 @@ mod tests {
         }
     }
 
-    type Response = RawResponse<serde_json::Value>;
-
     fn response(status: u16, body: &str) -> Result<Response, PowerPostError> {
-        let headers = ResponseHeaders { request_id: Some(format!("req_{status}")), ..ResponseHeaders::default() };
-        Ok(RawResponse { status, headers, body: serde_json::from_str(body).ok() })
+        Ok(fakes::response(status, body, status))
     }
 
     fn rate_limited(seconds: f64) -> Result<Response, PowerPostError> {
         response(429, &format!(r#"{{"error": {{"code": "RATE_LIMIT_EXCEEDED", "retryAfter": {seconds}}}}}"#))
     }
 
-    /// A network and clock that answer each attempt from a script and record what the call did.
-    #[derive(Default)]
-    struct Fake {
-        script: RefCell<Vec<Result<Response, PowerPostError>>>,
-        /// The wait (counting from 1) during which the caller's signal aborts.
-        abort_during_wait: Option<usize>,
-        retry_hook_fails: bool,
-        sent: RefCell<usize>,
-        waits: RefCell<Vec<f64>>,
-        retries: RefCell<Vec<(u32, f64, ErrorCode)>>,
-    }
-
-    impl Fake {
-        fn answering(script: Vec<Result<Response, PowerPostError>>) -> Self {
-            Fake { script: RefCell::new(script.into_iter().rev().collect()), ..Fake::default() }
-        }
-
-        fn call(&self, max_retries: u32) -> Result<Credits, Failure<&'static str>> {
-            let key = ApiKey::parse(KEY).unwrap();
-            let request = Request {
-                url: "https://powerpost.ai/api/v1/account/credits".into(),
-                auth_header: ("x-api-key", KEY.into()),
-            };
-            block_on(get_credits(self, self, &request, &key, max_retries))
-        }
-    }
-
-    impl Network for Fake {
-        type Cause = &'static str;
-        type Body = serde_json::Value;
-
-        async fn send(&self, _request: &Request) -> Result<Response, Failure<&'static str>> {
-            *self.sent.borrow_mut() += 1;
-            let next = self.script.borrow_mut().pop().expect("the script has an answer for every attempt");
-            next.map_err(|error| Failure { error, cause: Some("what fetch threw") })
-        }
-
-        fn on_retry(&self, retry: &Retry) -> Result<(), CallbackFailed> {
-            self.retries.borrow_mut().push((retry.attempt, retry.delay_ms, retry.error.code));
-            if self.retry_hook_fails {
-                Err(CallbackFailed)
-            } else {
-                Ok(())
-            }
-        }
-    }
-
-    impl Clock for Fake {
-        fn now_ms(&self) -> f64 {
-            784_111_777_000.0 // Sun, 06 Nov 1994 08:49:37 GMT
-        }
-
-        async fn wait(&self, delay_ms: f64) -> Result<(), PowerPostError> {
-            self.waits.borrow_mut().push(delay_ms);
-            if Some(self.waits.borrow().len()) == self.abort_during_wait {
-                return Err(PowerPostError::aborted());
-            }
-            Ok(())
-        }
-
-        fn jitter(&self) -> f64 {
-            0.0
-        }
+    /// A call through `fake` with the test key, retrying at most `max_retries` times.
+    fn call(fake: &Fake, max_retries: u32) -> Result<Credits, Failure<Cause>> {
+        block_on(get_credits(fake, fake, &Fake::request(), &ApiKey::parse(KEY).unwrap(), max_retries))
     }
 
     #[test]
@@ -199,7 +134,7 @@ mod tests {
             Err(PowerPostError::network("reset")),
             response(200, r#"{"balance": 47}"#),
         ]);
-        assert_eq!(fake.call(3).unwrap().balance, 47.0);
+        assert_eq!(call(&fake, 3).unwrap().balance, 47.0);
         assert_eq!(*fake.waits.borrow(), [500.0, 2000.0, 2000.0], "backoff 0.5 s, the 2 s hint, backoff 2 s");
         assert_eq!(
             *fake.retries.borrow(),
@@ -214,11 +149,11 @@ mod tests {
     #[test]
     fn retries_stop_at_max_retries_with_the_last_error() {
         let fake = Fake::answering(vec![response(500, ""), response(502, ""), response(504, "")]);
-        let failure = fake.call(2).unwrap_err();
-        assert_eq!((failure.error.status, *fake.sent.borrow()), (Some(504), 3));
+        let failure = call(&fake, 2).unwrap_err();
+        assert_eq!((failure.error.status, fake.sent()), (Some(504), 3));
         assert_eq!(*fake.waits.borrow(), [500.0, 1000.0]);
         let fake = Fake::answering(vec![response(500, "")]);
-        assert_eq!(fake.call(0).unwrap_err().error.status, Some(500));
+        assert_eq!(call(&fake, 0).unwrap_err().error.status, Some(500));
         assert!(fake.waits.borrow().is_empty());
     }
 
@@ -226,50 +161,52 @@ mod tests {
     fn final_errors_are_not_retried() {
         for status in [400, 401, 402, 403, 404] {
             let fake = Fake::answering(vec![response(status, "")]);
-            assert_eq!(fake.call(5).unwrap_err().error.status, Some(status));
-            assert_eq!(*fake.sent.borrow(), 1, "{status}");
+            assert_eq!(call(&fake, 5).unwrap_err().error.status, Some(status));
+            assert_eq!(fake.sent(), 1, "{status}");
         }
         let fake = Fake::answering(vec![response(200, "{}")]);
-        assert_eq!(fake.call(5).unwrap_err().error.code, ErrorCode::InvalidResponse);
-        assert_eq!(*fake.sent.borrow(), 1);
+        assert_eq!(call(&fake, 5).unwrap_err().error.code, ErrorCode::InvalidResponse);
+        assert_eq!(fake.sent(), 1);
         for redirect in [response(302, ""), Err(PowerPostError::redirect(None))] {
             let fake = Fake::answering(vec![redirect]);
-            assert_eq!(fake.call(5).unwrap_err().error.code, ErrorCode::HttpError);
-            assert_eq!(*fake.sent.borrow(), 1, "a redirect is final");
+            assert_eq!(call(&fake, 5).unwrap_err().error.code, ErrorCode::HttpError);
+            assert_eq!(fake.sent(), 1, "a redirect is final");
         }
     }
 
     #[test]
     fn a_hint_over_a_minute_rejects_at_once_with_it() {
         let fake = Fake::answering(vec![rate_limited(61.0)]);
-        let error = fake.call(2).unwrap_err().error;
+        let error = call(&fake, 2).unwrap_err().error;
         assert_eq!((error.code, error.retry_after_ms), (ErrorCode::RateLimitExceeded, Some(61_000.0)));
         assert!(fake.waits.borrow().is_empty() && fake.retries.borrow().is_empty());
         let fake = Fake::answering(vec![rate_limited(60.0), response(200, r#"{"balance": 1}"#)]);
-        assert!(fake.call(2).is_ok());
+        assert!(call(&fake, 2).is_ok());
         assert_eq!(*fake.waits.borrow(), [60_000.0], "a minute is still waited for");
     }
 
     #[test]
     fn an_abort_during_a_wait_ends_the_call_at_once() {
-        let fake = Fake { abort_during_wait: Some(2), ..Fake::answering(vec![response(503, ""), response(503, "")]) };
-        let failure = fake.call(5).unwrap_err();
+        let mut fake = Fake::answering(vec![response(503, ""), response(503, "")]);
+        fake.abort_during_wait = Some(2);
+        let failure = call(&fake, 5).unwrap_err();
         assert_eq!(failure.error.code, ErrorCode::Aborted);
-        assert_eq!((*fake.sent.borrow(), fake.waits.borrow().len()), (2, 2), "nothing is sent after the abort");
+        assert_eq!((fake.sent(), fake.waits.borrow().len()), (2, 2), "nothing is sent after the abort");
     }
 
     #[test]
     fn on_retry_failing_changes_nothing() {
         let script = || vec![response(503, ""), response(200, r#"{"balance": 5}"#)];
-        let fake = Fake { retry_hook_fails: true, ..Fake::answering(script()) };
-        assert_eq!(fake.call(2).unwrap().balance, 5.0);
+        let mut fake = Fake::answering(script());
+        fake.retry_hook_fails = true;
+        assert_eq!(call(&fake, 2).unwrap().balance, 5.0);
         assert_eq!((fake.retries.borrow().len(), fake.waits.borrow().len()), (1, 1));
     }
 
     #[test]
     fn transport_failures_keep_their_cause_and_lose_the_key() {
         let fake = Fake::answering(vec![Err(PowerPostError::network(&format!("refused for {KEY}")))]);
-        let failure = fake.call(0).unwrap_err();
+        let failure = call(&fake, 0).unwrap_err();
         assert_eq!(failure.error.message, "network error: refused for pp_live_sk_…WXYZ");
         assert_eq!(failure.cause, Some("what fetch threw"));
     }
@@ -282,7 +219,8 @@ mod tests {
             Ok(RawResponse { status: 429, headers, body: None }),
             response(200, r#"{"balance": 2}"#),
         ]);
-        assert_eq!(fake.call(1).unwrap().balance, 2.0);
+        fake.now_ms.set(784_111_777_000.0); // Sun, 06 Nov 1994 08:49:37 GMT
+        assert_eq!(call(&fake, 1).unwrap().balance, 2.0);
         assert_eq!(*fake.waits.borrow(), [3000.0]);
     }
 }

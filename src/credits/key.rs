@@ -87,7 +87,7 @@ mod tests {
     use super::*;
     use crate::error::ErrorCode;
 
-    const KEY: &str = "pp_live_sk_0123456789abcdefWXYZ";
+    use crate::credits::fakes::KEY;
 
     #[test]
     fn accepts_documented_and_plausible_future_keys() {

@@ -3,6 +3,8 @@
 //! sharing of calls that overlap, and watching the balance.
 
 pub(crate) mod call;
+#[cfg(all(test, not(target_arch = "wasm32")))]
+pub(crate) mod fakes;
 pub(crate) mod key;
 pub(crate) mod options;
 pub(crate) mod response;

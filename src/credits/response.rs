@@ -201,7 +201,7 @@ mod tests {
     use proptest::strategy::Strategy;
     use serde_json::json;
 
-    const KEY: &str = "pp_live_sk_0123456789abcdefWXYZ";
+    use crate::credits::fakes::KEY;
 
     fn headers() -> ResponseHeaders {
         ResponseHeaders {

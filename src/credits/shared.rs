@@ -137,114 +137,23 @@ impl<I: PartialEq + Clone + 'static, C: Clone + 'static> Requests<I, C> {
 
 #[cfg(test)]
 #[cfg(not(target_arch = "wasm32"))]
-pub(crate) mod tests {
+mod tests {
     use super::*;
-    use crate::credits::call::{CallbackFailed, Retry};
-    use crate::credits::response::{RawResponse, ResponseHeaders};
+    use crate::credits::fakes::{Cause, Fake};
     use crate::error::ErrorCode;
     use futures::channel::oneshot;
     use futures::executor::LocalPool;
     use futures::task::LocalSpawnExt;
-    use std::cell::{Cell, RefCell};
-
-    const KEY: &str = "pp_live_sk_0123456789abcdefWXYZ";
-
-    /// How a test answers one request.
-    type Answer = oneshot::Sender<Result<RawResponse<serde_json::Value>, PowerPostError>>;
 
     /// What [`callers`] returns.
-    type Callers = (Rc<RefCell<Vec<Option<CallResult<()>>>>>, Vec<oneshot::Sender<()>>);
-
-    /// The network and clock of host tests: each request waits until the test answers it.
-    #[derive(Clone, Default)]
-    pub(crate) struct Network {
-        pending: Rc<RefCell<Vec<Answer>>>,
-        /// Requests dropped before they were answered (what aborts them in the runtime).
-        pub dropped: Rc<Cell<usize>>,
-        pub now_ms: Rc<Cell<f64>>,
-        /// How many times something waited on the clock.
-        pub waits: Rc<Cell<usize>>,
-    }
-
-    struct DropWatch(Rc<Cell<usize>>, bool);
-
-    impl Drop for DropWatch {
-        fn drop(&mut self) {
-            if !self.1 {
-                self.0.set(self.0.get() + 1);
-            }
-        }
-    }
-
-    impl Network {
-        pub(crate) fn sent(&self) -> usize {
-            self.pending.borrow().len()
-        }
-
-        /// Answers request `index` (counting from 0 in the order they were sent).
-        pub(crate) fn answer(&self, index: usize, status: u16, body: &str) {
-            let id = format!("req_{index}");
-            let headers = ResponseHeaders { request_id: Some(id), ..ResponseHeaders::default() };
-            let sender = std::mem::replace(&mut self.pending.borrow_mut()[index], oneshot::channel().0);
-            let _ = sender.send(Ok(RawResponse { status, headers, body: serde_json::from_str(body).ok() }));
-        }
-
-        pub(crate) fn call<I>(&self, fingerprint: I) -> Call<I, Network, Network> {
-            let request = Request {
-                url: "https://powerpost.ai/api/v1/account/credits".into(),
-                auth_header: ("x-api-key", KEY.into()),
-            };
-            Call {
-                fingerprint,
-                network: self.clone(),
-                clock: self.clone(),
-                request,
-                key: ApiKey::parse(KEY).unwrap(),
-                max_retries: 0,
-            }
-        }
-    }
-
-    impl super::Network for Network {
-        type Cause = ();
-        type Body = serde_json::Value;
-
-        async fn send(&self, _request: &Request) -> Result<RawResponse<serde_json::Value>, Failure<()>> {
-            let (sender, receiver) = oneshot::channel();
-            self.pending.borrow_mut().push(sender);
-            let mut watch = DropWatch(self.dropped.clone(), false);
-            let answer = receiver.await.expect("every request is answered or dropped");
-            watch.1 = true;
-            answer.map_err(Failure::from)
-        }
-
-        fn on_retry(&self, _retry: &Retry) -> Result<(), CallbackFailed> {
-            Ok(())
-        }
-    }
-
-    impl Clock for Network {
-        fn now_ms(&self) -> f64 {
-            self.now_ms.get()
-        }
-
-        async fn wait(&self, delay_ms: f64) -> Result<(), PowerPostError> {
-            self.waits.set(self.waits.get() + 1);
-            self.now_ms.set(self.now_ms.get() + delay_ms);
-            Ok(())
-        }
-
-        fn jitter(&self) -> f64 {
-            0.0
-        }
-    }
+    type Callers = (Rc<RefCell<Vec<Option<CallResult<Cause>>>>>, Vec<oneshot::Sender<()>>);
 
     /// Runs `callers` calls of request `id` at once; returns their outcomes (`None`: still
     /// waiting) and a way to make each caller leave.
     fn callers(
         pool: &mut LocalPool,
-        requests: &Rc<Requests<&'static str, ()>>,
-        network: &Network,
+        requests: &Rc<Requests<&'static str, Cause>>,
+        network: &Fake,
         count: usize,
         max_age_ms: f64,
     ) -> Callers {
@@ -255,8 +164,8 @@ pub(crate) mod tests {
     fn callers_of(
         id: &'static str,
         pool: &mut LocalPool,
-        requests: &Rc<Requests<&'static str, ()>>,
-        network: &Network,
+        requests: &Rc<Requests<&'static str, Cause>>,
+        network: &Fake,
         count: usize,
         max_age_ms: f64,
     ) -> Callers {
@@ -282,13 +191,13 @@ pub(crate) mod tests {
         (outcomes, leave)
     }
 
-    fn request_id(outcome: &Option<CallResult<()>>) -> Option<String> {
+    fn request_id(outcome: &Option<CallResult<Cause>>) -> Option<String> {
         outcome.as_ref()?.as_ref().ok()?.request_id.clone()
     }
 
     #[test]
     fn overlapping_calls_share_one_request_and_its_result() {
-        let (mut pool, network, requests) = (LocalPool::new(), Network::default(), Requests::new());
+        let (mut pool, network, requests) = (LocalPool::new(), Fake::default(), Requests::new());
         let (outcomes, _leave) = callers(&mut pool, &requests, &network, 20, 0.0);
         assert_eq!(network.sent(), 1);
         assert!(outcomes.borrow().iter().all(Option::is_none), "all wait for the one request");
@@ -304,8 +213,8 @@ pub(crate) mod tests {
 
     #[test]
     fn requests_and_results_of_other_calls_are_kept_apart() {
-        let (mut pool, network, requests) = (LocalPool::new(), Network::default(), Requests::new());
-        let first_of = |outcomes: &Rc<RefCell<Vec<Option<CallResult<()>>>>>| request_id(&outcomes.borrow()[0]);
+        let (mut pool, network, requests) = (LocalPool::new(), Fake::default(), Requests::new());
+        let first_of = |outcomes: &Rc<RefCell<Vec<Option<CallResult<Cause>>>>>| request_id(&outcomes.borrow()[0]);
         let (_a, _leave_a) = callers_of("a", &mut pool, &requests, &network, 1, 60_000.0);
         let (b, _leave_b) = callers_of("b", &mut pool, &requests, &network, 1, 60_000.0);
         network.answer(0, 200, r#"{"balance": 1}"#);
@@ -327,7 +236,7 @@ pub(crate) mod tests {
 
     #[test]
     fn a_caller_that_leaves_gets_aborted_at_once_and_the_others_keep_the_request() {
-        let (mut pool, network, requests) = (LocalPool::new(), Network::default(), Requests::new());
+        let (mut pool, network, requests) = (LocalPool::new(), Fake::default(), Requests::new());
         let (outcomes, mut leave) = callers(&mut pool, &requests, &network, 3, 0.0);
         leave.remove(0).send(()).unwrap();
         pool.run_until_stalled();
@@ -341,7 +250,7 @@ pub(crate) mod tests {
 
     #[test]
     fn the_request_is_dropped_when_every_caller_has_left() {
-        let (mut pool, network, requests) = (LocalPool::new(), Network::default(), Requests::new());
+        let (mut pool, network, requests) = (LocalPool::new(), Fake::default(), Requests::new());
         let (outcomes, leave) = callers(&mut pool, &requests, &network, 3, 0.0);
         for sender in leave {
             sender.send(()).unwrap();
@@ -355,7 +264,7 @@ pub(crate) mod tests {
 
     #[test]
     fn results_are_kept_for_max_age() {
-        let (mut pool, network, requests) = (LocalPool::new(), Network::default(), Requests::new());
+        let (mut pool, network, requests) = (LocalPool::new(), Fake::default(), Requests::new());
         network.now_ms.set(1_000.0);
         let (_first, _leave) = callers(&mut pool, &requests, &network, 1, 5_000.0);
         network.answer(0, 200, r#"{"balance": 47}"#);
@@ -375,7 +284,7 @@ pub(crate) mod tests {
 
     #[test]
     fn a_caller_gone_before_the_call_starts_sends_nothing() {
-        let (network, requests) = (Network::default(), Requests::<&str, ()>::new());
+        let (network, requests) = (Fake::default(), Requests::<&str, Cause>::new());
         let outcome = LocalPool::new().run_until(requests.get(network.call("credits"), 0.0, std::future::ready(())));
         assert_eq!(outcome.unwrap_err().error.code, ErrorCode::Aborted);
         let outcome = LocalPool::new().run_until(alone(network.call("credits"), std::future::ready(())));
@@ -385,7 +294,7 @@ pub(crate) mod tests {
 
     #[test]
     fn a_call_alone_is_dropped_when_its_caller_leaves() {
-        let (mut pool, network) = (LocalPool::new(), Network::default());
+        let (mut pool, network) = (LocalPool::new(), Fake::default());
         let (leave, left) = oneshot::channel::<()>();
         let outcome = Rc::new(RefCell::new(None));
         let (call, slot) = (network.call("credits"), outcome.clone());
@@ -409,7 +318,7 @@ pub(crate) mod tests {
 
     #[test]
     fn different_requests_are_not_shared() {
-        let (mut pool, network, requests) = (LocalPool::new(), Network::default(), Requests::<&str, ()>::new());
+        let (mut pool, network, requests) = (LocalPool::new(), Fake::default(), Requests::<&str, Cause>::new());
         for id in ["one", "two", "one"] {
             let (requests, call) = (requests.clone(), network.call(id));
             pool.spawner()

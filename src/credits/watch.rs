@@ -146,8 +146,8 @@ impl<C: Clone> Watch<C> {
 #[cfg(not(target_arch = "wasm32"))]
 mod tests {
     use super::*;
+    use crate::credits::fakes::{Cause, Fake};
     use crate::credits::response::RateLimit;
-    use crate::credits::shared::tests::Network;
     use crate::error::{ErrorCode, PowerPostError};
     use crate::input::from_json;
     use serde_json::json;
@@ -159,18 +159,18 @@ mod tests {
         Credits { balance, request_id: None, rate_limit: None }
     }
 
-    fn watch(options: serde_json::Value) -> Watch<()> {
+    fn watch(options: serde_json::Value) -> Watch<Cause> {
         Watch::new(&from_json::<WatchOptions<()>>(options, &crate::input::Path::argument("options")).unwrap())
     }
 
     /// Takes the watch's next `count` events, the polls answered from `outcomes` in turn;
     /// returns them with the times the polls happened at.
     fn take(
-        watch: &mut Watch<()>,
-        clock: &Network,
-        outcomes: &mut Vec<CallResult<()>>,
+        watch: &mut Watch<Cause>,
+        clock: &Fake,
+        outcomes: &mut Vec<CallResult<Cause>>,
         count: usize,
-    ) -> (Vec<Event<()>>, Vec<f64>) {
+    ) -> (Vec<Event<Cause>>, Vec<f64>) {
         let polled_at = RefCell::new(Vec::new());
         let mut events = Vec::new();
         for _ in 0..count {
@@ -186,7 +186,7 @@ mod tests {
         (events, polled_at.into_inner())
     }
 
-    fn describe(events: &[Event<()>]) -> Vec<String> {
+    fn describe(events: &[Event<Cause>]) -> Vec<String> {
         events
             .iter()
             .map(|event| match event {
@@ -200,7 +200,7 @@ mod tests {
 
     #[test]
     fn a_balance_event_per_change_and_a_threshold_event_per_crossing() {
-        let clock = Network::default();
+        let clock = Fake::default();
         let mut watch = watch(json!({"thresholds": [20, 40], "intervalMs": 1000}));
         let mut outcomes = [47.0, 30.0, 30.0, 12.0, 50.0].map(|balance| Ok(credits(balance))).to_vec();
         let (events, polled_at) = take(&mut watch, &clock, &mut outcomes, 8);
@@ -226,7 +226,7 @@ mod tests {
 
     #[test]
     fn a_balance_at_a_threshold_is_not_below_it() {
-        let clock = Network::default();
+        let clock = Fake::default();
         let mut watch = watch(json!({"thresholds": [20]}));
         let mut outcomes = [30.0, 20.0, 19.0, 20.0].map(|balance| Ok(credits(balance))).to_vec();
         let (events, _) = take(&mut watch, &clock, &mut outcomes, 6);
@@ -245,18 +245,18 @@ mod tests {
 
     #[test]
     fn a_poll_already_due_waits_for_nothing() {
-        let clock = Network::default();
+        let clock = Fake::default();
         let mut watch = watch(json!({"intervalMs": 1000}));
         let mut outcomes = vec![Ok(credits(1.0)), Ok(credits(2.0))];
         let _first = take(&mut watch, &clock, &mut outcomes, 1);
         clock.now_ms.set(clock.now_ms.get() + 1000.0);
         let (_second, polled_at) = take(&mut watch, &clock, &mut outcomes, 1);
-        assert_eq!((polled_at, clock.waits.get()), (vec![1000.0], 0));
+        assert_eq!((polled_at, clock.waits.borrow().len()), (vec![1000.0], 0));
     }
 
     #[test]
     fn a_first_poll_below_thresholds_is_low_for_each_highest_first() {
-        let clock = Network::default();
+        let clock = Fake::default();
         let mut watch = watch(json!({"thresholds": [100, 20, 100]}));
         let (events, _) = take(&mut watch, &clock, &mut vec![Ok(credits(5.0))], 3);
         assert_eq!(describe(&events), ["balance 5 (was None)", "low 100 at 5", "low 20 at 5"]);
@@ -264,7 +264,7 @@ mod tests {
 
     #[test]
     fn polls_wait_for_the_rate_limit_reset_and_for_a_429_hint() {
-        let clock = Network::default();
+        let clock = Fake::default();
         clock.now_ms.set(1_000_000.0);
         let mut watch = watch(json!({"intervalMs": 1000}));
         let exhausted =
@@ -281,7 +281,7 @@ mod tests {
 
     #[test]
     fn an_error_that_is_not_worth_retrying_ends_the_watch() {
-        let clock = Network::default();
+        let clock = Fake::default();
         let mut watch = watch(json!({}));
         let invalid = PowerPostError::new(ErrorCode::InvalidApiKey, "401").with_response(401, None, None);
         let mut outcomes = vec![Err(Failure::from(invalid))];

@@ -1,0 +1,151 @@
+//! The host tests' stand-ins for the runtime (test-only): one network and clock, [`Fake`], and
+//! the one test key. A test either scripts its answers up front (each attempt gets the next at
+//! once) or answers each request itself while it waits (`answer`), as overlapping calls need;
+//! the clock moves only by the waits it is asked for.
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::rc::Rc;
+
+use futures::channel::oneshot;
+
+use super::call::{CallbackFailed, Clock, Failure, Network, Retry};
+use super::key::ApiKey;
+use super::options::Request;
+use super::response::{RawResponse, ResponseHeaders};
+use super::shared::Call;
+use crate::error::{ErrorCode, PowerPostError};
+
+/// The key every host test uses.
+pub(crate) const KEY: &str = "pp_live_sk_0123456789abcdefWXYZ";
+
+/// What the fake network reports with a failed attempt, as the runtime reports what `fetch` threw.
+pub(crate) type Cause = &'static str;
+
+/// A response as the fake network gives it.
+pub(crate) type Response = RawResponse<serde_json::Value>;
+
+/// A response of `status` whose body is `body` as the runtime parses it (`None` when not JSON),
+/// with the request id `req_<id>`.
+pub(crate) fn response(status: u16, body: &str, id: impl std::fmt::Display) -> Response {
+    let headers = ResponseHeaders { request_id: Some(format!("req_{id}")), ..ResponseHeaders::default() };
+    RawResponse { status, headers, body: serde_json::from_str(body).ok() }
+}
+
+/// How a test answers one waiting request.
+type Answer = oneshot::Sender<Result<Response, PowerPostError>>;
+
+/// A network and clock that record what calls did with them.
+#[derive(Clone, Default)]
+pub(crate) struct Fake {
+    /// Answers handed out in order, at once, to the attempts that come.
+    script: Rc<RefCell<VecDeque<Result<Response, PowerPostError>>>>,
+    /// Requests sent past the script, each waiting for the test to `answer` it.
+    pending: Rc<RefCell<Vec<Answer>>>,
+    sent: Rc<Cell<usize>>,
+    /// Requests dropped before they were answered (what aborts them in the runtime).
+    pub dropped: Rc<Cell<usize>>,
+    pub now_ms: Rc<Cell<f64>>,
+    /// Every wait asked of the clock, in ms.
+    pub waits: Rc<RefCell<Vec<f64>>>,
+    /// Every retry `onRetry` was told of: attempt, delay, code.
+    pub retries: Rc<RefCell<Vec<(u32, f64, ErrorCode)>>>,
+    /// The wait (counting from 1) during which the caller's signal aborts.
+    pub abort_during_wait: Option<usize>,
+    /// Whether `onRetry` throws.
+    pub retry_hook_fails: bool,
+}
+
+impl Fake {
+    /// A fake whose attempts get `script`'s answers in order.
+    pub(crate) fn answering(script: Vec<Result<Response, PowerPostError>>) -> Self {
+        Fake { script: Rc::new(RefCell::new(script.into())), ..Fake::default() }
+    }
+
+    /// How many requests were sent.
+    pub(crate) fn sent(&self) -> usize {
+        self.sent.get()
+    }
+
+    /// Answers the `index`th request that is waiting (counting from 0 in the order they were
+    /// sent), with request id `req_<index>`.
+    pub(crate) fn answer(&self, index: usize, status: u16, body: &str) {
+        let sender = std::mem::replace(&mut self.pending.borrow_mut()[index], oneshot::channel().0);
+        let _ = sender.send(Ok(response(status, body, index)));
+    }
+
+    /// The credits request with the test key.
+    pub(crate) fn request() -> Request {
+        Request { url: "https://powerpost.ai/api/v1/account/credits".into(), auth_header: ("x-api-key", KEY.into()) }
+    }
+
+    /// A client's call through this fake, told apart by `fingerprint`.
+    pub(crate) fn call<I>(&self, fingerprint: I) -> Call<I, Fake, Fake> {
+        let key = ApiKey::parse(KEY).unwrap();
+        Call { fingerprint, network: self.clone(), clock: self.clone(), request: Self::request(), key, max_retries: 0 }
+    }
+}
+
+/// Counts a request dropped before its answer arrived.
+struct DropWatch {
+    dropped: Rc<Cell<usize>>,
+    answered: bool,
+}
+
+impl Drop for DropWatch {
+    fn drop(&mut self) {
+        if !self.answered {
+            self.dropped.set(self.dropped.get() + 1);
+        }
+    }
+}
+
+impl Network for Fake {
+    type Cause = Cause;
+    type Body = serde_json::Value;
+
+    async fn send(&self, _request: &Request) -> Result<Response, Failure<Cause>> {
+        self.sent.set(self.sent.get() + 1);
+        let scripted = self.script.borrow_mut().pop_front();
+        let answer = match scripted {
+            Some(answer) => answer.map_err(|error| Failure { error, cause: Some("what fetch threw") }),
+            None => {
+                let (sender, receiver) = oneshot::channel();
+                self.pending.borrow_mut().push(sender);
+                let mut watch = DropWatch { dropped: self.dropped.clone(), answered: false };
+                let answer = receiver.await.expect("every request is answered or dropped");
+                watch.answered = true;
+                answer.map_err(Failure::from)
+            }
+        };
+        answer
+    }
+
+    fn on_retry(&self, retry: &Retry) -> Result<(), CallbackFailed> {
+        self.retries.borrow_mut().push((retry.attempt, retry.delay_ms, retry.error.code));
+        if self.retry_hook_fails {
+            Err(CallbackFailed)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl Clock for Fake {
+    fn now_ms(&self) -> f64 {
+        self.now_ms.get()
+    }
+
+    async fn wait(&self, delay_ms: f64) -> Result<(), PowerPostError> {
+        self.waits.borrow_mut().push(delay_ms);
+        if Some(self.waits.borrow().len()) == self.abort_during_wait {
+            return Err(PowerPostError::aborted());
+        }
+        self.now_ms.set(self.now_ms.get() + delay_ms);
+        Ok(())
+    }
+
+    fn jitter(&self) -> f64 {
+        0.0
+    }
+}
