@@ -297,7 +297,14 @@ export function settleCharges(estimate: CostEstimate, outcome: Outcome): Settlem
 export interface Catalogue {
   /** The built-in rate card's version (`defaultRateCard().version`). */
   rateCardVersion: string;
-  postTypes: { name: PostType; platform: Platform; /** As written for people: "TikTok". */ platformName: string }[];
+  postTypes: {
+    name: PostType;
+    platform: Platform;
+    /** The platform as written for people: "TikTok". */
+    platformName: string;
+    /** The post type as written for people: "Instagram · feed". */
+    displayName: string;
+  }[];
   researchModes: ResearchMode[];
   imageModels: { name: ImageModel; sizes: ImageSize[] }[];
   videoModels: { name: VideoModel; durations: number[]; audio: boolean; sizes: VideoSize[] }[];

@@ -40,6 +40,8 @@ pub(crate) struct PostTypeEntry {
     pub platform: Platform,
     /// How the platform is written for people (`TikTok`, `LinkedIn`).
     pub platform_name: &'static str,
+    /// How the post type is written for people (`Instagram · feed`).
+    pub display_name: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -104,6 +106,7 @@ impl Catalogue {
             name,
             platform: name.platform(),
             platform_name: name.platform().display_name(),
+            display_name: name.display_name(),
         };
         let image = |(name, rate): &(Cow<'static, str>, ImageModelRate)| ImageModelEntry {
             name: name.clone(),
@@ -156,10 +159,15 @@ mod tests {
         let catalogue = serde_json::to_value(Catalogue::new()).unwrap();
         assert_eq!(catalogue["rateCardVersion"], DEFAULT_VERSION);
         assert_eq!(catalogue["postTypes"].as_array().unwrap().len(), PostType::ALL.len());
+        let post_type =
+            |name: &str| catalogue["postTypes"].as_array().unwrap().iter().find(|entry| entry["name"] == name).cloned();
         assert_eq!(
-            catalogue["postTypes"][7],
-            serde_json::json!({"name": "x-post", "platform": "x", "platformName": "X"})
+            post_type("x-post"),
+            Some(
+                serde_json::json!({"name": "x-post", "platform": "x", "platformName": "X", "displayName": "X · post"})
+            )
         );
+        assert_eq!(post_type("tiktok-photos").unwrap()["displayName"], "TikTok · photos");
         assert_eq!(catalogue["researchModes"], serde_json::json!(["regular", "deep"]));
         let card = &RateCard::DEFAULT;
         let images: Vec<&str> =

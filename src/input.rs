@@ -526,12 +526,13 @@ impl<'de, const MIN: u32, const MAX: u32> Deserialize<'de> for Whole<MIN, MAX> {
 
 /// Declares an enum of names, the package's one way of writing a closed set of choices: each
 /// variant with its name, `ALL`, `name()`, and serde derived through them: written as its name,
-/// read from a [`Choice`] by [`Choice::among`] or [`Choice::listed`], which say what else it
-/// expects (`else among(r#"must be "regular" or "deep""#)`, `else listed("post type")`).
+/// read from a [`Choice`]. A short set says what it takes when given anything else
+/// (`else among`: `must be "regular" or "deep"`, also `expected()`); a long one, the kind of
+/// name it wanted and every one there is (`else listed("post type")`).
 macro_rules! named_enum {
     (
         $(#[$meta:meta])* $vis:vis enum $name:ident { $($(#[$variant_meta:meta])* $variant:ident = $text:literal),+ $(,)? }
-        else $read:ident($expected:expr)
+        else $($read:ident $(($what:expr))?)?
     ) => {
         $(#[$meta])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -556,11 +557,30 @@ macro_rules! named_enum {
             }
         }
 
+        $(crate::input::named_enum!(@$read $name $(($what))?);)?
+    };
+    (@among $name:ident) => {
+        impl $name {
+            /// What a caller is told when giving anything else: `must be "a" or "b"`.
+            pub(crate) fn expected() -> String {
+                crate::input::Choice::one_of(&Self::ALL.map(Self::name))
+            }
+        }
+
         impl TryFrom<crate::input::Choice> for $name {
             type Error = String;
 
             fn try_from(choice: crate::input::Choice) -> Result<Self, String> {
-                choice.$read(&Self::ALL, Self::name, $expected)
+                choice.among(&Self::ALL, Self::name).ok_or_else(Self::expected)
+            }
+        }
+    };
+    (@listed $name:ident ($what:expr)) => {
+        impl TryFrom<crate::input::Choice> for $name {
+            type Error = String;
+
+            fn try_from(choice: crate::input::Choice) -> Result<Self, String> {
+                choice.listed(&Self::ALL, Self::name, $what)
             }
         }
     };
@@ -583,14 +603,19 @@ impl Choice {
         all.iter().copied().find(|known| self.0.as_deref() == Some(name_of(*known)))
     }
 
-    /// The one of `all` given; anything else is told `expected` (`must be "regular" or "deep"`).
-    pub(crate) fn among<T: Copy>(
-        &self,
-        all: &[T],
-        name_of: fn(T) -> &'static str,
-        expected: &str,
-    ) -> Result<T, String> {
-        self.find(all, name_of).ok_or_else(|| expected.to_string())
+    /// The one of `all` given, if it is one.
+    pub(crate) fn among<T: Copy>(&self, all: &[T], name_of: fn(T) -> &'static str) -> Option<T> {
+        self.find(all, name_of)
+    }
+
+    /// What a short set of names expects: `must be "a" or "b"`, `must be "a", "b" or "c"`.
+    pub(crate) fn one_of(names: &[&str]) -> String {
+        let quoted: Vec<String> = names.iter().map(|name| format!("\"{name}\"")).collect();
+        match quoted.split_last() {
+            Some((last, [])) => format!("must be {last}"),
+            Some((last, rest)) => format!("must be {} or {last}", rest.join(", ")),
+            None => String::from("must be given"),
+        }
     }
 
     /// The one of `all` given; another string is told every name there is, as a set too long
@@ -840,6 +865,14 @@ mod tests {
             Whole::<1, 4>::required(None, &at).unwrap_err().message,
             "images[0].quantity must be a whole number from 1 to 4"
         );
+    }
+
+    #[test]
+    fn a_short_set_of_names_says_each() {
+        assert_eq!(Choice::one_of(&["a"]), "must be \"a\"");
+        assert_eq!(Choice::one_of(&["a", "b"]), "must be \"a\" or \"b\"");
+        assert_eq!(Choice::one_of(&["a", "b", "c"]), "must be \"a\", \"b\" or \"c\"");
+        assert_eq!(Choice::one_of(&[]), "must be given");
     }
 
     #[test]

@@ -170,6 +170,9 @@ for (const [width, viewport] of [["desktop", { width: 1280, height: 900 }], ["ph
       const declared = readFileSync(join(repo, "pkg/index.d.ts"), "utf8").match(/export type PostType =([^;]+);/)[1].match(/"[^"]+"/g).map((name) => JSON.parse(name));
       const offered = await page.locator('input[name="post-type"]').evaluateAll((boxes) => boxes.map((box) => box.value));
       assert.deepEqual(offered, declared);
+      const labels = await page.locator("#post-types label").allTextContents();
+      assert.deepEqual(labels.map((label) => label.trim()), catalogue().postTypes.map((entry) => entry.displayName), "shown as people write them");
+      assert.ok(labels.some((label) => label.trim() === "Instagram · feed"));
     });
 
     test("every number input shows its range in its label", async () => {

@@ -171,9 +171,10 @@ function showError(error) {
 
 function setupPlanner() {
   const postTypes = $("post-types");
-  for (const { name } of facts.postTypes) {
+  // Shown as people write them; the plan (and what "Use this plan" copies) keeps the names.
+  for (const { name, displayName } of facts.postTypes) {
     const box = element("input", { type: "checkbox", value: name, name: "post-type", checked: DEFAULT_POST_TYPES.includes(name) });
-    postTypes.append(element("label", { className: "inline" }, box, ` ${name}`));
+    postTypes.append(element("label", { className: "inline" }, box, ` ${displayName}`));
   }
   for (const mode of facts.researchModes) {
     const label = mode[0].toUpperCase() + mode.slice(1);

@@ -19,7 +19,30 @@ pub(crate) const MAX_RETRIES_LIMIT: u32 = 10;
 /// `None` when not given, plus the call's own. Each type lists exactly what its call reads, so
 /// an option another call takes is refused as unknown, and the message lists only these. `S`
 /// and `F` are the runtime's own values (an `AbortSignal`, JS functions), which only the
-/// binding layer reads.
+/// binding layer reads. (`#[serde(flatten)]` of one shared struct would say this without a
+/// macro, but serde cannot refuse unknown fields through a flattened one.)
+///
+/// `options_type!(ClientOptions { max_age_ms: Option<MaxAge> })` expands to:
+///
+/// ```ignore
+/// #[derive(Clone, Debug, Deserialize)]
+/// #[serde(rename_all = "camelCase", deny_unknown_fields, bound(...))]
+/// pub(crate) struct ClientOptions<S, F> {
+///     pub base_url: Option<BaseUrl>,
+///     pub timeout_ms: Option<Whole<1, MAX_TIMER_MS>>,
+///     pub max_retries: Option<Whole<0, MAX_RETRIES_LIMIT>>,
+///     pub auth: Option<AuthScheme>,
+///     pub signal: Option<S>,
+///     pub fetch: Option<F>,
+///     pub on_retry: Option<F>,
+///     pub max_age_ms: Option<MaxAge>,
+/// }
+/// impl<S, F> Default for ClientOptions<S, F> { /* every field None */ }
+/// impl<S: Clone, F: Clone> ClientOptions<S, F> {
+///     /// The seven request options, as a `RequestOptions`.
+///     pub(crate) fn request_options(&self) -> RequestOptions<S, F> { /* ... */ }
+/// }
+/// ```
 macro_rules! options_type {
     ($(#[$meta:meta])* $name:ident { $($(#[$extra_meta:meta])* $extra:ident: $extra_type:ty),* $(,)? }) => {
         $(#[$meta])*
@@ -157,7 +180,7 @@ named_enum! {
         /// `Authorization: Bearer <key>`
         Bearer = "bearer",
     }
-    else among("must be \"x-api-key\" or \"bearer\"")
+    else among
 }
 
 /// A checked base URL, without trailing slashes.

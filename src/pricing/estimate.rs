@@ -94,12 +94,12 @@ fn counted(count: impl Into<u64>, singular: &str, plural: &str) -> String {
 }
 
 fn price_caption(caption: &CaptionPlan, card: &RateCard, items: &mut Vec<EstimateItem>) -> Result<(), PowerPostError> {
-    use super::vocabulary::{ResearchMode, RESEARCH_MODES};
+    use super::vocabulary::ResearchMode;
     let rates = &card.caption;
     let (label, base) = match caption.research_mode {
         Some(ResearchMode::Regular) => ("Caption, regular research", rates.regular),
         Some(ResearchMode::Deep) => ("Caption, deep research", rates.deep),
-        None => return Err(PLAN.key("caption").key("researchMode").invalid(RESEARCH_MODES)),
+        None => return Err(PLAN.key("caption").key("researchMode").invalid(&ResearchMode::expected())),
     };
     if let Some(post_types) = &caption.post_types {
         distinct_post_types(post_types, || PLAN.key("caption").key("postTypes"))?;

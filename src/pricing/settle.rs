@@ -43,8 +43,6 @@ pub(crate) struct LineInput {
     pub surcharges: Option<Entries<Platform, LineCredits>>,
 }
 
-const LINE_KINDS: &str = "must be caption, image, video or publish";
-
 named_enum! {
     pub(crate) enum LineKind {
         Caption = "caption",
@@ -52,7 +50,7 @@ named_enum! {
         Video = "video",
         Publish = "publish",
     }
-    else among(LINE_KINDS)
+    else among
 }
 
 /// `Outcome`: what actually happened, per part of the plan.
@@ -79,18 +77,14 @@ pub(crate) struct PublishOutcome {
     pub status: Option<Posting>,
 }
 
-const GENERATIONS: &str = "must be \"succeeded\" or \"failed\"";
-
 named_enum! {
     /// How a caption or video generation ended.
     pub(crate) enum Generation {
         Succeeded = "succeeded",
         Failed = "failed",
     }
-    else among(GENERATIONS)
+    else among
 }
-
-const POSTINGS: &str = "must be \"posted\" or \"failed\"";
 
 named_enum! {
     /// How a publish item ended.
@@ -98,7 +92,7 @@ named_enum! {
         Posted = "posted",
         Failed = "failed",
     }
-    else among(POSTINGS)
+    else among
 }
 
 /// What `settleCharges` returns.
@@ -135,7 +129,7 @@ type ImageCount = Whole<0, MAX_IMAGES_PER_GENERATION>;
 fn read_line(line: &LineInput, at: &Path) -> Result<Line, PowerPostError> {
     let credits_of =
         |value: Option<LineCredits>, name: &str| LineCredits::required(value, &at.key(name)).map(u64::from);
-    let kind = required(line.kind, &at.key("kind"), LINE_KINDS)?;
+    let kind = required(line.kind, &at.key("kind"), &LineKind::expected())?;
     let mut read = Line {
         kind,
         label: required(line.label.clone(), &at.key("label"), "must be a string")?.0,
@@ -200,7 +194,7 @@ pub(crate) fn settle_charges(estimate: &EstimateInput, outcome: &Outcome) -> Res
         .map(|(index, item)| {
             let at = OUTCOME.key("publish").index(index);
             let post_type = required(item.post_type, &at.key("postType"), "must be a known post type")?;
-            Ok((post_type, required(item.status, &at.key("status"), POSTINGS)?))
+            Ok((post_type, required(item.status, &at.key("status"), &Posting::expected())?))
         })
         .collect::<Result<_, PowerPostError>>()?;
 
@@ -462,7 +456,8 @@ mod tests {
         assert_eq!(settle_json(unindexed, json!({})).unwrap_err().field.as_deref(), Some("estimate.items[4].index"));
         let mut unknown_kind = estimate_json(full_plan());
         unknown_kind["items"][0]["kind"] = json!("coffee");
-        assert_eq!(settle_json(unknown_kind, json!({})).unwrap_err().field.as_deref(), Some("estimate.items[0].kind"));
+        let error = settle_json(unknown_kind, json!({})).unwrap_err();
+        assert_eq!(error.message, r#"estimate.items[0].kind must be "caption", "image", "video" or "publish""#);
         assert_eq!(settle_json(json!(null), json!({})).unwrap_err().field.as_deref(), Some("estimate"));
     }
 

@@ -72,6 +72,12 @@ named_enum! {
 }
 
 impl PostType {
+    /// How people write it: the platform's name, then the kind of post (`Instagram · feed`).
+    pub(crate) fn display_name(self) -> String {
+        let kind = self.name().split_once('-').map_or(self.name(), |(_, kind)| kind);
+        format!("{} · {kind}", self.platform().display_name())
+    }
+
     pub(crate) fn platform(self) -> Platform {
         match self {
             Self::InstagramFeed | Self::InstagramReel | Self::InstagramStory => Platform::Instagram,
@@ -89,10 +95,8 @@ named_enum! {
         Regular = "regular",
         Deep = "deep",
     }
-    else among(RESEARCH_MODES)
+    else among
 }
-
-pub(crate) const RESEARCH_MODES: &str = "must be \"regular\" or \"deep\"";
 
 #[cfg(test)]
 #[cfg(not(target_arch = "wasm32"))]
