@@ -94,9 +94,9 @@ test("the estimator keeps working after every kind of bad call", () => {
 
 // Size is deterministic, so it is guarded here; timings live in `make bench`. The web build's
 // wasm and all the JS a page loads (glue, snippets, entry and its exports), gzipped. The budget
-// is 115 KB; this limit is the size reached (111,058 bytes), rounded up to the next KB, so that
+// is 115 KB; this limit is the size reached (111,744 bytes), rounded up to the next KB, so that
 // it only grows on purpose. BENCHMARKS.md says what the size is made of.
-const WEB_BUILD_BUDGET_GZIP = 109 * 1024;
+const WEB_BUILD_BUDGET_GZIP = 110 * 1024;
 
 test(`the web build's wasm, glue, snippets and entry stay within ${WEB_BUILD_BUDGET_GZIP} bytes gzipped`, () => {
   const web = join(repo, "pkg/web");
