@@ -173,15 +173,18 @@ mod tests {
         let images: Vec<&str> =
             catalogue["imageModels"].as_array().unwrap().iter().map(|m| m["name"].as_str().unwrap()).collect();
         assert_eq!(images, card.image_models.names().collect::<Vec<_>>());
+        let model = |list: &str, name: &str| {
+            catalogue[list].as_array().unwrap().iter().find(|entry| entry["name"] == name).cloned().unwrap()
+        };
         assert_eq!(
-            catalogue["imageModels"][2],
+            model("imageModels", "gpt-image-1.5"),
             serde_json::json!({"name": "gpt-image-1.5", "sizes": ["square", "portrait", "landscape"]})
         );
         assert_eq!(
-            catalogue["videoModels"][2],
+            model("videoModels", "runway-gen-4.5"),
             serde_json::json!({"name": "runway-gen-4.5", "durations": [5, 10], "audio": false, "sizes": ["landscape", "portrait"]})
         );
-        assert_eq!(catalogue["videoModels"][0]["audio"], true);
+        assert_eq!(model("videoModels", "kling-3.0-pro")["audio"], true);
         assert_eq!(
             catalogue["limits"],
             serde_json::json!({"captionImageInputs": 10, "sourceUrls": 10, "videoInputSeconds": 3600, "imagesPerEntry": 4, "entries": 20})
