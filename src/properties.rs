@@ -78,7 +78,8 @@ const KEYS: &[&str] = &[
     "",
 ];
 
-fn arbitrary_json() -> impl Strategy<Value = J> {
+/// Any JSON value, its objects made of the keys input types read (and a few none does).
+pub(crate) fn arbitrary_json() -> impl Strategy<Value = J> {
     let leaf = prop_oneof![
         Just(J::Null),
         any::<bool>().prop_map(J::Bool),

@@ -207,11 +207,7 @@ describe("runtimes", { concurrency: 2 }, () => {
     const driver = await new Builder().forBrowser("firefox").setFirefoxOptions(options).setFirefoxService(service).build();
     try {
       browserVersions.firefox = (await driver.getCapabilities()).getBrowserVersion();
-      await checkPages("firefox", async (url) => {
-        await driver.get(url);
-        const out = await driver.wait(async () => (await driver.executeScript("return document.getElementById('out').dataset.done && document.getElementById('out').textContent")) || null, 30_000);
-        return JSON.parse(out);
-      });
+      await checkPages("firefox", openWith(driver));
     } finally {
       await driver.quit();
     }
@@ -221,12 +217,7 @@ describe("runtimes", { concurrency: 2 }, () => {
     const webkit = await launchWebKit();
     try {
       browserVersions.webkit = webkit.version;
-      const { session } = webkit;
-      await checkPages("webkit", async (url) => {
-        await session.get(url);
-        const out = await session.wait(async () => (await session.executeScript("return document.getElementById('out').dataset.done && document.getElementById('out').textContent")) || null, 30_000);
-        return JSON.parse(out);
-      });
+      await checkPages("webkit", openWith(webkit.session));
     } finally {
       await webkit.close();
     }
@@ -270,6 +261,13 @@ test("the npm README's runtime table names the versions tested here", () => {
   const webkit = table.match(/WebKitGTK (\d+\.\d+)/)?.[1];
   assert.ok(browserVersions.webkit?.startsWith(`${webkit}.`), `the table names WebKitGTK ${webkit}; tested ${browserVersions.webkit}`);
 });
+
+/** Opens a check page in a WebDriver session (selenium) and resolves to the report it shows. */
+const openWith = (session) => async (url) => {
+  await session.get(url);
+  const shown = "return document.getElementById('out').dataset.done && document.getElementById('out').textContent";
+  return JSON.parse(await session.wait(async () => (await session.executeScript(shown)) || null, 30_000));
+};
 
 /** Runs the checks on a page and in a module worker it starts, each with its own scenarios. */
 async function checkPages(browser, open) {

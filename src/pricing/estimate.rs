@@ -240,6 +240,7 @@ mod tests {
     use super::*;
     use crate::input::from_json;
     use crate::pricing::plan::ESTIMATE_OPTIONS;
+    use crate::properties::arbitrary_json;
     use crate::pricing::rate_card::DEFAULT_VERSION;
     use crate::pricing::vocabulary::Platform;
     use proptest::prelude::*;
@@ -516,50 +517,6 @@ mod tests {
         let empty = CostEstimate { total: 0, items: vec![], rate_card_version: Cow::Borrowed(DEFAULT_VERSION) };
         assert_eq!(estimate(json!({})).unwrap(), empty);
         assert_eq!(estimate(json!({"caption": null, "images": null, "publish": null})).unwrap(), empty);
-    }
-
-    fn arbitrary_json() -> impl Strategy<Value = J> {
-        let leaf = prop_oneof![
-            Just(J::Null),
-            any::<bool>().prop_map(J::Bool),
-            any::<f64>().prop_map(|n| serde_json::Number::from_f64(n).map_or(J::Null, J::Number)),
-            (-5i64..700).prop_map(|n| json!(n)),
-            prop::sample::select(vec![
-                "regular",
-                "deep",
-                "flux2-flex",
-                "gpt-image-1.5",
-                "feed",
-                "x-post",
-                "veo-3.1",
-                ""
-            ])
-            .prop_map(|s| json!(s)),
-        ];
-        leaf.prop_recursive(4, 48, 6, |inner| {
-            let keys = prop::sample::select(vec![
-                "caption",
-                "images",
-                "videos",
-                "publish",
-                "researchMode",
-                "imageInputs",
-                "videoInputSeconds",
-                "sourceUrls",
-                "postTypes",
-                "model",
-                "quantity",
-                "size",
-                "durationSeconds",
-                "audio",
-                "other",
-            ]);
-            prop_oneof![
-                prop::collection::vec(inner.clone(), 0..5).prop_map(J::Array),
-                prop::collection::btree_map(keys, inner, 0..5)
-                    .prop_map(|m| J::Object(m.into_iter().map(|(k, v)| (k.to_string(), v)).collect())),
-            ]
-        })
     }
 
     proptest! {
