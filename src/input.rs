@@ -155,9 +155,11 @@ impl fmt::Display for Path {
             formatter.write_str(self.argument)?;
         }
         for (position, segment) in self.segments.iter().enumerate() {
+            // An empty key is shown as one, so that a field is never named by nothing.
+            let key = |key: &String| if key.is_empty() { String::from("\"\"") } else { key.clone() };
             match segment {
-                Segment::Key(key) if position == 0 && !self.prefixed => formatter.write_str(key)?,
-                Segment::Key(key) => write!(formatter, ".{key}")?,
+                Segment::Key(name) if position == 0 && !self.prefixed => formatter.write_str(&key(name))?,
+                Segment::Key(name) => write!(formatter, ".{}", key(name))?,
                 Segment::Index(index) => write!(formatter, "[{index}]")?,
             }
         }
@@ -954,6 +956,8 @@ mod tests {
         assert_eq!(options.to_string(), "options");
         assert_eq!(options.key("rateCard").key("version").to_string(), "options.rateCard.version");
         assert_eq!(options.index(0).to_string(), "options[0]");
+        assert_eq!(plan.key("").to_string(), "\"\"", "an empty key is shown as one");
+        assert_eq!(options.key("").key("x").to_string(), "options.\"\".x");
         let error = options.key("timeoutMs").invalid("must be positive");
         assert_eq!(
             (error.field.as_deref(), error.message.as_str()),

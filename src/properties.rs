@@ -129,7 +129,8 @@ fn leads_into(value: &J, rest: &str) -> bool {
     let rest = rest.strip_prefix('.').unwrap_or(rest);
     value.as_object().is_some_and(|object| {
         object.iter().any(|(key, entry)| {
-            rest.strip_prefix(key.as_str())
+            let shown = if key.is_empty() { "\"\"" } else { key.as_str() };
+            rest.strip_prefix(shown)
                 .is_some_and(|after| (after.is_empty() || after.starts_with(['.', '['])) && leads_into(entry, after))
         })
     })

@@ -240,9 +240,9 @@ mod tests {
     use super::*;
     use crate::input::from_json;
     use crate::pricing::plan::ESTIMATE_OPTIONS;
-    use crate::properties::arbitrary_json;
     use crate::pricing::rate_card::DEFAULT_VERSION;
     use crate::pricing::vocabulary::Platform;
+    use crate::properties::arbitrary_json;
     use proptest::prelude::*;
     use serde_json::{json, Value as J};
 
