@@ -39,8 +39,9 @@ pub(crate) trait Value: Sized {
     fn list_length(&self) -> Option<u32>;
     /// An object whose prototype is `Object.prototype` (of any realm) or `null`.
     fn is_plain_object(&self) -> bool;
-    /// Whether this is an object that is not plain (a `Date`, a `Map`, a class instance, a
-    /// Proxy that hides its prototype), rather than a function, a symbol or a BigInt.
+    /// Whether this is an object at all. Asked only of what is not a plain object, it tells one
+    /// that is not plain (a `Date`, a `Map`, a class instance, a Proxy that hides its
+    /// prototype) from a function, a symbol or a BigInt.
     fn is_object(&self) -> bool;
     /// A plain object's own enumerable keys, in order: strings, as the runtime holds them, so
     /// that [`get`](Value::get) looks each up as it is.
