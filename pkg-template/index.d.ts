@@ -38,6 +38,8 @@ export interface Credits {
   requestId: string | null;
   /** From the X-RateLimit-* headers, when all three are present. */
   rateLimit: RateLimit | null;
+  /** When the server answered: ms since the epoch, by the local clock. A client's kept result keeps it. */
+  fetchedAt: number;
 }
 
 /** Checks the key and options, then reads the account's credit balance. */

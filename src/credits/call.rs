@@ -220,7 +220,9 @@ mod tests {
             response(200, r#"{"balance": 2}"#),
         ]);
         fake.now_ms.set(784_111_777_000.0); // Sun, 06 Nov 1994 08:49:37 GMT
-        assert_eq!(call(&fake, 1).unwrap().balance, 2.0);
+        let credits = call(&fake, 1).unwrap();
+        assert_eq!(credits.balance, 2.0);
         assert_eq!(*fake.waits.borrow(), [3000.0]);
+        assert_eq!(credits.fetched_at, 784_111_780_000.0, "when the answer that counted arrived, after the wait");
     }
 }

@@ -71,6 +71,9 @@ pub(crate) struct Credits {
     /// `X-Request-Id` of the response.
     pub request_id: Option<String>,
     pub rate_limit: Option<RateLimit>,
+    /// When the server answered (ms since the Unix epoch, the local clock), so that a kept
+    /// result says how old it is.
+    pub fetched_at: f64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -87,8 +90,8 @@ const MAX_MESSAGE_LENGTH: usize = 500;
 /// Header values longer than this are treated as absent.
 const MAX_HEADER_LENGTH: usize = 256;
 
-/// Interprets one complete response. `now_ms` resolves `Retry-After` dates; the key is
-/// scrubbed from any message the server sends back.
+/// Interprets one complete response, read whole at `now_ms`, which also resolves `Retry-After`
+/// dates; the key is scrubbed from any message the server sends back.
 pub(crate) fn interpret<B: Value>(
     response: RawResponse<B>,
     now_ms: f64,
@@ -103,7 +106,7 @@ pub(crate) fn interpret<B: Value>(
     let body: Option<Body> = body.and_then(read_leniently);
     if status == 200 {
         return match read_balance(json, body) {
-            Ok(balance) => Ok(Credits { balance, request_id, rate_limit: rate_limit(&headers) }),
+            Ok(balance) => Ok(Credits { balance, request_id, rate_limit: rate_limit(&headers), fetched_at: now_ms }),
             Err(why) => Err(PowerPostError::new(
                 ErrorCode::InvalidResponse,
                 format!("unexpected response from PowerPost: {why}"),
@@ -245,8 +248,11 @@ mod tests {
         assert_eq!((zero.balance, zero.request_id, zero.rate_limit), (0.0, None, None));
         assert_eq!(
             serde_json::to_value(&credits).unwrap(),
-            json!({"balance": 47.0, "requestId": "req_abc123", "rateLimit": {"limit": 30, "remaining": 29, "resetAt": 1_767_225_600}})
+            json!({"balance": 47.0, "requestId": "req_abc123", "rateLimit": {"limit": 30, "remaining": 29, "resetAt": 1_767_225_600}, "fetchedAt": 0.0})
         );
+        let response = RawResponse { status: 200, headers: headers(), body: Some(json!({"balance": 5})) };
+        let at = interpret(response, 1_767_225_000_123.0, &ApiKey::parse(KEY).unwrap()).unwrap();
+        assert_eq!(at.fetched_at, 1_767_225_000_123.0, "when the response was read whole");
     }
 
     #[test]

@@ -272,6 +272,8 @@ mod tests {
         network.now_ms.set(5_999.0);
         let (kept, _leave) = callers(&mut pool, &requests, &network, 1, 5_000.0);
         assert_eq!((network.sent(), request_id(&kept.borrow()[0]).as_deref()), (1, Some("req_0")));
+        let fetched_at = kept.borrow()[0].as_ref().unwrap().as_ref().unwrap().fetched_at;
+        assert_eq!(fetched_at, 1_000.0, "a kept result says when the server answered, not when it was kept");
         let (asked, _leave) = callers(&mut pool, &requests, &network, 1, 0.0);
         assert_eq!(network.sent(), 2, "maxAgeMs 0 always asks");
         network.answer(1, 500, "");

@@ -156,7 +156,7 @@ mod tests {
     use std::task::{Context, Poll, Waker};
 
     fn credits(balance: f64) -> Credits {
-        Credits { balance, request_id: None, rate_limit: None }
+        Credits { balance, request_id: None, rate_limit: None, fetched_at: 0.0 }
     }
 
     fn watch(options: serde_json::Value) -> Watch<Cause> {
