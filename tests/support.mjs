@@ -32,6 +32,17 @@ export function launchChromium() {
   return chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", args: CHROMIUM_ARGS });
 }
 
+/** `promise`, or an error saying `why` if it has not settled in `ms`. */
+async function within(promise, ms, why) {
+  let timer;
+  const late = new Promise((_, fail) => (timer = setTimeout(() => fail(new Error(why)), ms)));
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /**
  * WebKit, Safari's engine: WebKitGTK's MiniBrowser driven through WebKitWebDriver (selenium),
  * on an Xvfb display of its own (without a display the driver hangs instead of failing).
@@ -47,7 +58,11 @@ export async function launchWebKit() {
     const xvfb = spawn(process.env.XVFB ?? "/usr/bin/Xvfb", ["-displayfd", "3", "-nolisten", "tcp", "-screen", "0", "1280x1024x24"],
       { stdio: ["ignore", "ignore", "ignore", "pipe"] });
     processes.push(xvfb);
-    const [displayNumber] = await once(xvfb.stdio[3], "data");
+    // Its display number, or an error if it exits first or says nothing within 10 s.
+    const exited = once(xvfb, "exit").then(([code]) => Promise.reject(new Error(`Xvfb exited (${code}) before it had a display`)));
+    exited.catch(() => {}); // It matters only if it comes first.
+    const announced = once(xvfb.stdio[3], "data").then(([data]) => data);
+    const displayNumber = await within(Promise.race([announced, exited]), 10_000, "Xvfb gave no display in 10 s");
     const port = await closedPort();
     const driver = spawn(process.env.WEBKIT_WEBDRIVER ?? "/usr/bin/WebKitWebDriver", [`--port=${port}`],
       { env: { ...process.env, DISPLAY: `:${String(displayNumber).trim()}` }, stdio: "ignore" });
@@ -55,7 +70,8 @@ export async function launchWebKit() {
     const listening = () => new Promise((done) => createConnection(port, "127.0.0.1").on("connect", function () { this.end(); done(true); }).on("error", () => done(false)));
     if (!(await waitUntil(listening, 10_000))) throw new Error("WebKitWebDriver did not start");
     const { Builder } = await import(join(runtimeTools, "selenium-webdriver/index.js"));
-    const session = await new Builder().usingServer(`http://127.0.0.1:${port}`).withCapabilities({ browserName: "MiniBrowser" }).build();
+    const starting = new Builder().usingServer(`http://127.0.0.1:${port}`).withCapabilities({ browserName: "MiniBrowser" }).build();
+    const session = await within(starting, 30_000, "WebKit gave no session in 30 s");
     const version = (await session.getCapabilities()).getBrowserVersion();
     const close = async () => {
       await session.quit().catch(() => {});
