@@ -156,22 +156,19 @@ impl fmt::Display for Path {
             formatter.write_str(self.argument)?;
         }
         for (position, segment) in self.segments.iter().enumerate() {
-            // An empty key is shown as one, so that a field is never named by nothing.
-            let key = |key: &String| if key.is_empty() { String::from("\"\"") } else { key.clone() };
             match segment {
-                Segment::Key(name) if position == 0 && !self.prefixed => formatter.write_str(&key(name))?,
-                Segment::Key(name) => write!(formatter, ".{}", key(name))?,
+                Segment::Key(name) => {
+                    if position > 0 || self.prefixed {
+                        formatter.write_str(".")?;
+                    }
+                    // An empty key is shown as one, so that a field is never named by nothing.
+                    formatter.write_str(if name.is_empty() { "\"\"" } else { name })?;
+                }
                 Segment::Index(index) => write!(formatter, "[{index}]")?,
             }
         }
         Ok(())
     }
-}
-
-/// The value of a field that must be given (a type's fields are all optional, so that a missing
-/// one is told what a wrong one is), or an `INVALID_ARGUMENT` naming it with `expectation`.
-pub(crate) fn required<T>(value: Option<T>, at: &Path, expectation: &str) -> Result<T, PowerPostError> {
-    value.ok_or_else(|| at.invalid(expectation))
 }
 
 /// Reads `value` as a `T`; an error names its field under `at`.
@@ -221,6 +218,14 @@ impl Error {
     fn in_key(mut self, key: &str) -> Self {
         self.0.path.push(Segment::Key(key.to_string()));
         self
+    }
+
+    /// [`in_key`](Error::in_key) for a key as the runtime holds it: read as text only for an
+    /// error, so that reading an object copies no key.
+    #[cold]
+    #[inline(never)]
+    fn in_key_of<V: Value>(self, key: &V) -> Self {
+        self.in_key(&key.as_text().unwrap_or_default())
     }
 
     #[cold]
@@ -426,8 +431,8 @@ struct ObjectReader<V> {
     object: V,
     depth: u32,
     keys: std::vec::IntoIter<V>,
-    /// The key whose value comes next, as text and as the runtime holds it.
-    key: Option<(String, V)>,
+    /// The key whose value comes next, as the runtime holds it.
+    key: Option<V>,
 }
 
 impl<V: Value> ObjectReader<V> {
@@ -436,18 +441,18 @@ impl<V: Value> ObjectReader<V> {
     fn next_key(&mut self) -> Option<String> {
         let key = self.keys.next()?;
         let text = key.as_text().unwrap_or_default();
-        self.key = Some((text.clone(), key));
+        self.key = Some(key);
         Some(text)
     }
 
-    /// The reader of the value of the key just read, and that key as text.
+    /// The reader of the value of the key just read, and that key.
     #[inline(never)]
-    fn next_value(&mut self) -> Result<(Reader<V>, String), Error> {
-        let Some((text, key)) = self.key.take() else { return Err(Error::new(String::from("has no key"))) };
+    fn next_value(&mut self) -> Result<(Reader<V>, V), Error> {
+        let Some(key) = self.key.take() else { return Err(Error::new(String::from("has no key"))) };
         let value = self.object.get(&key).map_err(|Unreadable| unreadable());
         match value.and_then(|value| Reader::below(self.depth, value)) {
-            Ok(reader) => Ok((reader, text)),
-            Err(error) => Err(error.in_key(&text)),
+            Ok(reader) => Ok((reader, key)),
+            Err(error) => Err(error.in_key_of(&key)),
         }
     }
 }
@@ -462,7 +467,7 @@ impl<'de, V: Value> MapAccess<'de> for ObjectReader<V> {
 
     fn next_value_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<T::Value, Error> {
         let (reader, key) = self.next_value()?;
-        seed.deserialize(reader).map_err(|error| error.in_key(&key))
+        seed.deserialize(reader).map_err(|error| error.in_key_of(&key))
     }
 }
 
@@ -509,9 +514,11 @@ impl<const MIN: u32, const MAX: u32> Whole<MIN, MAX> {
         format!("must be a whole number from {MIN} to {MAX}")
     }
 
-    /// The number a field that must be given holds, or an `INVALID_ARGUMENT` naming it.
-    pub(crate) fn required(value: Option<Self>, at: &Path) -> Result<u32, PowerPostError> {
-        required(value, at, &Self::expected()).map(|Whole(number)| number)
+    /// The number a field that must be given holds (a type's fields are all optional, so that a
+    /// missing one is told what a wrong one is), or an `INVALID_ARGUMENT` naming it: `at` is
+    /// built only then.
+    pub(crate) fn required(value: Option<Self>, at: impl FnOnce() -> Path) -> Result<u32, PowerPostError> {
+        value.map(|Whole(number)| number).ok_or_else(|| at().invalid(&Self::expected()))
     }
 }
 
@@ -863,9 +870,9 @@ mod tests {
             assert_eq!(error.field.as_deref(), Some("sample.count"));
         }
         let at = Path::fields_of("plan").key("images").index(0).key("quantity");
-        assert_eq!(Whole::<1, 4>::required(Some(Whole(2)), &at).unwrap(), 2);
+        assert_eq!(Whole::<1, 4>::required(Some(Whole(2)), || at.clone()).unwrap(), 2);
         assert_eq!(
-            Whole::<1, 4>::required(None, &at).unwrap_err().message,
+            Whole::<1, 4>::required(None, || at.clone()).unwrap_err().message,
             "images[0].quantity must be a whole number from 1 to 4"
         );
     }

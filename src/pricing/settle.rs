@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::vocabulary::{Platform, PostType, MAX_IMAGES_PER_GENERATION};
 use crate::error::PowerPostError;
-use crate::input::{named_enum, required, Entries, List, Number, Path, Text, Whole};
+use crate::input::{named_enum, Entries, List, Number, Path, Text, Whole};
 
 /// `settleCharges`'s arguments, whose fields are named after them (`outcome.images[0].failed`).
 pub(crate) const ESTIMATE: Path = Path::argument("estimate");
@@ -126,13 +126,14 @@ struct Line {
 
 type ImageCount = Whole<0, MAX_IMAGES_PER_GENERATION>;
 
-fn read_line(line: &LineInput, at: &Path) -> Result<Line, PowerPostError> {
-    let credits_of =
-        |value: Option<LineCredits>, name: &str| LineCredits::required(value, &at.key(name)).map(u64::from);
-    let kind = required(line.kind, &at.key("kind"), &LineKind::expected())?;
+/// Line `index` of an estimate, read; its fields' paths are built only for an error.
+fn read_line(line: &LineInput, index: usize) -> Result<Line, PowerPostError> {
+    let at = |name: &str| ESTIMATE.key("items").index(index).key(name);
+    let credits_of = |value: Option<LineCredits>, name: &str| LineCredits::required(value, || at(name)).map(u64::from);
+    let kind = line.kind.ok_or_else(|| at("kind").invalid(&LineKind::expected()))?;
     let mut read = Line {
         kind,
-        label: required(line.label.clone(), &at.key("label"), "must be a string")?.0,
+        label: line.label.clone().ok_or_else(|| at("label").invalid("must be a string"))?.0,
         credits: credits_of(line.credits, "credits")?,
         index: line.index.map(|Whole(index)| index as usize),
         quantity: 0,
@@ -141,14 +142,14 @@ fn read_line(line: &LineInput, at: &Path) -> Result<Line, PowerPostError> {
         base_credits: 0,
         surcharges: Vec::new(),
     };
-    let inconsistent = || at.key("credits").invalid("does not match the line's parts; pass the estimate unchanged");
+    let inconsistent = || at("credits").invalid("does not match the line's parts; pass the estimate unchanged");
     match kind {
         LineKind::Image | LineKind::Video if read.index.is_none() => {
-            return Err(at.key("index").invalid("is required for image and video lines"));
+            return Err(at("index").invalid("is required for image and video lines"));
         }
         LineKind::Caption | LineKind::Video => {}
         LineKind::Image => {
-            read.quantity = Whole::required(line.quantity, &at.key("quantity"))?;
+            read.quantity = Whole::required(line.quantity, || at("quantity"))?;
             read.unit_credits = credits_of(line.unit_credits, "unitCredits")?;
             if read.unit_credits * u64::from(read.quantity) != read.credits {
                 return Err(inconsistent());
@@ -170,18 +171,15 @@ fn read_line(line: &LineInput, at: &Path) -> Result<Line, PowerPostError> {
 
 pub(crate) fn settle_charges(estimate: &EstimateInput, outcome: &Outcome) -> Result<Settlement, PowerPostError> {
     let lines = estimate.items.as_ref().map_or(&[][..], |List(items)| items);
-    let lines: Vec<Line> = lines
-        .iter()
-        .enumerate()
-        .map(|(index, line)| read_line(line, &ESTIMATE.key("items").index(index)))
-        .collect::<Result<_, _>>()?;
+    let lines: Vec<Line> =
+        lines.iter().enumerate().map(|(index, line)| read_line(line, index)).collect::<Result<_, _>>()?;
     let images = outcome.images.as_ref().map_or(&[][..], |List(images)| images);
     let images: Vec<(u32, u32)> = images
         .iter()
         .enumerate()
         .map(|(index, image)| {
             let count = |value: Option<ImageCount>, name: &str| {
-                Whole::required(value, &OUTCOME.key("images").index(index).key(name))
+                Whole::required(value, || OUTCOME.key("images").index(index).key(name))
             };
             Ok((count(image.succeeded, "succeeded")?, count(image.failed, "failed")?))
         })
@@ -192,9 +190,9 @@ pub(crate) fn settle_charges(estimate: &EstimateInput, outcome: &Outcome) -> Res
         .iter()
         .enumerate()
         .map(|(index, item)| {
-            let at = OUTCOME.key("publish").index(index);
-            let post_type = required(item.post_type, &at.key("postType"), "must be a known post type")?;
-            Ok((post_type, required(item.status, &at.key("status"), &Posting::expected())?))
+            let at = |name: &str| OUTCOME.key("publish").index(index).key(name);
+            let post_type = item.post_type.ok_or_else(|| at("postType").invalid("must be a known post type"))?;
+            Ok((post_type, item.status.ok_or_else(|| at("status").invalid(&Posting::expected()))?))
         })
         .collect::<Result<_, PowerPostError>>()?;
 
@@ -301,14 +299,15 @@ const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
 impl Cost {
     /// The whole credits this cost is; an error names the cost (`at`), or its `total`.
     pub(crate) fn credits(&self, at: &Path) -> Result<f64, PowerPostError> {
-        let (total, field) = match self {
-            Cost::Credits(credits) => (Some(*credits), at.clone()),
-            Cost::Estimate { total } => (*total, at.key("total")),
+        let (total, of_estimate) = match self {
+            Cost::Credits(credits) => (Some(*credits), false),
+            Cost::Estimate { total } => (*total, true),
         };
+        let field = || if of_estimate { at.key("total") } else { at.clone() };
         total
             .map(|Number(cost)| cost)
             .filter(|cost| *cost >= 0.0 && *cost <= MAX_SAFE_INTEGER && cost.fract() == 0.0)
-            .ok_or_else(|| field.invalid(&format!("must be {COSTS}")))
+            .ok_or_else(|| field().invalid(&format!("must be {COSTS}")))
     }
 }
 

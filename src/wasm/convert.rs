@@ -25,11 +25,11 @@ extern "C" {
     fn prototype_of(value: &JsValue) -> Result<Option<js_sys::Object>, JsValue>;
 
     /// A value read by its `length` (an array).
-    type Sized;
+    type WithLength;
 
     /// `length`, catching what a Proxy's `get` trap throws.
     #[wasm_bindgen(method, getter, structural, catch)]
-    fn length(this: &Sized) -> Result<JsValue, JsValue>;
+    fn length(this: &WithLength) -> Result<JsValue, JsValue>;
 }
 
 /// Reads `value` as a `T`; an error names its field under `at`.
@@ -69,7 +69,7 @@ impl Value for JsValue {
             return None;
         }
         // A Proxy of an array may throw here: then it is no array the reader can read.
-        let length = self.unchecked_ref::<Sized>().length().ok()?;
+        let length = self.unchecked_ref::<WithLength>().length().ok()?;
         length.as_f64().map(|length| length as u32)
     }
 
