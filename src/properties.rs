@@ -12,7 +12,7 @@ use crate::credits::watch::WatchOptions;
 use crate::input::{from_json, Number, Path};
 use crate::pricing::plan::{EstimateOptions, PostPlan, ESTIMATE_OPTIONS, PLAN};
 use crate::pricing::rate_card::RateCardOverrides;
-use crate::pricing::settle::{Cost, EstimateInput, Outcome, ESTIMATE, OUTCOME};
+use crate::pricing::settle::{Cost, EstimateInput, Outcome, BALANCE, COST, ESTIMATE, OUTCOME};
 
 /// Every key some input type reads, and a few no type does.
 const KEYS: &[&str] = &[
@@ -166,8 +166,8 @@ proptest! {
         check::<Option<ClientAffordOptions<(), ()>>>(&value, &options)?;
         check::<Option<WatchOptions<()>>>(&value, &options)?;
         check::<ApiKey>(&value, &Path::argument("apiKey"))?;
-        check::<Number>(&value, &Path::argument("balance"))?;
-        check::<Cost>(&value, &Path::argument("cost"))?;
+        check::<Number>(&value, &BALANCE)?;
+        check::<Cost>(&value, &COST)?;
     }
 }
 

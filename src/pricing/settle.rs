@@ -16,6 +16,9 @@ use crate::input::{named_enum, Entries, List, Number, Path, Text, Whole};
 /// `settleCharges`'s arguments, whose fields are named after them (`outcome.images[0].failed`).
 pub(crate) const ESTIMATE: Path = Path::argument("estimate");
 pub(crate) const OUTCOME: Path = Path::argument("outcome");
+/// `checkBalance`'s arguments (a cost's `total` is `cost.total`).
+pub(crate) const BALANCE: Path = Path::argument("balance");
+pub(crate) const COST: Path = Path::argument("cost");
 
 /// Estimates hold at most this many credits per line; anything larger was not made by us.
 const MAX_LINE_CREDITS: u32 = u32::MAX;
@@ -315,7 +318,7 @@ impl Cost {
 pub(crate) fn check_balance(balance: Number, cost: f64) -> Result<Affordability, PowerPostError> {
     let Number(balance) = balance;
     if !(balance.is_finite() && balance >= 0.0) {
-        return Err(PowerPostError::invalid_argument("balance", "must be a finite, non-negative number"));
+        return Err(BALANCE.invalid("must be a finite, non-negative number"));
     }
     Ok(Affordability {
         affordable: balance >= cost,
@@ -471,9 +474,9 @@ mod tests {
     #[test]
     fn affordability_compares_cost_and_balance() {
         let check = |balance: J, cost: J| {
-            let balance: Number = from_json(balance, &crate::input::Path::argument("balance"))?;
-            let cost: Cost = from_json(cost, &crate::input::Path::argument("cost"))?;
-            check_balance(balance, cost.credits(&crate::input::Path::argument("cost"))?)
+            let balance: Number = from_json(balance, &BALANCE)?;
+            let cost: Cost = from_json(cost, &COST)?;
+            check_balance(balance, cost.credits(&COST)?)
         };
         assert_eq!(
             check(json!(47), json!(13)).unwrap(),

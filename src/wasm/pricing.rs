@@ -7,7 +7,7 @@ use super::convert::{from_js, to_js};
 use super::error::to_js_error;
 use crate::catalogue::Catalogue;
 use crate::error::PowerPostError;
-use crate::input::{Number, Path};
+use crate::input::Number;
 use crate::pricing::estimate::estimate_with_options;
 use crate::pricing::plan::{EstimateOptions, ESTIMATE_OPTIONS, PLAN};
 use crate::pricing::rate_card::RateCard;
@@ -37,10 +37,9 @@ pub fn default_rate_card() -> JsValue {
 #[wasm_bindgen(js_name = checkBalance, skip_typescript)]
 pub fn check_balance(balance: JsValue, cost: JsValue) -> Result<JsValue, JsValue> {
     result((|| {
-        let cost_at = Path::argument("cost");
-        let balance: Number = from_js(balance, &Path::argument("balance"))?;
-        let cost: Cost = from_js(cost, &cost_at)?;
-        settle::check_balance(balance, cost.credits(&cost_at)?)
+        let balance: Number = from_js(balance, &settle::BALANCE)?;
+        let cost: Cost = from_js(cost, &settle::COST)?;
+        settle::check_balance(balance, cost.credits(&settle::COST)?)
     })())
 }
 
