@@ -52,6 +52,26 @@ export interface ClientOptions extends RequestOptions {
    * request (with the same requestId). Default 0: every call that overlaps no other asks.
    */
   maxAgeMs?: number;
+  /**
+   * A store the instances of a fleet share (a Keyv instance fits as it is): a call answers from
+   * a valid entry younger than `maxAgeMs` without a request, writes each fresh result, and
+   * shares a 429's pause. `null` per call: this call uses no store. See "Balance for fleets".
+   */
+  store?: CreditsStore | null;
+  /** How long one store operation may take before the call goes on without it; default 500. */
+  storeTimeoutMs?: number;
+  /** Told of each failed store operation and each entry ignored (code STORE_ERROR); the call goes on. */
+  onStoreError?: (error: PowerPostError) => void;
+}
+
+/**
+ * Keyv's two methods: anything that has them is a store. Either may return a value or a
+ * promise of one; what they throw, reject with or take too long for is told to
+ * `onStoreError`, and never breaks a call.
+ */
+export interface CreditsStore {
+  get(key: string): unknown | Promise<unknown>;
+  set(key: string, value: unknown, ttlMs?: number): unknown | Promise<unknown>;
 }
 
 /** `canAfford`'s options: the request's, and the rate card to estimate with. */
@@ -136,7 +156,9 @@ export type ErrorCode =
   | "INVALID_RESPONSE"
   | "NETWORK_ERROR"
   | "TIMEOUT"
-  | "ABORTED";
+  | "ABORTED"
+  /** Only ever given to `onStoreError`: a store operation failed, or an entry was ignored. */
+  | "STORE_ERROR";
 
 export interface PowerPostErrorDetails {
   code?: ErrorCode;

@@ -21,8 +21,8 @@ rm -rf build
 for target in web nodejs; do
   out=build/$target
   wasm-pack --quiet build --release --no-pack --target "$target" --out-dir "$out" --out-name "$name" >/dev/null
-  # -O2, matching the crate's opt-level (Cargo.toml says why).
-  "$wasm_opt" -O2 --strip-producers --strip-target-features "${features[@]}" \
+  # -Oz, matching the crate's opt-level (Cargo.toml says why).
+  "$wasm_opt" -Oz --strip-producers --strip-target-features "${features[@]}" \
     "$out/${name}_bg.wasm" -o "$out/${name}_bg.wasm"
 done
 

@@ -4,7 +4,8 @@
 # packages; with --browsers, Debian's Chromium, ChromeDriver, Firefox ESR, WebKitGTK's
 # WebDriver (with MiniBrowser, WebKit's test browser) and Xvfb, the display it needs, and
 # geckodriver from crates.io (no Debian package; npm's downloads a binary, which fails here); with
-# --runtimes, the runtimes tests/runtimes.test.mjs runs (tests/runtimes/package.json).
+# --runtimes, the runtimes tests/runtimes.test.mjs runs (tests/runtimes/package.json) and Debian's
+# redis-server, which the fleet tests start on ports of their own.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -52,6 +53,13 @@ fi
 if $browsers && ! command -v geckodriver >/dev/null 2>&1; then
   say "installing geckodriver (about 6 minutes, once)"
   cargo install geckodriver
+fi
+
+if $runtimes && ! [ -x /usr/bin/redis-server ]; then
+  say "installing Redis (the fleet tests start and stop their own servers)"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq redis-server >/dev/null
 fi
 
 if $runtimes && { [ ! -d tests/runtimes/node_modules ] || [ tests/runtimes/package-lock.json -nt tests/runtimes/node_modules/.package-lock.json ]; }; then

@@ -26,6 +26,7 @@ pub(crate) enum ErrorCode {
     NetworkError,
     Timeout,
     Aborted,
+    StoreError,
 }
 
 /// Where a code comes from.
@@ -40,7 +41,7 @@ enum Source {
 
 impl ErrorCode {
     /// Each code once: its name, and where it comes from.
-    const TABLE: [(ErrorCode, &'static str, Source); 18] = [
+    const TABLE: [(ErrorCode, &'static str, Source); 19] = [
         (Self::ValidationError, "VALIDATION_ERROR", Source::Api { status: None }),
         (Self::InvalidApiKey, "INVALID_API_KEY", Source::Api { status: Some(401) }),
         (Self::InsufficientCredits, "INSUFFICIENT_CREDITS", Source::Api { status: None }),
@@ -61,6 +62,8 @@ impl ErrorCode {
         (Self::NetworkError, "NETWORK_ERROR", Source::Client { retryable: true }),
         (Self::Timeout, "TIMEOUT", Source::Client { retryable: true }),
         (Self::Aborted, "ABORTED", Source::Client { retryable: false }),
+        // Only ever given to `onStoreError`; the client tries its store again after a while.
+        (Self::StoreError, "STORE_ERROR", Source::Client { retryable: true }),
     ];
 
     /// The code's row: the table lists the codes in the order they are declared (the table
@@ -89,7 +92,7 @@ impl ErrorCode {
     }
 }
 
-const _: () = assert!(ErrorCode::Aborted as usize + 1 == ErrorCode::TABLE.len(), "a row for every code");
+const _: () = assert!(ErrorCode::StoreError as usize + 1 == ErrorCode::TABLE.len(), "a row for every code");
 
 /// Statuses worth another attempt; everything else (400, 401, 402, 403, 404, ...) is final.
 pub(crate) fn is_retryable_status(status: u16) -> bool {
@@ -145,6 +148,16 @@ impl PowerPostError {
         const WHY: &str = "HTTP_ERROR: redirect not followed, so the key is not sent to another origin";
         let message = status.map_or_else(|| WHY.to_string(), |status| format!("{status} {WHY}"));
         Self { status, ..Self::new(ErrorCode::HttpError, message) }
+    }
+
+    /// Another instance sharing the store was told by a 429 to wait `left_ms` more, over the
+    /// longest hint a call waits for: this call fails at once, as that 429 would.
+    pub(crate) fn shared_pause(left_ms: f64) -> Self {
+        let message = format!(
+            "429 RATE_LIMIT_EXCEEDED: the instances sharing this balance were asked to wait {} s more",
+            (left_ms / 1000.0).ceil() as u64
+        );
+        Self::new(ErrorCode::RateLimitExceeded, message).with_response(429, None, Some(left_ms))
     }
 
     /// `fetch` gave something other than a response to read.

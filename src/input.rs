@@ -282,6 +282,9 @@ impl de::Error for Error {
     }
 }
 
+/// Largest integer a JS number holds exactly.
+pub(crate) const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
+
 /// The serde `Deserializer` over one value.
 pub(crate) struct Reader<V> {
     value: V,
@@ -308,6 +311,15 @@ impl<V: Value> Reader<V> {
         visitor.visit_map(ObjectReader { object: self.value, depth: self.depth, keys: keys.into_iter(), key: None })
     }
 
+    /// The value as a whole number from 0 to `max`.
+    #[inline(never)]
+    fn whole_number(&self, max: f64) -> Result<u64, Error> {
+        match self.value.as_number() {
+            Some(number) if number.fract() == 0.0 && (0.0..=max).contains(&number) => Ok(number as u64),
+            _ => Err(not_a_whole_number()),
+        }
+    }
+
     /// The value, known to be an array of `length`, by its entries.
     fn list<'de, T: Visitor<'de>>(self, length: u32, visitor: T) -> Result<T::Value, Error> {
         visitor.visit_seq(ListReader { list: self.value, depth: self.depth, length, next: 0 })
@@ -318,6 +330,18 @@ impl<V: Value> Reader<V> {
 #[inline(never)]
 fn unreadable() -> Error {
     Error::new(String::from("could not be read: a property getter or a Proxy threw"))
+}
+
+#[cold]
+#[inline(never)]
+fn not_a_number() -> Error {
+    Error::new(String::from("must be a number"))
+}
+
+#[cold]
+#[inline(never)]
+fn not_a_whole_number() -> Error {
+    Error::new(String::from("must be a whole number"))
 }
 
 #[cold]
@@ -360,8 +384,17 @@ impl<'de, R: Value> Deserializer<'de> for Reader<R> {
     fn deserialize_f64<T: Visitor<'de>>(self, visitor: T) -> Result<T::Value, Error> {
         match self.value.as_number() {
             Some(value) => visitor.visit_f64(value),
-            None => self.deserialize_any(visitor),
+            None => Err(not_a_number()),
         }
+    }
+
+    /// Counts and times stored as numbers (a stored rate limit); JS has no other integers.
+    fn deserialize_u64<T: Visitor<'de>>(self, visitor: T) -> Result<T::Value, Error> {
+        visitor.visit_u64(self.whole_number(MAX_SAFE_INTEGER)?)
+    }
+
+    fn deserialize_u32<T: Visitor<'de>>(self, visitor: T) -> Result<T::Value, Error> {
+        visitor.visit_u64(self.whole_number(f64::from(u32::MAX))?)
     }
 
     fn deserialize_string<T: Visitor<'de>>(self, visitor: T) -> Result<T::Value, Error> {
@@ -421,7 +454,7 @@ impl<'de, R: Value> Deserializer<'de> for Reader<R> {
     }
 
     serde::forward_to_deserialize_any! {
-        i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 char bytes byte_buf
+        i8 i16 i32 i64 i128 u8 u16 u128 f32 char bytes byte_buf
         unit unit_struct tuple tuple_struct enum identifier
     }
 }

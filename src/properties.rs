@@ -161,9 +161,9 @@ proptest! {
         check::<EstimateInput>(&value, &ESTIMATE)?;
         check::<Option<Outcome>>(&value, &OUTCOME)?;
         check::<Option<RequestOptions<(), ()>>>(&value, &options)?;
-        check::<Option<ClientOptions<(), ()>>>(&value, &options)?;
+        check::<Option<ClientOptions<(), (), ()>>>(&value, &options)?;
         check::<Option<AffordOptions<(), ()>>>(&value, &options)?;
-        check::<Option<ClientAffordOptions<(), ()>>>(&value, &options)?;
+        check::<Option<ClientAffordOptions<(), (), ()>>>(&value, &options)?;
         check::<Option<WatchOptions<()>>>(&value, &options)?;
         check::<ApiKey>(&value, &Path::argument("apiKey"))?;
         check::<Number>(&value, &BALANCE)?;

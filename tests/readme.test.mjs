@@ -24,19 +24,24 @@
 // - Markers, in an HTML comment just above a README block or a `// test:` line in an example
 //   file, separated by `;`: `skip: <reason>`, `browser`, `worker`, `deno`, `workerd`, `steps <a,b,...>` (requests
 //   to the real API follow these sandbox steps), `until output` (a block that runs until
-//   stopped: it is stopped once its output has been shown).
+//   stopped: it is stopped once its output has been shown), `redis` (REDIS_URL names a Redis
+//   server the test started), `kv <NAME>` (a workerd block gets a KV namespace bound as NAME,
+//   and is requested twice: both answers must carry the same balance and request id, the
+//   second read from KV).
+// - Keyv and @keyv/redis, which the fleet examples import, are the repository's own, linked
+//   into the project.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { extname, join } from "node:path";
+import { mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { dirname, extname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import ts from "typescript";
-import { closedPort, headingAnchors, launchChromium, projectWithPackage, repo, runtimes, serveFolder, serveWorker, waitUntil, COMPATIBILITY_DATE } from "./support.mjs";
+import { closedPort, headingAnchors, launchChromium, projectWithPackage, repo, runtimes, serveFolder, serveKvNamespace, serveWorker, startRedis, waitUntil, COMPATIBILITY_DATE } from "./support.mjs";
 
 const REAL_API = "https://powerpost.ai/api/v1";
 const SOURCES = ["README.md", "pkg-template/README.md"];
-let project, sandbox, DEMO_KEY, browser, pageServer;
+let project, sandbox, DEMO_KEY, browser, pageServer, redis;
 
 const blocks = [
   ...SOURCES.flatMap((source) => markdownBlocks(source)),
@@ -69,7 +74,8 @@ function parseMarkers(text) {
   for (const part of (text ?? "").split(";").map((part) => part.trim()).filter(Boolean)) {
     if (part.startsWith("skip:")) markers.skip = part.slice(5).trim();
     else if (part.startsWith("steps ")) markers.steps = part.slice(6).trim().split(",");
-    else if (["browser", "worker", "deno", "workerd", "until output"].includes(part)) markers[part.replace(" ", "")] = true;
+    else if (part.startsWith("kv ")) markers.kv = part.slice(3).trim();
+    else if (["browser", "worker", "deno", "workerd", "until output", "redis"].includes(part)) markers[part.replace(" ", "")] = true;
     else throw new Error(`unknown test marker "${part}"`);
   }
   return markers;
@@ -109,6 +115,10 @@ function shownSoFar(block, printed) {
 
 before(async () => {
   project = projectWithPackage("readme", { type: "module" });
+  for (const name of ["keyv", "@keyv/redis"]) {
+    mkdirSync(dirname(join(project, "node_modules", name)), { recursive: true });
+    symlinkSync(join(repo, "node_modules", name), join(project, "node_modules", name));
+  }
   const installed = await import(pathToFileURL(join(project, "node_modules/powerpost-credits/sandbox/index.mjs")));
   DEMO_KEY = installed.DEMO_KEY;
   sandbox = await installed.startSandbox({ rateLimit: 1_000 });
@@ -130,6 +140,7 @@ after(async () => {
   await browser?.close();
   await pageServer?.close();
   await sandbox?.close();
+  await redis?.close();
   if (project) rmSync(project, { recursive: true, force: true });
 });
 
@@ -170,6 +181,7 @@ async function runInNode(block, index) {
   const file = block.file ?? `block-${index}.${commonJs ? "cjs" : "mjs"}`;
   writeFileSync(join(project, file), source);
   const variables = { POWERPOST_API_KEY: DEMO_KEY, POWERPOST_BASE_URL: sandbox.baseUrl, POWERPOST_TEST_API: apiFor(block, index) };
+  if (block.markers.redis) variables.REDIS_URL = (redis ??= await startRedis()).url;
   const [command, args] = block.markers.deno
     ? [runtimes.deno, ["run", `--allow-net=powerpost.ai,${new URL(sandbox.baseUrl).host}`, `--allow-env=${Object.keys(variables)}`, "--preload", "./redirect.mjs", file]]
     : [process.execPath, ["--import", "./redirect.mjs", file]];
@@ -197,14 +209,25 @@ async function runInWorkerd(block, index) {
   mkdirSync(join(dir, "src"), { recursive: true });
   writeFileSync(join(dir, "src/index.js"), block.code);
   writeFileSync(join(dir, "wrangler.toml"), `name = "readme-${index}"\nmain = "src/index.js"\ncompatibility_date = "${COMPATIBILITY_DATE}"\n`);
-  const worker = await serveWorker(dir, { outbound: new URL(sandbox.baseUrl).host, bindings: { POWERPOST_API_KEY: DEMO_KEY } });
+  const kv = block.markers.kv && (await serveKvNamespace());
+  const kvNamespaces = kv ? { [block.markers.kv]: kv } : {};
+  const worker = await serveWorker(dir, { outbound: new URL(sandbox.baseUrl).host, bindings: { POWERPOST_API_KEY: DEMO_KEY }, kvNamespaces });
   try {
     const response = await fetch(worker.url);
-    assert.equal(response.status, 200, `${block.name}: ${await response.text()}\n${worker.output()}`);
+    const body = await response.text();
+    assert.equal(response.status, 200, `${block.name}: ${body}\n${worker.output()}`);
+    if (kv) {
+      const first = JSON.parse(body);
+      await waitUntil(() => kv.entries.size > 0, 5_000);
+      assert.deepEqual([...kv.entries.keys()].map((key) => key.replace(/[0-9a-f]{64}$/, "<hash>")), ["powerpost-credits:v1:<hash>"]);
+      const second = await (await fetch(worker.url)).json();
+      assert.deepEqual(second, first, `${block.name}: the second request reads the balance the first stored`);
+    }
     await waitUntil(() => shownSoFar(block, worker.output()), 5_000);
     assertShown(block, worker.output());
   } finally {
     await worker.close();
+    await kv?.close();
   }
 }
 

@@ -158,7 +158,68 @@ export const COMPATIBILITY_DATE = "2025-09-01";
  * `bindings` are text bindings (the worker's `env`). Resolves to its URL, what it printed so
  * far (`output()`), and `close()`.
  */
-export async function serveWorker(dir, { outbound, bindings = {} } = {}) {
+/**
+ * A KV namespace as workerd reaches one: an HTTP service (GET, PUT and DELETE of
+ * `/<encoded key>`), its entries in a Map that the test can read. Expiry is not kept: a test
+ * runs for less than KV's shortest TTL (60 s).
+ */
+export async function serveKvNamespace() {
+  const entries = new Map();
+  const server = createServer(async (req, res) => {
+    const key = decodeURIComponent(new URL(req.url, "http://kv").pathname.slice(1));
+    if (req.method === "GET") {
+      if (!entries.has(key)) return res.writeHead(404).end();
+      return res.writeHead(200, { "content-type": "application/octet-stream" }).end(entries.get(key));
+    }
+    if (req.method === "PUT") {
+      const chunks = [];
+      for await (const chunk of req) chunks.push(chunk);
+      entries.set(key, Buffer.concat(chunks).toString("utf8"));
+      return res.writeHead(200).end();
+    }
+    if (req.method === "DELETE") entries.delete(key);
+    res.writeHead(200).end();
+  });
+  await new Promise((done) => server.listen(0, "127.0.0.1", done));
+  return { address: `127.0.0.1:${server.address().port}`, entries, close: () => new Promise((done) => server.close(done)) };
+}
+
+/**
+ * Debian's redis-server on a free loopback port, with nothing written to disk. `stop()` takes
+ * it down and `start()` brings it back on the same port (a store that fails and returns);
+ * `close()` stops it for good, and it is killed if the test process exits first.
+ */
+export async function startRedis() {
+  const port = await closedPort();
+  let server;
+  const kill = () => server?.kill("SIGKILL");
+  process.on("exit", kill);
+  const start = async () => {
+    server = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
+    const up = () => new Promise((done) => createConnection(port, "127.0.0.1", function () { this.end(); done(true); }).on("error", () => done(false)));
+    if (!(await waitUntil(up, 10_000))) throw new Error(`redis-server did not listen on ${port} within 10 s`);
+  };
+  const stop = async () => {
+    if (server && server.exitCode === null && server.signalCode === null) {
+      server.kill("SIGKILL");
+      await once(server, "exit");
+    }
+  };
+  await start();
+  const cli = (...args) => execFileSync("redis-cli", ["-p", String(port), "--raw", ...args], { encoding: "utf8" });
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    start,
+    stop,
+    cli,
+    close: async () => {
+      await stop();
+      process.off("exit", kill);
+    },
+  };
+}
+
+export async function serveWorker(dir, { outbound, bindings = {}, kvNamespaces = {} } = {}) {
   const env = { ...process.env, WRANGLER_SEND_METRICS: "false", WRANGLER_LOG: "warn", CI: "true" };
   await promisify(execFile)(runtimes.node24, [runtimes.wrangler, "deploy", "--dry-run", "--outdir", "dist"], { cwd: dir, env });
   const dist = join(dir, "dist");
@@ -167,15 +228,17 @@ export async function serveWorker(dir, { outbound, bindings = {} } = {}) {
   const port = await closedPort();
   const network = outbound ? `external = (address = "${outbound}", http = ())` : `network = (allow = ["public", "private", "local"])`;
   const text = Object.entries(bindings).map(([name, value]) => `(name = ${JSON.stringify(name)}, text = ${JSON.stringify(value)})`);
+  const kv = Object.entries(kvNamespaces).map(([name]) => `(name = ${JSON.stringify(name)}, kvNamespace = "kv-${name}")`);
+  const kvServices = Object.entries(kvNamespaces).map(([name, { address }]) => `, (name = "kv-${name}", external = (address = "${address}", http = ()))`);
   writeFileSync(join(dist, "config.capnp"), `
     using Workerd = import "/workerd/workerd.capnp";
     const config :Workerd.Config = (
-      services = [(name = "main", worker = .worker), (name = "outbound", ${network})],
+      services = [(name = "main", worker = .worker), (name = "outbound", ${network})${kvServices.join("")}],
       sockets = [(name = "http", address = "127.0.0.1:${port}", http = (), service = "main")],
     );
     const worker :Workerd.Worker = (
       modules = [(name = "${main}", esModule = embed "${main}")${wasm.map((file) => `, (name = "${file}", wasm = embed "${file}")`).join("")}],
-      bindings = [${text.join(", ")}],
+      bindings = [${[...text, ...kv].join(", ")}],
       compatibilityDate = "${COMPATIBILITY_DATE}",
       globalOutbound = "outbound",
     );

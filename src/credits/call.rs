@@ -65,13 +65,16 @@ pub(crate) struct Retry<'a> {
 pub(crate) struct CallbackFailed;
 
 /// Sends `request` until a response means credits or an error that is final, retrying at
-/// most `max_retries` times after the waits [`decide`] sets.
+/// most `max_retries` times after the waits [`decide`] sets. `rate_limited` is told, after
+/// each 429, how long the server asked to be left alone (its hint, else the backoff's wait);
+/// a `dyn` function, so that one copy of the loop serves calls with a store and without.
 pub(crate) async fn get_credits<N: Network>(
     network: &N,
     clock: &impl Clock,
     request: &Request,
     key: &ApiKey,
     max_retries: u32,
+    rate_limited: &dyn Fn(f64),
 ) -> Result<Credits, Failure<N::Cause>> {
     let mut retries = 0;
     loop {
@@ -84,8 +87,17 @@ pub(crate) async fn get_credits<N: Network>(
         };
         // What a runtime says about a failed request may quote it, key included.
         failure.error.message = key.scrub(&failure.error.message);
-        let RetryDecision::RetryAfter { delay_ms } = decide(&failure.error, retries, max_retries, clock.jitter())
-        else {
+        let decision = decide(&failure.error, retries, max_retries, clock.jitter());
+        if failure.error.status == Some(429) {
+            let wait_ms = match decision {
+                RetryDecision::RetryAfter { delay_ms } => Some(delay_ms),
+                RetryDecision::GiveUp => None,
+            };
+            if let Some(pause_ms) = failure.error.retry_after_ms.or(wait_ms) {
+                rate_limited(pause_ms);
+            }
+        }
+        let RetryDecision::RetryAfter { delay_ms } = decision else {
             return Err(failure);
         };
         retries += 1;
@@ -123,7 +135,7 @@ mod tests {
 
     /// A call through `fake` with the test key, retrying at most `max_retries` times.
     fn call(fake: &Fake, max_retries: u32) -> Result<Credits, Failure<Cause>> {
-        block_on(get_credits(fake, fake, &Fake::request(), &ApiKey::parse(KEY).unwrap(), max_retries))
+        block_on(get_credits(fake, fake, &Fake::request(), &ApiKey::parse(KEY).unwrap(), max_retries, &|_| ()))
     }
 
     #[test]

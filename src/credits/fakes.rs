@@ -1,19 +1,22 @@
-//! The host tests' stand-ins for the runtime (test-only): one network and clock, [`Fake`], and
-//! the one test key. A test either scripts its answers up front (each attempt gets the next at
+//! The host tests' stand-ins for the runtime (test-only): one network and clock, [`Fake`], a
+//! store, [`FakeStore`], and the one test key. A test either scripts its answers up front (each attempt gets the next at
 //! once) or answers each request itself while it waits (`answer`), as overlapping calls need;
 //! the clock moves only by the waits it is asked for.
 
 use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
+use std::task::{Context, Waker};
 
 use futures::channel::oneshot;
+use futures::future::LocalBoxFuture;
 
 use super::call::{CallbackFailed, Clock, Failure, Network, Retry};
 use super::key::ApiKey;
 use super::options::Request;
 use super::response::{RawResponse, ResponseHeaders};
 use super::shared::Call;
+use super::store::{Entry, Store, StoreUse, Stored};
 use crate::error::{ErrorCode, PowerPostError};
 
 /// The key every host test uses.
@@ -54,6 +57,8 @@ pub(crate) struct Fake {
     pub abort_during_wait: Option<usize>,
     /// Whether `onRetry` throws.
     pub retry_hook_fails: bool,
+    /// What `jitter` gives.
+    pub jitter: Rc<Cell<f64>>,
 }
 
 impl Fake {
@@ -146,6 +151,98 @@ impl Clock for Fake {
     }
 
     fn jitter(&self) -> f64 {
-        0.0
+        self.jitter.get()
+    }
+}
+
+/// How the fake store's operations go.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub(crate) enum Fault {
+    #[default]
+    None,
+    Throws,
+    Hangs,
+}
+
+/// A store that keeps entries as JSON values, as Keyv does, and records what calls did with it.
+#[derive(Clone, Default)]
+pub(crate) struct FakeStore {
+    /// Each entry with the TTL it was written with.
+    pub entries: Rc<RefCell<HashMap<String, (serde_json::Value, f64)>>>,
+    pub gets: Rc<Cell<usize>>,
+    pub sets: Rc<Cell<usize>>,
+    pub fault: Rc<Cell<Fault>>,
+    /// The messages `onStoreError` was given, in order.
+    pub errors: Rc<RefCell<Vec<String>>>,
+    /// Writes that did not finish at once, kept alive as the runtime keeps a pending promise.
+    unfinished: Rc<RefCell<Vec<LocalBoxFuture<'static, ()>>>>,
+}
+
+impl FakeStore {
+    /// The key every test's entry is under.
+    pub(crate) const KEY: &str = "powerpost-credits:v1:test";
+
+    /// This store, as a call's options give it.
+    pub(crate) fn use_it(&self) -> Option<StoreUse<FakeStore>> {
+        Some(StoreUse { store: self.clone(), key: Self::KEY.into(), timeout_ms: 500 })
+    }
+
+    /// Puts `value` under the test key, as another instance (or an attacker) might.
+    pub(crate) fn put(&self, value: serde_json::Value) {
+        self.entries.borrow_mut().insert(Self::KEY.into(), (value, 0.0));
+    }
+
+    /// The entry under the test key, and its TTL.
+    pub(crate) fn entry(&self) -> Option<(serde_json::Value, f64)> {
+        self.entries.borrow().get(Self::KEY).cloned()
+    }
+
+    /// What the store fails with.
+    fn fails(&self) -> Option<Fault> {
+        Some(self.fault.get()).filter(|fault| *fault != Fault::None)
+    }
+}
+
+impl Store for FakeStore {
+    type Value = serde_json::Value;
+    type Cause = &'static str;
+
+    async fn get(&self, key: &str) -> Result<Stored<serde_json::Value>, &'static str> {
+        self.gets.set(self.gets.get() + 1);
+        match self.fails() {
+            Some(Fault::Hangs) => std::future::pending().await,
+            Some(_) => Err("what get threw"),
+            None => Ok(self.entries.borrow().get(key).map(|(value, _)| {
+                let chars = serde_json::to_string(value).unwrap().chars().count();
+                (value.clone(), Some(chars))
+            })),
+        }
+    }
+
+    fn set(&self, key: &str, entry: &Entry, ttl_ms: f64) -> LocalBoxFuture<'static, Result<(), &'static str>> {
+        self.sets.set(self.sets.get() + 1);
+        let (store, key, value) = (self.clone(), key.to_string(), serde_json::to_value(entry).unwrap());
+        Box::pin(async move {
+            match store.fails() {
+                Some(Fault::Hangs) => std::future::pending().await,
+                Some(_) => Err("what set threw"),
+                None => {
+                    store.entries.borrow_mut().insert(key, (value, ttl_ms));
+                    Ok(())
+                }
+            }
+        })
+    }
+
+    fn failed(&self, failure: Failure<&'static str>) {
+        self.errors.borrow_mut().push(failure.error.message);
+    }
+
+    /// Runs `task` as far as it goes at once: the fake clock's waits never wait, so only a
+    /// store that hangs is left unfinished.
+    fn detach(&self, mut task: LocalBoxFuture<'static, ()>) {
+        if task.as_mut().poll(&mut Context::from_waker(Waker::noop())).is_pending() {
+            self.unfinished.borrow_mut().push(task);
+        }
     }
 }

@@ -5,9 +5,11 @@
 pub(crate) mod call;
 #[cfg(all(test, not(target_arch = "wasm32")))]
 pub(crate) mod fakes;
+pub(crate) mod http_date;
 pub(crate) mod key;
 pub(crate) mod options;
 pub(crate) mod response;
 pub(crate) mod retry;
 pub(crate) mod shared;
+pub(crate) mod store;
 pub(crate) mod watch;

@@ -13,20 +13,23 @@ pub(crate) const DEFAULT_TIMEOUT_MS: u32 = 30_000;
 /// The longest any timer may be: setTimeout's own ceiling (2^31 - 1 ms).
 pub(crate) const MAX_TIMER_MS: u32 = 2_147_483_647;
 pub(crate) const DEFAULT_MAX_RETRIES: u32 = 2;
+/// How long one operation of a fleet's store may take before a call goes on without it.
+pub(crate) const DEFAULT_STORE_TIMEOUT_MS: u32 = 500;
 pub(crate) const MAX_RETRIES_LIMIT: u32 = 10;
 
 /// Declares the options type of one kind of call: the request options every call takes, each
 /// `None` when not given, plus the call's own. Each type lists exactly what its call reads, so
 /// an option another call takes is refused as unknown, and the message lists only these. `S`
-/// and `F` are the runtime's own values (an `AbortSignal`, JS functions), which only the
-/// binding layer reads. (`#[serde(flatten)]` of one shared struct would say this without a
-/// macro, but serde cannot refuse unknown fields through a flattened one.)
+/// and `F` are the runtime's own values (an `AbortSignal`, JS functions), and so is any type
+/// named after the type's name (`ClientOptions<T>`: a store), which only the binding layer
+/// reads. (`#[serde(flatten)]` of one shared struct would say this without a macro, but serde
+/// cannot refuse unknown fields through a flattened one.)
 ///
 /// `options_type!(ClientOptions { max_age_ms: Option<MaxAge> })` expands to:
 ///
 /// ```ignore
 /// #[derive(Clone, Debug, Deserialize)]
-/// #[serde(rename_all = "camelCase", deny_unknown_fields, bound(...))]
+/// #[serde(rename_all = "camelCase", deny_unknown_fields)]
 /// pub(crate) struct ClientOptions<S, F> {
 ///     pub base_url: Option<BaseUrl>,
 ///     pub timeout_ms: Option<Whole<1, MAX_TIMER_MS>>,
@@ -44,15 +47,14 @@ pub(crate) const MAX_RETRIES_LIMIT: u32 = 10;
 /// }
 /// ```
 macro_rules! options_type {
-    ($(#[$meta:meta])* $name:ident { $($(#[$extra_meta:meta])* $extra:ident: $extra_type:ty),* $(,)? }) => {
+    (
+        $(#[$meta:meta])* $name:ident $(<$($generic:ident),*>)?
+        { $($(#[$extra_meta:meta])* $extra:ident: $extra_type:ty),* $(,)? }
+    ) => {
         $(#[$meta])*
         #[derive(Clone, Debug, Deserialize)]
-        #[serde(
-            rename_all = "camelCase",
-            deny_unknown_fields,
-            bound(deserialize = "S: Deserialize<'de>, F: Deserialize<'de>")
-        )]
-        pub(crate) struct $name<S, F> {
+        #[serde(rename_all = "camelCase", deny_unknown_fields)]
+        pub(crate) struct $name<S, F $($(, $generic)*)?> {
             pub base_url: Option<BaseUrl>,
             pub timeout_ms: Option<Whole<1, MAX_TIMER_MS>>,
             pub max_retries: Option<Whole<0, MAX_RETRIES_LIMIT>>,
@@ -64,7 +66,7 @@ macro_rules! options_type {
         }
 
         /// Nothing given.
-        impl<S, F> Default for $name<S, F> {
+        impl<S, F $($(, $generic)*)?> Default for $name<S, F $($(, $generic)*)?> {
             fn default() -> Self {
                 Self {
                     base_url: None,
@@ -79,7 +81,7 @@ macro_rules! options_type {
             }
         }
 
-        impl<S: Clone, F: Clone> $name<S, F> {
+        impl<S: Clone, F: Clone $($(, $generic)*)?> $name<S, F $($(, $generic)*)?> {
             /// The request options every call reads.
             #[allow(dead_code, reason = "never needed of RequestOptions itself")]
             pub(crate) fn request_options(&self) -> RequestOptions<S, F> {
@@ -103,10 +105,14 @@ options_type!(
 );
 
 options_type!(
-    /// A `CreditsClient`'s defaults, and its `getCredits` calls.
-    ClientOptions {
+    /// A `CreditsClient`'s defaults, and its `getCredits` calls. `T` is the runtime's store.
+    ClientOptions<T> {
         /// How old a kept result may be to answer a client's call.
         max_age_ms: Option<MaxAge>,
+        #[serde(default = "Option::default", deserialize_with = "store_setting", bound(deserialize = "T: Deserialize<'de>"))]
+        store: Option<StoreSetting<T>>,
+        store_timeout_ms: Option<Whole<1, MAX_TIMER_MS>>,
+        on_store_error: Option<F>,
     }
 );
 
@@ -117,8 +123,77 @@ options_type!(
 
 options_type!(
     /// A `CreditsClient`'s `canAfford`.
-    ClientAffordOptions { max_age_ms: Option<MaxAge>, rate_card: Option<RateCardOverrides> }
+    ClientAffordOptions<T> {
+        max_age_ms: Option<MaxAge>,
+        rate_card: Option<RateCardOverrides>,
+        #[serde(default = "Option::default", deserialize_with = "store_setting", bound(deserialize = "T: Deserialize<'de>"))]
+        store: Option<StoreSetting<T>>,
+        store_timeout_ms: Option<Whole<1, MAX_TIMER_MS>>,
+        on_store_error: Option<F>,
+    }
 );
+
+/// `options.store`: a store, or `null` (per call: not the client's either).
+#[derive(Clone, Debug)]
+pub(crate) enum StoreSetting<T> {
+    Off,
+    On(T),
+}
+
+fn store_setting<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    deserializer: D,
+) -> Result<Option<StoreSetting<T>>, D::Error> {
+    Option::<T>::deserialize(deserializer).map(|store| Some(store.map_or(StoreSetting::Off, StoreSetting::On)))
+}
+
+/// The store options of a client or of one of its calls.
+#[derive(Clone)]
+pub(crate) struct StoreOptions<T, F> {
+    pub store: Option<StoreSetting<T>>,
+    pub timeout_ms: Option<Whole<1, MAX_TIMER_MS>>,
+    pub on_error: Option<F>,
+}
+
+impl<T: Clone, F: Clone> StoreOptions<T, F> {
+    /// `self` with every option that `call` gives replaced.
+    pub(crate) fn overridden_by(&self, call: &Self) -> Self {
+        Self {
+            store: call.store.clone().or_else(|| self.store.clone()),
+            timeout_ms: call.timeout_ms.or(self.timeout_ms),
+            on_error: call.on_error.clone().or_else(|| self.on_error.clone()),
+        }
+    }
+
+    /// The store to use, if any, and how long one of its operations may take.
+    pub(crate) fn store(&self) -> Option<(T, u32)> {
+        match &self.store {
+            Some(StoreSetting::On(store)) => {
+                Some((store.clone(), self.timeout_ms.map_or(DEFAULT_STORE_TIMEOUT_MS, |Whole(ms)| ms)))
+            }
+            _ => None,
+        }
+    }
+}
+
+impl<S, F: Clone, T: Clone> ClientOptions<S, F, T> {
+    pub(crate) fn store_options(&self) -> StoreOptions<T, F> {
+        StoreOptions {
+            store: self.store.clone(),
+            timeout_ms: self.store_timeout_ms,
+            on_error: self.on_store_error.clone(),
+        }
+    }
+}
+
+impl<S, F: Clone, T: Clone> ClientAffordOptions<S, F, T> {
+    pub(crate) fn store_options(&self) -> StoreOptions<T, F> {
+        StoreOptions {
+            store: self.store.clone(),
+            timeout_ms: self.store_timeout_ms,
+            on_error: self.on_store_error.clone(),
+        }
+    }
+}
 
 pub(crate) type MaxAge = Whole<0, MAX_TIMER_MS>;
 
@@ -151,12 +226,14 @@ impl<S, F> RequestOptions<S, F> {
         self.max_retries.map_or(DEFAULT_MAX_RETRIES, |Whole(retries)| retries)
     }
 
+    /// The base URL, without trailing slashes.
+    pub(crate) fn base_url(&self) -> &str {
+        self.base_url.as_ref().map_or(DEFAULT_BASE_URL, |BaseUrl(base)| base)
+    }
+
     /// The request every attempt of a call sends.
     pub(crate) fn request(&self, key: &ApiKey) -> Request {
-        let url = match &self.base_url {
-            Some(BaseUrl(base)) => format!("{base}{CREDITS_PATH}"),
-            None => format!("{DEFAULT_BASE_URL}{CREDITS_PATH}"),
-        };
+        let url = format!("{}{CREDITS_PATH}", self.base_url());
         let auth_header = match self.auth.unwrap_or(AuthScheme::ApiKeyHeader) {
             AuthScheme::ApiKeyHeader => ("x-api-key", key.as_str().to_string()),
             AuthScheme::Bearer => ("authorization", format!("Bearer {}", key.as_str())),
@@ -337,12 +414,13 @@ mod tests {
             "options.maxAgeMs is not a known field; expected one of baseUrl, timeoutMs, maxRetries, auth, signal, \
              fetch, onRetry"
         );
-        let read = |value| from_json::<ClientOptions<(), ()>>(value, &crate::input::Path::argument("options"));
+        let read = |value| from_json::<ClientOptions<(), (), ()>>(value, &crate::input::Path::argument("options"));
         let client = read(json!({"maxAgeMs": 5000, "timeoutMs": 10})).unwrap();
         assert_eq!((max_age_ms(client.max_age_ms), client.request_options().timeout_ms()), (5000.0, 10));
         assert_eq!(max_age_ms(None), 0.0);
         assert_eq!(read(json!({"maxAgeMs": -1})).unwrap_err().field.as_deref(), Some("options.maxAgeMs"));
-        assert!(read(json!({"rateCard": {}})).unwrap_err().message.ends_with("onRetry, maxAgeMs"));
+        let error = read(json!({"rateCard": {}})).unwrap_err().message;
+        assert!(error.ends_with("onRetry, maxAgeMs, store, storeTimeoutMs, onStoreError"), "{error}");
         let afford = from_json::<AffordOptions<(), ()>>(
             json!({"rateCard": {"caption": {"deep": 20}}}),
             &crate::input::Path::argument("options"),
@@ -352,12 +430,34 @@ mod tests {
             from_json::<AffordOptions<(), ()>>(json!({"maxAgeMs": 1}), &crate::input::Path::argument("options"))
                 .unwrap_err();
         assert!(error.message.ends_with("onRetry, rateCard"), "{}", error.message);
-        let both = from_json::<ClientAffordOptions<(), ()>>(
+        let both = from_json::<ClientAffordOptions<(), (), ()>>(
             json!({"maxAgeMs": 1, "rateCard": {}}),
             &crate::input::Path::argument("options"),
         );
         let both = both.unwrap();
         assert_eq!((max_age_ms(both.max_age_ms), both.rate_card.is_some()), (1.0, true));
+    }
+
+    #[test]
+    fn a_client_store_is_overridden_per_call_and_null_skips_it() {
+        let read = |value| {
+            from_json::<ClientOptions<(), (), u32>>(value, &crate::input::Path::argument("options"))
+                .unwrap()
+                .store_options()
+        };
+        let client = read(json!({"store": 7, "onStoreError": null}));
+        assert_eq!(client.store().map(|(store, _)| store), Some(7));
+        assert_eq!(client.store().map(|(_, ms)| ms), Some(DEFAULT_STORE_TIMEOUT_MS));
+        let call = client.overridden_by(&read(json!({"storeTimeoutMs": 50})));
+        assert_eq!(call.store(), Some((7, 50)), "the client's store, the call's timeout");
+        assert_eq!(client.overridden_by(&read(json!({"store": 8}))).store().map(|(store, _)| store), Some(8));
+        assert_eq!(client.overridden_by(&read(json!({"store": null}))).store(), None);
+        assert_eq!(read(json!({})).store(), None);
+        let zero = from_json::<ClientOptions<(), (), u32>>(
+            json!({"storeTimeoutMs": 0}),
+            &crate::input::Path::argument("options"),
+        );
+        assert_eq!(zero.unwrap_err().field.as_deref(), Some("options.storeTimeoutMs"));
     }
 
     #[test]

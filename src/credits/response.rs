@@ -1,10 +1,9 @@
 //! What a response means: the balance of a 200, or the `PowerPostError` of anything else,
 //! with the request id, rate limit and retry hint read from its headers and body.
 
-use std::time::UNIX_EPOCH;
-
 use serde::{Deserialize, Serialize};
 
+use super::http_date::parse_http_date;
 use super::key::ApiKey;
 use crate::error::{ErrorCode, PowerPostError};
 use crate::input::{read_leniently, Lenient, Number, Value};
@@ -76,7 +75,7 @@ pub(crate) struct Credits {
     pub fetched_at: f64,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct RateLimit {
     pub limit: u64,
@@ -192,8 +191,7 @@ fn retry_after_ms(value: &str, now_ms: f64) -> Option<f64> {
     if let Some(seconds) = whole(value) {
         return Some(seconds as f64 * 1000.0);
     }
-    let date = httpdate::parse_http_date(value).ok()?;
-    let date_ms = date.duration_since(UNIX_EPOCH).ok()?.as_millis() as f64;
+    let date_ms = parse_http_date(value)?;
     Some((date_ms - now_ms).max(0.0).ceil())
 }
 

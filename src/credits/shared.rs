@@ -1,6 +1,7 @@
 //! One request for many callers: the calls of a client that overlap in time and would send the
-//! same request share one (retries included), each caller still free to leave at once, and the
-//! client keeps its recent results for `maxAgeMs`.
+//! same request share one (retries included), each caller still free to leave at once; the
+//! client keeps its recent results for `maxAgeMs`, and shares them, and a 429's pause, with
+//! the other instances of a fleet through a store.
 
 use std::cell::RefCell;
 use std::future::Future;
@@ -13,6 +14,8 @@ use super::call::{get_credits, Clock, Failure, Network};
 use super::key::ApiKey;
 use super::options::Request;
 use super::response::Credits;
+use super::retry::MAX_HINT_MS;
+use super::store::{early_refresh_ms, ttl_ms, Entry, Store, StoreHealth, StoreSlot, StoreUse};
 use crate::error::PowerPostError;
 
 /// How a call ends.
@@ -43,58 +46,108 @@ pub(crate) async fn alone<I, N: Network, K: Clock>(
     call: Call<I, N, K>,
     left: impl Future<Output = ()>,
 ) -> CallResult<N::Cause> {
-    let request = get_credits(&call.network, &call.clock, &call.request, &call.key, call.max_retries);
+    let request = get_credits(&call.network, &call.clock, &call.request, &call.key, call.max_retries, &|_| ());
     match select(pin!(left), pin!(request)).await {
         Either::Left(_) => Err(PowerPostError::aborted().into()),
         Either::Right((outcome, _)) => outcome,
     }
 }
 
-/// What a client remembers between calls: the requests in flight and its recent results.
+/// What a client remembers between calls: the requests in flight, its recent results, and
+/// how its store has been doing.
 pub(crate) struct Requests<I, C> {
     /// Weak: a request no caller waits for any more is dropped, and so aborted.
     in_flight: RefCell<Vec<(I, WeakShared<Pending<C>>)>>,
-    /// Each with the time it arrived (ms since the Unix epoch); the newest last.
-    results: RefCell<Vec<(I, f64, Credits)>>,
+    /// The newest last.
+    results: RefCell<Vec<(I, Credits)>>,
+    store_health: Rc<StoreHealth>,
 }
 
 impl<I: PartialEq + Clone + 'static, C: Clone + 'static> Requests<I, C> {
     pub(crate) fn new() -> Rc<Self> {
-        Rc::new(Self { in_flight: RefCell::new(Vec::new()), results: RefCell::new(Vec::new()) })
+        Rc::new(Self {
+            in_flight: RefCell::new(Vec::new()),
+            results: RefCell::new(Vec::new()),
+            store_health: Rc::default(),
+        })
     }
 
     /// The credits `call`'s request gives: a result younger than `max_age_ms` (0: never one),
-    /// else the request in flight, else a new one. When `left` resolves first (the caller's
-    /// signal aborted), this caller gets `ABORTED` at once; the request goes on for the others,
-    /// and is dropped, which aborts it, when no caller waits for it any more.
-    pub(crate) async fn get<N: Network<Cause = C> + 'static, K: Clock + 'static>(
+    /// of this client's or else of the store's, else the request in flight, else a new one.
+    /// When `left` resolves first (the caller's signal aborted), this caller gets `ABORTED` at
+    /// once; the request goes on for the others, and is dropped, which aborts it, when no
+    /// caller waits for it any more.
+    pub(crate) async fn get<N, K, S>(
         self: &Rc<Self>,
         call: Call<I, N, K>,
         max_age_ms: f64,
+        store: Option<StoreUse<S>>,
         left: impl Future<Output = ()>,
-    ) -> CallResult<C> {
-        if let Some(credits) = self.kept(&call.fingerprint, call.clock.now_ms(), max_age_ms) {
+    ) -> CallResult<C>
+    where
+        N: Network<Cause = C> + 'static,
+        K: Clock + Clone + 'static,
+        S: Store,
+    {
+        let now_ms = call.clock.now_ms();
+        // A store left alone after it failed is not used by this call at all.
+        let slot = store.map(|store| self.slot(store, &call.clock)).filter(|slot| slot.health.usable(now_ms));
+        // Results a fleet shares are refreshed a little early by chance (XFetch), so that its
+        // instances seldom all ask at once; a client on its own keeps them for `max_age_ms`.
+        let head_start_ms = if slot.is_some() { early_refresh_ms(max_age_ms, call.clock.jitter()) } else { 0.0 };
+        let fresh = move |credits: &Credits| now_ms - credits.fetched_at + head_start_ms < max_age_ms;
+        if let Some(credits) = self.kept(&call.fingerprint).filter(fresh) {
             return Ok(credits);
         }
+        let asked = async move {
+            let mut paused_until = None;
+            if let Some(entry) = match &slot {
+                Some(slot) => slot.read().await,
+                None => None,
+            } {
+                if let Some(credits) = entry.credits().filter(fresh) {
+                    self.keep(call.fingerprint.clone(), credits.clone());
+                    return Ok(credits);
+                }
+                paused_until = entry.paused_until;
+            }
+            if let Some(until) = paused_until {
+                wait_out_pause(&call.clock, until).await?;
+            }
+            self.in_flight(call, max_age_ms, slot).await
+        };
         // `left` first: a caller gone before the call starts sends nothing.
-        match select(pin!(left), self.in_flight(call)).await {
+        match select(pin!(left), pin!(asked)).await {
             Either::Left(_) => Err(PowerPostError::aborted().into()),
             Either::Right((outcome, _)) => outcome,
         }
     }
 
-    fn kept(&self, fingerprint: &I, now_ms: f64, max_age_ms: f64) -> Option<Credits> {
+    fn slot<S: Store, K: Clock + Clone>(&self, store: StoreUse<S>, clock: &K) -> StoreSlot<S, K> {
+        let StoreUse { store, key, timeout_ms } = store;
+        StoreSlot { store, clock: clock.clone(), key, timeout_ms, health: Rc::clone(&self.store_health) }
+    }
+
+    /// The newest result of `fingerprint`'s request.
+    fn kept(&self, fingerprint: &I) -> Option<Credits> {
         let results = self.results.borrow();
-        let (_, _, credits) =
-            results.iter().rev().find(|(kept, at, _)| kept == fingerprint && now_ms - at < max_age_ms)?;
+        let (_, credits) = results.iter().rev().find(|(kept, _)| kept == fingerprint)?;
         Some(credits.clone())
     }
 
-    /// The request `call` would send that is in flight, or a new one.
-    fn in_flight<N: Network<Cause = C> + 'static, K: Clock + 'static>(
+    /// The request `call` would send that is in flight, or a new one, which writes what it
+    /// learns to the store of the call that starts it.
+    fn in_flight<N, K, S>(
         self: &Rc<Self>,
         call: Call<I, N, K>,
-    ) -> InFlight<C> {
+        max_age_ms: f64,
+        slot: Option<StoreSlot<S, K>>,
+    ) -> InFlight<C>
+    where
+        N: Network<Cause = C> + 'static,
+        K: Clock + Clone + 'static,
+        S: Store,
+    {
         let mut in_flight = self.in_flight.borrow_mut();
         in_flight.retain(|(_, request)| request.upgrade().is_some());
         if let Some(request) = in_flight
@@ -107,9 +160,22 @@ impl<I: PartialEq + Clone + 'static, C: Clone + 'static> Requests<I, C> {
         let fingerprint = call.fingerprint.clone();
         let requests = Rc::downgrade(self);
         let request = async move {
-            let outcome = get_credits(&call.network, &call.clock, &call.request, &call.key, call.max_retries).await;
+            // A 429 pauses the fleet: the entry keeps the balance this client last had.
+            let rate_limited = |pause_ms: f64| {
+                if let (Some(slot), Some(requests)) = (&slot, requests.upgrade()) {
+                    let until = call.clock.now_ms() + pause_ms;
+                    let entry = Entry::new(requests.kept(&call.fingerprint), Some(until));
+                    slot.write(&entry, ttl_ms(max_age_ms, pause_ms));
+                }
+            };
+            let outcome =
+                get_credits(&call.network, &call.clock, &call.request, &call.key, call.max_retries, &rate_limited)
+                    .await;
             if let Some(requests) = requests.upgrade() {
-                requests.finished(call.fingerprint, call.clock.now_ms(), &outcome);
+                requests.finished(call.fingerprint, &outcome);
+            }
+            if let (Ok(credits), Some(slot)) = (&outcome, &slot) {
+                slot.write(&Entry::new(Some(credits.clone()), None), ttl_ms(max_age_ms, 0.0));
             }
             outcome
         }
@@ -122,28 +188,47 @@ impl<I: PartialEq + Clone + 'static, C: Clone + 'static> Requests<I, C> {
     }
 
     /// A request is over: later calls send a new one, and its result is kept.
-    fn finished(&self, fingerprint: I, now_ms: f64, outcome: &CallResult<C>) {
+    fn finished(&self, fingerprint: I, outcome: &CallResult<C>) {
         self.in_flight.borrow_mut().retain(|(in_flight, _)| *in_flight != fingerprint);
         if let Ok(credits) = outcome {
-            let mut results = self.results.borrow_mut();
-            results.retain(|(kept, _, _)| *kept != fingerprint);
-            if results.len() == KEPT_RESULTS {
-                results.remove(0);
-            }
-            results.push((fingerprint, now_ms, credits.clone()));
+            self.keep(fingerprint, credits.clone());
         }
     }
+
+    /// Keeps `credits` as the newest result of `fingerprint`'s request.
+    fn keep(&self, fingerprint: I, credits: Credits) {
+        let mut results = self.results.borrow_mut();
+        results.retain(|(kept, _)| *kept != fingerprint);
+        if results.len() == KEPT_RESULTS {
+            results.remove(0);
+        }
+        results.push((fingerprint, credits));
+    }
+}
+
+/// Waits until a pause another instance wrote has passed, or fails at once as a 429 would
+/// whose hint is over [`MAX_HINT_MS`].
+async fn wait_out_pause<C>(clock: &impl Clock, paused_until: f64) -> Result<(), Failure<C>> {
+    let left_ms = (paused_until - clock.now_ms()).ceil();
+    if left_ms <= 0.0 {
+        return Ok(());
+    }
+    if left_ms > MAX_HINT_MS {
+        return Err(PowerPostError::shared_pause(left_ms).into());
+    }
+    Ok(clock.wait(left_ms).await?)
 }
 
 #[cfg(test)]
 #[cfg(not(target_arch = "wasm32"))]
 mod tests {
     use super::*;
-    use crate::credits::fakes::{Cause, Fake};
+    use crate::credits::fakes::{self, Cause, Fake, FakeStore, Fault};
     use crate::error::ErrorCode;
     use futures::channel::oneshot;
     use futures::executor::LocalPool;
     use futures::task::LocalSpawnExt;
+    use serde_json::json;
 
     /// What [`callers`] returns.
     type Callers = (Rc<RefCell<Vec<Option<CallResult<Cause>>>>>, Vec<oneshot::Sender<()>>);
@@ -182,7 +267,7 @@ mod tests {
             };
             pool.spawner()
                 .spawn_local(async move {
-                    let outcome = requests.get(call, max_age_ms, left).await;
+                    let outcome = requests.get(call, max_age_ms, None::<StoreUse<FakeStore>>, left).await;
                     outcomes.borrow_mut()[caller] = Some(outcome);
                 })
                 .unwrap();
@@ -287,7 +372,12 @@ mod tests {
     #[test]
     fn a_caller_gone_before_the_call_starts_sends_nothing() {
         let (network, requests) = (Fake::default(), Requests::<&str, Cause>::new());
-        let outcome = LocalPool::new().run_until(requests.get(network.call("credits"), 0.0, std::future::ready(())));
+        let outcome = LocalPool::new().run_until(requests.get(
+            network.call("credits"),
+            0.0,
+            None::<StoreUse<FakeStore>>,
+            std::future::ready(()),
+        ));
         assert_eq!(outcome.unwrap_err().error.code, ErrorCode::Aborted);
         let outcome = LocalPool::new().run_until(alone(network.call("credits"), std::future::ready(())));
         assert_eq!(outcome.unwrap_err().error.code, ErrorCode::Aborted);
@@ -324,10 +414,169 @@ mod tests {
         for id in ["one", "two", "one"] {
             let (requests, call) = (requests.clone(), network.call(id));
             pool.spawner()
-                .spawn_local(async move { drop(requests.get(call, 0.0, std::future::pending()).await) })
+                .spawn_local(async move {
+                    drop(requests.get(call, 0.0, None::<StoreUse<FakeStore>>, std::future::pending()).await)
+                })
                 .unwrap();
         }
         pool.run_until_stalled();
         assert_eq!(network.sent(), 2);
+    }
+
+    /// A call of the test request through `network` with `store`, run to its end.
+    fn ask(
+        network: &Fake,
+        requests: &Rc<Requests<&'static str, Cause>>,
+        store: &FakeStore,
+        max_age_ms: f64,
+    ) -> CallResult<Cause> {
+        LocalPool::new().run_until(requests.get(
+            network.call("credits"),
+            max_age_ms,
+            store.use_it(),
+            std::future::pending(),
+        ))
+    }
+
+    fn ok(balance: u32) -> Result<fakes::Response, PowerPostError> {
+        Ok(fakes::response(200, &format!(r#"{{"balance": {balance}}}"#), balance))
+    }
+
+    fn stored(balance: u32, fetched_at: f64) -> serde_json::Value {
+        json!({"version": 1, "balance": balance, "requestId": "req_other", "fetchedAt": fetched_at})
+    }
+
+    #[test]
+    fn a_fresh_entry_answers_without_a_request_and_a_missing_one_is_written() {
+        let (network, requests, store) = (Fake::answering(vec![ok(7)]), Requests::new(), FakeStore::default());
+        network.now_ms.set(10_000.0);
+        let credits = ask(&network, &requests, &store, 1_000.0).unwrap();
+        assert_eq!((credits.balance, network.sent(), store.gets.get()), (7.0, 1, 1));
+        let (written, ttl_ms) = store.entry().unwrap();
+        assert_eq!(written, json!({"version": 1, "balance": 7.0, "requestId": "req_7", "fetchedAt": 10_000.0}));
+        assert_eq!(ttl_ms, 2_000.0, "a little over maxAgeMs");
+        // Another instance's result, younger than maxAgeMs, answers; then this client keeps it.
+        let requests = Requests::new();
+        store.put(stored(3, 9_500.0));
+        let credits = ask(&network, &requests, &store, 1_000.0).unwrap();
+        assert_eq!(
+            (credits.balance, credits.request_id.as_deref(), credits.fetched_at),
+            (3.0, Some("req_other"), 9_500.0)
+        );
+        assert_eq!(ask(&network, &requests, &store, 1_000.0).unwrap().balance, 3.0);
+        assert_eq!((network.sent(), store.gets.get(), store.sets.get()), (1, 2, 1), "the kept copy answered the last");
+    }
+
+    #[test]
+    fn an_entry_answers_only_while_younger_than_max_age() {
+        let (network, store) = (Fake::answering(vec![ok(1), ok(2)]), FakeStore::default());
+        network.now_ms.set(10_000.0);
+        store.put(stored(3, 9_000.0));
+        assert_eq!(ask(&network, &Requests::new(), &store, 1_000.0).unwrap().balance, 1.0, "1,000 ms old is too old");
+        store.put(stored(3, 9_999.0));
+        assert_eq!(
+            ask(&network, &Requests::new(), &store, 0.0).unwrap().balance,
+            2.0,
+            "maxAgeMs 0 never answers from it"
+        );
+        assert_eq!(store.gets.get(), 2, "but reads it, for a pause");
+    }
+
+    #[test]
+    fn a_bad_entry_is_told_ignored_and_overwritten() {
+        let (network, store) = (Fake::answering(vec![ok(1), ok(2)]), FakeStore::default());
+        network.now_ms.set(10_000.0);
+        store.put(json!({"version": 1, "balance": -5, "fetchedAt": 9_999}));
+        assert_eq!(ask(&network, &Requests::new(), &store, 1_000.0).unwrap().balance, 1.0);
+        assert_eq!(*store.errors.borrow(), ["store entry ignored: balance must be a non-negative number"]);
+        assert_eq!(store.entry().unwrap().0["balance"], 1.0, "the fresh result heals it");
+        // The store itself worked: it is read again at once.
+        store.put(json!(42));
+        ask(&network, &Requests::new(), &store, 1_000.0).unwrap();
+        assert_eq!(store.gets.get(), 2);
+        assert_eq!(store.errors.borrow()[1], "store entry ignored: entry must be a plain object");
+    }
+
+    #[test]
+    fn a_failing_store_is_bypassed_told_and_left_alone_for_a_while() {
+        for (fault, got, set) in [
+            (Fault::Throws, "store.get failed", "store.set failed"),
+            (Fault::Hangs, "store.get took over 500 ms", "store.set took over 500 ms"),
+        ] {
+            let (network, requests, store) =
+                (Fake::answering(vec![ok(1), ok(2), ok(3)]), Requests::new(), FakeStore::default());
+            store.fault.set(fault);
+            network.now_ms.set(10_000.0);
+            assert_eq!(ask(&network, &requests, &store, 0.0).unwrap().balance, 1.0, "{fault:?}");
+            assert_eq!(*store.errors.borrow(), [got, set], "once per failed operation");
+            let after_first = network.now_ms.get();
+            assert_eq!(ask(&network, &requests, &store, 0.0).unwrap().balance, 2.0);
+            assert_eq!((store.gets.get(), store.sets.get()), (1, 1), "{fault:?}: skipped for a second");
+            // The store works again: after the skip, it is used, and a success resets the skip.
+            store.fault.set(Fault::None);
+            network.now_ms.set(after_first + 4_000.0);
+            ask(&network, &requests, &store, 0.0).unwrap();
+            assert_eq!((store.gets.get(), store.sets.get(), store.errors.borrow().len()), (2, 2, 2), "{fault:?}");
+        }
+    }
+
+    #[test]
+    fn shared_results_are_refreshed_early_by_chance() {
+        let (network, requests, store) = (Fake::answering(vec![ok(1), ok(2)]), Requests::new(), FakeStore::default());
+        network.now_ms.set(10_000.0);
+        ask(&network, &requests, &store, 1_000.0).unwrap();
+        network.now_ms.set(10_800.0);
+        assert_eq!(ask(&network, &requests, &store, 1_000.0).unwrap().balance, 1.0, "jitter 0: no head start");
+        // A head start of 300 ms (jitter 1 - e^-3): 800 ms old counts as 1,100.
+        network.jitter.set(1.0 - (-3.0f64).exp());
+        assert_eq!(ask(&network, &requests, &store, 1_000.0).unwrap().balance, 2.0);
+        assert_eq!(store.gets.get(), 2, "the store, whose entry is as old, was asked first");
+        // Alone, a client keeps its results for maxAgeMs whatever the jitter.
+        let alone = Requests::new();
+        let network = Fake::answering(vec![ok(3)]);
+        network.jitter.set(0.99);
+        LocalPool::new()
+            .run_until(alone.get(network.call("credits"), 1_000.0, None::<StoreUse<FakeStore>>, std::future::pending()))
+            .unwrap();
+        network.now_ms.set(999.0);
+        let kept = LocalPool::new().run_until(alone.get(
+            network.call("credits"),
+            1_000.0,
+            None::<StoreUse<FakeStore>>,
+            std::future::pending(),
+        ));
+        assert_eq!((kept.unwrap().balance, network.sent()), (3.0, 1));
+    }
+
+    #[test]
+    fn a_shared_pause_is_waited_out_or_refused_over_a_minute() {
+        let (network, store) = (Fake::answering(vec![ok(1)]), FakeStore::default());
+        network.now_ms.set(10_000.0);
+        store.put(json!({"version": 1, "pausedUntil": 12_000.5}));
+        assert_eq!(ask(&network, &Requests::new(), &store, 0.0).unwrap().balance, 1.0);
+        assert_eq!(*network.waits.borrow(), [2_001.0], "the request waited the pause out");
+        store.put(json!({"version": 1, "pausedUntil": network.now_ms.get() + 60_001.0}));
+        let error = ask(&network, &Requests::new(), &store, 0.0).unwrap_err().error;
+        assert_eq!(
+            (error.code, error.status, error.retry_after_ms, network.sent()),
+            (ErrorCode::RateLimitExceeded, Some(429), Some(60_001.0), 1)
+        );
+        assert_eq!(error.request_id, None);
+        // A fresh balance still answers during a pause.
+        store.put(json!({"version": 1, "balance": 9, "fetchedAt": network.now_ms.get(), "pausedUntil": 1e15}));
+        assert_eq!(ask(&network, &Requests::new(), &store, 1_000.0).unwrap().balance, 9.0);
+    }
+
+    #[test]
+    fn a_429_pauses_the_fleet_keeping_the_last_balance() {
+        let limited = Ok(fakes::response(429, r#"{"error": {"code": "RATE_LIMIT_EXCEEDED", "retryAfter": 5}}"#, 1));
+        let (network, requests, store) = (Fake::answering(vec![ok(4), limited]), Requests::new(), FakeStore::default());
+        network.now_ms.set(10_000.0);
+        ask(&network, &requests, &store, 0.0).unwrap();
+        network.now_ms.set(11_000.0);
+        assert_eq!(ask(&network, &requests, &store, 0.0).unwrap_err().error.code, ErrorCode::RateLimitExceeded);
+        let (entry, ttl_ms) = store.entry().unwrap();
+        assert_eq!((entry["pausedUntil"].as_f64(), entry["balance"].as_f64()), (Some(16_000.0), Some(4.0)));
+        assert_eq!(ttl_ms, 6_000.0, "a little over the pause");
     }
 }

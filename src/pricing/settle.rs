@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::vocabulary::{Platform, PostType, MAX_IMAGES_PER_GENERATION};
 use crate::error::PowerPostError;
-use crate::input::{named_enum, Entries, List, Number, Path, Text, Whole};
+use crate::input::{named_enum, Entries, List, Number, Path, Text, Whole, MAX_SAFE_INTEGER};
 
 /// `settleCharges`'s arguments, whose fields are named after them (`outcome.images[0].failed`).
 pub(crate) const ESTIMATE: Path = Path::argument("estimate");
@@ -295,9 +295,6 @@ impl<'de> Deserialize<'de> for Cost {
 }
 
 const COSTS: &str = "a whole, non-negative number of credits (or a CostEstimate)";
-
-/// Largest integer a JS number holds exactly.
-const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
 
 impl Cost {
     /// The whole credits this cost is; an error names the cost (`at`), or its `total`.

@@ -1,5 +1,5 @@
 //! Values across the boundary: JS values as the input reader sees them ([`crate::input::Value`]),
-//! the runtime's own values kept as they are (a signal, a function), and results written as
+//! the runtime's own values kept as they are (a signal, a function, a store), and results written as
 //! plain JS objects through serde-wasm-bindgen.
 
 use js_sys::Function;
@@ -133,6 +133,29 @@ impl<'de> Deserialize<'de> for Signal {
 impl<'de> Deserialize<'de> for Callback {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         kept_as_is(deserializer, "a function").map(Callback)
+    }
+}
+
+/// `options.store`: an object with Keyv's `get` and `set` methods, read once.
+#[derive(Clone)]
+pub(crate) struct StoreObject {
+    pub object: JsValue,
+    pub get: Function,
+    pub set: Function,
+}
+
+impl<'de> Deserialize<'de> for StoreObject {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        const EXPECTED: &str = "a store: an object with get and set methods";
+        let object: js_sys::Object = kept_as_is(deserializer, EXPECTED)?;
+        // Read through `Reflect`, catching: a getter or a Proxy may throw.
+        let method = |name: &str| {
+            js_sys::Reflect::get(&object, &JsValue::from_str(name)).ok().and_then(|method| method.dyn_into().ok())
+        };
+        match (method("get"), method("set")) {
+            (Some(get), Some(set)) => Ok(StoreObject { object: object.into(), get, set }),
+            _ => Err(D::Error::custom(format_args!("must be {EXPECTED}"))),
+        }
     }
 }
 

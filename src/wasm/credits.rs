@@ -12,17 +12,19 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 use web_sys::AbortSignal;
 
-use super::convert::{from_js, to_js, Callback, Signal};
+use super::convert::{from_js, to_js, Callback, Signal, StoreObject};
 use super::error::to_js_error;
+use super::store::JsStore;
 use super::transport::{aborted, WebClock, WebNetwork};
 use super::watch::{BalanceWatch, Poll};
 use crate::credits::call::Failure;
 use crate::credits::key::ApiKey;
 use crate::credits::options::{
-    max_age_ms, AffordOptions, ClientAffordOptions, ClientOptions, MaxAge, Request, RequestOptions,
+    max_age_ms, AffordOptions, ClientAffordOptions, ClientOptions, MaxAge, Request, RequestOptions, StoreOptions,
 };
 use crate::credits::response::Credits;
 use crate::credits::shared::{self, Call, Requests};
+use crate::credits::store::{store_key, StoreUse};
 use crate::credits::watch::WatchOptions;
 use crate::error::PowerPostError;
 use crate::input::{Number, Path};
@@ -32,6 +34,7 @@ use crate::pricing::rate_card::RateCardOverrides;
 use crate::pricing::settle::{check_balance, Affordability, Cost};
 
 pub(crate) type Options = RequestOptions<Signal, Callback>;
+type Stores = StoreOptions<StoreObject, Callback>;
 
 /// The key argument, named as a whole.
 const API_KEY: Path = Path::argument("apiKey");
@@ -104,6 +107,7 @@ pub struct CreditsClient {
     key: ApiKey,
     options: Options,
     max_age: Option<MaxAge>,
+    stores: Stores,
     requests: Rc<Requests<RequestFingerprint, JsValue>>,
 }
 
@@ -114,9 +118,9 @@ impl CreditsClient {
     pub fn new(api_key: JsValue, options: JsValue) -> Result<CreditsClient, JsValue> {
         let read = || -> Result<_, PowerPostError> {
             let key = from_js(api_key, &API_KEY)?;
-            let options: ClientOptions<Signal, Callback> = read_options(options)?;
-            let (max_age, options) = (options.max_age_ms, options.request_options());
-            Ok(CreditsClient { key, options, max_age, requests: Requests::new() })
+            let options: ClientOptions<Signal, Callback, StoreObject> = read_options(options)?;
+            let (max_age, stores) = (options.max_age_ms, options.store_options());
+            Ok(CreditsClient { key, options: options.request_options(), max_age, stores, requests: Requests::new() })
         };
         read().map_err(|error| to_js_error(&error, None))
     }
@@ -125,8 +129,8 @@ impl CreditsClient {
     #[wasm_bindgen(js_name = getCredits)]
     pub fn get_credits(&self, options: JsValue) -> Promise {
         promise(|| {
-            let call: ClientOptions<Signal, Callback> = read_options(options)?;
-            Ok(self.credits(&call.request_options(), call.max_age_ms))
+            let call: ClientOptions<Signal, Callback, StoreObject> = read_options(options)?;
+            Ok(self.credits(&call.request_options(), call.max_age_ms, &call.store_options()))
         })
     }
 
@@ -134,9 +138,9 @@ impl CreditsClient {
     #[wasm_bindgen(js_name = canAfford)]
     pub fn can_afford(&self, plan: JsValue, options: JsValue) -> Promise {
         promise(|| {
-            let call: ClientAffordOptions<Signal, Callback> = read_options(options)?;
+            let call: ClientAffordOptions<Signal, Callback, StoreObject> = read_options(options)?;
             let priced = Priced::of(plan, call.rate_card.clone())?;
-            let credits = self.credits(&call.request_options(), call.max_age_ms);
+            let credits = self.credits(&call.request_options(), call.max_age_ms, &call.store_options());
             Ok(async move { priced.preflight(credits.await?) })
         })
     }
@@ -147,11 +151,13 @@ impl CreditsClient {
     pub fn watch(&self, options: JsValue) -> Result<JsValue, JsValue> {
         let options: WatchOptions<Signal> = read_options(options).map_err(|error| to_js_error(&error, None))?;
         let (requests, key, client_options) = (Rc::clone(&self.requests), self.key.clone(), self.options.clone());
-        // Each poll is a call with the client's own options, never answered from kept results,
-        // and left when the watch ends.
+        let stores = self.stores.clone();
+        // Each poll is a call with the client's own options, never answered from kept results
+        // or the store (which it writes), and left when the watch ends.
         let poll: Poll = Box::new(move |ended: AbortSignal| {
             let (requests, call) = (Rc::clone(&requests), call_with(&key, &client_options));
-            Box::pin(async move { requests.get(call?, 0.0, aborted(Some(ended))).await })
+            let store = store_use(&key, &client_options, &stores);
+            Box::pin(async move { requests.get(call?, 0.0, store, aborted(Some(ended))).await })
         });
         Ok(BalanceWatch::start(&options, poll))
     }
@@ -164,12 +170,21 @@ impl CreditsClient {
         &self,
         call: &Options,
         max_age: Option<MaxAge>,
+        stores: &Stores,
     ) -> impl Future<Output = Result<Credits, Failure<JsValue>>> {
         let options = self.options.overridden_by(call);
         let max_age_ms = max_age_ms(max_age.or(self.max_age));
+        let store = store_use(&self.key, &options, &self.stores.overridden_by(stores));
         let (requests, call) = (Rc::clone(&self.requests), call_with(&self.key, &options));
-        async move { requests.get(call?, max_age_ms, aborted(Signal::given(&options.signal))).await }
+        async move { requests.get(call?, max_age_ms, store, aborted(Signal::given(&options.signal))).await }
     }
+}
+
+/// The store a client's call uses, if any: its entry is the key's at the call's base URL.
+fn store_use(key: &ApiKey, options: &Options, stores: &Stores) -> Option<StoreUse<JsStore>> {
+    let (store, timeout_ms) = stores.store()?;
+    let on_error = stores.on_error.as_ref().map(|Callback(function)| function.clone());
+    Some(StoreUse { store: JsStore { store, on_error }, key: store_key(options.base_url(), key), timeout_ms })
 }
 
 /// A client's call with `options`, as `Requests` shares it.

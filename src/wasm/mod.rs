@@ -1,11 +1,12 @@
 //! The JS boundary (wasm32 only), and the only place that names `JsValue`: the exports, JS
 //! values as the input reader sees them, results written through serde-wasm-bindgen, the JS
-//! `PowerPostError`, and the transport that calls the runtime's `fetch` through web-sys.
+//! `PowerPostError`, a fleet's store, and the transport that calls the runtime's `fetch` through web-sys.
 
 mod convert;
 mod credits;
 mod error;
 mod pricing;
+mod store;
 mod transport;
 mod watch;
 

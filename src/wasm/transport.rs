@@ -60,6 +60,7 @@ impl WebNetwork {
 }
 
 /// The runtime's clock: `Date.now()`, `setTimeout` and `Math.random()`.
+#[derive(Clone)]
 pub(crate) struct WebClock {
     /// Cuts a wait short (a watch's end); calls are left by dropping them instead.
     signal: Option<AbortSignal>,
