@@ -186,7 +186,8 @@ export async function serveKvNamespace() {
 
 /**
  * Debian's redis-server on a free loopback port, with nothing written to disk. `stop()` takes
- * it down and `start()` brings it back on the same port (a store that fails and returns);
+ * it down and `start()` brings it back on the same port, if it is down (a store that fails and
+ * returns);
  * `close()` stops it for good, and it is killed if the test process exits first.
  */
 export async function startRedis() {
@@ -194,13 +195,15 @@ export async function startRedis() {
   let server;
   const kill = () => server?.kill("SIGKILL");
   process.on("exit", kill);
+  const running = () => server && server.exitCode === null && server.signalCode === null;
   const start = async () => {
+    if (running()) return;
     server = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
     const up = () => new Promise((done) => createConnection(port, "127.0.0.1", function () { this.end(); done(true); }).on("error", () => done(false)));
     if (!(await waitUntil(up, 10_000))) throw new Error(`redis-server did not listen on ${port} within 10 s`);
   };
   const stop = async () => {
-    if (server && server.exitCode === null && server.signalCode === null) {
+    if (running()) {
       server.kill("SIGKILL");
       await once(server, "exit");
     }
