@@ -1,6 +1,6 @@
 # make demo   set up, build, serve the demo page next to the local sandbox API (Ctrl-C stops)
 # make test   every test: host unit tests, wasm tests in Node, Chromium, Firefox and WebKit, the packed package in every runtime
-# make bench  benchmarks against the local sandbox (writes BENCHMARKS.md)
+# make bench  benchmarks against the local sandbox, and of a fleet sharing Redis (writes BENCHMARKS.md)
 # make soak   100,000 calls and 1,000,000 estimates in one process (adds its report to BENCHMARKS.md)
 # make fuzz   the property tests with FUZZ_CASES (default 1,000,000) cases each instead of 256
 # make mutants  cargo-mutants over the host tests of src/credits, src/pricing, input.rs and error.rs (at least 95% caught)
@@ -35,6 +35,7 @@ wasm-tests:
 
 bench: build
 	node scripts/with-sandbox.mjs node bench/bench.mjs
+	node bench/fleet.mjs
 
 soak: build
 	node scripts/with-sandbox.mjs node bench/soak.mjs

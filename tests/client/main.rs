@@ -10,5 +10,6 @@ mod balance;
 mod errors;
 mod estimates;
 mod sharing;
+mod store;
 mod support;
 mod watch;
