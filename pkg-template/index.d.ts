@@ -58,7 +58,7 @@ export interface ClientOptions extends RequestOptions {
    * shares a 429's pause. `null` per call: this call uses no store. See "Balance for fleets".
    */
   store?: CreditsStore | null;
-  /** How long one store operation may take before the call goes on without it; default 500. */
+  /** How long one store operation may take before the call goes on without it, in milliseconds. Default 500. */
   storeTimeoutMs?: number;
   /** Told of each failed store operation and each entry ignored (code STORE_ERROR); the call goes on. */
   onStoreError?: (error: PowerPostError) => void;
@@ -347,7 +347,7 @@ export interface Catalogue {
   /** What a plan's image and video entries use for what they leave out. */
   planDefaults: { imageModel: ImageModel; imageQuantity: number; imageSize: ImageSize; videoModel: VideoModel; videoSize: VideoSize };
   /** What a request uses for an option not given, and the most `maxRetries` may be. */
-  requestDefaults: { baseUrl: string; timeoutMs: number; maxRetries: number; maxRetriesLimit: number };
+  requestDefaults: { baseUrl: string; timeoutMs: number; maxRetries: number; maxRetriesLimit: number; storeTimeoutMs: number };
   /** A watch's `intervalMs` when not given, and the least it may be. */
   watchDefaults: { intervalMs: number; minIntervalMs: number };
 }

@@ -6,7 +6,9 @@ use std::borrow::Cow;
 
 use serde::Serialize;
 
-use crate::credits::options::{DEFAULT_BASE_URL, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT_MS, MAX_RETRIES_LIMIT};
+use crate::credits::options::{
+    DEFAULT_BASE_URL, DEFAULT_MAX_RETRIES, DEFAULT_STORE_TIMEOUT_MS, DEFAULT_TIMEOUT_MS, MAX_RETRIES_LIMIT,
+};
 use crate::credits::watch::{DEFAULT_INTERVAL_MS, MIN_INTERVAL_MS};
 use crate::pricing::rate_card::{ImageModelRate, Names, RateCard, VideoModelRate, DEFAULT_VERSION};
 use crate::pricing::vocabulary::{
@@ -89,6 +91,7 @@ pub(crate) struct RequestDefaults {
     pub max_retries: u32,
     /// The most `maxRetries` may be.
     pub max_retries_limit: u32,
+    pub store_timeout_ms: u32,
 }
 
 /// What a watch uses for an option not given, and the shortest interval it takes.
@@ -143,6 +146,7 @@ impl Catalogue {
                 timeout_ms: DEFAULT_TIMEOUT_MS,
                 max_retries: DEFAULT_MAX_RETRIES,
                 max_retries_limit: MAX_RETRIES_LIMIT,
+                store_timeout_ms: DEFAULT_STORE_TIMEOUT_MS,
             },
             watch_defaults: WatchDefaults { interval_ms: DEFAULT_INTERVAL_MS, min_interval_ms: MIN_INTERVAL_MS },
         }
@@ -200,7 +204,7 @@ mod tests {
         let catalogue = serde_json::to_value(Catalogue::new()).unwrap();
         assert_eq!(
             catalogue["requestDefaults"],
-            serde_json::json!({"baseUrl": "https://powerpost.ai/api/v1", "timeoutMs": 30000, "maxRetries": 2, "maxRetriesLimit": 10})
+            serde_json::json!({"baseUrl": "https://powerpost.ai/api/v1", "timeoutMs": 30000, "maxRetries": 2, "maxRetriesLimit": 10, "storeTimeoutMs": 500})
         );
         assert_eq!(catalogue["watchDefaults"], serde_json::json!({"intervalMs": 60000, "minIntervalMs": 1000}));
     }

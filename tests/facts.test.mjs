@@ -32,6 +32,7 @@ test("the README's options table states the request defaults", () => {
   assert.equal(row("`timeoutMs`")[0], `\`${timeoutMs}\``);
   assert.equal(row("`maxRetries`")[0], `\`${maxRetries}\``);
   assert.match(row("`maxRetries`")[1], new RegExp(`at most \`${maxRetriesLimit}\``));
+  assert.ok(prose.includes(`\`storeTimeoutMs\` (default ${facts.requestDefaults.storeTimeoutMs})`), "the README states the store's timeout");
 });
 
 test("the README's rate table is the built-in rate card", () => {
@@ -70,6 +71,7 @@ test("the d.ts comments state the package's defaults and bounds", () => {
     `Default "${requestDefaults.baseUrl}".`,
     `Per attempt, in milliseconds. Default ${requestDefaults.timeoutMs}.`,
     `Default ${requestDefaults.maxRetries}; 0 disables retries; at most ${requestDefaults.maxRetriesLimit}.`,
+    `How long one store operation may take before the call goes on without it, in milliseconds. Default ${requestDefaults.storeTimeoutMs}.`,
     `Default ${watchDefaults.intervalMs}, at least ${watchDefaults.minIntervalMs}.`,
     `Defaults: model "${planDefaults.imageModel}", quantity ${planDefaults.imageQuantity} (1-${limits.imagesPerEntry}), size "${planDefaults.imageSize}".`,
     `Defaults: model "${planDefaults.videoModel}", audio false, size "${planDefaults.videoSize}".`,

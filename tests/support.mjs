@@ -1,7 +1,7 @@
 // Shared by the Node test files: the packed package installed into a fresh project, Debian's
 // Chromium launched the way this machine needs it (no browser downloads), and the runtimes
 // from tests/runtimes/ (a worker served by workerd).
-import { execFile, execFileSync, spawn } from "node:child_process";
+import { execFile, execFileSync, spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
@@ -28,8 +28,15 @@ export function projectWithPackage(name, manifest = {}) {
 const CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
   "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
 
-export function launchChromium() {
-  return chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", args: CHROMIUM_ARGS });
+export async function launchChromium() {
+  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", args: CHROMIUM_ARGS });
+  // Seen once here: close() waiting for minutes on a browser whose checks had all passed. After
+  // 15 s the browser this process started is killed instead, so that no test waits on it.
+  const close = browser.close.bind(browser);
+  browser.close = () => within(close(), 15_000, "close() hung").catch(() => {
+    spawnSync("pkill", ["-KILL", "-P", String(process.pid), "chromium"]);
+  });
+  return browser;
 }
 
 /** `promise`, or an error saying `why` if it has not settled in `ms`. */

@@ -165,7 +165,7 @@ impl<I: PartialEq + Clone + 'static, C: Clone + 'static> Requests<I, C> {
                 if let (Some(slot), Some(requests)) = (&slot, requests.upgrade()) {
                     let until = call.clock.now_ms() + pause_ms;
                     let entry = Entry::new(requests.kept(&call.fingerprint), Some(until));
-                    slot.write(&entry, ttl_ms(max_age_ms, pause_ms));
+                    slot.write(entry, ttl_ms(max_age_ms, pause_ms));
                 }
             };
             let outcome =
@@ -175,7 +175,7 @@ impl<I: PartialEq + Clone + 'static, C: Clone + 'static> Requests<I, C> {
                 requests.finished(call.fingerprint, &outcome);
             }
             if let (Ok(credits), Some(slot)) = (&outcome, &slot) {
-                slot.write(&Entry::new(Some(credits.clone()), None), ttl_ms(max_age_ms, 0.0));
+                slot.write(Entry::new(Some(credits.clone()), None), ttl_ms(max_age_ms, 0.0));
             }
             outcome
         }

@@ -232,10 +232,12 @@ impl<S: Store, K: Clock + Clone + 'static> StoreSlot<S, K> {
         }
     }
 
-    /// Writes `entry` on its own, to expire after `ttl_ms`.
-    pub(crate) fn write(&self, entry: &Entry, ttl_ms: f64) {
-        let (slot, set) = (self.clone(), self.store.set(&self.key, entry, ttl_ms));
+    /// Writes `entry` on its own, to expire after `ttl_ms`: even the store's `set` is called
+    /// only once the caller has its result.
+    pub(crate) fn write(&self, entry: Entry, ttl_ms: f64) {
+        let slot = self.clone();
         self.store.detach(Box::pin(async move {
+            let set = slot.store.set(&slot.key, &entry, ttl_ms);
             match slot.within_timeout(set).await {
                 Ok(()) => slot.health.succeeded(),
                 Err(failure) => slot.failed(failure, "set"),
