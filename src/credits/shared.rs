@@ -100,16 +100,14 @@ impl<I: PartialEq + Clone + 'static, C: Clone + 'static> Requests<I, C> {
             return Ok(credits);
         }
         let asked = async move {
-            let mut paused_until = None;
-            if let Some(entry) = match &slot {
+            let entry = match &slot {
                 Some(slot) => slot.read().await,
                 None => None,
-            } {
-                if let Some(credits) = entry.credits().filter(fresh) {
-                    self.keep(call.fingerprint.clone(), credits.clone());
-                    return Ok(credits);
-                }
-                paused_until = entry.paused_until;
+            };
+            let (shared, paused_until) = entry.map_or((None, None), |entry| (entry.credits(), entry.paused_until));
+            if let Some(credits) = shared.filter(fresh) {
+                self.keep(call.fingerprint.clone(), credits.clone());
+                return Ok(credits);
             }
             if let Some(until) = paused_until {
                 wait_out_pause(&call.clock, until).await?;
@@ -123,6 +121,7 @@ impl<I: PartialEq + Clone + 'static, C: Clone + 'static> Requests<I, C> {
         }
     }
 
+    /// One call's way to `store`, with this client's record of how the store has been doing.
     fn slot<S: Store, K: Clock + Clone>(&self, store: StoreUse<S>, clock: &K) -> StoreSlot<S, K> {
         let StoreUse { store, key, timeout_ms } = store;
         StoreSlot { store, clock: clock.clone(), key, timeout_ms, health: Rc::clone(&self.store_health) }
@@ -165,7 +164,7 @@ impl<I: PartialEq + Clone + 'static, C: Clone + 'static> Requests<I, C> {
                 if let (Some(slot), Some(requests)) = (&slot, requests.upgrade()) {
                     let until = call.clock.now_ms() + pause_ms;
                     let entry = Entry::new(requests.kept(&call.fingerprint), Some(until));
-                    slot.write(entry, ttl_ms(max_age_ms, pause_ms));
+                    slot.write(&entry, ttl_ms(max_age_ms, pause_ms));
                 }
             };
             let outcome =
@@ -175,7 +174,7 @@ impl<I: PartialEq + Clone + 'static, C: Clone + 'static> Requests<I, C> {
                 requests.finished(call.fingerprint, &outcome);
             }
             if let (Ok(credits), Some(slot)) = (&outcome, &slot) {
-                slot.write(Entry::new(Some(credits.clone()), None), ttl_ms(max_age_ms, 0.0));
+                slot.write(&Entry::new(Some(credits.clone()), None), ttl_ms(max_age_ms, 0.0));
             }
             outcome
         }

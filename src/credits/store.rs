@@ -232,12 +232,12 @@ impl<S: Store, K: Clock + Clone + 'static> StoreSlot<S, K> {
         }
     }
 
-    /// Writes `entry` on its own, to expire after `ttl_ms`: even the store's `set` is called
-    /// only once the caller has its result.
-    pub(crate) fn write(&self, entry: Entry, ttl_ms: f64) {
-        let slot = self.clone();
+    /// Writes `entry`, to expire after `ttl_ms`: `set` is called at once, so the write is
+    /// under way before the caller goes on (and, say, disconnects its store), and awaited on
+    /// its own, so the caller never waits for it.
+    pub(crate) fn write(&self, entry: &Entry, ttl_ms: f64) {
+        let (slot, set) = (self.clone(), self.store.set(&self.key, entry, ttl_ms));
         self.store.detach(Box::pin(async move {
-            let set = slot.store.set(&slot.key, &entry, ttl_ms);
             match slot.within_timeout(set).await {
                 Ok(()) => slot.health.succeeded(),
                 Err(failure) => slot.failed(failure, "set"),
@@ -284,6 +284,7 @@ mod tests {
         let id = store_key("https://powerpost.ai/api/v1", &key);
         assert_eq!(id.len(), KEY_PREFIX.len() + 64);
         assert!(id.starts_with("powerpost-credits:v1:"));
+        assert!(KEY_PREFIX.ends_with(&format!(":v{ENTRY_VERSION}:")), "the key names the entries' version");
         assert!(id[KEY_PREFIX.len()..].chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
         assert_ne!(id, store_key("http://127.0.0.1:8080/api/v1", &key), "each base URL has its own");
         let other = ApiKey::parse("pp_live_sk_0123456789abcdefWXYz").unwrap();
