@@ -712,20 +712,11 @@ impl<'de> Deserialize<'de> for Flag {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct Number(pub f64);
 
+/// The reader gives every number as an f64, as JS holds it, and says "must be a number" of
+/// anything else itself.
 impl<'de> Deserialize<'de> for Number {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Expect;
-        impl Visitor<'_> for Expect {
-            type Value = Number;
-            fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
-                formatter.write_str("a number")
-            }
-            // The reader gives every number as an f64, as JS holds it.
-            fn visit_f64<E: de::Error>(self, number: f64) -> Result<Number, E> {
-                Ok(Number(number))
-            }
-        }
-        deserializer.deserialize_f64(Expect)
+        f64::deserialize(deserializer).map(Number)
     }
 }
 

@@ -429,12 +429,25 @@ mod tests {
         store: &FakeStore,
         max_age_ms: f64,
     ) -> CallResult<Cause> {
-        LocalPool::new().run_until(requests.get(
-            network.call("credits"),
-            max_age_ms,
-            store.use_it(),
-            std::future::pending(),
-        ))
+        ask_with(network, requests, store.use_it(), max_age_ms)
+    }
+
+    /// [`ask`] with any store or none. A call that waits for a request the test did not script
+    /// fails the test at once, rather than waiting for ever.
+    fn ask_with(
+        network: &Fake,
+        requests: &Rc<Requests<&'static str, Cause>>,
+        store: Option<StoreUse<FakeStore>>,
+        max_age_ms: f64,
+    ) -> CallResult<Cause> {
+        let (mut pool, outcome) = (LocalPool::new(), Rc::new(RefCell::new(None)));
+        let (requests, call, slot) = (requests.clone(), network.call("credits"), outcome.clone());
+        let asking = async move {
+            *slot.borrow_mut() = Some(requests.get(call, max_age_ms, store, std::future::pending()).await);
+        };
+        pool.spawner().spawn_local(asking).unwrap();
+        pool.run_until_stalled();
+        outcome.take().expect("the call waits for an answer the test did not script")
     }
 
     fn ok(balance: u32) -> Result<fakes::Response, PowerPostError> {
@@ -534,16 +547,9 @@ mod tests {
         let alone = Requests::new();
         let network = Fake::answering(vec![ok(3)]);
         network.jitter.set(0.99);
-        LocalPool::new()
-            .run_until(alone.get(network.call("credits"), 1_000.0, None::<StoreUse<FakeStore>>, std::future::pending()))
-            .unwrap();
+        ask_with(&network, &alone, None, 1_000.0).unwrap();
         network.now_ms.set(999.0);
-        let kept = LocalPool::new().run_until(alone.get(
-            network.call("credits"),
-            1_000.0,
-            None::<StoreUse<FakeStore>>,
-            std::future::pending(),
-        ));
+        let kept = ask_with(&network, &alone, None, 1_000.0);
         assert_eq!((kept.unwrap().balance, network.sent()), (3.0, 1));
     }
 

@@ -336,8 +336,12 @@ mod tests {
         assert!(check(credits(json!(1), 1_060_000.0)).is_ok(), "a minute ahead is still fine");
         let huge = json!({"version": 1, "pad": "x".repeat(MAX_ENTRY_CHARS)});
         assert!(check(huge).unwrap_err().contains("at most 65536 characters"));
-        let fine = json!({"version": 1, "pad": "x".repeat(MAX_ENTRY_CHARS - 30)});
-        assert!(check(fine).is_ok());
+        let padded = |chars: usize| {
+            let frame = serde_json::to_string(&json!({"version": 1, "pad": ""})).unwrap().len();
+            json!({"version": 1, "pad": "x".repeat(chars - frame)})
+        };
+        assert!(check(padded(MAX_ENTRY_CHARS)).is_ok(), "65,536 characters is still read");
+        assert!(check(padded(MAX_ENTRY_CHARS + 1)).is_err());
         let unwritable = Entry::check(json!({"version": 1}), None, 0.0);
         assert!(unwritable.unwrap_err().contains("not JSON"));
     }

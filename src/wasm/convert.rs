@@ -147,13 +147,17 @@ pub(crate) struct StoreObject {
 impl<'de> Deserialize<'de> for StoreObject {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         const EXPECTED: &str = "a store: an object with get and set methods";
-        let object: js_sys::Object = kept_as_is(deserializer, EXPECTED)?;
+        // Any object: one without a prototype, or of another realm, is a store too.
+        let object: JsValue = kept_as_is(deserializer, EXPECTED)?;
         // Read through `Reflect`, catching: a getter or a Proxy may throw.
         let method = |name: &str| {
-            js_sys::Reflect::get(&object, &JsValue::from_str(name)).ok().and_then(|method| method.dyn_into().ok())
+            let method = js_sys::Reflect::get(&object, &JsValue::from_str(name)).ok()?;
+            method.is_function().then(|| method.unchecked_into::<Function>())
         };
-        match (method("get"), method("set")) {
-            (Some(get), Some(set)) => Ok(StoreObject { object: object.into(), get, set }),
+        let methods =
+            if object.is_object() || object.is_function() { (method("get"), method("set")) } else { (None, None) };
+        match methods {
+            (Some(get), Some(set)) => Ok(StoreObject { object, get, set }),
             _ => Err(D::Error::custom(format_args!("must be {EXPECTED}"))),
         }
     }

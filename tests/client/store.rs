@@ -10,9 +10,9 @@ use wasm_bindgen_test::wasm_bindgen_test;
 use crate::support::*;
 
 /// A store keeping entries in a `Map`, as an in-memory Keyv does; `get` answers through a
-/// promise, `set` at once.
+/// promise, `set` at once. An object without a prototype: any object with the two methods is a store.
 fn memory_store() -> JsValue {
-    Function::new_no_args("const map = new Map(); return { map, get: async (key) => map.get(key), set: (key, value) => { map.set(key, value); } };")
+    Function::new_no_args("const map = new Map(); return Object.assign(Object.create(null), { map, get: async (key) => map.get(key), set: (key, value) => { map.set(key, value); } });")
         .call0(&JsValue::UNDEFINED)
         .unwrap()
 }
