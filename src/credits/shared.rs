@@ -555,16 +555,18 @@ mod tests {
 
     #[test]
     fn a_shared_pause_is_waited_out_or_refused_over_a_minute() {
-        let (network, store) = (Fake::answering(vec![ok(1)]), FakeStore::default());
+        let (network, store) = (Fake::answering(vec![ok(1), ok(2)]), FakeStore::default());
         network.now_ms.set(10_000.0);
         store.put(json!({"version": 1, "pausedUntil": 12_000.5}));
         assert_eq!(ask(&network, &Requests::new(), &store, 0.0).unwrap().balance, 1.0);
         assert_eq!(*network.waits.borrow(), [2_001.0], "the request waited the pause out");
+        store.put(json!({"version": 1, "pausedUntil": network.now_ms.get() + 60_000.0}));
+        assert_eq!(ask(&network, &Requests::new(), &store, 0.0).unwrap().balance, 2.0, "a minute is still waited");
         store.put(json!({"version": 1, "pausedUntil": network.now_ms.get() + 60_001.0}));
         let error = ask(&network, &Requests::new(), &store, 0.0).unwrap_err().error;
         assert_eq!(
             (error.code, error.status, error.retry_after_ms, network.sent()),
-            (ErrorCode::RateLimitExceeded, Some(429), Some(60_001.0), 1)
+            (ErrorCode::RateLimitExceeded, Some(429), Some(60_001.0), 2)
         );
         assert_eq!(error.request_id, None);
         // A fresh balance still answers during a pause.
