@@ -1,6 +1,6 @@
 //! Checking the balance: what a well-formed key and request look like, what a response
 //! means, when a failed attempt is tried again, the call that puts them together, the
-//! sharing of calls that overlap, and watching the balance.
+//! sharing of calls that overlap, a fleet's store, and watching the balance.
 
 pub(crate) mod call;
 #[cfg(all(test, not(target_arch = "wasm32")))]

@@ -34,7 +34,8 @@ use crate::pricing::rate_card::RateCardOverrides;
 use crate::pricing::settle::{check_balance, Affordability, Cost};
 
 pub(crate) type Options = RequestOptions<Signal, Callback>;
-type Stores = StoreOptions<StoreObject, Callback>;
+/// A client's or a call's `store`, `storeTimeoutMs` and `onStoreError`.
+type StoreSettings = StoreOptions<StoreObject, Callback>;
 
 /// The key argument, named as a whole.
 const API_KEY: Path = Path::argument("apiKey");
@@ -107,7 +108,7 @@ pub struct CreditsClient {
     key: ApiKey,
     options: Options,
     max_age: Option<MaxAge>,
-    stores: Stores,
+    store_settings: StoreSettings,
     requests: Rc<Requests<RequestFingerprint, JsValue>>,
 }
 
@@ -119,8 +120,14 @@ impl CreditsClient {
         let read = || -> Result<_, PowerPostError> {
             let key = from_js(api_key, &API_KEY)?;
             let options: ClientOptions<Signal, Callback, StoreObject> = read_options(options)?;
-            let (max_age, stores) = (options.max_age_ms, options.store_options());
-            Ok(CreditsClient { key, options: options.request_options(), max_age, stores, requests: Requests::new() })
+            let (max_age, store_settings) = (options.max_age_ms, options.store_options());
+            Ok(CreditsClient {
+                key,
+                options: options.request_options(),
+                max_age,
+                store_settings,
+                requests: Requests::new(),
+            })
         };
         read().map_err(|error| to_js_error(&error, None))
     }
@@ -151,12 +158,12 @@ impl CreditsClient {
     pub fn watch(&self, options: JsValue) -> Result<JsValue, JsValue> {
         let options: WatchOptions<Signal> = read_options(options).map_err(|error| to_js_error(&error, None))?;
         let (requests, key, client_options) = (Rc::clone(&self.requests), self.key.clone(), self.options.clone());
-        let stores = self.stores.clone();
+        let store_settings = self.store_settings.clone();
         // Each poll is a call with the client's own options, never answered from kept results
         // or the store (which it writes), and left when the watch ends.
         let poll: Poll = Box::new(move |ended: AbortSignal| {
             let (requests, call) = (Rc::clone(&requests), call_with(&key, &client_options));
-            let store = store_use(&key, &client_options, &stores);
+            let store = store_use(&key, &client_options, &store_settings);
             Box::pin(async move { requests.get(call?, 0.0, store, aborted(Some(ended))).await })
         });
         Ok(BalanceWatch::start(&options, poll))
@@ -170,20 +177,20 @@ impl CreditsClient {
         &self,
         call: &Options,
         max_age: Option<MaxAge>,
-        stores: &Stores,
+        call_store: &StoreSettings,
     ) -> impl Future<Output = Result<Credits, Failure<JsValue>>> {
         let options = self.options.overridden_by(call);
         let max_age_ms = max_age_ms(max_age.or(self.max_age));
-        let store = store_use(&self.key, &options, &self.stores.overridden_by(stores));
+        let store = store_use(&self.key, &options, &self.store_settings.overridden_by(call_store));
         let (requests, call) = (Rc::clone(&self.requests), call_with(&self.key, &options));
         async move { requests.get(call?, max_age_ms, store, aborted(Signal::given(&options.signal))).await }
     }
 }
 
 /// The store a client's call uses, if any: its entry is the key's at the call's base URL.
-fn store_use(key: &ApiKey, options: &Options, stores: &Stores) -> Option<StoreUse<JsStore>> {
-    let (store, timeout_ms) = stores.store()?;
-    let on_error = stores.on_error.as_ref().map(|Callback(function)| function.clone());
+fn store_use(key: &ApiKey, options: &Options, settings: &StoreSettings) -> Option<StoreUse<JsStore>> {
+    let (store, timeout_ms) = settings.store()?;
+    let on_error = settings.on_error.as_ref().map(|Callback(function)| function.clone());
     Some(StoreUse { store: JsStore { store, on_error }, key: store_key(options.base_url(), key), timeout_ms })
 }
 
