@@ -4,13 +4,12 @@
 //  - API requests of 8 Node processes over 30 s, each calling getCredits every 50 ms with
 //    maxAgeMs 5,000, sharing a Keyv store on Redis, and the same fleet without a store;
 //  - one call of a new client answered from the store, against one that asks the server.
-import { spawn } from "node:child_process";
 import { join } from "node:path";
 import Keyv from "keyv";
 import KeyvRedis from "@keyv/redis";
 import { DEMO_KEY, machine, median, powerpost, repo, replaceSection } from "./common.mjs";
 import { startSandbox } from "../sandbox/index.mjs";
-import { startRedis } from "../tests/support.mjs";
+import { runFleet, startRedis } from "../tests/support.mjs";
 
 const { CreditsClient } = powerpost;
 const [PROCESSES, SECONDS, EVERY_MS, MAX_AGE_MS] = [8, 30, 50, 5_000];
@@ -24,14 +23,8 @@ const scenario = (name) => {
 
 /** Runs the fleet (tests/fleet/instance.mjs, a process each); the requests the sandbox saw and the calls made. */
 async function fleet({ baseUrl, attempts }, redisUrl) {
-  const settings = JSON.stringify({ key: DEMO_KEY, baseUrl, redisUrl, seconds: SECONDS, everyMs: EVERY_MS, maxAgeMs: MAX_AGE_MS });
-  const runs = Array.from({ length: PROCESSES }, () => new Promise((done, fail) => {
-    const child = spawn(process.execPath, [join(repo, "tests/fleet/instance.mjs"), settings], { stdio: ["ignore", "pipe", "inherit"] });
-    let printed = "";
-    child.stdout.on("data", (chunk) => (printed += chunk));
-    child.on("exit", (code) => (code === 0 ? done(JSON.parse(printed)) : fail(new Error(`an instance exited with ${code}`))));
-  }));
-  const seen = await Promise.all(runs);
+  const settings = { key: DEMO_KEY, baseUrl, redisUrl, seconds: SECONDS, everyMs: EVERY_MS, maxAgeMs: MAX_AGE_MS };
+  const seen = await runFleet(PROCESSES, () => settings);
   return { requests: await attempts(), calls: seen.reduce((sum, instance) => sum + instance.ok, 0) };
 }
 

@@ -285,6 +285,12 @@ impl de::Error for Error {
 /// Largest integer a JS number holds exactly.
 pub(crate) const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
 
+/// Whether `number` is a whole number from `min` to `max` (never when it is not finite): the one
+/// test of every count, bound and cost read.
+pub(crate) fn is_whole(number: f64, min: f64, max: f64) -> bool {
+    number.fract() == 0.0 && (min..=max).contains(&number)
+}
+
 /// The serde `Deserializer` over one value.
 pub(crate) struct Reader<V> {
     value: V,
@@ -315,7 +321,7 @@ impl<V: Value> Reader<V> {
     #[inline(never)]
     fn whole_number(&self, max: f64) -> Result<u64, Error> {
         match self.value.as_number() {
-            Some(number) if number.fract() == 0.0 && (0.0..=max).contains(&number) => Ok(number as u64),
+            Some(number) if is_whole(number, 0.0, max) => Ok(number as u64),
             _ => Err(not_a_whole_number()),
         }
     }
@@ -559,7 +565,7 @@ impl<'de, const MIN: u32, const MAX: u32> Deserialize<'de> for Whole<MIN, MAX> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let expected = || de::Error::custom(Self::expected());
         let Number(number) = Number::deserialize(deserializer).map_err(|_| expected())?;
-        if number >= f64::from(MIN) && number <= f64::from(MAX) && number.fract() == 0.0 {
+        if is_whole(number, f64::from(MIN), f64::from(MAX)) {
             Ok(Whole(number as u32))
         } else {
             Err(expected())

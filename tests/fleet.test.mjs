@@ -3,12 +3,10 @@
 // sandbox counting the requests that reach it. Stores that misbehave are JS objects here.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { join } from "node:path";
 import Keyv from "keyv";
 import KeyvRedis from "@keyv/redis";
-import { repo, startRedis, waitUntil } from "./support.mjs";
+import { runFleet, startRedis, waitUntil } from "./support.mjs";
 import { startSandbox } from "../sandbox/index.mjs";
 import { CreditsClient } from "../pkg/node/index.mjs";
 
@@ -51,17 +49,8 @@ function keyv() {
  */
 const keyvKey = (baseUrl) => `keyv::keyv:powerpost-credits:v1:${createHash("sha256").update(`${baseUrl}\n${KEY}`).digest("hex")}`;
 
-/** Runs `count` instances (tests/fleet/instance.mjs) at once; what each saw. */
-async function fleet(count, options) {
-  const runs = Array.from({ length: count }, (_, index) => {
-    const settings = { key: KEY, ...options, startAfterMs: (options.staggerMs ?? 0) * index };
-    const child = spawn(process.execPath, [join(repo, "tests/fleet/instance.mjs"), JSON.stringify(settings)], { stdio: ["ignore", "pipe", "inherit"] });
-    let printed = "";
-    child.stdout.on("data", (chunk) => (printed += chunk));
-    return new Promise((done, fail) => child.on("exit", (code) => (code === 0 ? done(JSON.parse(printed)) : fail(new Error(`instance exited with ${code}: ${printed}`)))));
-  });
-  return Promise.all(runs);
-}
+/** Runs `count` instances with KEY and `options`, started `staggerMs` apart; what each saw. */
+const fleet = (count, options) => runFleet(count, (index) => ({ key: KEY, ...options, startAfterMs: (options.staggerMs ?? 0) * index }));
 
 const sum = (seen, field) => seen.reduce((total, instance) => total + instance[field], 0);
 

@@ -192,6 +192,21 @@ export async function serveKvNamespace() {
 }
 
 /**
+ * Runs `count` instances of a fleet (tests/fleet/instance.mjs, a Node process each) at once,
+ * the `index`th with `settingsOf(index)`; resolves to what each saw, or rejects when one fails.
+ */
+export function runFleet(count, settingsOf) {
+  const runs = Array.from({ length: count }, (_, index) => new Promise((done, fail) => {
+    const settings = JSON.stringify(settingsOf(index));
+    const child = spawn(process.execPath, [join(repo, "tests/fleet/instance.mjs"), settings], { stdio: ["ignore", "pipe", "inherit"] });
+    let printed = "";
+    child.stdout.on("data", (chunk) => (printed += chunk));
+    child.on("exit", (code) => (code === 0 ? done(JSON.parse(printed)) : fail(new Error(`an instance exited with ${code}: ${printed}`))));
+  }));
+  return Promise.all(runs);
+}
+
+/**
  * Debian's redis-server on a free loopback port, with nothing written to disk. `stop()` takes
  * it down and `start()` brings it back on the same port, if it is down (a store that fails and
  * returns);

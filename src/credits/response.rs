@@ -7,6 +7,7 @@ use super::http_date::parse_http_date;
 use super::key::ApiKey;
 use crate::error::{ErrorCode, PowerPostError};
 use crate::input::{read_leniently, Lenient, Number, Value};
+use crate::pricing::settle::is_balance;
 
 /// A response as read off the wire: status, the headers this client reads, and the body
 /// parsed as JSON by the runtime (`None` when it is not JSON).
@@ -138,7 +139,7 @@ pub(crate) fn interpret<B: Value>(
 fn read_balance(json: bool, body: Option<Body>) -> Result<f64, &'static str> {
     let body = body.ok_or(if json { "body is not a JSON object" } else { "body is not JSON" })?;
     match body.balance.0 {
-        Some(Number(balance)) if balance.is_finite() && balance >= 0.0 => Ok(balance),
+        Some(Number(balance)) if is_balance(balance) => Ok(balance),
         Some(_) => Err("balance is not a finite, non-negative number"),
         None => Err("balance is missing or not a number"),
     }

@@ -31,9 +31,22 @@ pub(crate) fn decide(error: &PowerPostError, retries_done: u32, max_retries: u32
 /// The wait before retry number `retries_done + 1` when the server gave no hint: the
 /// exponential step, shortened by up to a quarter so that many clients spread out.
 pub(crate) fn backoff_ms(retries_done: u32, jitter: f64) -> f64 {
-    let step = (INITIAL_BACKOFF_MS * f64::from(1u32 << retries_done.min(16))).min(MAX_BACKOFF_MS);
-    let jitter = if jitter.is_finite() { jitter.clamp(0.0, 1.0) } else { 0.0 };
-    (step * (1.0 - 0.25 * jitter)).round()
+    let step = doubled_ms(INITIAL_BACKOFF_MS, retries_done, MAX_BACKOFF_MS);
+    (step * (1.0 - 0.25 * unit_jitter(jitter))).round()
+}
+
+/// `first_ms` doubled `times` times, at most `max_ms`: every back-off of the package.
+pub(crate) fn doubled_ms(first_ms: f64, times: u32, max_ms: f64) -> f64 {
+    (first_ms * f64::from(1u32 << times.min(16))).min(max_ms)
+}
+
+/// The clock's jitter as a number in [0, 1], whatever a clock gives (0 for one not finite).
+pub(crate) fn unit_jitter(jitter: f64) -> f64 {
+    if jitter.is_finite() {
+        jitter.clamp(0.0, 1.0)
+    } else {
+        0.0
+    }
 }
 
 #[cfg(test)]

@@ -14,8 +14,10 @@ use sha2::{Digest, Sha256};
 use super::call::{Clock, Failure};
 use super::key::ApiKey;
 use super::response::{Credits, RateLimit};
+use super::retry::{doubled_ms, unit_jitter};
 use crate::error::{ErrorCode, PowerPostError};
 use crate::input::{read, Path, Value};
+use crate::pricing::settle::is_balance;
 
 /// The entry format; an entry of another version is ignored. Also in every store key, so that
 /// another format would be kept apart.
@@ -113,7 +115,7 @@ impl Entry {
         if entry.balance.is_some() != entry.fetched_at.is_some() {
             return Err("balance and fetchedAt must be given together".into());
         }
-        if entry.balance.is_some_and(|balance| !(balance.is_finite() && balance >= 0.0)) {
+        if entry.balance.is_some_and(|balance| !is_balance(balance)) {
             return Err("balance must be a non-negative number".into());
         }
         if entry.fetched_at.is_some_and(|at| !(at.is_finite() && at <= now_ms + MAX_CLOCK_AHEAD_MS)) {
@@ -148,8 +150,7 @@ pub(crate) fn ttl_ms(max_age_ms: f64, pause_ms: f64) -> f64 {
 /// XFetch's head start: how much older than it is a result counts, drawn from `jitter` (uniform
 /// in [0, 1)) so that the instances of a fleet seldom refresh together.
 pub(crate) fn early_refresh_ms(max_age_ms: f64, jitter: f64) -> f64 {
-    let jitter = if jitter.is_finite() { jitter.clamp(0.0, 1.0) } else { 0.0 };
-    -(max_age_ms * EARLY_REFRESH_SHARE) * (1.0 - jitter).ln()
+    -(max_age_ms * EARLY_REFRESH_SHARE) * (1.0 - unit_jitter(jitter)).ln()
 }
 
 /// When a client leaves its store alone: 1 s after a failed operation, doubling while they
@@ -167,7 +168,7 @@ impl StoreHealth {
 
     fn failed(&self, now_ms: f64) {
         let failures = self.failures.get();
-        let skip_ms = (FIRST_SKIP_MS * f64::from(1u32 << failures.min(16))).min(MAX_SKIP_MS);
+        let skip_ms = doubled_ms(FIRST_SKIP_MS, failures, MAX_SKIP_MS);
         self.skip_until_ms.set(now_ms + skip_ms);
         self.failures.set(failures.saturating_add(1));
     }

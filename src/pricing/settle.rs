@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::vocabulary::{Platform, PostType, MAX_IMAGES_PER_GENERATION};
 use crate::error::PowerPostError;
-use crate::input::{named_enum, Entries, List, Number, Path, Text, Whole, MAX_SAFE_INTEGER};
+use crate::input::{is_whole, named_enum, Entries, List, Number, Path, Text, Whole, MAX_SAFE_INTEGER};
 
 /// `settleCharges`'s arguments, whose fields are named after them (`outcome.images[0].failed`).
 pub(crate) const ESTIMATE: Path = Path::argument("estimate");
@@ -306,15 +306,21 @@ impl Cost {
         let field = || if of_estimate { at.key("total") } else { at.clone() };
         total
             .map(|Number(cost)| cost)
-            .filter(|cost| *cost >= 0.0 && *cost <= MAX_SAFE_INTEGER && cost.fract() == 0.0)
+            .filter(|cost| is_whole(*cost, 0.0, MAX_SAFE_INTEGER))
             .ok_or_else(|| field().invalid(&format!("must be {COSTS}")))
     }
+}
+
+/// Whether `balance` is one an account can have: a finite, non-negative number of credits. The
+/// one rule for a balance, whether a caller, a response or a fleet's store gives it.
+pub(crate) fn is_balance(balance: f64) -> bool {
+    balance.is_finite() && balance >= 0.0
 }
 
 /// `balance` must be a finite, non-negative number; `cost` is whole credits (see [`Cost::credits`]).
 pub(crate) fn check_balance(balance: Number, cost: f64) -> Result<Affordability, PowerPostError> {
     let Number(balance) = balance;
-    if !(balance.is_finite() && balance >= 0.0) {
+    if !is_balance(balance) {
         return Err(BALANCE.invalid("must be a finite, non-negative number"));
     }
     Ok(Affordability {
