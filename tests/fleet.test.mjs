@@ -56,7 +56,9 @@ const sum = (seen, field) => seen.reduce((total, instance) => total + instance[f
 
 test("a fleet of 4 processes sharing Redis sends about one request per maxAgeMs; without a store, far more", async () => {
   const [shared, alone] = [scenario("fleet-store", ["slow-20"]), scenario("fleet-alone", ["slow-20"])];
-  const settings = { seconds: 10, everyMs: 20, maxAgeMs: 1_000 };
+  // A call every 100 ms, 10 a window per process: at a call every 20 ms, the eight processes
+  // loaded this two-core machine enough that early refreshes overlapped (25 requests once in CI).
+  const settings = { seconds: 10, everyMs: 100, maxAgeMs: 1_000 };
   const [withStore, withoutStore] = await Promise.all([
     fleet(4, { ...settings, baseUrl: shared.baseUrl, redisUrl: redis.url }),
     fleet(4, { ...settings, baseUrl: alone.baseUrl }),
@@ -65,7 +67,7 @@ test("a fleet of 4 processes sharing Redis sends about one request per maxAgeMs;
   console.log(`# 4 processes, 10 s, maxAgeMs 1000: ${requests} requests with a shared store, ${requestsAlone} without`);
   for (const seen of [...withStore, ...withoutStore]) {
     assert.deepEqual([seen.errors, seen.storeErrors, seen.unhandled], [[], 0, 0]);
-    assert.ok(seen.ok > 100, `each instance kept calling: ${seen.ok} calls`);
+    assert.ok(seen.ok > 50, `each instance kept calling: ${seen.ok} calls`);
   }
   assert.ok(requests <= 2 * 10 + 4, `${requests} requests: at most 2 per 1 s window and one per process`);
   // Without a store each process asks once a window, whatever the machine's load.
