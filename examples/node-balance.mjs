@@ -18,13 +18,13 @@ try {
   const estimate = estimateCost({ caption: { researchMode: "regular", postTypes }, images: [{}], publish: { postTypes } });
   for (const item of estimate.items) console.log(`  ${String(item.credits).padStart(3)}  ${item.label}`);
   //     6  Caption, regular research
-  //     4  1 × flux2-flex image
-  //     3  Publish to 3 post types (includes X surcharge)
+  //     5  1 × flux2-flex image
+  //     4  Publish to 3 post types (includes X surcharge)
   console.log(`  ${String(estimate.total).padStart(3)}  total (rate card ${estimate.rateCardVersion}, an estimate)`);
-  //    13  total (rate card 2026-11-estimate, an estimate)
+  //    15  total (rate card 2026-12-published, an estimate)
   const { affordable, remaining, shortfall } = checkBalance(credits.balance, estimate);
   console.log(affordable ? `affordable: ${remaining} credits would remain` : `short by ${shortfall} credits`);
-  // affordable: 34 credits would remain
+  // affordable: 32 credits would remain
 } catch (error) {
   if (!(error instanceof PowerPostError)) throw error;
   console.error(`${error.code}: ${error.message}${error.requestId ? ` (request ${error.requestId})` : ""}`);

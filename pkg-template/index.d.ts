@@ -307,7 +307,7 @@ export interface Settlement {
 
 /** Itemized cost of a plan in whole credits; throws PowerPostError (INVALID_ARGUMENT) for a bad plan. */
 export function estimateCost(plan: PostPlan, options?: { rateCard?: RateCardOverrides }): CostEstimate;
-/** A copy of the built-in (estimated) rate card. */
+/** A copy of the built-in rate card: published amounts, and estimates where none were published (`catalogue().rates` says which). */
 export function defaultRateCard(): RateCard;
 export function checkBalance(balance: number, cost: CostEstimate | number): Affordability;
 /** Applies PowerPost's refund rules to an estimate and what actually happened. */
@@ -315,12 +315,19 @@ export function settleCharges(estimate: CostEstimate, outcome: Outcome): Settlem
 
 /**
  * What the package knows, for building a planner or a settings form without a copy of your
- * own: every post type with its platform, the built-in rate card's models with their choices,
- * the bounds of a plan (each inclusive) and every default.
+ * own: every post type with its platform, the built-in rate card's models with their choices
+ * and every rate with where it comes from, the bounds of a plan (each inclusive) and every
+ * default.
  */
 export interface Catalogue {
   /** The built-in rate card's version (`defaultRateCard().version`). */
   rateCardVersion: string;
+  /**
+   * Every rate of the built-in card: its path in the card (`"imageModels.flux2-flex.perImage"`,
+   * as calibration's `changes` name it), its credits, and whether it is an amount PowerPost
+   * published (`"published"`) or ours (`"estimate"`).
+   */
+  rates: { rate: string; credits: number; source: "published" | "estimate" }[];
   postTypes: {
     name: PostType;
     platform: Platform;

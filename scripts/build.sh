@@ -74,9 +74,9 @@ JS
 error_js=$(echo "$snippets" | grep '/error\.js$')
 sed -i "s#__ERROR_MODULE__#./$error_js#" build/pkg/web/api.js build/pkg/node/index.cjs
 
-# The built-in card's models and sizes are written once, in Rust: the d.ts unions of their
-# names and the npm README's rate rows are written here from the package just built, so that
-# a new model or size is one Rust edit.
+# The built-in card's models, sizes and rates are written once, in Rust: the d.ts unions of
+# their names and the npm README's rate table are written here from the package just built,
+# so that a new model, size or rate is one Rust edit.
 node - build/pkg <<'JS'
 const fs = require("fs");
 const dir = process.argv[2];
@@ -84,7 +84,6 @@ const { defaultRateCard } = require(`${require("path").resolve(dir)}/node/index.
 const card = defaultRateCard();
 const union = (names) => [...new Set(names)].map((name) => JSON.stringify(name)).join(" | ");
 const sizes = (models) => Object.values(models).flatMap((model) => model.sizes);
-const byPrice = (models, price) => Object.entries(models).sort(([, a], [, b]) => price(a) - price(b));
 const fill = (file, pattern, text) => {
   const code = fs.readFileSync(file, "utf8");
   if (!pattern.test(code)) throw new Error(`build: ${file} has no line matching ${pattern}`);
@@ -94,12 +93,10 @@ for (const [type, names] of [["ImageModel", Object.keys(card.imageModels)], ["Vi
   ["ImageSize", sizes(card.imageModels)], ["VideoSize", sizes(card.videoModels)]]) {
   fill(`${dir}/index.d.ts`, new RegExp(`^export type ${type} = .*;$`, "m"), `export type ${type} = ${union(names)};`);
 }
-const images = byPrice(card.imageModels, (model) => model.perImage).map(([name, model]) => `\`${name}\` ${model.perImage}`);
-const audio = (model) => (model.audioPerSecond === null ? "(no audio)" : `(+${model.audioPerSecond})`);
-const videos = byPrice(card.videoModels, (model) => model.perSecond).map(([name, model]) => `\`${name}\` ${model.perSecond} ${audio(model)}`);
-fill(`${dir}/README.md`, /^\| images, per image \| .* \|$/m, `| images, per image | ${images.join(", ")} |`);
-fill(`${dir}/README.md`, /^\| videos, per second \(\+ per second with audio\) \| .* \|$/m,
-  `| videos, per second (+ per second with audio) | ${videos.join(", ")} |`);
+// The rate table, one row a rate, each saying whether PowerPost published it.
+const { rates } = require(`${require("path").resolve(dir)}/node/index.cjs`).catalogue();
+const rows = rates.map(({ rate, credits, source }) => `| \`${rate}\` | ${credits} | ${source === "published" ? "published" : "our estimate"} |`);
+fill(`${dir}/README.md`, /^<!-- rate rows -->$/m, rows.join("\n"));
 JS
 cp build/pkg/index.d.ts build/pkg/index.d.cts
 

@@ -10,7 +10,7 @@ use crate::credits::options::{
     DEFAULT_BASE_URL, DEFAULT_MAX_RETRIES, DEFAULT_STORE_TIMEOUT_MS, DEFAULT_TIMEOUT_MS, MAX_RETRIES_LIMIT,
 };
 use crate::credits::watch::{DEFAULT_INTERVAL_MS, MIN_INTERVAL_MS};
-use crate::pricing::rate_card::{ImageModelRate, Names, RateCard, VideoModelRate, DEFAULT_VERSION};
+use crate::pricing::rate_card::{is_published, ImageModelRate, Names, RateCard, VideoModelRate, DEFAULT_VERSION};
 use crate::pricing::vocabulary::{
     Platform, PostType, ResearchMode, DEFAULT_IMAGE_MODEL, DEFAULT_IMAGE_QUANTITY, DEFAULT_IMAGE_SIZE,
     DEFAULT_VIDEO_MODEL, DEFAULT_VIDEO_SIZE, MAX_CAPTION_IMAGE_INPUTS, MAX_GENERATIONS, MAX_IMAGES_PER_GENERATION,
@@ -19,12 +19,14 @@ use crate::pricing::vocabulary::{
 
 /// What `catalogue()` returns: everything an app needs to build a planner or a settings form
 /// without a copy of its own. Every post type with its platform, the models of the built-in
-/// rate card with their choices, the bounds of a plan and what a plan's entries default to,
-/// and what requests and watches use for an option not given.
+/// rate card with their choices, every rate of that card and whether PowerPost published it,
+/// the bounds of a plan and what a plan's entries default to, and what requests and watches
+/// use for an option not given.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct Catalogue {
     pub rate_card_version: &'static str,
+    pub rates: Vec<RateEntry>,
     pub post_types: Vec<PostTypeEntry>,
     pub research_modes: [ResearchMode; 2],
     pub image_models: Vec<ImageModelEntry>,
@@ -44,6 +46,23 @@ pub(crate) struct PostTypeEntry {
     pub platform_name: &'static str,
     /// How the post type is written for people (`Instagram · feed`).
     pub display_name: String,
+}
+
+/// One rate of the built-in card: its path in the card, its credits, and where it comes from.
+#[derive(Debug, Serialize)]
+pub(crate) struct RateEntry {
+    pub rate: String,
+    pub credits: u32,
+    pub source: RateSource,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum RateSource {
+    /// An amount a PowerPost integration published.
+    Published,
+    /// Ours: nobody published one.
+    Estimate,
 }
 
 #[derive(Debug, Serialize)]
@@ -121,8 +140,14 @@ impl Catalogue {
             audio: rate.audio_per_second.is_some(),
             sizes: rate.sizes.clone(),
         };
+        let rate = |rate| RateEntry {
+            rate: card.rate_path(rate),
+            credits: card.rate(rate).unwrap_or(0),
+            source: if is_published(rate) { RateSource::Published } else { RateSource::Estimate },
+        };
         Self {
             rate_card_version: DEFAULT_VERSION,
+            rates: card.rates().into_iter().map(rate).collect(),
             post_types: Vec::from(PostType::ALL.map(post_type)),
             research_modes: ResearchMode::ALL,
             image_models: card.image_models.0.iter().map(image).collect(),
@@ -173,6 +198,13 @@ mod tests {
         );
         assert_eq!(post_type("tiktok-photos").unwrap()["displayName"], "TikTok · photos");
         assert_eq!(catalogue["researchModes"], serde_json::json!(["regular", "deep"]));
+        let rates = catalogue["rates"].as_array().unwrap();
+        assert_eq!(rates.len(), RateCard::DEFAULT.rates().len());
+        assert_eq!(rates[1], serde_json::json!({"rate": "caption.deep", "credits": 8, "source": "published"}));
+        let source = |path: &str| rates.iter().find(|rate| rate["rate"] == path).unwrap()["source"].clone();
+        assert_eq!(source("publish.surcharges.x"), "published");
+        assert_eq!(source("caption.perSourceUrl"), "estimate");
+        assert_eq!(source("videoModels.veo-3.1.audioPerSecond"), "estimate");
         let card = &RateCard::DEFAULT;
         let images: Vec<&str> =
             catalogue["imageModels"].as_array().unwrap().iter().map(|m| m["name"].as_str().unwrap()).collect();

@@ -106,6 +106,6 @@ test("a module web worker imports the installed package: balance, estimate and a
     setTimeout(() => resolve({ error: "the worker did not answer within 10 s" }), 10_000);
     worker.postMessage(baseUrl);
   }), sandboxBase());
-  assert.deepEqual(answer, { balance: 47, total: 4, errorIsClass: true, code: "INVALID_ARGUMENT" });
+  assert.deepEqual(answer, { balance: 47, total: 5, errorIsClass: true, code: "INVALID_ARGUMENT" });
   assert.deepEqual(problems, []);
 });

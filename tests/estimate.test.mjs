@@ -22,7 +22,7 @@ test("every kind of line arrives whole, with its fields in a stable order", () =
   const items = [
     { kind: "caption", label: "Caption, deep research", credits: caption.deep },
     { kind: "caption", label: "Caption: analyse 1 image", credits: caption.perImageInput },
-    { kind: "caption", label: "Caption: analyse 31 s of video", credits: 3 * caption.videoInput.perUnit },
+    { kind: "caption", label: "Caption: analyse 31 s of video", credits: Math.ceil(31 / caption.videoInput.unitSeconds) * caption.videoInput.perUnit },
     { kind: "caption", label: "Caption: read 2 source URLs", credits: 2 * caption.perSourceUrl },
     { kind: "image", label: "3 × ideogram-3 images", credits: 3 * ideogram, index: 0, quantity: 3, unitCredits: ideogram },
     { kind: "image", label: "1 × flux2-flex image", credits: flux, index: 1, quantity: 1, unitCredits: flux },
@@ -58,8 +58,8 @@ test("each estimate is a fresh object: changing one changes no later one", () =>
   first.items[0].surcharges.x = 99;
   first.items[0].label = "changed";
   assert.deepEqual(estimateCost(plan).items[0], {
-    kind: "publish", label: "Publish to 1 post type (includes X surcharge)", credits: 3,
-    postTypes: ["x-post"], baseCredits: 1, surcharges: { x: 2 },
+    kind: "publish", label: "Publish to 1 post type (includes X surcharge)", credits: 1 + card.publish.surcharges.x,
+    postTypes: ["x-post"], baseCredits: 1, surcharges: { x: card.publish.surcharges.x },
   });
 });
 

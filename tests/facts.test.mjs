@@ -7,7 +7,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { catalogue, defaultRateCard } from "../pkg/node/index.mjs";
+import { catalogue, defaultRateCard, estimateCost } from "../pkg/node/index.mjs";
 import { DEMO_KEY, SANDBOX_DEFAULTS, startSandbox } from "../sandbox/index.mjs";
 import { repo } from "./support.mjs";
 
@@ -35,18 +35,29 @@ test("the README's options table states the request defaults", () => {
   assert.ok(prose.includes(`\`storeTimeoutMs\` (default ${facts.requestDefaults.storeTimeoutMs})`), "the README states the store's timeout");
 });
 
-test("the README's rate table is the built-in rate card", () => {
-  const { caption } = card;
-  assert.equal(row("caption")[0], `regular ${caption.regular}, deep ${caption.deep}; +${caption.perImageInput} per analysed image; `
-    + `+${caption.videoInput.perUnit} per started ${caption.videoInput.unitSeconds} s of analysed video; +${caption.perSourceUrl} per source URL`);
-  const images = Object.entries(card.imageModels).map(([name, model]) => `\`${name}\` ${model.perImage}`);
-  assert.deepEqual(row("images, per image")[0].split(", ").sort(), images.sort());
-  const videos = Object.entries(card.videoModels).map(([name, model]) =>
-    `\`${name}\` ${model.perSecond} ${model.audioPerSecond === null ? "(no audio)" : `(+${model.audioPerSecond})`}`);
-  assert.deepEqual(row("videos, per second (+ per second with audio)")[0].split(", ").sort(), videos.sort());
-  assert.deepEqual(Object.keys(card.publish.surcharges), ["x"], "the table names the X surcharge only");
-  assert.equal(row("publishing")[0], `${card.publish.base} per publish action, +${card.publish.surcharges.x} when it includes \`x-post\``);
-  assert.ok(prose.includes(`\`${facts.rateCardVersion}\`, is chosen`), "the README names the rate card's version");
+test("the README's rate table and its account of the rates are the built-in rate card", () => {
+  for (const { rate, credits, source } of facts.rates) {
+    assert.deepEqual(row(`\`${rate}\``), [String(credits), source === "published" ? "published" : "our estimate"], rate);
+  }
+  const { caption, imageModels, publish } = card;
+  assert.equal(caption.videoInput.unitSeconds, 60, "the README says a started minute");
+  const byPrice = new Map();
+  for (const [name, model] of Object.entries(imageModels)) byPrice.set(model.perImage, [...(byPrice.get(model.perImage) ?? []), `\`${name}\``]);
+  const prices = [...byPrice].sort(([a], [b]) => a - b).map(([credits, names]) => `${credits} (${names.join(", ")})`);
+  const postTypes = (x) => ["instagram-feed", x ? "x-post" : "facebook-post", "linkedin-post"];
+  const sample = (x) => estimateCost({ caption: { researchMode: "regular", postTypes: postTypes(x) }, images: [{}], publish: { postTypes: postTypes(x) } }).total;
+  const said = [
+    `version \`${facts.rateCardVersion}\`, holds them`,
+    `a caption costs ${caption.regular} with regular research and ${caption.deep} with deep, plus ${caption.perImageInput} per analysed image and ${caption.videoInput.perUnit} per started minute of analysed video`,
+    `an image costs ${prices.slice(0, -1).join(", ")} or ${prices.at(-1)}, times the quantity`,
+    `publishing costs ${publish.base} per publish action, plus ${publish.surcharges.x} when it includes \`x-post\``,
+    `costs ${sample(false)} credits, or ${sample(true)} with X, inside the documented 10-15`,
+    `per started \`caption.videoInput.unitSeconds\` (${caption.videoInput.unitSeconds}) of video`,
+  ];
+  for (const text of said) assert.ok(prose.includes(text), `the README should say ${text}`);
+  const estimated = facts.rates.filter((rate) => rate.source === "estimate").map((rate) => rate.rate);
+  assert.ok(estimated.includes("caption.perSourceUrl") && estimated.every((rate) => rate === "caption.perSourceUrl" || rate.startsWith("videoModels.")),
+    "the README says nobody published source URLs and video generation, and only those");
 });
 
 test("the README's list of plan bounds and durations is the catalogue's", () => {

@@ -52,6 +52,6 @@ for (const major of majors) {
     const out = execFileSync(nodeOf(major), ["-e", script], { encoding: "utf8", env: { ...process.env } });
     const result = JSON.parse(out);
     assert.match(result.version, new RegExp(`^v${major}\\.`));
-    assert.deepEqual({ ...result, version: undefined }, { version: undefined, total: 13, sameTotal: 4, balance: 46, attempts: 2, sameSandbox: true, sameClass: true, isError: true, code: "INVALID_ARGUMENT" });
+    assert.deepEqual({ ...result, version: undefined }, { version: undefined, total: 15, sameTotal: 5, balance: 46, attempts: 2, sameSandbox: true, sameClass: true, isError: true, code: "INVALID_ARGUMENT" });
   });
 }

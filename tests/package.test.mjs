@@ -9,7 +9,7 @@ import { writeFileSync, rmSync, readFileSync, readdirSync, statSync } from "node
 import { dirname, join, relative, resolve } from "node:path";
 import { closedPort as portNothingListensOn, projectWithPackage, repo, waitUntil } from "./support.mjs";
 import { DEMO_KEY } from "../sandbox/index.mjs";
-import { catalogue } from "../pkg/node/index.mjs";
+import { catalogue, defaultRateCard } from "../pkg/node/index.mjs";
 const sandbox = process.env.POWERPOST_SANDBOX;
 let project;
 
@@ -75,7 +75,7 @@ test("the estimator works from the package: the documented sample costs 10-15 an
   assert.equal(result.again, result.without);
   assert.equal(result.version, catalogue().rateCardVersion, "the built-in card's version");
   assert.deepEqual(result.affordable, { affordable: false, balance: 12, cost: result.withX, remaining: 0, shortfall: result.withX - 12 });
-  assert.equal(result.refunded, 2);
+  assert.equal(result.refunded, defaultRateCard().publish.surcharges.x, "the X surcharge");
   assert.deepEqual([result.field, result.code], ["images[0].size", "INVALID_ARGUMENT"]);
 });
 
@@ -266,12 +266,12 @@ test("the CLI prints an itemized estimate, as a table or JSON, and whether the b
   const table = cli(["estimate", join(project, "plan.json")]);
   assert.equal(table.status, 0, table.stderr);
   assert.match(table.stdout, /^Caption, regular research\s+6$/m);
-  assert.match(table.stdout, /^Total\s+13$/m);
+  assert.match(table.stdout, /^Total\s+15$/m);
   assert.match(table.stdout, /^Balance not checked: set POWERPOST_API_KEY or pass --key-file FILE to compare\.$/m);
   const covered = cli(["estimate", join(project, "plan.json"), "--base-url", `${sandbox}/api/v1`], { POWERPOST_API_KEY: DEMO_KEY });
-  assert.match(covered.stdout, /Your balance of 47 covers it; 34 would remain\./);
+  assert.match(covered.stdout, /Your balance of 47 covers it; 32 would remain\./);
   const json = JSON.parse(cli(["estimate", join(project, "plan.json"), "--json"]).stdout);
-  assert.deepEqual([json.estimate.total, json.affordability, json.balanceError], [13, null, null]);
+  assert.deepEqual([json.estimate.total, json.affordability, json.balanceError], [15, null, null]);
   const stdin = cli(["estimate", "-"], {}, planText);
   assert.equal(stdin.status, 0, stdin.stderr);
   assert.equal(stdin.stdout, table.stdout, "- reads the plan from standard input");
@@ -282,16 +282,16 @@ test("the CLI's estimate stands when the balance cannot be read: printed, then w
   const down = { POWERPOST_API_KEY: DEMO_KEY, POWERPOST_BASE_URL: `http://127.0.0.1:${closedPort}/api/v1` };
   const table = cli(["estimate", plan, "--timeout", "2000"], down);
   assert.equal(table.status, 1);
-  assert.match(table.stdout, /^Total\s+13$/m);
+  assert.match(table.stdout, /^Total\s+15$/m);
   assert.equal(table.stderr, `powerpost-credits: balance unknown: NETWORK_ERROR: cannot reach 127.0.0.1:${closedPort}: connect ECONNREFUSED 127.0.0.1:${closedPort} (request none)\n`);
   const json = cli(["estimate", plan, "--json", "--timeout", "2000"], down);
   assert.equal(json.status, 1);
   const { estimate, affordability, balanceError } = JSON.parse(json.stdout);
-  assert.deepEqual([estimate.total, affordability], [13, null]);
+  assert.deepEqual([estimate.total, affordability], [15, null]);
   assert.match(balanceError, /^NETWORK_ERROR: cannot reach 127\.0\.0\.1:\d+: connect ECONNREFUSED/);
   const badKey = cli(["estimate", plan], { POWERPOST_API_KEY: "not a key" });
   assert.equal(badKey.status, 2);
-  assert.match(badKey.stdout, /^Total\s+13$/m);
+  assert.match(badKey.stdout, /^Total\s+15$/m);
   assert.match(badKey.stderr, /^powerpost-credits: balance unknown: POWERPOST_API_KEY must look like/);
 });
 

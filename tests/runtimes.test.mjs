@@ -76,7 +76,7 @@ function scenarios(runtime) {
     const error = (code, status, retryable) => ({ isPowerPostError: true, isError: true, name: "PowerPostError", code, status, retryable });
     assert.deepEqual(report, {
       exports: NODE_EXPORTS,
-      estimate: 13,
+      estimate: 15,
       balance: 47,
       badKey: error("INVALID_API_KEY", 401, false),
       retried: 47,

@@ -237,7 +237,7 @@ async function estimate(args) {
     const width = Math.max(5, ...result.items.map((item) => item.label.length));
     for (const item of result.items) console.log(`${item.label.padEnd(width)}  ${String(item.credits).padStart(5)}`);
     console.log(`${"Total".padEnd(width)}  ${String(result.total).padStart(5)}`);
-    console.log(`(rate card ${result.rateCardVersion}: an estimate; PowerPost publishes no exact rates)`);
+    console.log(`(rate card ${result.rateCardVersion}: published amounts, and our estimates where none were published)`);
     if (affordability) {
       console.log(affordability.affordable
         ? `Your balance of ${affordability.balance} covers it; ${affordability.remaining} would remain.`

@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::plan::{
     distinct_post_types, CaptionPlan, EstimateOptions, ImagePlan, PostPlan, PublishPlan, VideoPlan, PLAN,
 };
-use super::rate_card::{Models, RateCard, Surcharges};
+use super::rate_card::{Models, Rate, RateCard, Surcharges};
 use super::vocabulary::{
     PostType, DEFAULT_IMAGE_MODEL, DEFAULT_IMAGE_QUANTITY, DEFAULT_IMAGE_SIZE, DEFAULT_VIDEO_MODEL, DEFAULT_VIDEO_SIZE,
 };
@@ -70,21 +70,54 @@ pub(crate) fn estimate_with_options(
 }
 
 pub(crate) fn estimate_cost(plan: &PostPlan, card: &RateCard) -> Result<CostEstimate, PowerPostError> {
+    price(plan, &mut Pricer { card, terms: None })
+}
+
+/// [`estimate_cost`], with every term of every line put in `terms`: what calibration solves.
+pub(crate) fn estimate_terms(
+    plan: &PostPlan,
+    card: &RateCard,
+    terms: &mut Vec<Term>,
+) -> Result<CostEstimate, PowerPostError> {
+    price(plan, &mut Pricer { card, terms: Some(terms) })
+}
+
+/// One rate a line uses, and how many times: a line's credits are the sum of its terms.
+pub(crate) type Term = (Rate, u64);
+
+/// Prices lines from their terms: the one place a plan's counts meet the card's rates.
+struct Pricer<'a> {
+    card: &'a RateCard,
+    /// Every term priced, when calibration asks for them.
+    terms: Option<&'a mut Vec<Term>>,
+}
+
+impl Pricer<'_> {
+    fn credits(&mut self, terms: &[Term]) -> u64 {
+        if let Some(all) = self.terms.as_deref_mut() {
+            all.extend_from_slice(terms);
+        }
+        let card = self.card;
+        terms.iter().map(|&(rate, count)| count * u64::from(card.rate(rate).unwrap_or(0))).sum()
+    }
+}
+
+fn price(plan: &PostPlan, pricer: &mut Pricer) -> Result<CostEstimate, PowerPostError> {
     let mut items = Vec::new();
     if let Some(caption) = &plan.caption {
-        price_caption(caption, card, &mut items)?;
+        price_caption(caption, pricer, &mut items)?;
     }
     for (index, image) in plan.images.iter().flat_map(|list| &list.0).enumerate() {
-        items.push(price_image(image, index, card)?);
+        items.push(price_image(image, index, pricer)?);
     }
     for (index, video) in plan.videos.iter().flat_map(|list| &list.0).enumerate() {
-        items.push(price_video(video, index, card)?);
+        items.push(price_video(video, index, pricer)?);
     }
     if let Some(publish) = &plan.publish {
-        items.push(price_publish(publish, card)?);
+        items.push(price_publish(publish, pricer)?);
     }
     let total = items.iter().map(EstimateItem::credits).sum();
-    Ok(CostEstimate { total, items, rate_card_version: card.version.clone() })
+    Ok(CostEstimate { total, items, rate_card_version: pricer.card.version.clone() })
 }
 
 /// `3 images`, `1 image`.
@@ -93,31 +126,36 @@ fn counted(count: impl Into<u64>, singular: &str, plural: &str) -> String {
     format!("{count} {}", if count == 1 { singular } else { plural })
 }
 
-fn price_caption(caption: &CaptionPlan, card: &RateCard, items: &mut Vec<EstimateItem>) -> Result<(), PowerPostError> {
+fn price_caption(
+    caption: &CaptionPlan,
+    pricer: &mut Pricer,
+    items: &mut Vec<EstimateItem>,
+) -> Result<(), PowerPostError> {
     use super::vocabulary::ResearchMode;
-    let rates = &card.caption;
-    let (label, base) = match caption.research_mode {
-        Some(ResearchMode::Regular) => ("Caption, regular research", rates.regular),
-        Some(ResearchMode::Deep) => ("Caption, deep research", rates.deep),
-        None => return Err(PLAN.key("caption").key("researchMode").invalid(&ResearchMode::expected())),
+    let Some(mode) = caption.research_mode else {
+        return Err(PLAN.key("caption").key("researchMode").invalid(&ResearchMode::expected()));
+    };
+    let label = match mode {
+        ResearchMode::Regular => "Caption, regular research",
+        ResearchMode::Deep => "Caption, deep research",
     };
     if let Some(post_types) = &caption.post_types {
         distinct_post_types(post_types, || PLAN.key("caption").key("postTypes"))?;
     }
-    let line = |label: String, credits: u64| EstimateItem::Caption { label, credits };
-    items.push(line(label.to_string(), base.into()));
+    let unit_seconds = pricer.card.caption.video_input.unit_seconds.max(1);
+    let mut line = |label: String, terms: &[Term]| EstimateItem::Caption { label, credits: pricer.credits(terms) };
+    items.push(line(label.to_string(), &[(Rate::Caption(mode), 1)]));
     if let Some(Whole(images)) = caption.image_inputs.filter(|Whole(n)| *n > 0) {
-        let credits = u64::from(images) * u64::from(rates.per_image_input);
-        items.push(line(format!("Caption: analyse {}", counted(images, "image", "images")), credits));
+        let label = format!("Caption: analyse {}", counted(images, "image", "images"));
+        items.push(line(label, &[(Rate::CaptionImageInput, images.into())]));
     }
     if let Some(Whole(seconds)) = caption.video_input_seconds.filter(|Whole(n)| *n > 0) {
-        let video = &rates.video_input;
-        let credits = u64::from(seconds.div_ceil(video.unit_seconds.max(1))) * u64::from(video.per_unit);
-        items.push(line(format!("Caption: analyse {seconds} s of video"), credits));
+        let units = seconds.div_ceil(unit_seconds);
+        items.push(line(format!("Caption: analyse {seconds} s of video"), &[(Rate::CaptionVideoInput, units.into())]));
     }
     if let Some(Whole(sources)) = caption.source_urls.filter(|Whole(n)| *n > 0) {
-        let credits = u64::from(sources) * u64::from(rates.per_source_url);
-        items.push(line(format!("Caption: read {}", counted(sources, "source URL", "source URLs")), credits));
+        let label = format!("Caption: read {}", counted(sources, "source URL", "source URLs"));
+        items.push(line(label, &[(Rate::CaptionSourceUrl, sources.into())]));
     }
     Ok(())
 }
@@ -135,16 +173,18 @@ impl Entry {
     }
 }
 
-/// The name and rate card entry of the model a generation asks for (or `default`).
+/// The place on the card, name and entry of the model a generation asks for (or `default`).
 fn chosen_model<'card, M: Clone>(
     models: &'card Models<M>,
     model: Option<&Text>,
     default: &'card str,
     kind: &str,
     entry: Entry,
-) -> Result<(&'card str, &'card M), PowerPostError> {
+) -> Result<(usize, &'card str, &'card M), PowerPostError> {
     let wanted = model.map_or(default, |Text(name)| name.as_str());
-    models.0.iter().find(|(name, _)| name == wanted).map(|(name, model)| (name.as_ref(), model)).ok_or_else(|| {
+    let found = models.0.iter().position(|(name, _)| name == wanted);
+    let found = found.map(|place| (place, models.0[place].0.as_ref(), &models.0[place].1));
+    found.ok_or_else(|| {
         let known: Vec<&str> = models.names().collect();
         let why = format!("is not a known {kind} model; expected one of {}", known.join(", "));
         entry.at().key("model").invalid(&why)
@@ -167,23 +207,27 @@ fn check_size(
     Err(entry.at().key("size").invalid(&why))
 }
 
-fn price_image(image: &ImagePlan, index: usize, card: &RateCard) -> Result<EstimateItem, PowerPostError> {
+fn price_image(image: &ImagePlan, index: usize, pricer: &mut Pricer) -> Result<EstimateItem, PowerPostError> {
     let entry = Entry { list: "images", index };
-    let (name, model) = chosen_model(&card.image_models, image.model.as_ref(), DEFAULT_IMAGE_MODEL, "image", entry)?;
+    let card = pricer.card;
+    let (place, name, model) =
+        chosen_model(&card.image_models, image.model.as_ref(), DEFAULT_IMAGE_MODEL, "image", entry)?;
     let quantity = image.quantity.map_or(DEFAULT_IMAGE_QUANTITY, |Whole(quantity)| quantity);
     check_size(image.size.as_ref(), DEFAULT_IMAGE_SIZE, name, &model.sizes, entry)?;
     Ok(EstimateItem::Image {
         label: format!("{quantity} × {name} {}", if quantity == 1 { "image" } else { "images" }),
-        credits: u64::from(quantity) * u64::from(model.per_image),
+        credits: pricer.credits(&[(Rate::ImagePerImage(place), quantity.into())]),
         index,
         quantity,
         unit_credits: model.per_image,
     })
 }
 
-fn price_video(video: &VideoPlan, index: usize, card: &RateCard) -> Result<EstimateItem, PowerPostError> {
+fn price_video(video: &VideoPlan, index: usize, pricer: &mut Pricer) -> Result<EstimateItem, PowerPostError> {
     let entry = Entry { list: "videos", index };
-    let (name, model) = chosen_model(&card.video_models, video.model.as_ref(), DEFAULT_VIDEO_MODEL, "video", entry)?;
+    let card = pricer.card;
+    let (place, name, model) =
+        chosen_model(&card.video_models, video.model.as_ref(), DEFAULT_VIDEO_MODEL, "video", entry)?;
     let offered = |seconds: &u32| video.duration_seconds.is_some_and(|Number(given)| f64::from(*seconds) == given);
     let Some(&seconds) = model.durations.iter().find(|seconds| offered(seconds)) else {
         let durations: Vec<String> = model.durations.iter().map(u32::to_string).collect();
@@ -191,30 +235,36 @@ fn price_video(video: &VideoPlan, index: usize, card: &RateCard) -> Result<Estim
         return Err(entry.at().key("durationSeconds").invalid(&why));
     };
     let audio = video.audio.is_some_and(|Flag(audio)| audio);
-    let audio_rate = match (audio, model.audio_per_second) {
-        (false, _) => 0,
-        (true, Some(rate)) => rate,
-        (true, None) => return Err(entry.at().key("audio").invalid(&format!("is not supported by {name}"))),
-    };
+    if audio && model.audio_per_second.is_none() {
+        return Err(entry.at().key("audio").invalid(&format!("is not supported by {name}")));
+    }
     check_size(video.size.as_ref(), DEFAULT_VIDEO_SIZE, name, &model.sizes, entry)?;
+    let terms = [(Rate::VideoPerSecond(place), seconds.into()), (Rate::VideoAudioPerSecond(place), seconds.into())];
     Ok(EstimateItem::Video {
         label: format!("{name} video, {seconds} s{}", if audio { " with audio" } else { "" }),
-        credits: u64::from(seconds) * (u64::from(model.per_second) + u64::from(audio_rate)),
+        credits: pricer.credits(&terms[..if audio { 2 } else { 1 }]),
         index,
     })
 }
 
-fn price_publish(publish: &PublishPlan, card: &RateCard) -> Result<EstimateItem, PowerPostError> {
+fn price_publish(publish: &PublishPlan, pricer: &mut Pricer) -> Result<EstimateItem, PowerPostError> {
     let at = || PLAN.key("publish").key("postTypes");
     let post_types = match &publish.post_types {
         Some(list) if !list.0.is_empty() => distinct_post_types(list, at)?,
         _ => return Err(at().invalid("must list at least one post type")),
     };
+    // The base, and each platform's surcharge once (0 where the card has none).
+    let mut terms: Vec<Term> = vec![(Rate::PublishBase, 1)];
     let mut surcharges = Surcharges::default();
     for post_type in &post_types {
         let platform = post_type.platform();
-        let credits = card.publish.surcharges.of(platform);
-        if credits > 0 && surcharges.of(platform) == 0 {
+        let surcharge = (Rate::PublishSurcharge(platform), 1);
+        if terms.contains(&surcharge) {
+            continue;
+        }
+        terms.push(surcharge);
+        let credits = pricer.card.publish.surcharges.of(platform);
+        if credits > 0 {
             surcharges.set(platform, credits);
         }
     }
@@ -224,12 +274,11 @@ fn price_publish(publish: &PublishPlan, card: &RateCard) -> Result<EstimateItem,
     if !surcharged.is_empty() {
         label.push_str(&format!(" (includes {})", surcharged.join(", ")));
     }
-    let base = card.publish.base;
     Ok(EstimateItem::Publish {
         label,
-        credits: u64::from(base) + surcharges.0.iter().map(|(_, credits)| u64::from(*credits)).sum::<u64>(),
+        credits: pricer.credits(&terms),
         post_types,
-        base_credits: base,
+        base_credits: pricer.card.publish.base,
         surcharges,
     })
 }
@@ -297,12 +346,12 @@ mod tests {
         assert_eq!(
             serde_json::to_value(&estimate).unwrap(),
             json!({
-                "total": 13,
+                "total": 15,
                 "items": [
                     {"kind": "caption", "label": "Caption, regular research", "credits": 6},
-                    {"kind": "image", "label": "1 × flux2-flex image", "credits": 4, "index": 0, "quantity": 1, "unitCredits": 4},
-                    {"kind": "publish", "label": "Publish to 3 post types (includes X surcharge)", "credits": 3,
-                     "postTypes": ["instagram-feed", "x-post", "linkedin-post"], "baseCredits": 1, "surcharges": {"x": 2}},
+                    {"kind": "image", "label": "1 × flux2-flex image", "credits": 5, "index": 0, "quantity": 1, "unitCredits": 5},
+                    {"kind": "publish", "label": "Publish to 3 post types (includes X surcharge)", "credits": 4,
+                     "postTypes": ["instagram-feed", "x-post", "linkedin-post"], "baseCredits": 1, "surcharges": {"x": 3}},
                 ],
                 "rateCardVersion": DEFAULT_VERSION,
             })
@@ -330,14 +379,14 @@ mod tests {
             [
                 ("Caption, regular research", 6),
                 ("Caption: analyse 3 images", 3),
-                ("Caption: analyse 31 s of video", 3),
+                ("Caption: analyse 31 s of video", 6),
                 ("Caption: read 2 source URLs", 2)
             ]
         );
         let one = estimate(json!({"caption": {"researchMode": "regular", "imageInputs": 1, "sourceUrls": 1}})).unwrap();
         assert_eq!(labels(&one)[1..], [("Caption: analyse 1 image", 1), ("Caption: read 1 source URL", 1)]);
         let longer = total(json!({"caption": {"researchMode": "regular", "videoInputSeconds": 600}}));
-        let shorter = total(json!({"caption": {"researchMode": "regular", "videoInputSeconds": 15}}));
+        let shorter = total(json!({"caption": {"researchMode": "regular", "videoInputSeconds": 60}}));
         assert!(longer > shorter, "video analysis scales with duration");
     }
 
@@ -365,8 +414,8 @@ mod tests {
         let all_but_x =
             ["instagram-feed", "instagram-reel", "facebook-post", "tiktok-video", "youtube-short", "linkedin-post"];
         assert_eq!(publish(&all_but_x), 1);
-        assert_eq!(publish(&["x-post"]), 3);
-        assert_eq!(publish(&["x-post", "linkedin-post"]), 3);
+        assert_eq!(publish(&["x-post"]), 4);
+        assert_eq!(publish(&["x-post", "linkedin-post"]), 4);
     }
 
     #[test]
@@ -402,7 +451,7 @@ mod tests {
         let default = estimate_with_options(&plan, &EstimateOptions::default(), &ESTIMATE_OPTIONS).unwrap();
         let custom = estimate_with_options(&plan, &options, &ESTIMATE_OPTIONS).unwrap();
         let credits = |e: &CostEstimate| e.items.iter().map(EstimateItem::credits).collect::<Vec<_>>();
-        assert_eq!(credits(&default), [6, 4, 3]);
+        assert_eq!(credits(&default), [6, 5, 4]);
         assert_eq!(credits(&custom), [6, 10, 8]);
         assert_eq!(custom.rate_card_version, format!("{DEFAULT_VERSION}+custom"));
         let error = from_json::<EstimateOptions>(json!({"rateCard": {"caption": {"deep": -1}}}), &ESTIMATE_OPTIONS)
@@ -422,7 +471,7 @@ mod tests {
             from_json(json!({ "caption": caption }), &PLAN).unwrap()
         };
         let zero = estimate_cost(&plan(0, 0, 0), &RateCard::DEFAULT).unwrap();
-        assert_eq!(labels(&zero), [("Caption, deep research", 12)], "nothing analysed, no lines for it");
+        assert_eq!(labels(&zero), [("Caption, deep research", 8)], "nothing analysed, no lines for it");
         let options: EstimateOptions = from_json(
             json!({"rateCard": {"caption": {"deep": 20, "perImageInput": 3, "perSourceUrl": 5, "videoInput": {"perUnit": 2, "unitSeconds": 10}}}}), &ESTIMATE_OPTIONS)
         .unwrap();

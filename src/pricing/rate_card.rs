@@ -1,17 +1,18 @@
-//! The rate card: what each action costs in whole credits. PowerPost publishes no exact
-//! rates, so the built-in card is a versioned estimate and every part of it can be
-//! overridden (validated: whole credits, known platforms, full entries for new models).
+//! The rate card: what each action costs in whole credits, and each rate by name ([`Rate`]).
+//! The built-in card holds the amounts a PowerPost integration published and our estimates
+//! where nobody published any ([`is_published`]); every part of it can be overridden
+//! (validated: whole credits, known platforms, full entries for new models).
 
 use std::borrow::Cow;
 
 use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
 
-use super::vocabulary::{Platform, IMAGE_SIZES, VIDEO_SIZES};
+use super::vocabulary::{Platform, ResearchMode, IMAGE_SIZES, VIDEO_SIZES};
 use crate::error::PowerPostError;
 use crate::input::{Entries, List, Path, Setting, Text, Whole};
 
-pub(crate) const DEFAULT_VERSION: &str = "2026-11-estimate";
+pub(crate) const DEFAULT_VERSION: &str = "2026-12-published";
 /// The most any single rate may be, so that no total can overflow.
 pub(crate) const MAX_RATE: u32 = 1_000_000;
 const MAX_MODELS: usize = 32;
@@ -159,30 +160,32 @@ const fn video(
 }
 
 impl RateCard {
-    /// The built-in estimate. Chosen so that the documented sample post (regular-research
-    /// caption, one default image, published to 3 platforms) costs 11, or 13 with X: inside
-    /// the documented 10-15.
+    /// The built-in card: the amounts a PowerPost integration published in February-March
+    /// 2026 (caption, image and publish rates; video analysis as 6 a started minute), and our
+    /// estimates for what nobody published (source URLs, video generation). The documented
+    /// sample post (regular-research caption, one default image, published to 3 platforms)
+    /// costs 12, or 15 with X: inside the documented 10-15.
     pub(crate) const DEFAULT: RateCard = RateCard {
         version: Cow::Borrowed(DEFAULT_VERSION),
         caption: CaptionRates {
             regular: 6,
-            deep: 12,
+            deep: 8,
             per_image_input: 1,
             per_source_url: 1,
-            video_input: VideoInputRates { per_unit: 1, unit_seconds: 15 },
+            video_input: VideoInputRates { per_unit: 6, unit_seconds: 60 },
         },
         image_models: Models(Cow::Borrowed(&[
-            image("flux2-flex", 4, &IMAGE_SIZES),
+            image("flux2-flex", 5, &IMAGE_SIZES),
             image("ideogram-3", 6, &IMAGE_SIZES),
-            image("gpt-image-1.5", 8, &IMAGE_SIZES_BUT_FEED),
-            image("nano-banana-2", 4, &IMAGE_SIZES),
+            image("gpt-image-1.5", 14, &IMAGE_SIZES_BUT_FEED),
+            image("nano-banana-2", 6, &IMAGE_SIZES),
         ])),
         video_models: Models(Cow::Borrowed(&[
             video("kling-3.0-pro", 4, Some(1), &[5, 10]),
             video("veo-3.1", 8, Some(2), &[4, 8]),
             video("runway-gen-4.5", 5, None, &[5, 10]),
         ])),
-        publish: PublishRates { base: 1, surcharges: Surcharges(Cow::Borrowed(&[(Platform::X, 2)])) },
+        publish: PublishRates { base: 1, surcharges: Surcharges(Cow::Borrowed(&[(Platform::X, 3)])) },
     };
 
     /// This card with `overrides` merged over it; `at` names the overrides in errors
@@ -211,7 +214,121 @@ impl RateCard {
     }
 }
 
-type Rate = Whole<0, MAX_RATE>;
+/// One rate of a card, by what it prices; models by their place on the card. Written as its
+/// path in the card (`imageModels.flux2-flex.perImage`), as the catalogue and calibration name
+/// it. In each action's order: its own rate first, then what it adds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Rate {
+    Caption(ResearchMode),
+    CaptionImageInput,
+    CaptionVideoInput,
+    CaptionSourceUrl,
+    ImagePerImage(usize),
+    VideoPerSecond(usize),
+    VideoAudioPerSecond(usize),
+    PublishBase,
+    PublishSurcharge(Platform),
+}
+
+impl Rate {
+    /// The action a rate prices: rates of different actions never price the same charge.
+    pub(crate) fn action(self) -> (u8, usize) {
+        match self {
+            Self::Caption(_) | Self::CaptionImageInput | Self::CaptionVideoInput | Self::CaptionSourceUrl => (0, 0),
+            Self::ImagePerImage(model) => (1, model),
+            Self::VideoPerSecond(model) | Self::VideoAudioPerSecond(model) => (2, model),
+            Self::PublishBase | Self::PublishSurcharge(_) => (3, 0),
+        }
+    }
+}
+
+/// Whether the built-in card's `rate` is an amount PowerPost's integration published (else it
+/// is our estimate): every caption rate but source URLs, every image model, publishing's base
+/// and the X surcharge.
+pub(crate) fn is_published(rate: Rate) -> bool {
+    match rate {
+        Rate::CaptionSourceUrl | Rate::VideoPerSecond(_) | Rate::VideoAudioPerSecond(_) => false,
+        Rate::PublishSurcharge(platform) => platform == Platform::X,
+        _ => true,
+    }
+}
+
+impl RateCard {
+    /// Every rate on the card, in its order: a surcharge only where the card has one.
+    pub(crate) fn rates(&self) -> Vec<Rate> {
+        let mut rates = vec![
+            Rate::Caption(ResearchMode::Regular),
+            Rate::Caption(ResearchMode::Deep),
+            Rate::CaptionImageInput,
+            Rate::CaptionVideoInput,
+            Rate::CaptionSourceUrl,
+        ];
+        rates.extend((0..self.image_models.0.len()).map(Rate::ImagePerImage));
+        for (model, (_, rate)) in self.video_models.0.iter().enumerate() {
+            rates.push(Rate::VideoPerSecond(model));
+            if rate.audio_per_second.is_some() {
+                rates.push(Rate::VideoAudioPerSecond(model));
+            }
+        }
+        rates.push(Rate::PublishBase);
+        rates.extend(self.publish.surcharges.0.iter().map(|(platform, _)| Rate::PublishSurcharge(*platform)));
+        rates
+    }
+
+    /// What `rate` is on this card: 0 for a platform without a surcharge, `None` for a model
+    /// the card lacks or audio on a model without it.
+    pub(crate) fn rate(&self, rate: Rate) -> Option<u32> {
+        let caption = &self.caption;
+        match rate {
+            Rate::Caption(ResearchMode::Regular) => Some(caption.regular),
+            Rate::Caption(ResearchMode::Deep) => Some(caption.deep),
+            Rate::CaptionImageInput => Some(caption.per_image_input),
+            Rate::CaptionVideoInput => Some(caption.video_input.per_unit),
+            Rate::CaptionSourceUrl => Some(caption.per_source_url),
+            Rate::ImagePerImage(model) => self.image_models.0.get(model).map(|(_, rate)| rate.per_image),
+            Rate::VideoPerSecond(model) => self.video_models.0.get(model).map(|(_, rate)| rate.per_second),
+            Rate::VideoAudioPerSecond(model) => self.video_models.0.get(model)?.1.audio_per_second,
+            Rate::PublishBase => Some(self.publish.base),
+            Rate::PublishSurcharge(platform) => Some(self.publish.surcharges.of(platform)),
+        }
+    }
+
+    /// Sets `rate`, one [`rate`](Self::rate) gives: copies only the part of the card it is in.
+    pub(crate) fn set_rate(&mut self, rate: Rate, credits: u32) {
+        let caption = &mut self.caption;
+        match rate {
+            Rate::Caption(ResearchMode::Regular) => caption.regular = credits,
+            Rate::Caption(ResearchMode::Deep) => caption.deep = credits,
+            Rate::CaptionImageInput => caption.per_image_input = credits,
+            Rate::CaptionVideoInput => caption.video_input.per_unit = credits,
+            Rate::CaptionSourceUrl => caption.per_source_url = credits,
+            Rate::ImagePerImage(model) => self.image_models.0.to_mut()[model].1.per_image = credits,
+            Rate::VideoPerSecond(model) => self.video_models.0.to_mut()[model].1.per_second = credits,
+            Rate::VideoAudioPerSecond(model) => self.video_models.0.to_mut()[model].1.audio_per_second = Some(credits),
+            Rate::PublishBase => self.publish.base = credits,
+            Rate::PublishSurcharge(platform) => self.publish.surcharges.set(platform, credits),
+        }
+    }
+
+    /// `rate`'s path in the card as JS sees it: `caption.deep`, `imageModels.flux2-flex.perImage`.
+    pub(crate) fn rate_path(&self, rate: Rate) -> String {
+        let image = |index: usize| &self.image_models.0[index].0;
+        let video = |index: usize| &self.video_models.0[index].0;
+        match rate {
+            Rate::Caption(mode) => format!("caption.{}", mode.name()),
+            Rate::CaptionImageInput => "caption.perImageInput".into(),
+            Rate::CaptionVideoInput => "caption.videoInput.perUnit".into(),
+            Rate::CaptionSourceUrl => "caption.perSourceUrl".into(),
+            Rate::ImagePerImage(index) => format!("imageModels.{}.perImage", image(index)),
+            Rate::VideoPerSecond(index) => format!("videoModels.{}.perSecond", video(index)),
+            Rate::VideoAudioPerSecond(index) => format!("videoModels.{}.audioPerSecond", video(index)),
+            Rate::PublishBase => "publish.base".into(),
+            Rate::PublishSurcharge(platform) => format!("publish.surcharges.{}", platform.name()),
+        }
+    }
+}
+
+type RateOverride = Whole<0, MAX_RATE>;
 
 /// `RateCardOverrides`: any part of a rate card, merged over the built-in one.
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -227,34 +344,34 @@ pub(crate) struct RateCardOverrides {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct CaptionOverrides {
-    pub regular: Option<Rate>,
-    pub deep: Option<Rate>,
-    pub per_image_input: Option<Rate>,
-    pub per_source_url: Option<Rate>,
+    pub regular: Option<RateOverride>,
+    pub deep: Option<RateOverride>,
+    pub per_image_input: Option<RateOverride>,
+    pub per_source_url: Option<RateOverride>,
     pub video_input: Option<VideoInputOverrides>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct VideoInputOverrides {
-    pub per_unit: Option<Rate>,
+    pub per_unit: Option<RateOverride>,
     pub unit_seconds: Option<Whole<1, 3600>>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct ImageModelOverride {
-    pub per_image: Option<Rate>,
+    pub per_image: Option<RateOverride>,
     pub sizes: Option<Sizes>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct VideoModelOverride {
-    pub per_second: Option<Rate>,
+    pub per_second: Option<RateOverride>,
     /// `null` means the model has no audio.
     #[serde(default)]
-    pub audio_per_second: Setting<Rate>,
+    pub audio_per_second: Setting<RateOverride>,
     pub durations: Option<List<Whole<1, MAX_VIDEO_SECONDS>, 10>>,
     pub sizes: Option<Sizes>,
 }
@@ -262,8 +379,8 @@ pub(crate) struct VideoModelOverride {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PublishOverrides {
-    pub base: Option<Rate>,
-    pub surcharges: Option<Entries<Platform, Rate>>,
+    pub base: Option<RateOverride>,
+    pub surcharges: Option<Entries<Platform, RateOverride>>,
 }
 
 /// A model name (the key of an `imageModels` or `videoModels` entry) or a size.
@@ -284,7 +401,7 @@ type Sizes = List<ModelName, 16>;
 
 impl CaptionOverrides {
     fn apply(&self, rates: &mut CaptionRates) {
-        let set = |rate: &mut u32, new: Option<Rate>| *rate = new.map_or(*rate, |Whole(credits)| credits);
+        let set = |rate: &mut u32, new: Option<RateOverride>| *rate = new.map_or(*rate, |Whole(credits)| credits);
         set(&mut rates.regular, self.regular);
         set(&mut rates.deep, self.deep);
         set(&mut rates.per_image_input, self.per_image_input);
@@ -387,18 +504,72 @@ mod tests {
         RateCard::DEFAULT.with_overrides(&overrides, &at)
     }
 
+    /// What PowerPost's integration published (../shared/POWERPOST.md), rate by rate.
+    const PUBLISHED: [(&str, u32); 12] = [
+        ("caption.regular", 6),
+        ("caption.deep", 8),
+        ("caption.perImageInput", 1),
+        ("caption.videoInput.perUnit", 6),
+        ("imageModels.flux2-flex.perImage", 5),
+        ("imageModels.ideogram-3.perImage", 6),
+        ("imageModels.gpt-image-1.5.perImage", 14),
+        ("imageModels.nano-banana-2.perImage", 6),
+        ("publish.base", 1),
+        ("publish.surcharges.x", 3),
+        ("caption.perSourceUrl", 0),
+        ("videoModels.kling-3.0-pro.perSecond", 0),
+    ];
+
     #[test]
-    fn the_default_card_orders_models_by_quality() {
+    fn the_default_card_holds_the_published_amounts_and_says_which_rates_they_are() {
         let card = RateCard::DEFAULT;
-        let price = |name| card.image_models.get(name).unwrap().per_image;
-        for premium in ["ideogram-3", "gpt-image-1.5"] {
-            assert!(price(premium) > price("flux2-flex") && price(premium) > price("nano-banana-2"), "{premium}");
+        let published: Vec<(String, u32)> = card
+            .rates()
+            .into_iter()
+            .filter(|rate| is_published(*rate))
+            .map(|rate| (card.rate_path(rate), card.rate(rate).unwrap()))
+            .collect();
+        let expected: Vec<(String, u32)> = PUBLISHED[..10].iter().map(|(path, c)| (path.to_string(), *c)).collect();
+        let mut sorted = |mut list: Vec<(String, u32)>| {
+            list.sort();
+            list
+        };
+        assert_eq!(sorted(published), sorted(expected));
+        assert_eq!(card.caption.video_input.unit_seconds, 60, "video analysis: 6 a started minute");
+        for (path, _) in &PUBLISHED[10..] {
+            let rate = card.rates().into_iter().find(|rate| card.rate_path(*rate) == *path).unwrap();
+            assert!(!is_published(rate), "{path} is our estimate");
         }
-        assert!(card.caption.deep > card.caption.regular);
         assert!(!card.image_models.get("gpt-image-1.5").unwrap().sizes.iter().any(|s| s == "feed"));
         assert_eq!(card.video_models.get("runway-gen-4.5").unwrap().audio_per_second, None);
-        assert_eq!(card.publish.surcharges.of(Platform::X), 2);
         assert_eq!(card.publish.surcharges.of(Platform::Linkedin), 0);
+    }
+
+    #[test]
+    fn every_rate_is_named_by_its_path_in_the_card_as_js_sees_it() {
+        let card = RateCard::DEFAULT;
+        let json = serde_json::to_value(&card).unwrap();
+        let rates = card.rates();
+        assert_eq!(rates.len(), 5 + 4 + 3 + 2 + 2, "caption, images, videos with and without audio, publish");
+        for rate in rates {
+            let path = card.rate_path(rate);
+            // Model names hold dots (`gpt-image-1.5`): a model's rate is its list, name and field.
+            let value = match path.split_once('.') {
+                Some((list @ ("imageModels" | "videoModels"), rest)) => {
+                    let (model, field) = rest.rsplit_once('.').unwrap();
+                    &json[list][model][field]
+                }
+                _ => path.split('.').fold(&json, |value, key| &value[key]),
+            };
+            assert_eq!(value.as_u64(), card.rate(rate).map(u64::from), "{path}");
+            let mut changed = card.clone();
+            changed.set_rate(rate, 999);
+            assert_eq!(changed.rate(rate), Some(999), "{path}");
+            assert_eq!(changed.rates().iter().filter(|other| changed.rate(**other) == Some(999)).count(), 1, "{path}");
+        }
+        assert_eq!(card.rate(Rate::ImagePerImage(99)), None);
+        assert_eq!(card.rate(Rate::VideoAudioPerSecond(2)), None, "runway-gen-4.5 has no audio");
+        assert_eq!(card.rate(Rate::PublishSurcharge(Platform::Tiktok)), Some(0));
     }
 
     #[test]
@@ -507,7 +678,7 @@ mod tests {
         assert_eq!(card["version"], DEFAULT_VERSION);
         assert_eq!(card["imageModels"]["gpt-image-1.5"]["sizes"], json!(["square", "portrait", "landscape"]));
         assert_eq!(card["videoModels"]["runway-gen-4.5"]["audioPerSecond"], json!(null));
-        assert_eq!(card["publish"], json!({"base": 1, "surcharges": {"x": 2}}));
-        assert_eq!(card["caption"]["videoInput"], json!({"perUnit": 1, "unitSeconds": 15}));
+        assert_eq!(card["publish"], json!({"base": 1, "surcharges": {"x": 3}}));
+        assert_eq!(card["caption"]["videoInput"], json!({"perUnit": 6, "unitSeconds": 60}));
     }
 }

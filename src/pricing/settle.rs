@@ -389,7 +389,7 @@ mod tests {
         assert_eq!(
             refunds(&settlement),
             [
-                ("Caption, deep research", 12),
+                ("Caption, deep research", 8),
                 ("Caption: read 2 source URLs", 2),
                 ("3 × ideogram-3 images", 0),
                 ("1 × flux2-flex image", 0),
@@ -397,7 +397,7 @@ mod tests {
                 ("Publish to 2 post types (includes X surcharge)", 0)
             ]
         );
-        assert_eq!(settlement.refunded, 34);
+        assert_eq!(settlement.refunded, 30);
         assert_eq!(settlement.charged + settlement.refunded, estimate_json(full_plan())["total"].as_u64().unwrap());
         assert_eq!(settlement.items[4].kind, "video");
     }
@@ -408,7 +408,7 @@ mod tests {
             settle(json!({"images": [{"succeeded": 1, "failed": 2}, {"succeeded": 0, "failed": 1}]})).unwrap();
         assert_eq!(settlement.items[2].refunded, 12);
         assert_eq!(settlement.items[2].charged, 6);
-        assert_eq!(settlement.items[3].refunded, 4);
+        assert_eq!(settlement.items[3].refunded, 5);
         let error = settle(json!({"images": [{"succeeded": 1, "failed": 1}]})).unwrap_err();
         assert_eq!(error.field.as_deref(), Some("outcome.images[0]"));
     }
@@ -419,15 +419,15 @@ mod tests {
         let nothing = publish(
             json!([{"postType": "instagram-feed", "status": "failed"}, {"postType": "x-post", "status": "failed"}]),
         );
-        assert_eq!((nothing.charged, nothing.refunded), (0, 3));
+        assert_eq!((nothing.charged, nothing.refunded), (0, 4));
         let x_failed = publish(
             json!([{"postType": "instagram-feed", "status": "posted"}, {"postType": "x-post", "status": "failed"}]),
         );
-        assert_eq!((x_failed.charged, x_failed.refunded), (1, 2), "the X surcharge is refunded");
+        assert_eq!((x_failed.charged, x_failed.refunded), (1, 3), "the X surcharge is refunded");
         let only_x = publish(
             json!([{"postType": "instagram-feed", "status": "failed"}, {"postType": "x-post", "status": "posted"}]),
         );
-        assert_eq!((only_x.charged, only_x.refunded), (3, 0));
+        assert_eq!((only_x.charged, only_x.refunded), (4, 0));
         let error = settle(json!({"publish": [{"postType": "linkedin-post", "status": "posted"}]})).unwrap_err();
         assert_eq!(error.field.as_deref(), Some("outcome.publish"));
     }

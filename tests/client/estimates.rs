@@ -57,9 +57,9 @@ async fn can_afford_estimates_reads_the_balance_and_compares() {
     let base = options(&[("baseUrl", s(&format!("{}/api/v1", sandbox())))]);
     let preflight = settle(can_afford(s(demo_key()), sample_plan(), base.clone())).await.unwrap();
     assert_eq!(prop(&preflight, "affordable").as_bool(), Some(true));
-    assert_eq!(prop(&preflight, "cost").as_f64(), Some(13.0));
-    assert_eq!(prop(&preflight, "remaining").as_f64(), Some(34.0));
-    assert_eq!(prop(&prop(&preflight, "estimate"), "total").as_f64(), Some(13.0));
+    assert_eq!(prop(&preflight, "cost").as_f64(), Some(15.0));
+    assert_eq!(prop(&preflight, "remaining").as_f64(), Some(32.0));
+    assert_eq!(prop(&prop(&preflight, "estimate"), "total").as_f64(), Some(15.0));
     assert_eq!(prop(&prop(&preflight, "credits"), "balance").as_f64(), Some(47.0));
 
     let video = options(&[("durationSeconds", n(10.0)), ("audio", JsValue::TRUE)]);
