@@ -7,6 +7,7 @@
 //  - estimateCost of the documented sample plan in Node (budget 8 µs, aim 5 µs), and
 //    defaultRateCard(), which reads no input (budget 10 µs);
 //  - a fresh Node process from `import` to the first estimate (budget 25 ms, aim 15 ms);
+//  - calibrateRateCard of 1,000 and of 10,000 charges (budget 50 ms for 10,000);
 //  - 1,000 overlapping getCredits calls of one client: one request, settled within twice the
 //    time of one call (the median of 9 rounds).
 // Wasm memory over a long run is `make soak`'s (its own section of BENCHMARKS.md).
@@ -18,7 +19,7 @@ import { DEMO_KEY, SAMPLE_PLAN, machine, median, powerpost, repo, replaceSection
 
 const sandbox = process.env.POWERPOST_SANDBOX;
 if (!sandbox) throw new Error("run through scripts/with-sandbox.mjs (make bench does)");
-const { getCredits, estimateCost, defaultRateCard, CreditsClient } = powerpost;
+const { getCredits, estimateCost, defaultRateCard, calibrateRateCard, catalogue, CreditsClient } = powerpost;
 
 function sizes() {
   const web = join(repo, "pkg/web");
@@ -105,6 +106,47 @@ async function overlapping(count) {
   return { requests: Math.max(...requests), allMs: median(rounds), oneMs: median(one) };
 }
 
+/**
+ * `count` charges as an app records them: one action each, of every kind (captions with what
+ * they analyse, every image and video model, publishes to a few post types), charged at the
+ * built-in card's prices, one in twenty refunded by half. Drawn from a fixed seed.
+ */
+function charges(count) {
+  let seed = 12345;
+  const draw = (below) => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed % below;
+  };
+  const { imageModels, videoModels, postTypes } = catalogue();
+  const pick = (list) => list[draw(list.length)];
+  const plans = [
+    () => ({ caption: { researchMode: pick(["regular", "deep"]), imageInputs: draw(4), videoInputSeconds: pick([0, 0, 30, 90]), sourceUrls: draw(3) } }),
+    () => ({ images: [{ model: pick(imageModels).name, quantity: 1 + draw(4) }] }),
+    () => {
+      const model = pick(videoModels);
+      return { videos: [{ model: model.name, durationSeconds: pick(model.durations), audio: model.audio && draw(2) === 0 }] };
+    },
+    () => ({ publish: { postTypes: [...new Set(Array.from({ length: 1 + draw(3) }, () => pick(postTypes).name))] } }),
+  ];
+  return Array.from({ length: count }, () => {
+    const plan = pick(plans)();
+    const credits = estimateCost(plan).total;
+    return { plan, creditsUsed: draw(20) === 0 ? Math.floor(credits / 2) : credits };
+  });
+}
+
+/** Milliseconds per `calibrateRateCard` of `count` charges: the median of `runs`. */
+function calibrateMs(count, runs) {
+  const recorded = charges(count);
+  const expected = calibrateRateCard(recorded).unexplained.length;
+  if (expected === 0 || calibrateRateCard(recorded).changes.length !== 0) throw new Error("the refunds should be unexplained, and move no rate");
+  return median(Array.from({ length: runs }, () => {
+    const start = performance.now();
+    if (calibrateRateCard(recorded).unexplained.length !== expected) throw new Error("the result changed");
+    return performance.now() - start;
+  }));
+}
+
 /** Milliseconds from the start of `import` to the first estimate, in `runs` fresh Node processes. */
 function coldStartMs(runs) {
   const script = `const start = performance.now();
@@ -118,6 +160,8 @@ const files = sizes();
 const size = files.reduce((sum, row) => ({ raw: sum.raw + row.raw, gzip: sum.gzip + row.gzip }), { raw: 0, gzip: 0 });
 const estimate = estimateNs({ batches: 25, perBatch: 5000 });
 const rateCard = rateCardNs({ batches: 25, perBatch: 5000 });
+const calibrate1k = calibrateMs(1000, 21);
+const calibrate10k = calibrateMs(10_000, 9);
 const nearby = await interleaved(clientsFor(`${sandbox}/_sandbox/bench-nearby-${process.pid}/slow-20/api/v1`), { calls: 300, warmup: 30 });
 const loopback = await interleaved(clientsFor(`${sandbox}/api/v1`), { calls: 3000, warmup: 300 });
 const estimateAfterCalls = estimateNs({ batches: 25, perBatch: 5000 });
@@ -143,6 +187,7 @@ against the local sandbox; rerun it to refresh.
 | \`estimateCost\` of the documented sample plan, Node (median of 25 batches of 5,000) | ${(estimate / 1000).toFixed(2)} µs | 8 µs (5 µs) | ${verdict(estimate <= 8_000)} |
 | the same, after the ${nearby.plain.length + loopback.plain.length + 330 * 2} \`getCredits\` calls above in the same process | ${(estimateAfterCalls / 1000).toFixed(2)} µs | | |
 | \`defaultRateCard()\`, Node (median of 25 batches of 5,000) | ${(rateCard / 1000).toFixed(2)} µs | 10 µs | ${verdict(rateCard <= 10_000)} |
+| \`calibrateRateCard\` of 10,000 charges, Node (median of 9; 1,000 charges: ${calibrate1k.toFixed(2)} ms, median of 21) | ${calibrate10k.toFixed(1)} ms | 50 ms | ${verdict(calibrate10k <= 50)} |
 | a fresh Node process, \`import\` to the first estimate (median of 15) | ${coldStart.toFixed(1)} ms | 25 ms (15 ms) | ${verdict(coldStart <= 25)} |
 | 1,000 overlapping \`getCredits\` calls of one client, sandbox answering after 20 ms (median of 9 rounds) | ${shared.requests} request${shared.requests === 1 ? "" : "s"}, ${shared.allMs.toFixed(1)} ms (one call: ${shared.oneMs.toFixed(1)} ms, ${(shared.allMs / shared.oneMs).toFixed(2)}×) | 1 request, 2× one call | ${verdict(shared.requests === 1 && shared.allMs <= 2 * shared.oneMs)} |
 

@@ -98,6 +98,15 @@ export class CreditsClient {
   watch(options?: WatchOptions): BalanceWatch;
   /** Estimates the plan (or takes a CostEstimate as it is) and reads the balance (honouring `maxAgeMs`). */
   canAfford(plan: PostPlan | CostEstimate, options?: ClientCanAffordOptions): Promise<Preflight>;
+  /**
+   * A balance a PowerPost answer reported (`remaining_credits`), fetched `at` (ms since the
+   * epoch; default now, at most a minute ahead). Unless the client's kept result is newer, it
+   * becomes that result (`requestId` and `rateLimit` null), so `maxAgeMs` answers use it; it
+   * is written to the client's store; and every running `watch` yields from it at once. Returns
+   * the kept result after it. Throws PowerPostError (INVALID_ARGUMENT) unless `balance` is a
+   * whole number from 0 (`field: "balance"`) and `at` such a time (`field: "at"`).
+   */
+  observeBalance(balance: number, at?: number): Credits;
   /** Releases the client's wasm memory now instead of at garbage collection. */
   free(): void;
 }
@@ -312,6 +321,33 @@ export function defaultRateCard(): RateCard;
 export function checkBalance(balance: number, cost: CostEstimate | number): Affordability;
 /** Applies PowerPost's refund rules to an estimate and what actually happened. */
 export function settleCharges(estimate: CostEstimate, outcome: Outcome): Settlement;
+
+/** One action the app paid for, and what PowerPost charged for it. */
+export interface Charge {
+  /** Exactly one action: a caption, one `images` entry, one `videos` entry, or a publish. */
+  plan: PostPlan;
+  /** What PowerPost's answer reported as `credits_used`: a whole number, at least 0. */
+  creditsUsed: number;
+}
+
+export interface Calibration {
+  /** The base card with the learned rates; its version is the base's plus "+calibrated". */
+  rateCard: RateCard;
+  /** Only the rates that changed, and the version: keep it, and pass it as `rateCard` to `estimateCost` and `canAfford`. */
+  overrides: RateCardOverrides;
+  /** Each rate that differs from the base card's: its path in the card (`"imageModels.flux2-flex.perImage"`), and how many explained charges use it. */
+  changes: { rate: string; was: number; now: number; charges: number }[];
+  /** The charges the returned card does not price exactly (a partial refund, a price change), by their index in `charges`. */
+  unexplained: { index: number; creditsUsed: number; estimated: number }[];
+}
+
+/**
+ * The rate card that explains what PowerPost charged: for each action, the whole-credit rates
+ * that price the most charges exactly, starting from the built-in card (or it with
+ * `options.rateCard`). At most 10,000 charges; throws PowerPostError (INVALID_ARGUMENT) naming
+ * the field, e.g. `charges[3].plan.images`, `charges[3].creditsUsed`.
+ */
+export function calibrateRateCard(charges: Charge[], options?: { rateCard?: RateCardOverrides }): Calibration;
 
 /**
  * What the package knows, for building a planner or a settings form without a copy of your

@@ -584,7 +584,7 @@ macro_rules! named_enum {
         else $($read:ident $(($what:expr))?)?
     ) => {
         $(#[$meta])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
         #[serde(try_from = "crate::input::Choice", into = "&'static str")]
         $vis enum $name {
             $($(#[$variant_meta])* $variant,)+

@@ -9,7 +9,7 @@ import { writeFileSync, rmSync, readFileSync, readdirSync, statSync } from "node
 import { dirname, join, relative, resolve } from "node:path";
 import { closedPort as portNothingListensOn, projectWithPackage, repo, waitUntil } from "./support.mjs";
 import { DEMO_KEY } from "../sandbox/index.mjs";
-import { catalogue, defaultRateCard } from "../pkg/node/index.mjs";
+import { calibrateRateCard, catalogue, defaultRateCard } from "../pkg/node/index.mjs";
 const sandbox = process.env.POWERPOST_SANDBOX;
 let project;
 
@@ -246,9 +246,12 @@ test("the CLI's usage errors are one line with a hint (exit 2) and name where th
     [["balance", "--colour"], {}, "unknown option --colour"],
     [["balance", "--port", "1"], {}, "--port is not an option of balance"],
     [["balance", "--key-file"], {}, "--key-file needs a value"],
-    [["frobnicate"], {}, 'unknown command "frobnicate": balance, estimate, watch or sandbox'],
-    [[], {}, "no command: balance, estimate, watch or sandbox"],
+    [["frobnicate"], {}, 'unknown command "frobnicate": balance, estimate, calibrate, watch or sandbox'],
+    [[], {}, "no command: balance, estimate, calibrate, watch or sandbox"],
     [["estimate"], {}, "estimate needs a plan file (or - for standard input)"],
+    [["calibrate"], {}, "calibrate needs a file of charges (or - for standard input)"],
+    [["calibrate", "a.json", "b.json"], {}, "calibrate takes one file of charges, not also b.json"],
+    [["calibrate", "a.json", "--timeout", "5"], {}, "--timeout is not an option of calibrate"],
     [["balance"], { POWERPOST_API_KEY: "not a key" }, "POWERPOST_API_KEY must look like pp_<env>_sk_<id> (letters, digits, '_' or '-'; no spaces)"],
     [["balance", "--key-file", join(project, "bad-key.txt")], {}, `--key-file ${join(project, "bad-key.txt")} must look like pp_<env>_sk_<id> (letters, digits, '_' or '-'; no spaces)`],
     [["balance", "--key-file", join(project, "missing.txt")], {}, `cannot read --key-file ${join(project, "missing.txt")}: no such file`],
@@ -257,6 +260,24 @@ test("the CLI's usage errors are one line with a hint (exit 2) and name where th
     assert.equal(run.status, 2, `${args.join(" ")}: ${run.stderr}`);
     assert.equal(run.stderr, `powerpost-credits: ${message} (powerpost-credits --help shows the usage)\n`);
   }
+});
+
+test("the CLI calibrates: the changed rates and the unexplained charges as tables, the overrides as JSON", () => {
+  const gpt = (quantity) => ({ images: [{ model: "gpt-image-1.5", quantity }] });
+  const charges = [{ plan: gpt(1), creditsUsed: 15 }, { plan: gpt(2), creditsUsed: 30 }, { plan: gpt(1), creditsUsed: 7 }];
+  writeFileSync(join(project, "charges.json"), JSON.stringify(charges));
+  const table = cli(["calibrate", join(project, "charges.json")]);
+  assert.equal(table.status, 0, table.stderr);
+  assert.match(table.stdout, /^3 charges; rate card \S+\+calibrated$/m);
+  assert.match(table.stdout, /^imageModels\.gpt-image-1\.5\.perImage\s+14\s+15\s+2$/m);
+  assert.match(table.stdout, /^1 charge not explained/m);
+  assert.match(table.stdout, /^\s+2\s+7\s+15$/m);
+  const json = cli(["calibrate", "-", "--json"], {}, JSON.stringify(charges));
+  assert.equal(json.status, 0, json.stderr);
+  assert.deepEqual(JSON.parse(json.stdout), calibrateRateCard(charges).overrides);
+  const bad = cli(["calibrate", "-"], {}, JSON.stringify([{ plan: { images: [{}, {}] }, creditsUsed: 1 }]));
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /^powerpost-credits: the charges on standard input: charges\[0\]\.plan\.images must have one entry/);
 });
 
 test("the CLI prints an itemized estimate, as a table or JSON, and whether the balance covers it", () => {

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import ts from "typescript";
 import { createRequire } from "node:module";
-import { estimateCost, defaultRateCard, checkBalance, settleCharges, getCredits, canAfford, CreditsClient, catalogue } from "../pkg/node/index.mjs";
+import { estimateCost, defaultRateCard, checkBalance, settleCharges, calibrateRateCard, getCredits, canAfford, CreditsClient, catalogue } from "../pkg/node/index.mjs";
 import { repo } from "./support.mjs";
 import { DEMO_KEY } from "../sandbox/index.mjs";
 
@@ -105,6 +105,8 @@ const INPUTS = [
   ["Outcome.images[]", { succeeded: 1, failed: 0 }, (value) => settleCharges(oneImage(), { images: [value] })],
   ["Outcome.publish[]", { postType: "x-post", status: "posted" }, (value) => settleCharges(publishedToX(), { publish: [value] })],
   ["WatchOptions", {}, (value) => new CreditsClient(DEMO_KEY).watch(value)],
+  ["Charge", { plan: { images: [{}] }, creditsUsed: 5 }, (value) => calibrateRateCard([value])],
+  ["calibrateRateCard(1)", {}, (value) => calibrateRateCard([], value)],
 ];
 
 // The options of the calls that check the balance: one Rust type holds them all, and each call
@@ -270,6 +272,11 @@ test("the objects the estimators return have exactly the d.ts's keys", () => {
   for (const model of Object.values(card.imageModels)) assertShape("ImageModelRate", model);
   for (const model of Object.values(card.videoModels)) assertShape("VideoModelRate", model);
   assertShape("Affordability", checkBalance(47, estimate));
+  const calibration = calibrateRateCard([{ plan: { images: [{}] }, creditsUsed: 7 }, { plan: { images: [{}] }, creditsUsed: 7 }, { plan: { images: [{}] }, creditsUsed: 1 }]);
+  assertShape("Calibration", calibration);
+  assertShape("RateCard", calibration.rateCard);
+  assertShape("Calibration.changes[]", calibration.changes[0]);
+  assertShape("Calibration.unexplained[]", calibration.unexplained[0]);
   const settlement = settleCharges(estimate, { caption: "failed" });
   assertShape("Settlement", settlement);
   for (const item of settlement.items) assertShape("Settlement.items[]", item);

@@ -4,7 +4,7 @@
 // never printed; every error names where the bad input came from.
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { getCredits, estimateCost, checkBalance, catalogue, CreditsClient, PowerPostError } from "../node/index.mjs";
+import { getCredits, estimateCost, checkBalance, calibrateRateCard, catalogue, CreditsClient, PowerPostError } from "../node/index.mjs";
 import { startSandbox, DEMO_KEY, SANDBOX_DEFAULTS } from "../sandbox/index.mjs";
 
 const { requestDefaults, watchDefaults } = catalogue();
@@ -24,6 +24,11 @@ const COMMANDS = {
       "whether the balance covers it when a key is set"],
     options: ["base-url", "key-file", "timeout", "json"],
   },
+  calibrate: {
+    usage: ["calibrate CHARGES.json", "the rates that explain what PowerPost charged (an array of",
+      "{ plan, creditsUsed }; - reads it from standard input)"],
+    options: ["json"],
+  },
   watch: {
     usage: ["watch", "a line when the balance changes and when it crosses a --warn", "threshold, until Ctrl-C"],
     options: ["base-url", "key-file", "timeout", "interval", "warn"],
@@ -34,7 +39,7 @@ const COMMANDS = {
   },
 };
 
-/** "balance, estimate, watch or sandbox". */
+/** "balance, estimate, calibrate, watch or sandbox". */
 const COMMAND_LIST = Object.keys(COMMANDS).join(", ").replace(/, (\w+)$/, " or $1");
 
 const commandLines = Object.values(COMMANDS)
@@ -50,7 +55,7 @@ Options:
   --base-url URL           the API (default: POWERPOST_BASE_URL, else ${DEFAULT_BASE_URL})
   --key-file FILE          read the key from FILE instead of POWERPOST_API_KEY
   --timeout MS             per attempt, in milliseconds (default ${requestDefaults.timeoutMs})
-  --json                   machine-readable output (balance, estimate)
+  --json                   machine-readable output (balance, estimate; calibrate: the overrides)
   --interval SECONDS       watch: time between polls (default ${watchDefaults.intervalMs / 1000}, at least ${MIN_INTERVAL_SECONDS})
   --warn CREDITS           watch: a balance to warn at; repeat it for more
   --port PORT              sandbox: the port (default ${CLI_SANDBOX_PORT}; 0 picks a free one)
@@ -187,9 +192,9 @@ async function balance(args) {
   console.log(`${credits.balance} credits (request ${credits.requestId ?? "none"}${describeRateLimit(credits.rateLimit)})`);
 }
 
-/** The plan in `file` (`-`: standard input), with JSON errors placed by line and column. */
-function readPlan(file) {
-  const name = file === "-" ? "the plan on standard input" : file;
+/** The JSON `what` in `file` (`-`: standard input), with JSON errors placed by line and column. */
+function readJson(file, what) {
+  const name = file === "-" ? `the ${what} on standard input` : file;
   let text;
   try {
     text = readFileSync(file === "-" ? 0 : file, "utf8");
@@ -197,7 +202,7 @@ function readPlan(file) {
     throw new UsageError(`cannot read ${name}: ${describeFileError(error)}`);
   }
   try {
-    return { plan: JSON.parse(text), name };
+    return { value: JSON.parse(text), name };
   } catch (error) {
     const position = Number(error.message.match(/at position (\d+)/)?.[1] ?? text.length);
     const before = text.slice(0, position).split("\n");
@@ -210,7 +215,7 @@ async function estimate(args) {
   const [file, extra] = args.positional;
   if (!file) throw new UsageError("estimate needs a plan file (or - for standard input)");
   if (extra !== undefined) throw new UsageError(`estimate takes one plan, not also ${extra}`);
-  const { plan, name } = readPlan(file);
+  const { value: plan, name } = readJson(file, "plan");
   let result;
   try {
     result = estimateCost(plan);
@@ -248,6 +253,38 @@ async function estimate(args) {
   }
   // The estimate stands; the exit status still says the balance is unknown.
   if (balanceError) throw balanceError.constructor === UsageError ? new UsageError(`balance unknown: ${balanceError.message}`) : new Failure(`balance unknown: ${balanceError.message}`);
+}
+
+/** The rows of a table, each cell padded to its column's width (numbers to the right). */
+function table(header, rows) {
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => String(row[column]).length)));
+  const line = (row) => row.map((cell, column) => (typeof cell === "number" ? String(cell).padStart(widths[column]) : String(cell).padEnd(widths[column]))).join("  ").trimEnd();
+  return [line(header), ...rows.map(line)].join("\n");
+}
+
+async function calibrate(args) {
+  const [file, extra] = args.positional;
+  if (!file) throw new UsageError("calibrate needs a file of charges (or - for standard input)");
+  if (extra !== undefined) throw new UsageError(`calibrate takes one file of charges, not also ${extra}`);
+  const { value: charges, name } = readJson(file, "charges");
+  let calibration;
+  try {
+    calibration = calibrateRateCard(charges);
+  } catch (error) {
+    if (error instanceof PowerPostError) throw new UsageError(`${name}: ${error.message}`);
+    throw error;
+  }
+  if (args.json) return console.log(JSON.stringify(calibration.overrides));
+  const { changes, unexplained, rateCard } = calibration;
+  const count = (n, one, many) => `${n} ${n === 1 ? one : many}`;
+  console.log(`${count(charges.length, "charge", "charges")}; rate card ${rateCard.version}`);
+  if (changes.length === 0) console.log("No rate changed: the built-in card explains every charge it can.");
+  else console.log(table(["rate", "was", "now", "charges"], changes.map((change) => [change.rate, change.was, change.now, change.charges])));
+  if (unexplained.length > 0) {
+    console.log(`\n${count(unexplained.length, "charge", "charges")} not explained (a partial refund, or a price that changed):`);
+    console.log(table(["charge", "charged", "estimated"], unexplained.map((charge) => [charge.index, charge.creditsUsed, charge.estimated])));
+  }
+  console.log("\n--json prints the overrides to keep and pass as rateCard.");
 }
 
 /** One line per event, with the time (UTC). */
@@ -319,9 +356,10 @@ async function main(argv) {
   const given = Object.keys(args).filter((name) => name in OPTIONS && !["help", "version"].includes(name));
   const stray = given.find((name) => !allowed.includes(name));
   if (stray) throw new UsageError(`--${stray} is not an option of ${args.command}`);
-  if (args.command !== "estimate" && args.positional.length > 0) throw new UsageError(`${args.command} takes no ${args.positional[0]}`);
+  if (!["estimate", "calibrate"].includes(args.command) && args.positional.length > 0) throw new UsageError(`${args.command} takes no ${args.positional[0]}`);
   if (args.command === "balance") return balance(args);
   if (args.command === "estimate") return estimate(args);
+  if (args.command === "calibrate") return calibrate(args);
   if (args.command === "watch") return watch(args);
   return sandbox(args);
 }

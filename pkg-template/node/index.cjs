@@ -8,6 +8,7 @@ module.exports = {
   canAfford: wasm.canAfford,
   CreditsClient: wasm.CreditsClient,
   estimateCost: wasm.estimateCost,
+  calibrateRateCard: wasm.calibrateRateCard,
   defaultRateCard: wasm.defaultRateCard,
   checkBalance: wasm.checkBalance,
   settleCharges: wasm.settleCharges,

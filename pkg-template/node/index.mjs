@@ -1,3 +1,3 @@
 import api from "./index.cjs";
 
-export const { getCredits, canAfford, CreditsClient, PowerPostError, estimateCost, defaultRateCard, checkBalance, settleCharges, catalogue } = api;
+export const { getCredits, canAfford, CreditsClient, PowerPostError, estimateCost, defaultRateCard, checkBalance, settleCharges, calibrateRateCard, catalogue } = api;

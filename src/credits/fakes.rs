@@ -59,6 +59,8 @@ pub(crate) struct Fake {
     pub retry_hook_fails: bool,
     /// What `jitter` gives.
     pub jitter: Rc<Cell<f64>>,
+    /// Whether waits stay pending, for a test that ends one some other way.
+    pub hold_waits: Rc<Cell<bool>>,
 }
 
 impl Fake {
@@ -143,6 +145,9 @@ impl Clock for Fake {
 
     async fn wait(&self, delay_ms: f64) -> Result<(), PowerPostError> {
         self.waits.borrow_mut().push(delay_ms);
+        if self.hold_waits.get() {
+            std::future::pending::<()>().await;
+        }
         if Some(self.waits.borrow().len()) == self.abort_during_wait {
             return Err(PowerPostError::aborted());
         }

@@ -3,10 +3,12 @@
 //! client keeps its recent results for `maxAgeMs`, and shares them, and a 429's pause, with
 //! the other instances of a fleet through a store.
 
-use std::cell::RefCell;
-use std::future::Future;
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::future::{poll_fn, Future};
 use std::pin::pin;
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
+use std::task::{Poll, Waker};
 
 use futures_util::future::{select, Either, FutureExt, LocalBoxFuture, Shared, WeakShared};
 
@@ -15,8 +17,9 @@ use super::key::ApiKey;
 use super::options::Request;
 use super::response::Credits;
 use super::retry::MAX_HINT_MS;
-use super::store::{early_refresh_ms, ttl_ms, Entry, Store, StoreHealth, StoreSlot, StoreUse};
+use super::store::{early_refresh_ms, ttl_ms, Entry, Store, StoreHealth, StoreSlot, StoreUse, MAX_CLOCK_AHEAD_MS};
 use crate::error::PowerPostError;
+use crate::input::{is_whole, Number, Path, MAX_SAFE_INTEGER};
 
 /// How a call ends.
 pub(crate) type CallResult<C> = Result<Credits, Failure<C>>;
@@ -53,14 +56,67 @@ pub(crate) async fn alone<I, N: Network, K: Clock>(
     }
 }
 
-/// What a client remembers between calls: the requests in flight, its recent results, and
-/// how its store has been doing.
+/// What a client remembers between calls: the requests in flight, its recent results, how
+/// its store has been doing, and its running watches.
 pub(crate) struct Requests<I, C> {
     /// Weak: a request no caller waits for any more is dropped, and so aborted.
     in_flight: RefCell<Vec<(I, WeakShared<Pending<C>>)>>,
     /// The newest last.
     results: RefCell<Vec<(I, Credits)>>,
     store_health: Rc<StoreHealth>,
+    /// Where each running watch takes observed balances; gone when the watch is.
+    watches: RefCell<Vec<Weak<Observed>>>,
+}
+
+/// `observeBalance`'s arguments as a result: a whole number of credits from 0, fetched `at`
+/// (ms since the epoch; default `now_ms`, at most a minute ahead of it, as a store's entry).
+pub(crate) fn observed_credits(balance: Number, at: Option<Number>, now_ms: f64) -> Result<Credits, PowerPostError> {
+    let Number(balance) = balance;
+    if !is_whole(balance, 0.0, MAX_SAFE_INTEGER) {
+        return Err(Path::argument("balance").invalid("must be a whole number of credits, at least 0"));
+    }
+    let fetched_at = match at {
+        None => now_ms,
+        Some(Number(at)) if (0.0..=now_ms + MAX_CLOCK_AHEAD_MS).contains(&at) => at,
+        Some(_) => {
+            return Err(Path::argument("at").invalid("must be a time in ms since the epoch, at most a minute from now"))
+        }
+    };
+    Ok(Credits { balance, request_id: None, rate_limit: None, fetched_at })
+}
+
+/// Balances observed (`observeBalance`) for one watch, waiting for it to take them as it takes
+/// a poll's result; it wakes when one arrives.
+#[derive(Default)]
+pub(crate) struct Observed {
+    balances: RefCell<VecDeque<Credits>>,
+    waker: Cell<Option<Waker>>,
+}
+
+impl Observed {
+    pub(crate) fn push(&self, credits: Credits) {
+        self.balances.borrow_mut().push_back(credits);
+        if let Some(waker) = self.waker.take() {
+            waker.wake();
+        }
+    }
+
+    pub(crate) fn take(&self) -> Option<Credits> {
+        self.balances.borrow_mut().pop_front()
+    }
+
+    /// Resolves when a balance is waiting.
+    pub(crate) async fn arrival(&self) {
+        poll_fn(|context| {
+            if self.balances.borrow().is_empty() {
+                self.waker.set(Some(context.waker().clone()));
+                Poll::Pending
+            } else {
+                Poll::Ready(())
+            }
+        })
+        .await
+    }
 }
 
 impl<I: PartialEq + Clone + 'static, C: Clone + 'static> Requests<I, C> {
@@ -69,7 +125,41 @@ impl<I: PartialEq + Clone + 'static, C: Clone + 'static> Requests<I, C> {
             in_flight: RefCell::new(Vec::new()),
             results: RefCell::new(Vec::new()),
             store_health: Rc::default(),
+            watches: RefCell::new(Vec::new()),
         })
+    }
+
+    /// A watch of this client: it is told of every balance observed while it runs.
+    pub(crate) fn watched_by(&self, observed: &Rc<Observed>) {
+        let mut watches = self.watches.borrow_mut();
+        watches.retain(|watch| watch.strong_count() > 0);
+        watches.push(Rc::downgrade(observed));
+    }
+
+    /// A balance an answer reported (`observeBalance`), as `fingerprint`'s request would have:
+    /// unless the kept result is newer (one of the same time is not: the app saw the
+    /// observation last), it is kept, written to `store` as a fresh result
+    /// would be, and told to every running watch. The kept result after it.
+    pub(crate) fn observe<S: Store, K: Clock + Clone + 'static>(
+        &self,
+        fingerprint: I,
+        credits: Credits,
+        store: Option<StoreUse<S>>,
+        clock: &K,
+        max_age_ms: f64,
+    ) -> Credits {
+        if let Some(kept) = self.kept(&fingerprint).filter(|kept| kept.fetched_at > credits.fetched_at) {
+            return kept;
+        }
+        self.keep(fingerprint, credits.clone());
+        if let Some(slot) = store.map(|store| self.slot(store, clock)).filter(|slot| slot.health.usable(clock.now_ms()))
+        {
+            slot.write(&Entry::new(Some(credits.clone()), None), ttl_ms(max_age_ms, 0.0));
+        }
+        for watch in self.watches.borrow().iter().filter_map(Weak::upgrade) {
+            watch.push(credits.clone());
+        }
+        credits
     }
 
     /// The credits `call`'s request gives: a result younger than `max_age_ms` (0: never one),
@@ -344,6 +434,73 @@ mod tests {
         assert_eq!(network.dropped.get(), 1);
         let (_next, _leave) = callers(&mut pool, &requests, &network, 1, 0.0);
         assert_eq!(network.sent(), 2, "the dropped request is not joined again");
+    }
+
+    #[test]
+    fn an_observed_balance_newer_than_the_kept_result_is_kept_written_and_told_to_watches() {
+        let (mut pool, network, requests) = (LocalPool::new(), Fake::default(), Requests::new());
+        let store = FakeStore::default();
+        let observed = |balance: f64, at: f64| Credits { balance, request_id: None, rate_limit: None, fetched_at: at };
+        network.now_ms.set(1_000.0);
+        let (_first, _leave) = callers(&mut pool, &requests, &network, 1, 5_000.0);
+        network.answer(0, 200, r#"{"balance": 47}"#);
+        pool.run_until_stalled();
+        let watch = Rc::new(Observed::default());
+        requests.watched_by(&watch);
+        let gone = Rc::new(Observed::default());
+        requests.watched_by(&gone);
+        drop(gone);
+
+        let kept = requests.observe("credits", observed(30.0, 2_000.0), store.use_it(), &network, 5_000.0);
+        assert_eq!((kept.balance, kept.request_id), (30.0, None));
+        network.now_ms.set(5_999.0);
+        let (answered, _leave) = callers(&mut pool, &requests, &network, 1, 5_000.0);
+        let answered = answered.borrow()[0].clone().unwrap().unwrap();
+        assert_eq!(
+            (network.sent(), answered.balance, answered.fetched_at),
+            (1, 30.0, 2_000.0),
+            "maxAgeMs answers use it"
+        );
+        pool.run_until_stalled();
+        let (entry, ttl_ms) = store.entry().expect("written to the store");
+        assert_eq!(
+            (entry["balance"].clone(), entry["fetchedAt"].clone(), ttl_ms),
+            (json!(30.0), json!(2_000.0), 6_000.0)
+        );
+        assert_eq!(watch.take().map(|credits| credits.balance), Some(30.0));
+        assert_eq!(watch.take(), None);
+
+        let older = requests.observe("credits", observed(5.0, 1_500.0), store.use_it(), &network, 5_000.0);
+        assert_eq!(older.balance, 30.0, "an older observation changes nothing and returns the kept result");
+        pool.run_until_stalled();
+        assert_eq!((store.sets.get(), watch.take()), (1, None));
+        let same_time = requests.observe("credits", observed(6.0, 2_000.0), store.use_it(), &network, 5_000.0);
+        assert_eq!(same_time.balance, 6.0, "one of the kept result's time is taken: the app saw it last");
+        assert_eq!(watch.take().map(|credits| credits.balance), Some(6.0));
+        requests.observe("credits", observed(29.0, 3_000.0), None::<StoreUse<FakeStore>>, &network, 5_000.0);
+        assert_eq!(watch.take().map(|credits| credits.balance), Some(29.0), "without a store, still kept and told");
+    }
+
+    #[test]
+    fn an_observed_balance_is_whole_and_its_time_at_most_a_minute_ahead() {
+        let observed = |balance: f64, at: Option<f64>| observed_credits(Number(balance), at.map(Number), 1_000_000.0);
+        let credits = observed(30.0, None).unwrap();
+        assert_eq!(
+            (credits.balance, credits.request_id, credits.rate_limit, credits.fetched_at),
+            (30.0, None, None, 1_000_000.0)
+        );
+        assert_eq!(observed(0.0, Some(1_060_000.0)).unwrap().fetched_at, 1_060_000.0, "a minute ahead is still fine");
+        assert_eq!(observed(0.0, Some(0.0)).unwrap().fetched_at, 0.0);
+        for balance in [-1.0, 1.5, f64::NAN, f64::INFINITY, 1e300] {
+            let error = observed(balance, None).unwrap_err();
+            assert_eq!(
+                (error.field.as_deref(), error.message.as_str()),
+                (Some("balance"), "balance must be a whole number of credits, at least 0")
+            );
+        }
+        for at in [-1.0, 1_060_001.0, f64::NAN, f64::INFINITY] {
+            assert_eq!(observed(1.0, Some(at)).unwrap_err().field.as_deref(), Some("at"), "{at}");
+        }
     }
 
     #[test]

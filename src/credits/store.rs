@@ -26,7 +26,7 @@ const KEY_PREFIX: &str = "powerpost-credits:v1:";
 /// An entry longer than this as JSON is not read: no store can make a call read much.
 const MAX_ENTRY_CHARS: usize = 65_536;
 /// How far ahead of this clock another instance's may be before its `fetchedAt` is refused.
-const MAX_CLOCK_AHEAD_MS: f64 = 60_000.0;
+pub(crate) const MAX_CLOCK_AHEAD_MS: f64 = 60_000.0;
 const FIRST_SKIP_MS: f64 = 1_000.0;
 const MAX_SKIP_MS: f64 = 60_000.0;
 /// How much longer than it may answer an entry is kept: a little, so that the store (whose

@@ -4,13 +4,17 @@
 
 use std::collections::VecDeque;
 use std::future::Future;
+use std::pin::pin;
+use std::rc::Rc;
+
+use futures_util::future::{select, Either};
 
 use serde::Deserialize;
 
 use super::call::{Clock, Failure};
 use super::options::MAX_TIMER_MS;
 use super::response::Credits;
-use super::shared::CallResult;
+use super::shared::{CallResult, Observed};
 use crate::input::{List, Whole};
 
 pub(crate) const DEFAULT_INTERVAL_MS: u32 = 60_000;
@@ -55,6 +59,10 @@ pub(crate) struct Watch<C> {
     next_poll_at: Option<f64>,
     /// Events of the last poll not taken yet.
     events: VecDeque<Event<C>>,
+    /// When the newest balance taken in was fetched: an older observation says nothing new.
+    newest_at: f64,
+    /// Balances the client observed, taken in as polls are.
+    observed: Rc<Observed>,
 }
 
 impl<C: Clone> Watch<C> {
@@ -72,7 +80,14 @@ impl<C: Clone> Watch<C> {
             previous: None,
             next_poll_at: None,
             events: VecDeque::new(),
+            newest_at: f64::NEG_INFINITY,
+            observed: Rc::default(),
         }
+    }
+
+    /// Where the client puts the balances it observes for this watch.
+    pub(crate) fn observed(&self) -> &Rc<Observed> {
+        &self.observed
     }
 
     /// The next event, waiting and polling (`poll` is one `getCredits` call) as often as it
@@ -86,10 +101,18 @@ impl<C: Clone> Watch<C> {
             if let Some(event) = self.events.pop_front() {
                 return Ok(event);
             }
+            if let Some(credits) = self.observed.take() {
+                self.observe(credits);
+                continue;
+            }
             if let Some(due) = self.next_poll_at {
                 let delay_ms = due - clock.now_ms();
                 if delay_ms > 0.0 {
-                    clock.wait(delay_ms).await?;
+                    // An observed balance is taken at once, without waiting for the poll.
+                    match select(pin!(clock.wait(delay_ms)), pin!(self.observed.arrival())).await {
+                        Either::Left((waited, _)) => waited?,
+                        Either::Right(_) => continue,
+                    }
                 }
             }
             let outcome = poll().await;
@@ -119,9 +142,21 @@ impl<C: Clone> Watch<C> {
         Ok(())
     }
 
+    /// Takes in an observed balance as a poll's: its events, and the next poll an interval
+    /// after it (or later, if the server asked). Older than the newest taken in, it says nothing.
+    fn observe(&mut self, credits: Credits) {
+        if credits.fetched_at < self.newest_at {
+            return;
+        }
+        let after = credits.fetched_at + self.interval_ms;
+        self.next_poll_at = Some(self.next_poll_at.map_or(after, |due| due.max(after)));
+        self.crossed(credits);
+    }
+
     /// The events of a balance: changed, then thresholds crossed downwards (highest first),
     /// then upwards (lowest first).
     fn crossed(&mut self, credits: Credits) {
+        self.newest_at = self.newest_at.max(credits.fetched_at);
         let balance = credits.balance;
         if self.previous != Some(balance) {
             self.events.push_back(Event::Balance { credits: credits.clone(), previous: self.previous });
@@ -288,6 +323,44 @@ mod tests {
         let poll = || std::future::ready(outcomes.remove(0));
         let next = pin!(watch.next(&clock, poll)).poll(&mut Context::from_waker(Waker::noop()));
         assert!(matches!(next, Poll::Ready(Err(failure)) if failure.error.code == ErrorCode::InvalidApiKey));
+    }
+
+    #[test]
+    fn an_observed_balance_is_taken_at_once_as_a_poll_and_defers_the_next_poll() {
+        let clock = Fake::default();
+        let mut watch = watch(json!({"thresholds": [20], "intervalMs": 1000}));
+        let mut outcomes = vec![Ok(credits(47.0)), Ok(credits(15.0))];
+        let (first, _) = take(&mut watch, &clock, &mut outcomes, 1);
+        assert_eq!(describe(&first), ["balance 47 (was None)"]);
+        let observed = |balance: f64, at: f64| Credits { fetched_at: at, ..credits(balance) };
+        watch.observed().push(observed(10.0, 400.0));
+        watch.observed().push(observed(12.0, 300.0)); // older than the one before it: nothing
+        watch.observed().push(observed(10.0, 500.0)); // the same balance: no balance event
+        let (events, polled_at) = take(&mut watch, &clock, &mut outcomes, 2);
+        assert_eq!(describe(&events), ["balance 10 (was Some(47.0))", "low 20 at 10"]);
+        assert!(polled_at.is_empty(), "no poll for an observed balance");
+        assert!(clock.waits.borrow().is_empty(), "nothing waited for");
+        let (events, polled_at) = take(&mut watch, &clock, &mut outcomes, 1);
+        assert_eq!(describe(&events), ["balance 15 (was Some(10.0))"]);
+        assert_eq!(polled_at, [1_500.0], "the next poll an interval after the newest observation");
+    }
+
+    #[test]
+    fn a_balance_observed_during_the_wait_ends_it() {
+        let clock = Fake::default();
+        let mut watch = watch(json!({"intervalMs": 1000}));
+        let mut outcomes = vec![Ok(credits(47.0))];
+        let _first = take(&mut watch, &clock, &mut outcomes, 1);
+        let observed = Rc::clone(watch.observed());
+        let mut next = Box::pin(watch.next(&clock, || std::future::pending::<CallResult<Cause>>()));
+        let waker = Waker::noop();
+        clock.hold_waits.set(true);
+        assert!(next.as_mut().poll(&mut Context::from_waker(waker)).is_pending(), "waiting for the next poll");
+        observed.push(Credits { fetched_at: 10.0, ..credits(40.0) });
+        match next.as_mut().poll(&mut Context::from_waker(waker)) {
+            Poll::Ready(Ok(event)) => assert_eq!(describe(&[event]), ["balance 40 (was Some(47.0))"]),
+            _ => panic!("the observed balance ends the wait"),
+        }
     }
 
     #[test]

@@ -62,10 +62,15 @@ pub(crate) fn estimate_with_options(
     options: &EstimateOptions,
     options_at: &Path,
 ) -> Result<CostEstimate, PowerPostError> {
-    let card = RateCard::DEFAULT;
+    estimate_cost(plan, &card_of(options, options_at)?)
+}
+
+/// The card `options` ask for: the built-in one (borrowed, so nothing is copied), or it with
+/// `options.rateCard` merged over.
+pub(crate) fn card_of(options: &EstimateOptions, options_at: &Path) -> Result<RateCard, PowerPostError> {
     match &options.rate_card {
-        None => estimate_cost(plan, &card),
-        Some(overrides) => estimate_cost(plan, &card.with_overrides(overrides, &options_at.key("rateCard"))?),
+        None => Ok(RateCard::DEFAULT),
+        Some(overrides) => RateCard::DEFAULT.with_overrides(overrides, &options_at.key("rateCard")),
     }
 }
 

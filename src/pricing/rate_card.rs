@@ -217,7 +217,7 @@ impl RateCard {
 /// One rate of a card, by what it prices; models by their place on the card. Written as its
 /// path in the card (`imageModels.flux2-flex.perImage`), as the catalogue and calibration name
 /// it. In each action's order: its own rate first, then what it adds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum Rate {
     Caption(ResearchMode),
     CaptionImageInput,
@@ -231,13 +231,23 @@ pub(crate) enum Rate {
 }
 
 impl Rate {
-    /// The action a rate prices: rates of different actions never price the same charge.
-    pub(crate) fn action(self) -> (u8, usize) {
+    /// Where a rate stands among all rates: by action (caption, each image model, each video
+    /// model, publishing), then the action's own rate before what it adds. Rates of different
+    /// actions (the first two numbers) never price the same charge.
+    pub(crate) fn order(self) -> (u8, usize, usize) {
         match self {
-            Self::Caption(_) | Self::CaptionImageInput | Self::CaptionVideoInput | Self::CaptionSourceUrl => (0, 0),
-            Self::ImagePerImage(model) => (1, model),
-            Self::VideoPerSecond(model) | Self::VideoAudioPerSecond(model) => (2, model),
-            Self::PublishBase | Self::PublishSurcharge(_) => (3, 0),
+            Self::Caption(ResearchMode::Regular) => (0, 0, 0),
+            Self::Caption(ResearchMode::Deep) => (0, 0, 1),
+            Self::CaptionImageInput => (0, 0, 2),
+            Self::CaptionVideoInput => (0, 0, 3),
+            Self::CaptionSourceUrl => (0, 0, 4),
+            Self::ImagePerImage(model) => (1, model, 0),
+            Self::VideoPerSecond(model) => (2, model, 0),
+            Self::VideoAudioPerSecond(model) => (2, model, 1),
+            Self::PublishBase => (3, 0, 0),
+            Self::PublishSurcharge(platform) => {
+                (3, 0, 1 + Platform::ALL.iter().position(|p| *p == platform).unwrap_or(0))
+            }
         }
     }
 }
@@ -530,7 +540,7 @@ mod tests {
             .map(|rate| (card.rate_path(rate), card.rate(rate).unwrap()))
             .collect();
         let expected: Vec<(String, u32)> = PUBLISHED[..10].iter().map(|(path, c)| (path.to_string(), *c)).collect();
-        let mut sorted = |mut list: Vec<(String, u32)>| {
+        let sorted = |mut list: Vec<(String, u32)>| {
             list.sort();
             list
         };

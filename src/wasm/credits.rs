@@ -17,15 +17,16 @@ use super::error::to_js_error;
 use super::store::JsStore;
 use super::transport::{aborted, WebClock, WebNetwork};
 use super::watch::{BalanceWatch, Poll};
+use crate::credits::call::Clock;
 use crate::credits::call::Failure;
 use crate::credits::key::ApiKey;
 use crate::credits::options::{
     max_age_ms, AffordOptions, ClientAffordOptions, ClientOptions, MaxAge, Request, RequestOptions, StoreOptions,
 };
 use crate::credits::response::Credits;
-use crate::credits::shared::{self, Call, Requests};
+use crate::credits::shared::{self, observed_credits, Call, Requests};
 use crate::credits::store::{store_key, StoreUse};
-use crate::credits::watch::WatchOptions;
+use crate::credits::watch::{Watch, WatchOptions};
 use crate::error::PowerPostError;
 use crate::input::{Number, Path};
 use crate::pricing::estimate::estimate_with_options;
@@ -157,6 +158,8 @@ impl CreditsClient {
     #[wasm_bindgen(js_name = watch)]
     pub fn watch(&self, options: JsValue) -> Result<JsValue, JsValue> {
         let options: WatchOptions<Signal> = read_options(options).map_err(|error| to_js_error(&error, None))?;
+        let watch = Watch::new(&options);
+        self.requests.watched_by(watch.observed());
         let (requests, key, client_options) = (Rc::clone(&self.requests), self.key.clone(), self.options.clone());
         let store_settings = self.store_settings.clone();
         // Each poll is a call with the client's own options, never answered from kept results
@@ -166,7 +169,26 @@ impl CreditsClient {
             let store = store_use(&key, &client_options, &store_settings);
             Box::pin(async move { requests.get(call?, 0.0, store, aborted(Some(ended))).await })
         });
-        Ok(BalanceWatch::start(&options, poll))
+        Ok(BalanceWatch::start(&options, watch, poll))
+    }
+
+    /// A balance an API response reported (`remaining_credits`), fetched `at` (ms since the
+    /// epoch; default now): kept if newer than the client's kept result, written to its store,
+    /// and yielded by its running watches. Returns the kept result after it.
+    #[wasm_bindgen(js_name = observeBalance)]
+    pub fn observe_balance(&self, balance: JsValue, at: JsValue) -> Result<JsValue, JsValue> {
+        let clock = WebClock::new();
+        let read = || -> Result<Credits, PowerPostError> {
+            observed_credits(
+                from_js(balance, &Path::argument("balance"))?,
+                from_js(at, &Path::argument("at"))?,
+                clock.now_ms(),
+            )
+        };
+        let credits = read().map_err(|error| to_js_error(&error, None))?;
+        let store = store_use(&self.key, &self.options, &self.store_settings);
+        let fingerprint = fingerprint(&self.key, &self.options);
+        Ok(to_js(&self.requests.observe(fingerprint, credits, store, &clock, max_age_ms(self.max_age))))
     }
 }
 
@@ -194,19 +216,24 @@ fn store_use(key: &ApiKey, options: &Options, settings: &StoreSettings) -> Optio
     Some(StoreUse { store: JsStore { store, on_error }, key: store_key(options.base_url(), key), timeout_ms })
 }
 
+/// What tells the request of a client's call with `options` apart.
+fn fingerprint(key: &ApiKey, options: &Options) -> RequestFingerprint {
+    RequestFingerprint {
+        request: options.request(key),
+        timeout_ms: options.timeout_ms(),
+        max_retries: options.max_retries(),
+        fetch: options.fetch.clone(),
+        on_retry: options.on_retry.clone(),
+    }
+}
+
 /// A client's call with `options`, as `Requests` shares it.
 fn call_with(
     key: &ApiKey,
     options: &Options,
 ) -> Result<Call<RequestFingerprint, WebNetwork, WebClock>, Failure<JsValue>> {
-    let request = options.request(key);
-    let fingerprint = RequestFingerprint {
-        request: request.clone(),
-        timeout_ms: options.timeout_ms(),
-        max_retries: options.max_retries(),
-        fetch: options.fetch.clone(),
-        on_retry: options.on_retry.clone(),
-    };
+    let fingerprint = fingerprint(key, options);
+    let request = fingerprint.request.clone();
     let function = |callback: &Option<Callback>| callback.as_ref().map(|Callback(function)| function.clone());
     let network = WebNetwork::new(function(&options.fetch), function(&options.on_retry), options.timeout_ms())?;
     Ok(Call {

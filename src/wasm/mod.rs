@@ -11,5 +11,5 @@ mod transport;
 mod watch;
 
 pub use credits::{can_afford, get_credits, CreditsClient};
-pub use pricing::{catalogue, check_balance, default_rate_card, estimate_cost, settle_charges};
+pub use pricing::{calibrate_rate_card, catalogue, check_balance, default_rate_card, estimate_cost, settle_charges};
 pub use watch::BalanceWatch;

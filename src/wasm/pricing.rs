@@ -1,5 +1,5 @@
 //! The estimators' exports: `estimateCost`, `defaultRateCard`, `checkBalance`, `settleCharges`,
-//! and `catalogue`.
+//! `calibrateRateCard` and `catalogue`.
 
 use wasm_bindgen::prelude::*;
 
@@ -8,7 +8,8 @@ use super::error::to_js_error;
 use crate::catalogue::Catalogue;
 use crate::error::PowerPostError;
 use crate::input::Number;
-use crate::pricing::estimate::estimate_with_options;
+use crate::pricing::calibrate::{calibrate, Charges, CHARGES};
+use crate::pricing::estimate::{card_of, estimate_with_options};
 use crate::pricing::plan::{EstimateOptions, ESTIMATE_OPTIONS, PLAN};
 use crate::pricing::rate_card::RateCard;
 use crate::pricing::settle::{self, Cost, EstimateInput, Outcome};
@@ -50,6 +51,16 @@ pub fn settle_charges(estimate: JsValue, outcome: JsValue) -> Result<JsValue, Js
         let estimate: EstimateInput = from_js(estimate, &settle::ESTIMATE)?;
         let outcome: Option<Outcome> = from_js(outcome, &settle::OUTCOME)?;
         settle::settle_charges(&estimate, &outcome.unwrap_or_default())
+    })())
+}
+
+/// The rate card that explains what PowerPost charged (`credits_used`) for each action.
+#[wasm_bindgen(js_name = calibrateRateCard, skip_typescript)]
+pub fn calibrate_rate_card(charges: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
+    result((|| {
+        let Charges { 0: charges } = from_js(charges, &CHARGES)?;
+        let options: Option<EstimateOptions> = from_js(options, &ESTIMATE_OPTIONS)?;
+        calibrate(&charges, &card_of(&options.unwrap_or_default(), &ESTIMATE_OPTIONS)?)
     })())
 }
 

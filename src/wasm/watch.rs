@@ -48,7 +48,8 @@ struct State {
 }
 
 impl BalanceWatch {
-    pub(crate) fn start(options: &WatchOptions<Signal>, poll: Poll) -> JsValue {
+    /// Runs `watch` (made from `options`) by `poll`, until `options.signal` or the caller ends it.
+    pub(crate) fn start(options: &WatchOptions<Signal>, watch: Watch<JsValue>, poll: Poll) -> JsValue {
         let signal = Signal::given(&options.signal);
         let ended = AbortController::new().unwrap_throw();
         let listener = signal.as_ref().map(|signal| {
@@ -59,7 +60,7 @@ impl BalanceWatch {
             end(&ended);
         }
         let state = State {
-            watch: RefCell::new(Some(Watch::new(options))),
+            watch: RefCell::new(Some(watch)),
             ended,
             poll,
             listener: RefCell::new(listener),

@@ -1,6 +1,7 @@
 //! A fleet's store as JS gives one: two clients sharing a store answer from one request; a
 //! store that throws, or answers garbage, is told to `onStoreError` and breaks no call; a
-//! pause another instance wrote is honoured.
+//! pause another instance wrote is honoured; a balance the app observed is kept, written and
+//! yielded by a watch.
 
 use js_sys::{Array, Function};
 use powerpost_credits::wasm::CreditsClient;
@@ -94,4 +95,46 @@ async fn a_pause_over_a_minute_in_the_store_rejects_without_a_request() {
     assert!(prop(&error, "retryAfterMs").as_f64().is_some_and(|ms| ms > 60_000.0 && ms <= 90_000.0));
     assert!(prop(&error, "requestId").is_null());
     assert_eq!(stats(&id).await.0, 1.0, "no request after the pause was read");
+}
+
+#[wasm_bindgen_test]
+async fn an_observed_balance_is_kept_written_to_the_store_and_yielded_by_a_watch() {
+    let id = scenario("observed");
+    let store = memory_store();
+    let client = client(&scenario_url(&id, "balance-42"), &[("store", store.clone()), ("maxAgeMs", n(60_000.0))]);
+    let watch = client.watch(options(&[("thresholds", Array::of1(&n(20.0)).into())])).unwrap();
+    let next: Function = prop(&watch, "next").unchecked_into();
+    let event = |step: JsValue| prop(&step, "value");
+    let first = event(settle(next.call0(&watch).unwrap()).await.unwrap());
+    assert_eq!(prop(&prop(&first, "credits"), "balance").as_f64(), Some(42.0));
+    let polled_at = prop(&prop(&first, "credits"), "fetchedAt").as_f64().unwrap();
+
+    let kept = client.observe_balance(n(14.0), JsValue::UNDEFINED).unwrap();
+    assert_eq!((prop(&kept, "balance").as_f64(), prop(&kept, "requestId")), (Some(14.0), JsValue::NULL));
+    assert!(prop(&kept, "fetchedAt").as_f64().unwrap() >= polled_at);
+    let changed = event(settle(next.call0(&watch).unwrap()).await.unwrap());
+    let low = event(settle(next.call0(&watch).unwrap()).await.unwrap());
+    assert_eq!(
+        (prop(&changed, "type").as_string().as_deref(), prop(&changed, "previous").as_f64()),
+        (Some("balance"), Some(42.0))
+    );
+    assert_eq!(
+        (prop(&low, "type").as_string().as_deref(), prop(&low, "threshold").as_f64()),
+        (Some("low"), Some(20.0))
+    );
+    let answered = settle(client.get_credits(JsValue::UNDEFINED)).await.unwrap();
+    assert_eq!(prop(&answered, "balance").as_f64(), Some(14.0), "maxAgeMs answers use it");
+    assert_eq!(stats(&id).await.0, 1.0, "only the watch's first poll asked");
+    pause(50).await;
+    let entries = prop(&store, "map").unchecked_into::<js_sys::Map>();
+    let entry = entries.values().next().unwrap().value();
+    assert_eq!(prop(&entry, "balance").as_f64(), Some(14.0), "written to the store");
+
+    let older = client.observe_balance(n(3.0), n(polled_at - 1.0)).unwrap();
+    assert_eq!(prop(&older, "balance").as_f64(), Some(14.0), "an older observation changes nothing");
+    expect_error(client.observe_balance(n(1.5), JsValue::UNDEFINED), "INVALID_ARGUMENT", None);
+    let error = expect_error(client.observe_balance(n(1.0), s("now")), "INVALID_ARGUMENT", None);
+    assert_eq!(prop(&error, "field").as_string().as_deref(), Some("at"));
+    let stop: Function = prop(&watch, "stop").unchecked_into();
+    stop.call0(&watch).unwrap();
 }
