@@ -73,7 +73,7 @@ const sandboxBase = () => `${process.env.POWERPOST_SANDBOX}/api/v1`;
 async function expectBalanceShown(url) {
   const { page, problems } = await openPage(`${url}#${encodeURIComponent(sandboxBase())}`);
   await page.waitForFunction(() => document.getElementById("out").textContent !== "loading", null, { timeout: 20_000 });
-  assert.equal(await page.locator("#out").textContent(), "balance 47, estimate 4");
+  assert.equal(await page.locator("#out").textContent(), "balance 47, estimate 5");
   assert.deepEqual(problems, []);
 }
 

@@ -211,18 +211,26 @@ function readJson(file, what) {
   }
 }
 
-async function estimate(args) {
+/**
+ * The JSON in the command's one file (`-`: standard input) as `value`, and `compute` of it as
+ * `result`; `file` says what the file is ("plan", "file of charges"). What the package refuses
+ * in it is a usage error named by where it came from.
+ */
+function fromFile(args, { file: what, needs, holds }, compute) {
   const [file, extra] = args.positional;
-  if (!file) throw new UsageError("estimate needs a plan file (or - for standard input)");
-  if (extra !== undefined) throw new UsageError(`estimate takes one plan, not also ${extra}`);
-  const { value: plan, name } = readJson(file, "plan");
-  let result;
+  if (!file) throw new UsageError(`${args.command} needs ${needs} (or - for standard input)`);
+  if (extra !== undefined) throw new UsageError(`${args.command} takes one ${what}, not also ${extra}`);
+  const { value, name } = readJson(file, holds);
   try {
-    result = estimateCost(plan);
+    return { value, result: compute(value) };
   } catch (error) {
     if (error instanceof PowerPostError) throw new UsageError(`${name}: ${error.message}`);
     throw error;
   }
+}
+
+async function estimate(args) {
+  const { result } = fromFile(args, { file: "plan", needs: "a plan file", holds: "plan" }, (plan) => estimateCost(plan));
   const key = readKey(args, false);
   let affordability = null;
   let balanceError = null;
@@ -263,25 +271,16 @@ function table(header, rows) {
 }
 
 async function calibrate(args) {
-  const [file, extra] = args.positional;
-  if (!file) throw new UsageError("calibrate needs a file of charges (or - for standard input)");
-  if (extra !== undefined) throw new UsageError(`calibrate takes one file of charges, not also ${extra}`);
-  const { value: charges, name } = readJson(file, "charges");
-  let calibration;
-  try {
-    calibration = calibrateRateCard(charges);
-  } catch (error) {
-    if (error instanceof PowerPostError) throw new UsageError(`${name}: ${error.message}`);
-    throw error;
-  }
+  const { value: charges, result: calibration } =
+    fromFile(args, { file: "file of charges", needs: "a file of charges", holds: "charges" }, (value) => calibrateRateCard(value));
   if (args.json) return console.log(JSON.stringify(calibration.overrides));
   const { changes, unexplained, rateCard } = calibration;
-  const count = (n, one, many) => `${n} ${n === 1 ? one : many}`;
-  console.log(`${count(charges.length, "charge", "charges")}; rate card ${rateCard.version}`);
+  const counted = (n, one, many) => `${n} ${n === 1 ? one : many}`;
+  console.log(`${counted(charges.length, "charge", "charges")}; rate card ${rateCard.version}`);
   if (changes.length === 0) console.log("No rate changed: the built-in card explains every charge it can.");
   else console.log(table(["rate", "was", "now", "charges"], changes.map((change) => [change.rate, change.was, change.now, change.charges])));
   if (unexplained.length > 0) {
-    console.log(`\n${count(unexplained.length, "charge", "charges")} not explained (a partial refund, or a price that changed):`);
+    console.log(`\n${counted(unexplained.length, "charge", "charges")} not explained (a partial refund, or a price that changed):`);
     console.log(table(["charge", "charged", "estimated"], unexplained.map((charge) => [charge.index, charge.creditsUsed, charge.estimated])));
   }
   console.log("\n--json prints the overrides to keep and pass as rateCard.");
