@@ -385,8 +385,8 @@ impl System {
                 }
             }
             let divisor = row.coefficients[row.pivot];
-            let Some(rest) = rest.filter(|rest| rest % divisor == 0) else { continue };
-            let credits = rest / divisor;
+            let whole = rest.filter(|rest| rest.checked_rem(divisor) == Some(0));
+            let Some(credits) = whole.and_then(|rest| rest.checked_div(divisor)) else { continue };
             let rate = self.rates[row.pivot];
             if (0..=i64::from(MAX_RATE)).contains(&credits) && credits != base_value(row.pivot) {
                 learned.push((rate, credits as u32));
@@ -414,8 +414,7 @@ impl Equation {
 
     fn in_lowest_terms(mut self) -> Self {
         let divisor = self.coefficients.iter().fold(self.amount.unsigned_abs(), |d, c| gcd(d, c.unsigned_abs()));
-        if divisor > 1 {
-            let divisor = divisor as i64;
+        if let Ok(divisor @ 2..) = i64::try_from(divisor) {
             self.coefficients.iter_mut().for_each(|c| *c /= divisor);
             self.amount /= divisor;
         }
@@ -740,6 +739,26 @@ mod tests {
                 prop_assert_eq!(calibration.rate_card.rate(rate), card.rate(rate), "{}", card.rate_path(rate));
             }
             prop_assert_eq!(calibration.unexplained.iter().map(|u| u.index).collect::<Vec<_>>(), corrupted);
+        }
+
+        /// Amounts of any size, extremes among them: a calibration, never a panic or an overflow.
+        #[test]
+        fn any_amounts_give_a_calibration(seed in any::<u64>(), extremes in prop::collection::vec(prop::sample::select(vec![0u32, 1, 2, u32::MAX - 1, u32::MAX]), 1..60)) {
+            let mut draw = draws(seed);
+            let (_, plans) = true_card_and_plans(&mut draw);
+            let charges: Vec<J> = plans.iter().cycle().zip(&extremes).enumerate()
+                .map(|(n, (plan, extreme))| charge(plan.clone(), if n % 2 == 0 { u64::from(*extreme) } else { u64::from(draw(1_000_000)) }))
+                .collect();
+            let calibration = calibrated(J::Array(charges.clone())).unwrap();
+            prop_assert!(calibration.changes.iter().all(|change| change.now <= MAX_RATE));
+            prop_assert!(calibration.unexplained.len() <= charges.len());
+        }
+
+        #[test]
+        fn arbitrary_charges_give_a_calibration_or_a_named_field_and_never_panic(charges in crate::properties::arbitrary_json()) {
+            if let Err(error) = calibrated(charges) {
+                prop_assert!(error.field.as_ref().is_some_and(|field| field.starts_with("charges")), "{}", error.message);
+            }
         }
 
         #[test]
