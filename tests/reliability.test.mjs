@@ -94,10 +94,10 @@ test("the estimator keeps working after every kind of bad call", () => {
 
 // Size is deterministic, so it is guarded here; timings live in `make bench`. The web build's
 // wasm and all the JS a page loads (glue, snippets, entry and its exports), gzipped. The budget
-// for calibration and observeBalance (#33) is 118 KB, which they do not meet yet (127,661
-// bytes, calibration alone 10.4 KB); this limit is the size reached, rounded up to the next KB,
-// so that it only grows on purpose. BENCHMARKS.md says what the size is made of.
-const WEB_BUILD_BUDGET_GZIP = 125 * 1024;
+// with calibration and observeBalance (#33) is 118 KB, which is not met (126,457 bytes;
+// BENCHMARKS.md has twiggy's account); this limit is the size reached, rounded up to the next
+// KB, so that it only grows on purpose.
+const WEB_BUILD_BUDGET_GZIP = 124 * 1024;
 
 test(`the web build's wasm, glue, snippets and entry stay within ${WEB_BUILD_BUDGET_GZIP} bytes gzipped`, () => {
   const web = join(repo, "pkg/web");

@@ -352,7 +352,7 @@ mod tests {
         let mut outcomes = vec![Ok(credits(47.0))];
         let _first = take(&mut watch, &clock, &mut outcomes, 1);
         let observed = Rc::clone(watch.observed());
-        let mut next = Box::pin(watch.next(&clock, || std::future::pending::<CallResult<Cause>>()));
+        let mut next = Box::pin(watch.next(&clock, std::future::pending::<CallResult<Cause>>));
         let waker = Waker::noop();
         clock.hold_waits.set(true);
         assert!(next.as_mut().poll(&mut Context::from_waker(waker)).is_pending(), "waiting for the next poll");

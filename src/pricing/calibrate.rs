@@ -23,8 +23,8 @@ use serde::{Deserialize, Serialize};
 
 use super::estimate::{estimate_terms, Term};
 use super::plan::PostPlan;
-use super::rate_card::{Models, Rate, RateCard, Surcharges, MAX_RATE};
-use super::vocabulary::ResearchMode;
+use super::rate_card::{Rate, RateCard, MAX_RATE};
+use super::vocabulary::Platform;
 use crate::error::PowerPostError;
 use crate::input::{List, Path, Whole};
 
@@ -77,59 +77,46 @@ pub(crate) struct Unexplained {
     pub estimated: u64,
 }
 
-/// The changed rates as `RateCardOverrides`: only the parts that hold one.
-#[derive(Debug, Default, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct Overrides {
-    version: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    caption: Option<CaptionChanges>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    image_models: Option<Models<ModelChanges>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    video_models: Option<Models<ModelChanges>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    publish: Option<PublishChanges>,
+/// The changed rates as `RateCardOverrides`: objects nested by each rate's keys in the card
+/// (`{ imageModels: { "flux2-flex": { perImage: 6 } } }`), after the version.
+#[derive(Debug, Default)]
+pub(crate) struct Overrides(Vec<(Cow<'static, str>, Override)>);
+
+#[derive(Debug)]
+enum Override {
+    Version(String),
+    Credits(u32),
+    Part(Overrides),
 }
 
-#[derive(Debug, Default, Serialize)]
-#[serde(rename_all = "camelCase")]
-struct CaptionChanges {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    regular: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    deep: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    per_image_input: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    per_source_url: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    video_input: Option<VideoInputChanges>,
+impl Overrides {
+    fn insert(&mut self, keys: &[Cow<'static, str>], credits: u32) {
+        let Some((key, rest)) = keys.split_first() else { return };
+        let place = self.0.iter().position(|(known, _)| known == key).unwrap_or_else(|| {
+            self.0.push((key.clone(), Override::Part(Overrides::default())));
+            self.0.len() - 1
+        });
+        match &mut self.0[place].1 {
+            Override::Part(part) if !rest.is_empty() => part.insert(rest, credits),
+            value => *value = Override::Credits(credits),
+        }
+    }
 }
 
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-struct VideoInputChanges {
-    per_unit: u32,
+impl Serialize for Overrides {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.iter().map(|(key, value)| (key, value)))
+    }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-struct ModelChanges {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    per_image: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    per_second: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    audio_per_second: Option<u32>,
-}
-
-#[derive(Debug, Default, Serialize)]
-struct PublishChanges {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    base: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    surcharges: Option<Surcharges>,
+impl Serialize for Override {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::Version(version) => serializer.serialize_str(version),
+            Self::Credits(credits) => serializer.serialize_u32(*credits),
+            Self::Part(part) => part.serialize(serializer),
+        }
+    }
 }
 
 /// The card that explains `charges` best, starting from `base`.
@@ -164,12 +151,12 @@ pub(crate) fn calibrate(charges: &[Charge], base: &RateCard) -> Result<Calibrati
         }
     }
     let mut changes = Vec::new();
-    let mut overrides = Overrides { version: card.version.to_string(), ..Overrides::default() };
+    let mut overrides = Overrides(vec![(Cow::Borrowed("version"), Override::Version(card.version.to_string()))]);
     for (rate, credits) in learned {
         let uses = rows.iter().zip(&explained).filter(|(terms, explained)| **explained && uses(terms, rate)).count();
-        let was = base.rate(rate).unwrap_or(0);
-        changes.push(Change { rate: base.rate_path(rate), was, now: credits, charges: uses });
-        overrides.record(base, rate, credits);
+        let keys = base.rate_keys(rate);
+        overrides.insert(&keys, credits);
+        changes.push(Change { rate: keys.join("."), was: base.rate(rate).unwrap_or(0), now: credits, charges: uses });
     }
     Ok(Calibration { rate_card: card, overrides, changes, unexplained })
 }
@@ -199,47 +186,6 @@ fn in_charge(error: PowerPostError, index: usize) -> PowerPostError {
     let field = error.field.unwrap_or_default();
     let expectation = error.message.strip_prefix(field.as_str()).unwrap_or(&error.message).trim_start();
     CHARGES.index(index).key("plan").key(&field).invalid(expectation)
-}
-
-impl Overrides {
-    fn record(&mut self, card: &RateCard, rate: Rate, credits: u32) {
-        let caption = || CaptionChanges::default();
-        match rate {
-            Rate::Caption(ResearchMode::Regular) => self.caption.get_or_insert_with(caption).regular = Some(credits),
-            Rate::Caption(ResearchMode::Deep) => self.caption.get_or_insert_with(caption).deep = Some(credits),
-            Rate::CaptionImageInput => self.caption.get_or_insert_with(caption).per_image_input = Some(credits),
-            Rate::CaptionVideoInput => {
-                self.caption.get_or_insert_with(caption).video_input = Some(VideoInputChanges { per_unit: credits })
-            }
-            Rate::CaptionSourceUrl => self.caption.get_or_insert_with(caption).per_source_url = Some(credits),
-            Rate::ImagePerImage(index) => {
-                model(&mut self.image_models, &card.image_models.0[index].0).per_image = Some(credits)
-            }
-            Rate::VideoPerSecond(index) => {
-                model(&mut self.video_models, &card.video_models.0[index].0).per_second = Some(credits)
-            }
-            Rate::VideoAudioPerSecond(index) => {
-                model(&mut self.video_models, &card.video_models.0[index].0).audio_per_second = Some(credits)
-            }
-            Rate::PublishBase => self.publish.get_or_insert_with(PublishChanges::default).base = Some(credits),
-            Rate::PublishSurcharge(platform) => self
-                .publish
-                .get_or_insert_with(PublishChanges::default)
-                .surcharges
-                .get_or_insert_with(Surcharges::default)
-                .set(platform, credits),
-        }
-    }
-}
-
-/// A model's entry among the changes, made when first needed.
-fn model<'a>(models: &'a mut Option<Models<ModelChanges>>, name: &str) -> &'a mut ModelChanges {
-    let models = models.get_or_insert_with(|| Models(Cow::Owned(Vec::new()))).0.to_mut();
-    let place = models.iter().position(|(known, _)| known == name).unwrap_or_else(|| {
-        models.push((Cow::Owned(name.to_string()), ModelChanges::default()));
-        models.len() - 1
-    });
-    &mut models[place].1
 }
 
 /// Charges with the same terms, and what they were charged.
@@ -324,10 +270,13 @@ struct System {
     rows: Vec<Equation>,
 }
 
-#[derive(Clone)]
+/// The most rates one action uses: publishing's base and a surcharge for each platform.
+const ACTION_RATES: usize = 1 + Platform::ALL.len();
+
+#[derive(Clone, Copy)]
 struct Equation {
     /// By rate, in `System::rates`' order of first use.
-    coefficients: Vec<i64>,
+    coefficients: [i64; ACTION_RATES],
     amount: i64,
     pivot: usize,
 }
@@ -335,17 +284,16 @@ struct Equation {
 impl System {
     /// Keeps `amount = terms` if it agrees with the equations kept so far.
     fn add(&mut self, terms: &[Term], amount: u64) {
-        for (rate, _) in terms {
-            if !self.rates.contains(rate) {
-                self.rates.push(*rate);
-                for row in &mut self.rows {
-                    row.coefficients.push(0);
-                }
-            }
-        }
-        let mut coefficients = vec![0i64; self.rates.len()];
+        let mut coefficients = [0; ACTION_RATES];
         for (rate, count) in terms {
-            let place = self.rates.iter().position(|known| known == rate).unwrap_or(0);
+            let place = match self.rates.iter().position(|known| known == rate) {
+                Some(place) => place,
+                None if self.rates.len() < ACTION_RATES => {
+                    self.rates.push(*rate);
+                    self.rates.len() - 1
+                }
+                None => return, // No action uses more rates.
+            };
             coefficients[place] += *count as i64; // A count of a plan: at most 3,600.
         }
         let mut new = Equation { coefficients, amount: amount as i64, pivot: 0 }; // At most u32::MAX.
@@ -356,7 +304,7 @@ impl System {
         // The action's own rate first: what an action adds keeps the base card's value.
         let order = |place: usize| self.rates[place].order();
         let Some(pivot) =
-            (0..new.coefficients.len()).filter(|&place| new.coefficients[place] != 0).min_by_key(|&place| order(place))
+            (0..self.rates.len()).filter(|&place| new.coefficients[place] != 0).min_by_key(|&place| order(place))
         else {
             return; // Agrees with, or contradicts, what is kept: either way nothing to add.
         };
@@ -401,12 +349,12 @@ impl Equation {
     fn eliminate(&self, row: &Equation) -> Option<Equation> {
         let factor = self.coefficients[row.pivot];
         if factor == 0 {
-            return Some(self.clone());
+            return Some(*self);
         }
         let keep = row.coefficients[row.pivot];
-        let mut coefficients = Vec::with_capacity(self.coefficients.len());
-        for (mine, theirs) in self.coefficients.iter().zip(&row.coefficients) {
-            coefficients.push(mine.checked_mul(keep)?.checked_sub(theirs.checked_mul(factor)?)?);
+        let mut coefficients = [0; ACTION_RATES];
+        for (new, (mine, theirs)) in coefficients.iter_mut().zip(self.coefficients.iter().zip(&row.coefficients)) {
+            *new = mine.checked_mul(keep)?.checked_sub(theirs.checked_mul(factor)?)?;
         }
         let amount = self.amount.checked_mul(keep)?.checked_sub(row.amount.checked_mul(factor)?)?;
         Some(Equation { coefficients, amount, pivot: self.pivot }.in_lowest_terms())
@@ -437,7 +385,7 @@ mod tests {
     use crate::input::from_json;
     use crate::pricing::estimate::estimate_cost;
     use crate::pricing::plan::PLAN;
-    use crate::pricing::vocabulary::{Platform, PostType};
+    use crate::pricing::vocabulary::PostType;
     use proptest::prelude::*;
     use serde_json::{json, Value as J};
 

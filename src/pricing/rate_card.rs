@@ -320,21 +320,27 @@ impl RateCard {
         }
     }
 
-    /// `rate`'s path in the card as JS sees it: `caption.deep`, `imageModels.flux2-flex.perImage`.
-    pub(crate) fn rate_path(&self, rate: Rate) -> String {
-        let image = |index: usize| &self.image_models.0[index].0;
-        let video = |index: usize| &self.video_models.0[index].0;
+    /// `rate`'s keys in the card as JS sees it: `["imageModels", "flux2-flex", "perImage"]`.
+    pub(crate) fn rate_keys(&self, rate: Rate) -> Vec<Cow<'static, str>> {
+        let text = Cow::Borrowed;
+        let image = |index: usize| self.image_models.0[index].0.clone();
+        let video = |index: usize| self.video_models.0[index].0.clone();
         match rate {
-            Rate::Caption(mode) => format!("caption.{}", mode.name()),
-            Rate::CaptionImageInput => "caption.perImageInput".into(),
-            Rate::CaptionVideoInput => "caption.videoInput.perUnit".into(),
-            Rate::CaptionSourceUrl => "caption.perSourceUrl".into(),
-            Rate::ImagePerImage(index) => format!("imageModels.{}.perImage", image(index)),
-            Rate::VideoPerSecond(index) => format!("videoModels.{}.perSecond", video(index)),
-            Rate::VideoAudioPerSecond(index) => format!("videoModels.{}.audioPerSecond", video(index)),
-            Rate::PublishBase => "publish.base".into(),
-            Rate::PublishSurcharge(platform) => format!("publish.surcharges.{}", platform.name()),
+            Rate::Caption(mode) => vec![text("caption"), text(mode.name())],
+            Rate::CaptionImageInput => vec![text("caption"), text("perImageInput")],
+            Rate::CaptionVideoInput => vec![text("caption"), text("videoInput"), text("perUnit")],
+            Rate::CaptionSourceUrl => vec![text("caption"), text("perSourceUrl")],
+            Rate::ImagePerImage(index) => vec![text("imageModels"), image(index), text("perImage")],
+            Rate::VideoPerSecond(index) => vec![text("videoModels"), video(index), text("perSecond")],
+            Rate::VideoAudioPerSecond(index) => vec![text("videoModels"), video(index), text("audioPerSecond")],
+            Rate::PublishBase => vec![text("publish"), text("base")],
+            Rate::PublishSurcharge(platform) => vec![text("publish"), text("surcharges"), text(platform.name())],
         }
+    }
+
+    /// `rate`'s path in the card: `caption.deep`, `imageModels.flux2-flex.perImage`.
+    pub(crate) fn rate_path(&self, rate: Rate) -> String {
+        self.rate_keys(rate).join(".")
     }
 }
 
