@@ -185,8 +185,10 @@ impl<I: PartialEq + Clone + 'static, C: Clone + 'static> Requests<I, C> {
         // Results a fleet shares are refreshed a little early by chance (XFetch), so that its
         // instances seldom all ask at once; a client on its own keeps them for `max_age_ms`.
         let head_start_ms = if slot.is_some() { early_refresh_ms(max_age_ms, call.clock.jitter()) } else { 0.0 };
-        let fresh = move |credits: &Credits| now_ms - credits.fetched_at + head_start_ms < max_age_ms;
-        if let Some(credits) = self.kept(&call.fingerprint).filter(fresh) {
+        let valid = move |credits: &Credits| now_ms - credits.fetched_at < max_age_ms;
+        let due = move |credits: &Credits| now_ms - credits.fetched_at + head_start_ms >= max_age_ms;
+        let kept = self.kept(&call.fingerprint).filter(valid);
+        if let Some(credits) = kept.clone().filter(|credits| !due(credits)) {
             return Ok(credits);
         }
         let asked = async move {
@@ -195,8 +197,21 @@ impl<I: PartialEq + Clone + 'static, C: Clone + 'static> Requests<I, C> {
                 None => None,
             };
             let (shared, paused_until) = entry.map_or((None, None), |entry| (entry.credits(), entry.paused_until));
-            if let Some(credits) = shared.filter(fresh) {
+            // One clock for freshness: the newer of the store's entry and the kept result.
+            let newest = match (shared.filter(valid), kept) {
+                (Some(shared), Some(kept)) if kept.fetched_at > shared.fetched_at => Some(kept),
+                (shared, kept) => shared.or(kept),
+            };
+            if let Some(credits) = newest {
                 self.keep(call.fingerprint.clone(), credits.clone());
+                // An early refresh never delays the caller, who is answered from the result
+                // that is still valid: the request runs on its own, and its result is kept
+                // and written as any other's. None while a shared pause lasts.
+                let paused = paused_until.is_some_and(|until| until > now_ms);
+                if let Some(slot) = slot.filter(|_| due(&credits) && !paused) {
+                    let store = slot.store.clone();
+                    store.detach(self.in_flight(call, max_age_ms, Some(slot)).map(drop).boxed_local());
+                }
                 return Ok(credits);
             }
             if let Some(until) = paused_until {
@@ -696,10 +711,16 @@ mod tests {
         ask(&network, &requests, &store, 1_000.0).unwrap();
         network.now_ms.set(10_800.0);
         assert_eq!(ask(&network, &requests, &store, 1_000.0).unwrap().balance, 1.0, "jitter 0: no head start");
-        // A head start of 300 ms (jitter 1 - e^-3): 800 ms old counts as 1,100.
+        // A head start of 300 ms (jitter 1 - e^-3): 800 ms old counts as 1,100, so a refresh
+        // starts; the caller is answered at once from the result, still valid, and the
+        // refresh's result is kept and written when it comes.
         network.jitter.set(1.0 - (-3.0f64).exp());
+        assert_eq!(ask(&network, &requests, &store, 1_000.0).unwrap().balance, 1.0);
+        assert_eq!((network.sent(), store.gets.get()), (2, 2), "the store, whose entry is as old, was asked first");
+        assert_eq!(store.entry().unwrap().0["balance"], json!(2.0));
+        network.jitter.set(0.0);
         assert_eq!(ask(&network, &requests, &store, 1_000.0).unwrap().balance, 2.0);
-        assert_eq!(store.gets.get(), 2, "the store, whose entry is as old, was asked first");
+        assert_eq!(network.sent(), 2);
         // Alone, a client keeps its results for maxAgeMs whatever the jitter.
         let alone = Requests::new();
         let network = Fake::answering(vec![ok(3)]);
@@ -708,6 +729,29 @@ mod tests {
         network.now_ms.set(999.0);
         let kept = ask_with(&network, &alone, None, 1_000.0);
         assert_eq!((kept.unwrap().balance, network.sent()), (3.0, 1));
+    }
+
+    #[test]
+    fn the_newer_of_the_kept_result_and_the_entry_answers_and_a_pause_starts_no_refresh() {
+        let (network, requests, store) = (Fake::answering(vec![ok(1)]), Requests::new(), FakeStore::default());
+        network.now_ms.set(10_000.0);
+        ask(&network, &requests, &store, 1_000.0).unwrap();
+        // The kept copy is due for an early refresh; another instance's newer entry is not.
+        network.now_ms.set(10_800.0);
+        network.jitter.set(1.0 - (-3.0f64).exp());
+        store.put(stored(5, 10_700.0));
+        let credits = ask(&network, &requests, &store, 1_000.0).unwrap();
+        assert_eq!((credits.balance, credits.fetched_at, network.sent()), (5.0, 10_700.0, 1), "no refresh");
+        // Both valid and the kept copy due: an older entry does not replace it.
+        network.now_ms.set(11_400.0);
+        store.put(stored(6, 10_650.0));
+        assert_eq!(ask(&network, &requests, &store, 1_000.0).unwrap().balance, 5.0, "the kept copy is newer");
+        assert_eq!(network.sent(), 2, "and, due, it is refreshed in the background");
+        // While a shared pause lasts, a due result answers and no refresh starts.
+        let paused = json!({"version": 1, "balance": 7, "requestId": "req_other", "fetchedAt": 10_500.0, "pausedUntil": 20_000.0});
+        store.put(paused);
+        assert_eq!(ask(&network, &Requests::new(), &store, 1_000.0).unwrap().balance, 7.0);
+        assert_eq!(network.sent(), 2);
     }
 
     #[test]

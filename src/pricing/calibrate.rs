@@ -193,7 +193,6 @@ struct Group<'a> {
     terms: &'a [Term],
     /// Each amount charged, with how many charges it was.
     amounts: Vec<(u64, usize)>,
-    first: usize,
 }
 
 impl Group<'_> {
@@ -216,12 +215,12 @@ impl Group<'_> {
 /// The learned rates that differ from `base`'s, in the card's order.
 fn solve(rows: &[Vec<Term>], amounts: &[u32], base: &RateCard) -> Vec<(Rate, u32)> {
     let mut groups: Vec<Group> = Vec::new();
-    for (index, (terms, &amount)) in rows.iter().zip(amounts).enumerate() {
+    for (terms, &amount) in rows.iter().zip(amounts) {
         // Most apps' charges come in few shapes: the newest groups are searched first.
         let place = match groups.iter().rposition(|group| group.terms == terms.as_slice()) {
             Some(place) => place,
             None => {
-                groups.push(Group { terms, amounts: Vec::new(), first: index });
+                groups.push(Group { terms, amounts: Vec::new() });
                 groups.len() - 1
             }
         };
