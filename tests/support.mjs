@@ -36,6 +36,12 @@ export async function launchChromium() {
   browser.close = () => within(close(), 15_000, "close() hung").catch(() => {
     spawnSync("pkill", ["-KILL", "-P", String(process.pid), "chromium"]);
   });
+  // Seen once here: a test waiting for minutes on a fresh browser's page. A page or context
+  // that is not made within 30 s fails the test with why, instead of holding it until CI's limit.
+  for (const name of ["newPage", "newContext"]) {
+    const make = browser[name].bind(browser);
+    browser[name] = (...args) => within(make(...args), 30_000, `${name}() hung`);
+  }
   return browser;
 }
 

@@ -465,6 +465,9 @@ mod tests {
         let gone = Rc::new(Observed::default());
         requests.watched_by(&gone);
         drop(gone);
+        let other = Rc::new(Observed::default());
+        requests.watched_by(&other);
+        assert_eq!(requests.watches.borrow().len(), 2, "a watch that ended is let go");
 
         let kept = requests.observe("credits", observed(30.0, 2_000.0), store.use_it(), &network, 5_000.0);
         assert_eq!((kept.balance, kept.request_id), (30.0, None));
@@ -747,6 +750,10 @@ mod tests {
         store.put(stored(6, 10_650.0));
         assert_eq!(ask(&network, &requests, &store, 1_000.0).unwrap().balance, 5.0, "the kept copy is newer");
         assert_eq!(network.sent(), 2, "and, due, it is refreshed in the background");
+        // Of the same time, the fleet's entry answers.
+        store.put(stored(9, 10_700.0));
+        assert_eq!(ask(&network, &requests, &store, 1_000.0).unwrap().balance, 9.0);
+        assert_eq!(network.sent(), 2, "its refresh is already under way");
         // While a shared pause lasts, a due result answers and no refresh starts.
         let paused = json!({"version": 1, "balance": 7, "requestId": "req_other", "fetchedAt": 10_500.0, "pausedUntil": 20_000.0});
         store.put(paused);
