@@ -55,7 +55,10 @@ export interface ClientOptions extends RequestOptions {
   /**
    * A store the instances of a fleet share (a Keyv instance fits as it is): a call answers from
    * a valid entry younger than `maxAgeMs` without a request, writes each fresh result, and
-   * shares a 429's pause. `null` per call: this call uses no store. See "Balance for fleets".
+   * shares a 429's pause. One instance refreshes an entry at a time, by a claim written in it:
+   * the others answer from the entry, or past `maxAgeMs` wait for the claimant's result until
+   * its claim lapses (`timeoutMs`). An early refresh never delays a caller. `null` per call:
+   * this call uses no store. See "Balance for fleets".
    */
   store?: CreditsStore | null;
   /** How long one store operation may take before the call goes on without it, in milliseconds. Default 500. */

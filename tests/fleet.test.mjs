@@ -47,7 +47,7 @@ function keyv() {
  * Where Keyv keeps the entry of KEY at `baseUrl`: the key the package derives, worked out here
  * on its own, under the prefixes Keyv (`keyv:`) and @keyv/redis (`keyv::`) add.
  */
-const keyvKey = (baseUrl) => `keyv::keyv:powerpost-credits:v1:${createHash("sha256").update(`${baseUrl}\n${KEY}`).digest("hex")}`;
+const keyvKey = (baseUrl) => `keyv::keyv:powerpost-credits:v2:${createHash("sha256").update(`${baseUrl}\n${KEY}`).digest("hex")}`;
 
 /** Runs `count` instances with KEY and `options`, started `staggerMs` apart; what each saw. */
 const fleet = (count, options) => runFleet(count, (index) => ({ key: KEY, ...options, startAfterMs: (options.staggerMs ?? 0) * index }));
@@ -118,15 +118,18 @@ test("Redis going down costs one timeout, then calls answer at a request's pace;
 
 test("stores that hang, throw, reject late or answer garbage never break a call", async () => {
   const never = () => new Promise(() => {});
+  const twice = (message) => [message, message];
   const cases = [
     ["hangs", { get: never, set: never }, ["store.get took over 100 ms", "store.set took over 100 ms"]],
     ["throws", { get() { throw new Error("get broke"); }, set() { throw new Error("set broke"); } }, ["store.get failed", "store.set failed"]],
     ["rejects late", { get: async () => undefined, set: () => new Promise((_, fail) => setTimeout(() => fail(new Error("late")), 300)) }, ["store.set took over 100 ms"]],
-    ["answers a number", { get: () => 42, set() {} }, ["store entry ignored: entry must be a plain object"]],
-    ["answers a string", { get: async () => '{"version":1}', set() {} }, ["store entry ignored: entry must be a plain object"]],
-    ["answers wrong types", { get: () => ({ version: 1, balance: "47", fetchedAt: Date.now() }), set() {} }, ["store entry ignored: balance must be a number"]],
-    ["answers a cycle", { get() { const value = { version: 1 }; value.self = value; return value; }, set() {} }, ["store entry ignored: is not JSON of at most 65536 characters"]],
-    ["answers a throwing Proxy", { get: () => new Proxy({}, { ownKeys() { throw new Error("trap"); } }), set() {} }, ["store entry ignored: is not JSON of at most 65536 characters"]],
+    // A store that works but answers garbage is told of at each read: the call's, then the
+    // read of its claim back.
+    ["answers a number", { get: () => 42, set() {} }, twice("store entry ignored: entry must be a plain object")],
+    ["answers a string", { get: async () => '{"version":2}', set() {} }, twice("store entry ignored: entry must be a plain object")],
+    ["answers wrong types", { get: () => ({ version: 2, balance: "47", fetchedAt: Date.now() }), set() {} }, twice("store entry ignored: balance must be a number")],
+    ["answers a cycle", { get() { const value = { version: 2 }; value.self = value; return value; }, set() {} }, twice("store entry ignored: is not JSON of at most 65536 characters")],
+    ["answers a throwing Proxy", { get: () => new Proxy({}, { ownKeys() { throw new Error("trap"); } }), set() {} }, twice("store entry ignored: is not JSON of at most 65536 characters")],
     ["has a throwing thenable", { get: () => ({ then() { throw new Error("then broke"); } }), set() {} }, ["store.get failed"]],
   ];
   for (const [name, store, expected] of cases) {
@@ -157,19 +160,19 @@ test("hostile entries written straight into Redis are ignored, told and overwrit
   const store = keyv();
   const now = Date.now();
   const hostile = [
-    [{ version: 1, balance: "47", fetchedAt: now }, "balance must be a number"],
-    [{ version: 1, balance: -5, fetchedAt: now }, "balance must be a non-negative number"],
+    [{ version: 2, balance: "47", fetchedAt: now }, "balance must be a number"],
+    [{ version: 2, balance: -5, fetchedAt: now }, "balance must be a non-negative number"],
     ["1e400", "balance must be a non-negative number"],
-    [{ version: 1, balance: 5, fetchedAt: now + 120_000 }, "fetchedAt must be a time at most a minute from now"],
-    [{ version: 1, balance: 5, fetchedAt: now, padding: "x".repeat(70_000) }, "is not JSON of at most 65536 characters"],
-    [{ version: 2, balance: 5, fetchedAt: now }, "is of version 2, not 1"],
-    [{ version: 1, balance: 5, fetchedAt: now, rateLimit: { limit: -1, remaining: 0, resetAt: 0 } }, "rateLimit.limit must be a whole number"],
+    [{ version: 2, balance: 5, fetchedAt: now + 120_000 }, "fetchedAt must be a time at most a minute from now"],
+    [{ version: 2, balance: 5, fetchedAt: now, padding: "x".repeat(70_000) }, "is not JSON of at most 65536 characters"],
+    [{ version: 1, balance: 5, fetchedAt: now }, "is of version 1, not 2"],
+    [{ version: 2, balance: 5, fetchedAt: now, rateLimit: { limit: -1, remaining: 0, resetAt: 0 } }, "rateLimit.limit must be a whole number"],
     [[5], "entry must be a plain object"],
   ];
   for (const [entry, why] of hostile) {
     const { baseUrl, attempts } = scenario("hostile");
     // Keyv's own format around the value; "1e400" is a balance JSON reads as Infinity.
-    const value = entry === "1e400" ? `{"value":{"version":1,"balance":1e400,"fetchedAt":${now}},"expires":null}` : JSON.stringify({ value: entry, expires: null });
+    const value = entry === "1e400" ? `{"value":{"version":2,"balance":1e400,"fetchedAt":${now}},"expires":null}` : JSON.stringify({ value: entry, expires: null });
     redis.cli("SET", keyvKey(baseUrl), value);
     const told = [];
     const client = new CreditsClient(KEY, { baseUrl, store, maxAgeMs: 60_000, onStoreError: (error) => told.push(error.message) });
@@ -203,7 +206,7 @@ test("no Redis key or value holds any part of the API key's secret", () => {
   assert.ok(keys.length >= 5, `the tests above left entries: ${keys.length}`);
   const windows = Array.from({ length: SECRET.length - 7 }, (_, start) => SECRET.slice(start, start + 8));
   for (const key of keys) {
-    assert.match(key, /^keyv::keyv:powerpost-credits:v1:[0-9a-f]{64}$/);
+    assert.match(key, /^keyv::keyv:powerpost-credits:v2:[0-9a-f]{64}$/);
     const value = redis.cli("GET", key);
     for (const part of windows) assert.ok(!key.includes(part) && !value.includes(part), `${key} holds part of the secret`);
   }

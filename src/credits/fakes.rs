@@ -181,15 +181,17 @@ pub(crate) struct FakeStore {
     pub errors: Rc<RefCell<Vec<String>>>,
     /// Writes that did not finish at once, kept alive as the runtime keeps a pending promise.
     unfinished: Rc<RefCell<Vec<LocalBoxFuture<'static, ()>>>>,
+    /// What other instances write meanwhile: each `get` first puts the next one under the test key.
+    pub written_elsewhere: Rc<RefCell<VecDeque<serde_json::Value>>>,
 }
 
 impl FakeStore {
     /// The key every test's entry is under.
-    pub(crate) const KEY: &str = "powerpost-credits:v1:test";
+    pub(crate) const KEY: &str = "powerpost-credits:v2:test";
 
     /// This store, as a call's options give it.
     pub(crate) fn use_it(&self) -> Option<StoreUse<FakeStore>> {
-        Some(StoreUse { store: self.clone(), key: Self::KEY.into(), timeout_ms: 500 })
+        Some(StoreUse { store: self.clone(), key: Self::KEY.into(), timeout_ms: 500, claim_ms: 1_000.0 })
     }
 
     /// Puts `value` under the test key, as another instance (or an attacker) might.
@@ -214,6 +216,9 @@ impl Store for FakeStore {
 
     async fn get(&self, key: &str) -> Result<Stored<serde_json::Value>, &'static str> {
         self.gets.set(self.gets.get() + 1);
+        if let Some(value) = self.written_elsewhere.borrow_mut().pop_front() {
+            self.put(value);
+        }
         match self.fails() {
             Some(Fault::Hangs) => std::future::pending().await,
             Some(_) => Err("what get threw"),

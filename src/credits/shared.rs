@@ -17,7 +17,10 @@ use super::key::ApiKey;
 use super::options::Request;
 use super::response::Credits;
 use super::retry::MAX_HINT_MS;
-use super::store::{early_refresh_ms, ttl_ms, Entry, Store, StoreHealth, StoreSlot, StoreUse, MAX_CLOCK_AHEAD_MS};
+use super::store::{
+    early_refresh_ms, ttl_ms, Claim, Entry, Store, StoreHealth, StoreSlot, StoreUse, CLAIM_POLL_MS, CLAIM_SETTLE_MS,
+    MAX_CLOCK_AHEAD_MS,
+};
 use crate::error::PowerPostError;
 use crate::input::{is_whole, Number, Path, MAX_SAFE_INTEGER};
 
@@ -66,6 +69,8 @@ pub(crate) struct Requests<I, C> {
     store_health: Rc<StoreHealth>,
     /// Where each running watch takes observed balances; gone when the watch is.
     watches: RefCell<Vec<Weak<Observed>>>,
+    /// This client's id in the claims it writes, drawn when first needed.
+    instance: RefCell<Option<Rc<str>>>,
 }
 
 /// `observeBalance`'s arguments as a result: a whole number of credits from 0, fetched `at`
@@ -126,7 +131,18 @@ impl<I: PartialEq + Clone + 'static, C: Clone + 'static> Requests<I, C> {
             results: RefCell::new(Vec::new()),
             store_health: Rc::default(),
             watches: RefCell::new(Vec::new()),
+            instance: RefCell::new(None),
         })
+    }
+
+    /// This client's id in claims: 16 hex digits, from the clock's jitter.
+    fn instance(&self, clock: &impl Clock) -> Rc<str> {
+        let mut instance = self.instance.borrow_mut();
+        let id = instance.get_or_insert_with(|| {
+            let draw = || (clock.jitter().clamp(0.0, 1.0) * f64::from(u32::MAX)) as u32;
+            Rc::from(format!("{:08x}{:08x}", draw(), draw()))
+        });
+        Rc::clone(id)
     }
 
     /// A watch of this client: it is told of every balance observed while it runs.
@@ -196,28 +212,79 @@ impl<I: PartialEq + Clone + 'static, C: Clone + 'static> Requests<I, C> {
                 Some(slot) => slot.read().await,
                 None => None,
             };
-            let (shared, paused_until) = entry.map_or((None, None), |entry| (entry.credits(), entry.paused_until));
+            let (shared, paused_until) =
+                entry.as_ref().map_or((None, None), |entry| (entry.credits(), entry.paused_until));
             // One clock for freshness: the newer of the store's entry and the kept result.
             let newest = match (shared.filter(valid), kept) {
                 (Some(shared), Some(kept)) if kept.fetched_at > shared.fetched_at => Some(kept),
                 (shared, kept) => shared.or(kept),
             };
+            let paused = paused_until.is_some_and(|until| until > now_ms);
+            // Claims need a store that works: with maxAgeMs 0 nothing is shared, and a store
+            // that just failed is left alone (the result is still written, to heal it).
+            let claiming =
+                slot.as_ref().is_some_and(|slot| max_age_ms > 0.0 && slot.health.usable(slot.clock.now_ms()));
             if let Some(credits) = newest {
                 self.keep(call.fingerprint.clone(), credits.clone());
-                // An early refresh never delays the caller, who is answered from the result
-                // that is still valid: the request runs on its own, and its result is kept
-                // and written as any other's. None while a shared pause lasts.
-                let paused = paused_until.is_some_and(|until| until > now_ms);
-                if let Some(slot) = slot.filter(|_| due(&credits) && !paused) {
-                    let store = slot.store.clone();
+                // An early refresh never delays the caller, who is answered from the result,
+                // still valid: the refresh runs on its own if this instance's claim stands,
+                // and its result is kept and written as any other's. None while a shared pause
+                // lasts, another instance's claim stands, or this client is already asking.
+                let Some(slot) = slot.filter(|_| due(&credits) && !paused && !self.asking(&call.fingerprint)) else {
+                    return Ok(credits);
+                };
+                let store = slot.store.clone();
+                if !claiming {
                     store.detach(self.in_flight(call, max_age_ms, Some(slot)).map(drop).boxed_local());
+                    return Ok(credits);
                 }
+                let instance = self.instance(&call.clock);
+                if entry.as_ref().is_none_or(|entry| entry.claimed_by_other(&instance, now_ms).is_none()) {
+                    let claimed = entry.unwrap_or_else(|| Entry::new(Some(credits.clone()), paused_until));
+                    store.detach(
+                        Rc::clone(self).refresh_if_claimed(call, max_age_ms, slot, claimed, instance).boxed_local(),
+                    );
+                }
+                return Ok(credits);
+            }
+            let (slot, instance) = match slot {
+                Some(slot) if claiming => {
+                    let instance = self.instance(&call.clock);
+                    (slot, instance)
+                }
+                slot => {
+                    if let Some(until) = paused_until {
+                        wait_out_pause(&call.clock, until).await?;
+                    }
+                    return self.in_flight(call, max_age_ms, slot).await;
+                }
+            };
+            let claim = entry.as_ref().and_then(|entry| entry.claimed_by_other(&instance, now_ms)).cloned();
+            // No valid result: wait for another instance's claimed refresh, else claim it.
+            if let Some(credits) = self.result_of_claim(&slot, claim.as_ref(), &valid).await? {
+                self.keep(call.fingerprint.clone(), credits.clone());
                 return Ok(credits);
             }
             if let Some(until) = paused_until {
                 wait_out_pause(&call.clock, until).await?;
             }
-            self.in_flight(call, max_age_ms, slot).await
+            if !self.asking(&call.fingerprint) {
+                let claimed = self.claim(&slot, Entry::new(None, paused_until), &instance, max_age_ms).await?;
+                let Claimed::ReadBack(read_back) = claimed else {
+                    return self.in_flight(call, max_age_ms, None::<StoreSlot<S, K>>).await;
+                };
+                if let Some(credits) = read_back.as_ref().and_then(Entry::credits).filter(valid) {
+                    self.keep(call.fingerprint.clone(), credits.clone());
+                    return Ok(credits);
+                }
+                let now_ms = slot.clock.now_ms();
+                let claim = read_back.as_ref().and_then(|entry| entry.claimed_by_other(&instance, now_ms));
+                if let Some(credits) = self.result_of_claim(&slot, claim, &valid).await? {
+                    self.keep(call.fingerprint.clone(), credits.clone());
+                    return Ok(credits);
+                }
+            }
+            self.in_flight(call, max_age_ms, Some(slot)).await
         };
         // `left` first: a caller gone before the call starts sends nothing.
         match select(pin!(left), pin!(asked)).await {
@@ -226,10 +293,83 @@ impl<I: PartialEq + Clone + 'static, C: Clone + 'static> Requests<I, C> {
         }
     }
 
+    /// Whether a request of `fingerprint`'s is in flight.
+    fn asking(&self, fingerprint: &I) -> bool {
+        self.in_flight.borrow().iter().any(|(known, request)| known == fingerprint && request.upgrade().is_some())
+    }
+
+    /// Writes `entry` back with this instance's claim, waits for claims written at the same
+    /// time to settle, and reads back which stands.
+    async fn claim<S: Store, K: Clock + Clone + 'static>(
+        &self,
+        slot: &StoreSlot<S, K>,
+        entry: Entry,
+        instance: &str,
+        max_age_ms: f64,
+    ) -> Result<Claimed, Failure<C>> {
+        let mine = Claim { by: instance.to_string(), until: slot.clock.now_ms() + slot.claim_ms };
+        if !slot.write_now(&entry.claimed(mine), ttl_ms(max_age_ms, slot.claim_ms)).await {
+            return Ok(Claimed::Unwritten);
+        }
+        slot.clock.wait(CLAIM_SETTLE_MS).await?;
+        Ok(Claimed::ReadBack(slot.read().await))
+    }
+
+    /// The result of another instance's claimed refresh, read from the store until it comes
+    /// (`None` once the claim lapses or is gone, or without one).
+    async fn result_of_claim<S: Store, K: Clock + Clone + 'static>(
+        &self,
+        slot: &StoreSlot<S, K>,
+        claim: Option<&Claim>,
+        valid: &impl Fn(&Credits) -> bool,
+    ) -> Result<Option<Credits>, Failure<C>> {
+        let Some(Claim { by, until }) = claim else { return Ok(None) };
+        loop {
+            let left_ms = until - slot.clock.now_ms();
+            if left_ms <= 0.0 {
+                return Ok(None);
+            }
+            slot.clock.wait(CLAIM_POLL_MS.min(left_ms)).await?;
+            let entry = slot.read().await;
+            if let Some(credits) = entry.as_ref().and_then(Entry::credits).filter(valid) {
+                return Ok(Some(credits));
+            }
+            if entry.and_then(|entry| entry.claim).is_none_or(|claim| claim.by != *by) {
+                return Ok(None);
+            }
+        }
+    }
+
+    /// An early refresh, run on its own: the request is sent only if this instance's claim
+    /// stands and no other result came meanwhile.
+    async fn refresh_if_claimed<N, K, S>(
+        self: Rc<Self>,
+        call: Call<I, N, K>,
+        max_age_ms: f64,
+        slot: StoreSlot<S, K>,
+        entry: Entry,
+        instance: Rc<str>,
+    ) where
+        N: Network<Cause = C> + 'static,
+        K: Clock + Clone + 'static,
+        S: Store,
+    {
+        let had = entry.credits().map(|credits| credits.fetched_at);
+        let Ok(Claimed::ReadBack(read_back)) = self.claim(&slot, entry, &instance, max_age_ms).await else { return };
+        let now_ms = slot.clock.now_ms();
+        if let Some(read_back) = read_back {
+            let newer = read_back.credits().is_some_and(|credits| Some(credits.fetched_at) > had);
+            if newer || read_back.claimed_by_other(&instance, now_ms).is_some() {
+                return;
+            }
+        }
+        let _outcome = self.in_flight(call, max_age_ms, Some(slot)).await;
+    }
+
     /// One call's way to `store`, with this client's record of how the store has been doing.
     fn slot<S: Store, K: Clock + Clone>(&self, store: StoreUse<S>, clock: &K) -> StoreSlot<S, K> {
-        let StoreUse { store, key, timeout_ms } = store;
-        StoreSlot { store, clock: clock.clone(), key, timeout_ms, health: Rc::clone(&self.store_health) }
+        let StoreUse { store, key, timeout_ms, claim_ms } = store;
+        StoreSlot { store, clock: clock.clone(), key, timeout_ms, claim_ms, health: Rc::clone(&self.store_health) }
     }
 
     /// The newest result of `fingerprint`'s request.
@@ -308,6 +448,14 @@ impl<I: PartialEq + Clone + 'static, C: Clone + 'static> Requests<I, C> {
         }
         results.push((fingerprint, credits));
     }
+}
+
+/// What writing a claim came to.
+enum Claimed {
+    /// The store failed: the call goes on as without it, and leaves it alone for a while.
+    Unwritten,
+    /// The entry read back after the settle.
+    ReadBack(Option<Entry>),
 }
 
 /// Waits until a pause another instance wrote has passed, or fails at once as a 429 would
@@ -630,7 +778,7 @@ mod tests {
     }
 
     fn stored(balance: u32, fetched_at: f64) -> serde_json::Value {
-        json!({"version": 1, "balance": balance, "requestId": "req_other", "fetchedAt": fetched_at})
+        json!({"version": 2, "balance": balance, "requestId": "req_other", "fetchedAt": fetched_at})
     }
 
     #[test]
@@ -638,9 +786,10 @@ mod tests {
         let (network, requests, store) = (Fake::answering(vec![ok(7)]), Requests::new(), FakeStore::default());
         network.now_ms.set(10_000.0);
         let credits = ask(&network, &requests, &store, 1_000.0).unwrap();
-        assert_eq!((credits.balance, network.sent(), store.gets.get()), (7.0, 1, 1));
+        assert_eq!((credits.balance, network.sent(), store.gets.get()), (7.0, 1, 2), "read, then read back the claim");
         let (written, ttl_ms) = store.entry().unwrap();
-        assert_eq!(written, json!({"version": 1, "balance": 7.0, "requestId": "req_7", "fetchedAt": 10_000.0}));
+        let settled = 10_000.0 + CLAIM_SETTLE_MS;
+        assert_eq!(written, json!({"version": 2, "balance": 7.0, "requestId": "req_7", "fetchedAt": settled}));
         assert_eq!(ttl_ms, 2_000.0, "a little over maxAgeMs");
         // Another instance's result, younger than maxAgeMs, answers; then this client keeps it.
         let requests = Requests::new();
@@ -651,7 +800,7 @@ mod tests {
             (3.0, Some("req_other"), 9_500.0)
         );
         assert_eq!(ask(&network, &requests, &store, 1_000.0).unwrap().balance, 3.0);
-        assert_eq!((network.sent(), store.gets.get(), store.sets.get()), (1, 2, 1), "the kept copy answered the last");
+        assert_eq!((network.sent(), store.gets.get(), store.sets.get()), (1, 3, 2), "the kept copy answered the last");
     }
 
     #[test]
@@ -666,21 +815,21 @@ mod tests {
             2.0,
             "maxAgeMs 0 never answers from it"
         );
-        assert_eq!(store.gets.get(), 2, "but reads it, for a pause");
+        assert_eq!(store.gets.get(), 3, "but reads it, for a pause (the first call read its claim back too)");
     }
 
     #[test]
     fn a_bad_entry_is_told_ignored_and_overwritten() {
         let (network, store) = (Fake::answering(vec![ok(1), ok(2)]), FakeStore::default());
         network.now_ms.set(10_000.0);
-        store.put(json!({"version": 1, "balance": -5, "fetchedAt": 9_999}));
+        store.put(json!({"version": 2, "balance": -5, "fetchedAt": 9_999}));
         assert_eq!(ask(&network, &Requests::new(), &store, 1_000.0).unwrap().balance, 1.0);
         assert_eq!(*store.errors.borrow(), ["store entry ignored: balance must be a non-negative number"]);
         assert_eq!(store.entry().unwrap().0["balance"], 1.0, "the fresh result heals it");
         // The store itself worked: it is read again at once.
         store.put(json!(42));
         ask(&network, &Requests::new(), &store, 1_000.0).unwrap();
-        assert_eq!(store.gets.get(), 2);
+        assert_eq!(store.gets.get(), 4, "each call read it, and read its claim back");
         assert_eq!(store.errors.borrow()[1], "store entry ignored: entry must be a plain object");
     }
 
@@ -719,7 +868,7 @@ mod tests {
         // refresh's result is kept and written when it comes.
         network.jitter.set(1.0 - (-3.0f64).exp());
         assert_eq!(ask(&network, &requests, &store, 1_000.0).unwrap().balance, 1.0);
-        assert_eq!((network.sent(), store.gets.get()), (2, 2), "the store, whose entry is as old, was asked first");
+        assert_eq!((network.sent(), store.gets.get()), (2, 4), "the store, whose entry is as old, was asked first");
         assert_eq!(store.entry().unwrap().0["balance"], json!(2.0));
         network.jitter.set(0.0);
         assert_eq!(ask(&network, &requests, &store, 1_000.0).unwrap().balance, 2.0);
@@ -754,23 +903,91 @@ mod tests {
         store.put(stored(9, 10_700.0));
         assert_eq!(ask(&network, &requests, &store, 1_000.0).unwrap().balance, 9.0);
         assert_eq!(network.sent(), 2, "its refresh is already under way");
-        // While a shared pause lasts, a due result answers and no refresh starts.
-        let paused = json!({"version": 1, "balance": 7, "requestId": "req_other", "fetchedAt": 10_500.0, "pausedUntil": 20_000.0});
-        store.put(paused);
+        // A pause that ends now is over: the refresh starts.
+        let ended = json!({"version": 2, "balance": 7, "requestId": "req_other", "fetchedAt": 10_500.0, "pausedUntil": 11_400.0});
+        store.put(ended);
+        let sets = store.sets.get();
         assert_eq!(ask(&network, &Requests::new(), &store, 1_000.0).unwrap().balance, 7.0);
-        assert_eq!(network.sent(), 2);
+        assert_eq!((store.sets.get(), network.sent()), (sets + 1, 3), "its claim written, and its request sent");
+        // While a shared pause lasts, a due result answers and no refresh starts.
+        let paused = json!({"version": 2, "balance": 7, "requestId": "req_other", "fetchedAt": 10_500.0, "pausedUntil": 20_000.0});
+        store.put(paused);
+        let sets = store.sets.get();
+        assert_eq!(ask(&network, &Requests::new(), &store, 1_000.0).unwrap().balance, 7.0);
+        assert_eq!((store.sets.get(), network.sent()), (sets, 3));
+    }
+
+    fn claimed(balance: u32, fetched_at: f64, by: &str, until: f64) -> serde_json::Value {
+        let mut entry = stored(balance, fetched_at);
+        entry["claim"] = json!({"by": by, "until": until});
+        entry
+    }
+
+    #[test]
+    fn an_early_refresh_is_claimed_and_another_instance_s_claim_is_left_alone() {
+        let (network, requests, store) = (Fake::answering(vec![ok(2)]), Requests::new(), FakeStore::default());
+        network.now_ms.set(10_000.0);
+        network.jitter.set(1.0 - (-3.0f64).exp()); // a head start of 300 ms
+                                                   // Due, and another instance claims it: answered from the entry, no request.
+        store.put(claimed(1, 9_200.0, "other", 10_500.0));
+        assert_eq!(ask(&network, &requests, &store, 1_000.0).unwrap().balance, 1.0);
+        assert_eq!((network.sent(), store.sets.get()), (0, 0));
+        // A claim that lapsed is no one's: this instance claims the refresh, reads its claim
+        // back after the settle, and refreshes; the result clears the claim.
+        store.put(claimed(1, 9_200.0, "other", 9_999.0));
+        assert_eq!(ask(&network, &Requests::new(), &store, 1_000.0).unwrap().balance, 1.0, "not delayed");
+        assert_eq!((network.sent(), store.sets.get()), (1, 2), "the claim, then the result");
+        assert_eq!(*network.waits.borrow(), [CLAIM_SETTLE_MS]);
+        let (written, _) = store.entry().unwrap();
+        assert_eq!((written["balance"].clone(), written.get("claim")), (json!(2.0), None));
+        // Two instances claim at once, and the other's claim is the one read back: no request.
+        let other = Requests::new();
+        let sets = store.sets.get();
+        store.written_elsewhere.borrow_mut().extend([stored(1, 9_200.0), claimed(1, 9_200.0, "other", 20_000.0)]);
+        assert_eq!(ask(&network, &other, &store, 1_000.0).unwrap().balance, 1.0);
+        assert_eq!((network.sent(), store.sets.get()), (1, sets + 1), "this instance's claim was written over");
+    }
+
+    #[test]
+    fn past_max_age_a_call_waits_for_another_instance_s_claimed_refresh() {
+        let (network, store) = (Fake::answering(vec![ok(5)]), FakeStore::default());
+        network.now_ms.set(10_000.0);
+        // Its result arrives on the third read: answered with it, no request.
+        let claim = claimed(1, 8_000.0, "other", 10_500.0);
+        store.written_elsewhere.borrow_mut().extend([claim.clone(), claim, stored(4, 10_080.0)]);
+        let credits = ask(&network, &Requests::new(), &store, 1_000.0).unwrap();
+        assert_eq!((credits.balance, network.sent()), (4.0, 0));
+        assert_eq!(*network.waits.borrow(), [CLAIM_POLL_MS, CLAIM_POLL_MS]);
+        // A claimant that died: the claim lapses, then this instance claims and asks.
+        network.waits.borrow_mut().clear();
+        network.now_ms.set(20_000.0);
+        store.put(claimed(1, 8_000.0, "other", 20_120.0));
+        let credits = ask(&network, &Requests::new(), &store, 1_000.0).unwrap();
+        assert_eq!((credits.balance, network.sent()), (5.0, 1));
+        assert_eq!(*network.waits.borrow(), [CLAIM_POLL_MS, CLAIM_POLL_MS, 20.0, CLAIM_SETTLE_MS], "until it lapsed");
+        // A claim taken away (another result written without one) ends the wait too.
+        let (network, store) = (Fake::answering(vec![ok(6)]), FakeStore::default());
+        network.now_ms.set(10_000.0);
+        store.put(claimed(1, 8_000.0, "other", 19_000.0));
+        store.written_elsewhere.borrow_mut().push_back(stored(1, 8_000.0));
+        let credits = ask(&network, &Requests::new(), &store, 1_000.0).unwrap();
+        assert_eq!((credits.balance, network.sent()), (6.0, 1));
+        // With maxAgeMs 0 nothing is claimed.
+        let (network, store) = (Fake::answering(vec![ok(7)]), FakeStore::default());
+        ask(&network, &Requests::new(), &store, 0.0).unwrap();
+        assert_eq!((store.gets.get(), store.sets.get(), network.waits.borrow().len()), (1, 1, 0));
     }
 
     #[test]
     fn a_shared_pause_is_waited_out_or_refused_over_a_minute() {
         let (network, store) = (Fake::answering(vec![ok(1), ok(2)]), FakeStore::default());
         network.now_ms.set(10_000.0);
-        store.put(json!({"version": 1, "pausedUntil": 12_000.5}));
+        store.put(json!({"version": 2, "pausedUntil": 12_000.5}));
         assert_eq!(ask(&network, &Requests::new(), &store, 0.0).unwrap().balance, 1.0);
         assert_eq!(*network.waits.borrow(), [2_001.0], "the request waited the pause out");
-        store.put(json!({"version": 1, "pausedUntil": network.now_ms.get() + 60_000.0}));
+        store.put(json!({"version": 2, "pausedUntil": network.now_ms.get() + 60_000.0}));
         assert_eq!(ask(&network, &Requests::new(), &store, 0.0).unwrap().balance, 2.0, "a minute is still waited");
-        store.put(json!({"version": 1, "pausedUntil": network.now_ms.get() + 60_001.0}));
+        store.put(json!({"version": 2, "pausedUntil": network.now_ms.get() + 60_001.0}));
         let error = ask(&network, &Requests::new(), &store, 0.0).unwrap_err().error;
         assert_eq!(
             (error.code, error.status, error.retry_after_ms, network.sent()),
@@ -778,7 +995,7 @@ mod tests {
         );
         assert_eq!(error.request_id, None);
         // A fresh balance still answers during a pause.
-        store.put(json!({"version": 1, "balance": 9, "fetchedAt": network.now_ms.get(), "pausedUntil": 1e15}));
+        store.put(json!({"version": 2, "balance": 9, "fetchedAt": network.now_ms.get(), "pausedUntil": 1e15}));
         assert_eq!(ask(&network, &Requests::new(), &store, 1_000.0).unwrap().balance, 9.0);
     }
 

@@ -1,6 +1,6 @@
 //! The store a fleet shares (`options.store`): what an entry holds and when it is trusted, the
-//! key it is kept under, how long a client leaves a failing store alone, and when a result is
-//! refreshed early. Written against a [`Store`] trait, as calls are against `Network`, so host
+//! key it is kept under, how long a client leaves a failing store alone, when a result is
+//! refreshed early, and the claim by which one instance refreshes it. Written against a [`Store`] trait, as calls are against `Network`, so host
 //! tests drive it with a fake one.
 
 use std::cell::Cell;
@@ -21,8 +21,8 @@ use crate::pricing::settle::is_balance;
 
 /// The entry format; an entry of another version is ignored. Also in every store key, so that
 /// another format would be kept apart.
-const ENTRY_VERSION: u32 = 1;
-const KEY_PREFIX: &str = "powerpost-credits:v1:";
+const ENTRY_VERSION: u32 = 2;
+const KEY_PREFIX: &str = "powerpost-credits:v2:";
 /// An entry longer than this as JSON is not read: no store can make a call read much.
 const MAX_ENTRY_CHARS: usize = 65_536;
 /// How far ahead of this clock another instance's may be before its `fetchedAt` is refused.
@@ -32,6 +32,15 @@ const MAX_SKIP_MS: f64 = 60_000.0;
 /// How much longer than it may answer an entry is kept: a little, so that the store (whose
 /// clock is not ours) never drops an entry that could still answer.
 const TTL_MARGIN_MS: f64 = 1_000.0;
+/// How long an instance that wrote a claim waits before it reads the entry back: longer than a
+/// write takes to be seen by the others (a store on the same network), so that of claims
+/// written at once the last one stands, and is seen by all.
+pub(crate) const CLAIM_SETTLE_MS: f64 = 30.0;
+/// How often a call waiting for another instance's claimed refresh reads the entry.
+pub(crate) const CLAIM_POLL_MS: f64 = 50.0;
+/// The longest an instance's id may be in a claim.
+const MAX_CLAIMANT_CHARS: usize = 64;
+
 /// XFetch's `delta * beta`, as a share of `maxAgeMs`: an entry is refreshed early with
 /// probability `exp(-(time left) / (maxAgeMs / 10))`, 37% when a tenth of its age is left.
 const EARLY_REFRESH_SHARE: f64 = 0.1;
@@ -80,6 +89,16 @@ pub(crate) struct Entry {
     /// No request before this time (ms since the Unix epoch).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub paused_until: Option<f64>,
+    /// An instance refreshing the entry: the others leave it alone until the claim lapses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claim: Option<Claim>,
+}
+
+/// Who refreshes an entry (an instance's random id), and until when (ms since the Unix epoch).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Claim {
+    pub by: String,
+    pub until: f64,
 }
 
 impl Entry {
@@ -90,7 +109,18 @@ impl Entry {
             }
             None => (None, None, None, None),
         };
-        Entry { version: ENTRY_VERSION, balance, request_id, rate_limit, fetched_at, paused_until }
+        Entry { version: ENTRY_VERSION, balance, request_id, rate_limit, fetched_at, paused_until, claim: None }
+    }
+
+    /// This entry with `claim` in it.
+    pub(crate) fn claimed(mut self, claim: Claim) -> Self {
+        self.claim = Some(claim);
+        self
+    }
+
+    /// The claim of an instance other than `instance` that has not lapsed at `now_ms`.
+    pub(crate) fn claimed_by_other(&self, instance: &str, now_ms: f64) -> Option<&Claim> {
+        self.claim.as_ref().filter(|claim| claim.by != instance && claim.until > now_ms)
     }
 
     /// The credits kept, if any.
@@ -123,6 +153,12 @@ impl Entry {
         }
         if entry.paused_until.is_some_and(|until| !until.is_finite()) {
             return Err("pausedUntil must be a finite number".into());
+        }
+        if entry.claim.as_ref().is_some_and(|claim| !claim.until.is_finite()) {
+            return Err("claim.until must be a finite number".into());
+        }
+        if entry.claim.as_ref().is_some_and(|claim| claim.by.is_empty() || claim.by.len() > MAX_CLAIMANT_CHARS) {
+            return Err(format!("claim.by must be 1 to {MAX_CLAIMANT_CHARS} characters"));
         }
         Ok(entry)
     }
@@ -179,12 +215,13 @@ impl StoreHealth {
     }
 }
 
-/// A call's store, as its options give it: the store, the entry's key, and how long one
-/// operation may take.
+/// A call's store, as its options give it: the store, the entry's key, how long one operation
+/// may take, and how long a claim lasts (the call's request's own time limit).
 pub(crate) struct StoreUse<S> {
     pub store: S,
     pub key: String,
     pub timeout_ms: u32,
+    pub claim_ms: f64,
 }
 
 /// One call's way to its entry: the store, the entry's key, how long an operation may take,
@@ -195,6 +232,7 @@ pub(crate) struct StoreSlot<S, K> {
     pub clock: K,
     pub key: String,
     pub timeout_ms: u32,
+    pub claim_ms: f64,
     pub health: Rc<StoreHealth>,
 }
 
@@ -246,6 +284,20 @@ impl<S: Store, K: Clock + Clone + 'static> StoreSlot<S, K> {
         }));
     }
 
+    /// Writes `entry` and waits until the store says it is written: whether it is.
+    pub(crate) async fn write_now(&self, entry: &Entry, ttl_ms: f64) -> bool {
+        match self.within_timeout(self.store.set(&self.key, entry, ttl_ms)).await {
+            Ok(()) => {
+                self.health.succeeded();
+                true
+            }
+            Err(failure) => {
+                self.failed(failure, "set");
+                false
+            }
+        }
+    }
+
     /// `operation`, or its failure: what it threw, or that it took over `timeout_ms`.
     async fn within_timeout<T>(
         &self,
@@ -284,7 +336,7 @@ mod tests {
         let key = ApiKey::parse(crate::credits::fakes::KEY).unwrap();
         let id = store_key("https://powerpost.ai/api/v1", &key);
         assert_eq!(id.len(), KEY_PREFIX.len() + 64);
-        assert!(id.starts_with("powerpost-credits:v1:"));
+        assert!(id.starts_with("powerpost-credits:v2:"));
         assert!(KEY_PREFIX.ends_with(&format!(":v{ENTRY_VERSION}:")), "the key names the entries' version");
         assert!(id[KEY_PREFIX.len()..].chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
         assert_ne!(id, store_key("http://127.0.0.1:8080/api/v1", &key), "each base URL has its own");
@@ -299,7 +351,7 @@ mod tests {
     #[test]
     fn valid_entries_are_read_and_written_alike() {
         let rate_limit = json!({"limit": 60, "remaining": 59, "resetAt": 1_000});
-        let value = json!({"version": 1, "balance": 47, "requestId": "req_1", "rateLimit": rate_limit,
+        let value = json!({"version": 2, "balance": 47, "requestId": "req_1", "rateLimit": rate_limit,
             "fetchedAt": 999_000, "pausedUntil": 1_002_000});
         let entry = check(value).unwrap();
         let credits = entry.credits().unwrap();
@@ -310,24 +362,34 @@ mod tests {
         assert_eq!(credits.rate_limit.map(|limit| limit.remaining), Some(59));
         assert_eq!(entry.paused_until, Some(1_002_000.0));
         assert_eq!(check(serde_json::to_value(&entry).unwrap()), Ok(entry.clone()), "written as read");
-        let paused = check(json!({"version": 1, "pausedUntil": 5})).unwrap();
+        let paused = check(json!({"version": 2, "pausedUntil": 5})).unwrap();
         assert_eq!((paused.credits(), paused.paused_until), (None, Some(5.0)), "a pause alone is valid");
+        let claim = Claim { by: "x".repeat(MAX_CLAIMANT_CHARS), until: 7.0 };
+        let claimed = Entry::new(Some(credits.clone()), None).claimed(claim.clone());
+        assert_eq!(check(serde_json::to_value(&claimed).unwrap()), Ok(claimed.clone()), "a claim is read as written");
+        assert_eq!(claimed.claimed_by_other("me", 6.9), Some(&claim));
+        assert_eq!(claimed.claimed_by_other("me", 7.0), None, "a claim lapses at its end");
+        assert_eq!(claimed.claimed_by_other(&claim.by, 0.0), None, "one's own claim is not another's");
         let written = serde_json::to_value(Entry::new(None, Some(5.0))).unwrap();
-        assert_eq!(written, json!({"version": 1, "pausedUntil": 5.0}));
+        assert_eq!(written, json!({"version": 2, "pausedUntil": 5.0}));
     }
 
     #[test]
     fn entries_are_checked_as_strictly_as_responses() {
-        let credits = |balance: serde_json::Value, fetched_at: f64| json!({"version": 1, "balance": balance, "requestId": null, "fetchedAt": fetched_at});
+        let credits = |balance: serde_json::Value, fetched_at: f64| json!({"version": 2, "balance": balance, "requestId": null, "fetchedAt": fetched_at});
         let refused = [
             (credits(json!(-1), 0.0), "balance must be a non-negative number"),
             (credits(json!("47"), 0.0), "balance must be a number"),
             (credits(json!(1), 1_060_001.0), "fetchedAt must be a time at most a minute from now"),
-            (json!({"version": 1, "rateLimit": {"limit": 1.5}}), "rateLimit.limit must be a whole number"),
-            (json!({"version": 2, "pausedUntil": 5}), "is of version 2, not 1"),
+            (json!({"version": 2, "rateLimit": {"limit": 1.5}}), "rateLimit.limit must be a whole number"),
+            (json!({"version": 1, "pausedUntil": 5}), "is of version 1, not 2"),
             (json!({"pausedUntil": 5}), "version is required"),
-            (json!({"version": 1, "balance": 1}), "balance and fetchedAt must be given together"),
-            (json!({"version": 1, "pausedUntil": "soon"}), "pausedUntil must be a number"),
+            (json!({"version": 2, "balance": 1}), "balance and fetchedAt must be given together"),
+            (json!({"version": 2, "pausedUntil": "soon"}), "pausedUntil must be a number"),
+            (json!({"version": 2, "claim": {"by": "", "until": 5}}), "claim.by must be 1 to 64 characters"),
+            (json!({"version": 2, "claim": {"by": "x".repeat(65), "until": 5}}), "claim.by must be 1 to 64 characters"),
+            (json!({"version": 2, "claim": {"by": "a", "until": "later"}}), "claim.until must be a number"),
+            (json!({"version": 2, "claim": {"until": 5}}), "claim.by is required"),
             (json!("a string"), "entry must be a plain object"),
         ];
         for (value, why) in refused {
@@ -335,15 +397,15 @@ mod tests {
             assert!(error.contains(why), "{value}: {error}");
         }
         assert!(check(credits(json!(1), 1_060_000.0)).is_ok(), "a minute ahead is still fine");
-        let huge = json!({"version": 1, "pad": "x".repeat(MAX_ENTRY_CHARS)});
+        let huge = json!({"version": 2, "pad": "x".repeat(MAX_ENTRY_CHARS)});
         assert!(check(huge).unwrap_err().contains("at most 65536 characters"));
         let padded = |chars: usize| {
-            let frame = serde_json::to_string(&json!({"version": 1, "pad": ""})).unwrap().len();
-            json!({"version": 1, "pad": "x".repeat(chars - frame)})
+            let frame = serde_json::to_string(&json!({"version": 2, "pad": ""})).unwrap().len();
+            json!({"version": 2, "pad": "x".repeat(chars - frame)})
         };
         assert!(check(padded(MAX_ENTRY_CHARS)).is_ok(), "65,536 characters is still read");
         assert!(check(padded(MAX_ENTRY_CHARS + 1)).is_err());
-        let unwritable = Entry::check(json!({"version": 1}), None, 0.0);
+        let unwritable = Entry::check(json!({"version": 2}), None, 0.0);
         assert!(unwritable.unwrap_err().contains("not JSON"));
     }
 

@@ -343,6 +343,9 @@ mod tests {
         let (events, polled_at) = take(&mut watch, &clock, &mut outcomes, 1);
         assert_eq!(describe(&events), ["balance 15 (was Some(10.0))"]);
         assert_eq!(polled_at, [1_500.0], "the next poll an interval after the newest observation");
+        watch.observed().push(observed(11.0, 500.0));
+        let (events, _) = take(&mut watch, &clock, &mut outcomes, 1);
+        assert_eq!(describe(&events), ["balance 11 (was Some(15.0))"], "one of the newest's time is taken");
     }
 
     #[test]

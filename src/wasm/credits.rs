@@ -213,7 +213,9 @@ impl CreditsClient {
 fn store_use(key: &ApiKey, options: &Options, settings: &StoreSettings) -> Option<StoreUse<JsStore>> {
     let (store, timeout_ms) = settings.store()?;
     let on_error = settings.on_error.as_ref().map(|Callback(function)| function.clone());
-    Some(StoreUse { store: JsStore { store, on_error }, key: store_key(options.base_url(), key), timeout_ms })
+    // A claim lasts as long as one attempt may: a claimant that died holds the fleet no longer.
+    let claim_ms = f64::from(options.timeout_ms());
+    Some(StoreUse { store: JsStore { store, on_error }, key: store_key(options.base_url(), key), timeout_ms, claim_ms })
 }
 
 /// What tells the request of a client's call with `options` apart.

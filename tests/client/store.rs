@@ -41,7 +41,7 @@ async fn two_clients_sharing_a_store_make_one_request() {
     let entries = prop(&store, "map").unchecked_into::<js_sys::Map>();
     assert_eq!(entries.size(), 1);
     let key = entries.keys().next().unwrap().value().as_string().unwrap();
-    assert!(key.starts_with("powerpost-credits:v1:") && key.len() == 21 + 64, "{key}");
+    assert!(key.starts_with("powerpost-credits:v2:") && key.len() == 21 + 64, "{key}");
     let second = settle(client(&scenario_url(&id, "ok"), &shared).get_credits(JsValue::UNDEFINED)).await.unwrap();
     assert_eq!(prop(&second, "requestId"), prop(&first, "requestId"));
     assert_eq!(prop(&second, "fetchedAt"), prop(&first, "fetchedAt"));
@@ -89,7 +89,7 @@ async fn a_pause_over_a_minute_in_the_store_rejects_without_a_request() {
     // Another instance was told to wait 90 s: it wrote a pause over the entry.
     let entries = prop(&store, "map").unchecked_into::<js_sys::Map>();
     let key = entries.keys().next().unwrap().value();
-    let paused = Function::new_no_args("return { version: 1, pausedUntil: Date.now() + 90000 };");
+    let paused = Function::new_no_args("return { version: 2, pausedUntil: Date.now() + 90000 };");
     entries.set(&key, &paused.call0(&JsValue::UNDEFINED).unwrap());
     let error = expect_error(settle(first.get_credits(JsValue::UNDEFINED)).await, "RATE_LIMIT_EXCEEDED", Some(429.0));
     assert!(prop(&error, "retryAfterMs").as_f64().is_some_and(|ms| ms > 60_000.0 && ms <= 90_000.0));
