@@ -219,7 +219,7 @@ async function runInWorkerd(block, index) {
     if (kv) {
       const first = JSON.parse(body);
       await waitUntil(() => kv.entries.size > 0, 5_000);
-      assert.deepEqual([...kv.entries.keys()].map((key) => key.replace(/[0-9a-f]{64}$/, "<hash>")), ["powerpost-credits:v1:<hash>"]);
+      assert.deepEqual([...kv.entries.keys()].map((key) => key.replace(/[0-9a-f]{64}$/, "<hash>")), ["powerpost-credits:v2:<hash>"]);
       const second = await (await fetch(worker.url)).json();
       assert.deepEqual(second, first, `${block.name}: the second request reads the balance the first stored`);
     }

@@ -259,7 +259,7 @@ impl<I: PartialEq + Clone + 'static, C: Clone + 'static> Requests<I, C> {
                     return self.in_flight(call, max_age_ms, slot).await;
                 }
             };
-            let claim = entry.as_ref().and_then(|entry| entry.claimed_by_other(&instance, now_ms)).cloned();
+            let claim = entry.as_ref().and_then(|entry| entry.claimed_by_other(&instance, now_ms));
             // No valid result: wait for another instance's claimed refresh, else claim it.
             if let Some(credits) = self.result_of_claim(&slot, claim.as_ref(), &valid).await? {
                 self.keep(call.fingerprint.clone(), credits.clone());
@@ -279,7 +279,7 @@ impl<I: PartialEq + Clone + 'static, C: Clone + 'static> Requests<I, C> {
                 }
                 let now_ms = slot.clock.now_ms();
                 let claim = read_back.as_ref().and_then(|entry| entry.claimed_by_other(&instance, now_ms));
-                if let Some(credits) = self.result_of_claim(&slot, claim, &valid).await? {
+                if let Some(credits) = self.result_of_claim(&slot, claim.as_ref(), &valid).await? {
                     self.keep(call.fingerprint.clone(), credits.clone());
                     return Ok(credits);
                 }
@@ -334,7 +334,7 @@ impl<I: PartialEq + Clone + 'static, C: Clone + 'static> Requests<I, C> {
             if let Some(credits) = entry.as_ref().and_then(Entry::credits).filter(valid) {
                 return Ok(Some(credits));
             }
-            if entry.and_then(|entry| entry.claim).is_none_or(|claim| claim.by != *by) {
+            if entry.and_then(|entry| entry.claim()).is_none_or(|claim| claim.by != *by) {
                 return Ok(None);
             }
         }
@@ -919,7 +919,7 @@ mod tests {
 
     fn claimed(balance: u32, fetched_at: f64, by: &str, until: f64) -> serde_json::Value {
         let mut entry = stored(balance, fetched_at);
-        entry["claim"] = json!({"by": by, "until": until});
+        (entry["claimedBy"], entry["claimedUntil"]) = (json!(by), json!(until));
         entry
     }
 
@@ -939,7 +939,7 @@ mod tests {
         assert_eq!((network.sent(), store.sets.get()), (1, 2), "the claim, then the result");
         assert_eq!(*network.waits.borrow(), [CLAIM_SETTLE_MS]);
         let (written, _) = store.entry().unwrap();
-        assert_eq!((written["balance"].clone(), written.get("claim")), (json!(2.0), None));
+        assert_eq!((written["balance"].clone(), written.get("claimedBy")), (json!(2.0), None));
         // Two instances claim at once, and the other's claim is the one read back: no request.
         let other = Requests::new();
         let sets = store.sets.get();

@@ -89,13 +89,16 @@ pub(crate) struct Entry {
     /// No request before this time (ms since the Unix epoch).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub paused_until: Option<f64>,
-    /// An instance refreshing the entry: the others leave it alone until the claim lapses.
+    /// An instance refreshing the entry (its random id), and until when (ms since the Unix
+    /// epoch): the others leave it alone until then. Flat, as the rest of the entry.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub claim: Option<Claim>,
+    claimed_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    claimed_until: Option<f64>,
 }
 
 /// Who refreshes an entry (an instance's random id), and until when (ms since the Unix epoch).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Claim {
     pub by: String,
     pub until: f64,
@@ -109,18 +112,33 @@ impl Entry {
             }
             None => (None, None, None, None),
         };
-        Entry { version: ENTRY_VERSION, balance, request_id, rate_limit, fetched_at, paused_until, claim: None }
+        let (claimed_by, claimed_until) = (None, None);
+        Entry {
+            version: ENTRY_VERSION,
+            balance,
+            request_id,
+            rate_limit,
+            fetched_at,
+            paused_until,
+            claimed_by,
+            claimed_until,
+        }
     }
 
     /// This entry with `claim` in it.
-    pub(crate) fn claimed(mut self, claim: Claim) -> Self {
-        self.claim = Some(claim);
+    pub(crate) fn claimed(mut self, Claim { by, until }: Claim) -> Self {
+        (self.claimed_by, self.claimed_until) = (Some(by), Some(until));
         self
     }
 
+    /// The claim in this entry, if any.
+    pub(crate) fn claim(&self) -> Option<Claim> {
+        Some(Claim { by: self.claimed_by.clone()?, until: self.claimed_until? })
+    }
+
     /// The claim of an instance other than `instance` that has not lapsed at `now_ms`.
-    pub(crate) fn claimed_by_other(&self, instance: &str, now_ms: f64) -> Option<&Claim> {
-        self.claim.as_ref().filter(|claim| claim.by != instance && claim.until > now_ms)
+    pub(crate) fn claimed_by_other(&self, instance: &str, now_ms: f64) -> Option<Claim> {
+        self.claim().filter(|claim| claim.by != instance && claim.until > now_ms)
     }
 
     /// The credits kept, if any.
@@ -154,11 +172,14 @@ impl Entry {
         if entry.paused_until.is_some_and(|until| !until.is_finite()) {
             return Err("pausedUntil must be a finite number".into());
         }
-        if entry.claim.as_ref().is_some_and(|claim| !claim.until.is_finite()) {
-            return Err("claim.until must be a finite number".into());
+        if entry.claimed_by.is_some() != entry.claimed_until.is_some() {
+            return Err("claimedBy and claimedUntil must be given together".into());
         }
-        if entry.claim.as_ref().is_some_and(|claim| claim.by.is_empty() || claim.by.len() > MAX_CLAIMANT_CHARS) {
-            return Err(format!("claim.by must be 1 to {MAX_CLAIMANT_CHARS} characters"));
+        if entry.claimed_until.is_some_and(|until| !until.is_finite()) {
+            return Err("claimedUntil must be a finite number".into());
+        }
+        if entry.claimed_by.as_ref().is_some_and(|by| by.is_empty() || by.len() > MAX_CLAIMANT_CHARS) {
+            return Err(format!("claimedBy must be 1 to {MAX_CLAIMANT_CHARS} characters"));
         }
         Ok(entry)
     }
@@ -367,7 +388,7 @@ mod tests {
         let claim = Claim { by: "x".repeat(MAX_CLAIMANT_CHARS), until: 7.0 };
         let claimed = Entry::new(Some(credits.clone()), None).claimed(claim.clone());
         assert_eq!(check(serde_json::to_value(&claimed).unwrap()), Ok(claimed.clone()), "a claim is read as written");
-        assert_eq!(claimed.claimed_by_other("me", 6.9), Some(&claim));
+        assert_eq!(claimed.claimed_by_other("me", 6.9), Some(claim.clone()));
         assert_eq!(claimed.claimed_by_other("me", 7.0), None, "a claim lapses at its end");
         assert_eq!(claimed.claimed_by_other(&claim.by, 0.0), None, "one's own claim is not another's");
         let written = serde_json::to_value(Entry::new(None, Some(5.0))).unwrap();
@@ -386,10 +407,13 @@ mod tests {
             (json!({"pausedUntil": 5}), "version is required"),
             (json!({"version": 2, "balance": 1}), "balance and fetchedAt must be given together"),
             (json!({"version": 2, "pausedUntil": "soon"}), "pausedUntil must be a number"),
-            (json!({"version": 2, "claim": {"by": "", "until": 5}}), "claim.by must be 1 to 64 characters"),
-            (json!({"version": 2, "claim": {"by": "x".repeat(65), "until": 5}}), "claim.by must be 1 to 64 characters"),
-            (json!({"version": 2, "claim": {"by": "a", "until": "later"}}), "claim.until must be a number"),
-            (json!({"version": 2, "claim": {"until": 5}}), "claim.by is required"),
+            (json!({"version": 2, "claimedBy": "", "claimedUntil": 5}), "claimedBy must be 1 to 64 characters"),
+            (
+                json!({"version": 2, "claimedBy": "x".repeat(65), "claimedUntil": 5}),
+                "claimedBy must be 1 to 64 characters",
+            ),
+            (json!({"version": 2, "claimedBy": "a", "claimedUntil": "later"}), "claimedUntil must be a number"),
+            (json!({"version": 2, "claimedUntil": 5}), "claimedBy and claimedUntil must be given together"),
             (json!("a string"), "entry must be a plain object"),
         ];
         for (value, why) in refused {
