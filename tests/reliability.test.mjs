@@ -95,7 +95,7 @@ test("the estimator keeps working after every kind of bad call", () => {
 // Size is deterministic, so it is guarded here; timings live in `make bench`. The web build's
 // wasm and all the JS a page loads (glue, snippets, entry and its exports), gzipped. The budget
 // with calibration and observeBalance (#33) is 118 KB, and the fleet's claims (#34) may add
-// 1.5 KB; neither is met (126,457 bytes after #33, 131,327 with the claims; BENCHMARKS.md has
+// 1.5 KB; neither is met (126,457 bytes after #33, 131,706 with the claims; BENCHMARKS.md has
 // twiggy's account). This limit is the size reached, rounded up to the next KB, so that it
 // only grows on purpose.
 const WEB_BUILD_BUDGET_GZIP = 129 * 1024;

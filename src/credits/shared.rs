@@ -219,78 +219,106 @@ impl<I: PartialEq + Clone + 'static, C: Clone + 'static> Requests<I, C> {
                 (Some(shared), Some(kept)) if kept.fetched_at > shared.fetched_at => Some(kept),
                 (shared, kept) => shared.or(kept),
             };
-            let paused = paused_until.is_some_and(|until| until > now_ms);
             // Claims need a store that works: with maxAgeMs 0 nothing is shared, and a store
             // that just failed is left alone (the result is still written, to heal it).
             let claiming =
                 slot.as_ref().is_some_and(|slot| max_age_ms > 0.0 && slot.health.usable(slot.clock.now_ms()));
             if let Some(credits) = newest {
                 self.keep(call.fingerprint.clone(), credits.clone());
-                // An early refresh never delays the caller, who is answered from the result,
-                // still valid: the refresh runs on its own if this instance's claim stands,
-                // and its result is kept and written as any other's. None while a shared pause
-                // lasts, another instance's claim stands, or this client is already asking.
-                let Some(slot) = slot.filter(|_| due(&credits) && !paused && !self.asking(&call.fingerprint)) else {
-                    return Ok(credits);
-                };
-                let store = slot.store.clone();
-                if !claiming {
-                    store.detach(self.in_flight(call, max_age_ms, Some(slot)).map(drop).boxed_local());
-                    return Ok(credits);
-                }
-                let instance = self.instance(&call.clock);
-                if entry.as_ref().is_none_or(|entry| entry.claimed_by_other(&instance, now_ms).is_none()) {
-                    let claimed = entry.unwrap_or_else(|| Entry::new(Some(credits.clone()), paused_until));
-                    store.detach(
-                        Rc::clone(self).refresh_if_claimed(call, max_age_ms, slot, claimed, instance).boxed_local(),
-                    );
+                let paused = paused_until.is_some_and(|until| until > now_ms);
+                if let Some(slot) = slot.filter(|_| due(&credits) && !paused && !self.asking(&call.fingerprint)) {
+                    let claimed =
+                        claiming.then(|| entry.unwrap_or_else(|| Entry::new(Some(credits.clone()), paused_until)));
+                    self.refresh_early(call, max_age_ms, slot, claimed);
                 }
                 return Ok(credits);
             }
-            let (slot, instance) = match slot {
-                Some(slot) if claiming => {
-                    let instance = self.instance(&call.clock);
-                    (slot, instance)
-                }
+            match slot {
+                Some(slot) if claiming => self.claimed_request(call, max_age_ms, slot, entry, &valid).await,
                 slot => {
                     if let Some(until) = paused_until {
                         wait_out_pause(&call.clock, until).await?;
                     }
-                    return self.in_flight(call, max_age_ms, slot).await;
-                }
-            };
-            let claim = entry.as_ref().and_then(|entry| entry.claimed_by_other(&instance, now_ms));
-            // No valid result: wait for another instance's claimed refresh, else claim it.
-            if let Some(credits) = self.result_of_claim(&slot, claim.as_ref(), &valid).await? {
-                self.keep(call.fingerprint.clone(), credits.clone());
-                return Ok(credits);
-            }
-            if let Some(until) = paused_until {
-                wait_out_pause(&call.clock, until).await?;
-            }
-            if !self.asking(&call.fingerprint) {
-                let claimed = self.claim(&slot, Entry::new(None, paused_until), &instance, max_age_ms).await?;
-                let Claimed::ReadBack(read_back) = claimed else {
-                    return self.in_flight(call, max_age_ms, None::<StoreSlot<S, K>>).await;
-                };
-                if let Some(credits) = read_back.as_ref().and_then(Entry::credits).filter(valid) {
-                    self.keep(call.fingerprint.clone(), credits.clone());
-                    return Ok(credits);
-                }
-                let now_ms = slot.clock.now_ms();
-                let claim = read_back.as_ref().and_then(|entry| entry.claimed_by_other(&instance, now_ms));
-                if let Some(credits) = self.result_of_claim(&slot, claim.as_ref(), &valid).await? {
-                    self.keep(call.fingerprint.clone(), credits.clone());
-                    return Ok(credits);
+                    self.in_flight(call, max_age_ms, slot).await
                 }
             }
-            self.in_flight(call, max_age_ms, Some(slot)).await
         };
         // `left` first: a caller gone before the call starts sends nothing.
         match select(pin!(left), pin!(asked)).await {
             Either::Left(_) => Err(PowerPostError::aborted().into()),
             Either::Right((outcome, _)) => outcome,
         }
+    }
+
+    /// An early refresh: it never delays the caller, who is answered from the result, still
+    /// valid. It runs on its own, claimed in `claimed` (the entry) if the store works and no
+    /// other instance's claim stands, and its result is kept and written as any other's.
+    fn refresh_early<N, K, S>(
+        self: &Rc<Self>,
+        call: Call<I, N, K>,
+        max_age_ms: f64,
+        slot: StoreSlot<S, K>,
+        claimed: Option<Entry>,
+    ) where
+        N: Network<Cause = C> + 'static,
+        K: Clock + Clone + 'static,
+        S: Store,
+    {
+        let store = slot.store.clone();
+        let Some(entry) = claimed else {
+            store.detach(self.in_flight(call, max_age_ms, Some(slot)).map(drop).boxed_local());
+            return;
+        };
+        let instance = self.instance(&call.clock);
+        if entry.claimed_by_other(&instance, slot.clock.now_ms()).is_none() {
+            store.detach(Rc::clone(self).refresh_if_claimed(call, max_age_ms, slot, entry, instance).boxed_local());
+        }
+    }
+
+    /// A call with no valid result and a working store: another instance's claimed refresh is
+    /// waited for; else this instance claims the refresh and asks, if its claim stands.
+    async fn claimed_request<N, K, S>(
+        self: &Rc<Self>,
+        call: Call<I, N, K>,
+        max_age_ms: f64,
+        slot: StoreSlot<S, K>,
+        entry: Option<Entry>,
+        valid: &impl Fn(&Credits) -> bool,
+    ) -> CallResult<C>
+    where
+        N: Network<Cause = C> + 'static,
+        K: Clock + Clone + 'static,
+        S: Store,
+    {
+        let instance = self.instance(&call.clock);
+        let now_ms = call.clock.now_ms();
+        let claim = entry.as_ref().and_then(|entry| entry.claimed_by_other(&instance, now_ms));
+        let paused_until = entry.as_ref().and_then(|entry| entry.paused_until);
+        let answered = |credits: Credits| {
+            self.keep(call.fingerprint.clone(), credits.clone());
+            Ok(credits)
+        };
+        if let Some(credits) = self.result_of_claim(&slot, claim.as_ref(), valid).await? {
+            return answered(credits);
+        }
+        if let Some(until) = paused_until {
+            wait_out_pause(&call.clock, until).await?;
+        }
+        if !self.asking(&call.fingerprint) {
+            let claimed = self.claim(&slot, Entry::new(None, paused_until), &instance, max_age_ms).await?;
+            let Claimed::ReadBack(read_back) = claimed else {
+                return self.in_flight(call, max_age_ms, None::<StoreSlot<S, K>>).await;
+            };
+            if let Some(credits) = read_back.as_ref().and_then(Entry::credits).filter(valid) {
+                return answered(credits);
+            }
+            let now_ms = slot.clock.now_ms();
+            let claim = read_back.as_ref().and_then(|entry| entry.claimed_by_other(&instance, now_ms));
+            if let Some(credits) = self.result_of_claim(&slot, claim.as_ref(), valid).await? {
+                return answered(credits);
+            }
+        }
+        self.in_flight(call, max_age_ms, Some(slot)).await
     }
 
     /// Whether a request of `fingerprint`'s is in flight.
