@@ -168,8 +168,7 @@ impl<I: PartialEq + Clone + 'static, C: Clone + 'static> Requests<I, C> {
             return kept;
         }
         self.keep(fingerprint, credits.clone());
-        if let Some(slot) = store.map(|store| self.slot(store, clock)).filter(|slot| slot.health.usable(clock.now_ms()))
-        {
+        if let Some(slot) = self.usable_slot(store, clock) {
             slot.write(&Entry::new(Some(credits.clone()), None), ttl_ms(max_age_ms, 0.0));
         }
         for watch in self.watches.borrow().iter().filter_map(Weak::upgrade) {
@@ -197,7 +196,7 @@ impl<I: PartialEq + Clone + 'static, C: Clone + 'static> Requests<I, C> {
     {
         let now_ms = call.clock.now_ms();
         // A store left alone after it failed is not used by this call at all.
-        let slot = store.map(|store| self.slot(store, &call.clock)).filter(|slot| slot.health.usable(now_ms));
+        let slot = self.usable_slot(store, &call.clock);
         // Results a fleet shares are refreshed a little early by chance (XFetch), so that its
         // instances seldom all ask at once; a client on its own keeps them for `max_age_ms`.
         let head_start_ms = if slot.is_some() { early_refresh_ms(max_age_ms, call.clock.jitter()) } else { 0.0 };
@@ -392,6 +391,15 @@ impl<I: PartialEq + Clone + 'static, C: Clone + 'static> Requests<I, C> {
             }
         }
         let _outcome = self.in_flight(call, max_age_ms, Some(slot)).await;
+    }
+
+    /// One call's way to `store`, unless the client leaves it alone after it failed.
+    fn usable_slot<S: Store, K: Clock + Clone>(
+        &self,
+        store: Option<StoreUse<S>>,
+        clock: &K,
+    ) -> Option<StoreSlot<S, K>> {
+        store.map(|store| self.slot(store, clock)).filter(|slot| slot.health.usable(clock.now_ms()))
     }
 
     /// One call's way to `store`, with this client's record of how the store has been doing.

@@ -1,7 +1,7 @@
 //! The store a fleet shares (`options.store`): what an entry holds and when it is trusted, the
 //! key it is kept under, how long a client leaves a failing store alone, when a result is
-//! refreshed early, and the claim by which one instance refreshes it. Written against a [`Store`] trait, as calls are against `Network`, so host
-//! tests drive it with a fake one.
+//! refreshed early, and the claim by which one instance refreshes it. Written against a
+//! [`Store`] trait, as calls are against `Network`, so host tests drive it with a fake one.
 
 use std::cell::Cell;
 use std::pin::pin;
@@ -112,17 +112,8 @@ impl Entry {
             }
             None => (None, None, None, None),
         };
-        let (claimed_by, claimed_until) = (None, None);
-        Entry {
-            version: ENTRY_VERSION,
-            balance,
-            request_id,
-            rate_limit,
-            fetched_at,
-            paused_until,
-            claimed_by,
-            claimed_until,
-        }
+        let (version, claimed_by, claimed_until) = (ENTRY_VERSION, None, None);
+        Entry { version, balance, request_id, rate_limit, fetched_at, paused_until, claimed_by, claimed_until }
     }
 
     /// This entry with `claim` in it.

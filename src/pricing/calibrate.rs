@@ -21,7 +21,7 @@ use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
 
-use super::estimate::{estimate_terms, Term};
+use super::estimate::{credits_of, estimate_terms, Term};
 use super::plan::PostPlan;
 use super::rate_card::{Rate, RateCard, MAX_RATE};
 use super::vocabulary::Platform;
@@ -137,13 +137,10 @@ pub(crate) fn calibrate(charges: &[Charge], base: &RateCard) -> Result<Calibrati
     for &(rate, credits) in &learned {
         card.set_rate(rate, credits);
     }
-    let priced = |terms: &[Term]| -> u64 {
-        terms.iter().map(|&(rate, count)| count * u64::from(card.rate(rate).unwrap_or(0))).sum()
-    };
     let mut unexplained = Vec::new();
     let mut explained = vec![false; rows.len()];
     for (index, (terms, &credits_used)) in rows.iter().zip(&amounts).enumerate() {
-        let estimated = priced(terms);
+        let estimated = credits_of(terms, &card);
         if estimated == u64::from(credits_used) {
             explained[index] = true;
         } else {
@@ -198,8 +195,7 @@ struct Group<'a> {
 impl Group<'_> {
     /// The amount most of the group's charges were, and how many.
     fn agreed(&self, base: &RateCard) -> (u64, usize) {
-        let estimated: u64 =
-            self.terms.iter().map(|&(rate, count)| count * u64::from(base.rate(rate).unwrap_or(0))).sum();
+        let estimated = credits_of(self.terms, base);
         let mut best = self.amounts[0];
         for &(amount, count) in &self.amounts[1..] {
             let better =

@@ -90,6 +90,11 @@ pub(crate) fn estimate_terms(
 /// One rate a line uses, and how many times: a line's credits are the sum of its terms.
 pub(crate) type Term = (Rate, u64);
 
+/// What `terms` come to under `card`: each rate times its count, added up.
+pub(crate) fn credits_of(terms: &[Term], card: &RateCard) -> u64 {
+    terms.iter().map(|&(rate, count)| count * u64::from(card.rate(rate).unwrap_or(0))).sum()
+}
+
 /// Prices lines from their terms: the one place a plan's counts meet the card's rates.
 struct Pricer<'a> {
     card: &'a RateCard,
@@ -102,8 +107,7 @@ impl Pricer<'_> {
         if let Some(all) = self.terms.as_deref_mut() {
             all.extend_from_slice(terms);
         }
-        let card = self.card;
-        terms.iter().map(|&(rate, count)| count * u64::from(card.rate(rate).unwrap_or(0))).sum()
+        credits_of(terms, self.card)
     }
 }
 

@@ -173,8 +173,9 @@ impl CreditsClient {
     }
 
     /// A balance an API response reported (`remaining_credits`), fetched `at` (ms since the
-    /// epoch; default now): kept if newer than the client's kept result, written to its store,
-    /// and yielded by its running watches. Returns the kept result after it.
+    /// epoch; default now): unless the client's kept result is newer, it becomes that result,
+    /// is written to the client's store, and is yielded by its running watches. Returns the
+    /// kept result after it.
     #[wasm_bindgen(js_name = observeBalance)]
     pub fn observe_balance(&self, balance: JsValue, at: JsValue) -> Result<JsValue, JsValue> {
         let clock = WebClock::new();
