@@ -118,12 +118,15 @@ test("bad options and arguments throw at once, naming what is wrong; the process
   assert.equal(out.busy.code, "EADDRINUSE");
 });
 
-/** Starts `command ...args` in its own process group (so "Ctrl-C" reaches all of it, as in a terminal); waits for its first line. */
+/**
+ * Starts `command ...args` in its own process group (so "Ctrl-C" reaches all of it, as in a terminal);
+ * waits for the demo key's line, the last the sandbox prints (each line may arrive in a chunk of its own).
+ */
 async function startCli(command, args) {
   const child = spawn(command, args, { cwd: project, detached: true });
   let out = "";
   child.stdout.on("data", (chunk) => (out += chunk));
-  await waitUntil(() => out.includes("\n"), 15_000);
+  await waitUntil(() => /^Demo key: .*\n/m.test(out), 15_000);
   return { child, out: () => out, ctrlC: () => process.kill(-child.pid, "SIGINT") };
 }
 
