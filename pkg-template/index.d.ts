@@ -75,6 +75,12 @@ export interface ClientOptions extends RequestOptions {
 export interface CreditsStore {
   get(key: string): unknown | Promise<unknown>;
   set(key: string, value: unknown, ttlMs?: number): unknown | Promise<unknown>;
+  /**
+   * Keeps the runtime alive for work a call leaves running (an early refresh, a write), which
+   * it is handed as a promise: in a Cloudflare Worker, `(promise) => ctx.waitUntil(promise)`.
+   * Runtimes that keep running after a response (Node, Deno, Bun, browsers) need none.
+   */
+  waitUntil?(promise: Promise<unknown>): void;
 }
 
 /** `canAfford`'s options: the request's, and the rate card to estimate with. */

@@ -50,28 +50,102 @@ function keyv() {
 const keyvKey = (baseUrl) => `keyv::keyv:powerpost-credits:v2:${createHash("sha256").update(`${baseUrl}\n${KEY}`).digest("hex")}`;
 
 /** Runs `count` instances with KEY and `options`, started `staggerMs` apart; what each saw. */
-const fleet = (count, options) => runFleet(count, (index) => ({ key: KEY, ...options, startAfterMs: (options.staggerMs ?? 0) * index }));
+const fleet = (count, options, hooks) =>
+  runFleet(count, (index, startAt) => ({ key: KEY, ...options, startAt: startAt + (options.staggerMs ?? 0) * index }), hooks);
+
+/** Calls `task` at `at` (ms since the epoch); resolves to what it returns. */
+const at = (time, task) => new Promise((done) => setTimeout(() => done(task()), time - Date.now()));
 
 const sum = (seen, field) => seen.reduce((total, instance) => total + instance[field], 0);
 
-test("a fleet of 4 processes sharing Redis sends about one request per maxAgeMs; without a store, far more", async () => {
-  const [shared, alone] = [scenario("fleet-store", ["slow-20"]), scenario("fleet-alone", ["slow-20"])];
-  // A call every 100 ms, 10 a window per process: at a call every 20 ms, the eight processes
-  // loaded this two-core machine enough that early refreshes overlapped (25 requests once in CI).
-  const settings = { seconds: 10, everyMs: 100, maxAgeMs: 1_000 };
-  const [withStore, withoutStore] = await Promise.all([
-    fleet(4, { ...settings, baseUrl: shared.baseUrl, redisUrl: redis.url }),
-    fleet(4, { ...settings, baseUrl: alone.baseUrl }),
-  ]);
-  const [requests, requestsAlone] = [await shared.attempts(), await alone.attempts()];
-  console.log(`# 4 processes, 10 s, maxAgeMs 1000: ${requests} requests with a shared store, ${requestsAlone} without`);
-  for (const seen of [...withStore, ...withoutStore]) {
-    assert.deepEqual([seen.errors, seen.storeErrors, seen.unhandled], [[], 0, 0]);
-    assert.ok(seen.ok > 50, `each instance kept calling: ${seen.ok} calls`);
+for (const delayMs of [20, 400]) {
+  test(`8 processes sharing Redis, the API answering after ${delayMs} ms: at most 1.5 requests per maxAgeMs, and calls answered from the entry`, async () => {
+    const runs = {};
+    for (const [name, redisUrl] of [["shared", redis.url], ["alone", undefined]]) {
+      const { baseUrl, attempts } = scenario(`paced-${delayMs}-${name}`, [`slow-${delayMs}`]);
+      const seconds = 20;
+      let firstWindow;
+      const seen = await runFleet(8, (_, startAt) => {
+        firstWindow ??= at(startAt + 1_000, attempts);
+        return { key: KEY, baseUrl, redisUrl, seconds, everyMs: 20, maxAgeMs: 1_000 };
+      });
+      const steady = ((await attempts()) - (await firstWindow)) / (seconds - 1);
+      const calls = seen.flatMap((instance) => instance.callMs);
+      const quick = calls.filter((ms) => ms <= 50).length / calls.length;
+      runs[name] = { seen, steady, quick, slowest: Math.max(...calls) };
+    }
+    const { shared, alone } = runs;
+    console.log(`# API at ${delayMs} ms, after the first window: ${shared.steady.toFixed(2)} requests per window sharing Redis, ${alone.steady.toFixed(2)} without; ` +
+      `calls within 50 ms ${(shared.quick * 100).toFixed(1)}% / ${(alone.quick * 100).toFixed(1)}%; slowest ${shared.slowest} / ${alone.slowest} ms`);
+    for (const seen of [...shared.seen, ...alone.seen]) {
+      assert.deepEqual([seen.errors, seen.storeErrors, seen.unhandled, seen.balances], [[], 0, 0, [47]]);
+    }
+    assert.ok(shared.steady <= 1.5, `${shared.steady.toFixed(2)} requests per window with the store`);
+    assert.ok(alone.steady > shared.steady, `${alone.steady.toFixed(2)} requests per window without a store`);
+    // An early refresh never delays a caller: only a process's first call waits for a request.
+    assert.ok(shared.quick >= 0.95, `${(shared.quick * 100).toFixed(1)}% of calls within 50 ms`);
+  });
+}
+
+test("a claimant killed with SIGKILL mid-request: the others' calls keep succeeding, and one asks once its claim lapses", async () => {
+  const { baseUrl } = scenario("claimant-killed", ["slow-3000"]);
+  const timeoutMs = 6_000;
+  const asked = [];
+  let killed;
+  const seen = await fleet(4, { seconds: 24, everyMs: 100, maxAgeMs: 5_000, timeoutMs, baseUrl, redisUrl: redis.url }, {
+    onMessage(message, child) {
+      if (message !== "asking") return;
+      asked.push(Date.now());
+      // The second request is the fleet's first refresh: its instance dies while it waits.
+      if (asked.length === 2) setTimeout(() => { killed = Date.now(); child.kill("SIGKILL"); }, 1_000);
+    },
+  });
+  assert.equal(seen.filter((instance) => instance.killed).length, 1);
+  for (const instance of seen.filter((instance) => !instance.killed)) {
+    assert.deepEqual([instance.errors, instance.storeErrors, instance.unhandled, instance.balances], [[], 0, 0, [47]]);
+    assert.ok(instance.ok > 50, `the instance kept calling: ${instance.ok} calls`);
   }
-  assert.ok(requests <= 2 * 10 + 4, `${requests} requests: at most 2 per 1 s window and one per process`);
-  // Without a store each process asks once a window, whatever the machine's load.
-  assert.ok(requestsAlone >= 4 * 9 && requestsAlone > requests, `${requestsAlone} requests without the store`);
+  // The claim was written just before its request started, and lasts the request's time limit.
+  const lapsed = asked[1] + timeoutMs;
+  const next = asked.find((time) => time > killed);
+  console.log(`# claimant killed ${killed - asked[1]} ms into its request; the next request ${next - lapsed} ms after its claim lapsed`);
+  assert.ok(next >= lapsed - 100, `a request ${lapsed - next} ms before the claim lapsed`);
+  assert.ok(next <= lapsed + 1_000, `no request for ${next - lapsed} ms after the claim lapsed`);
+});
+
+test("a quiet fleet wakes up: once every entry expired, 8 processes calling at once send at most 2 requests", async () => {
+  const { baseUrl, attempts } = scenario("wake-up", ["slow-20"]);
+  let asleep;
+  const seen = await runFleet(8, (_, startAt) => {
+    // 2 s of calls; then none for maxAgeMs and the entry's TTL (1 s over it), and a second more.
+    const wakeAt = startAt + 2_000 + 1_000 + 1_000 + 1_000;
+    asleep ??= at(wakeAt - 300, async () => [await attempts(), redis.cli("EXISTS", keyvKey(baseUrl)).trim()]);
+    return { key: KEY, baseUrl, redisUrl: redis.url, seconds: 2, everyMs: 100, maxAgeMs: 1_000, wakeAt };
+  });
+  const [before, exists] = await asleep;
+  assert.equal(exists, "0", "the entry expired before the fleet woke");
+  for (const instance of seen) assert.deepEqual([instance.errors, instance.storeErrors, instance.balances], [[], 0, [47]]);
+  const woken = (await attempts()) - before;
+  console.log(`# 8 processes waking at once: ${woken} requests`);
+  assert.ok(woken >= 1 && woken <= 2, `${woken} requests`);
+});
+
+test("mixed versions: entries in the v1 layout, written as the previous release writes them, are never read, and v2 entries are not under their key", async () => {
+  const { baseUrl } = scenario("mixed-versions");
+  const v1Key = keyvKey(baseUrl).replace(":v2:", ":v1:");
+  const v1Entry = () => JSON.stringify({ value: { version: 1, balance: 5, requestId: "req_v1", fetchedAt: Date.now() }, expires: null });
+  // The previous release keeps writing its entry while this one runs, as in a rolling deploy.
+  redis.cli("SET", v1Key, v1Entry());
+  const writer = setInterval(() => redis.cli("SET", v1Key, v1Entry()), 100);
+  let seen;
+  try {
+    seen = await fleet(4, { seconds: 4, everyMs: 50, maxAgeMs: 1_000, baseUrl, redisUrl: redis.url });
+  } finally {
+    clearInterval(writer);
+  }
+  for (const instance of seen) assert.deepEqual([instance.errors, instance.storeErrors, instance.balances], [[], 0, [47]]);
+  assert.equal(JSON.parse(redis.cli("GET", v1Key)).value.requestId, "req_v1", "the v1 entry is the previous release's own");
+  assert.equal(JSON.parse(redis.cli("GET", keyvKey(baseUrl))).value.version, 2);
 });
 
 test("Redis going down costs one timeout, then calls answer at a request's pace; sharing resumes when it is back", async (t) => {
@@ -156,6 +230,21 @@ test("stores that hang, throw, reject late or answer garbage never break a call"
   assert.equal(unhandled, 0);
 });
 
+test("a store's waitUntil is handed the work a call leaves running; one that is not a function is refused", async () => {
+  const [entries, handed] = [new Map(), []];
+  const store = { get: (key) => entries.get(key), set: (key, value) => void entries.set(key, value), waitUntil: (promise) => handed.push(promise) };
+  const client = new CreditsClient(KEY, { baseUrl: scenario("wait-until").baseUrl, store, maxAgeMs: 1_000 });
+  await client.getCredits();
+  assert.equal(handed.length, 1, "the result's write");
+  assert.ok(handed[0] instanceof Promise);
+  assert.equal(await handed[0], undefined);
+  assert.equal([...entries.values()][0].balance, 47);
+  assert.throws(() => new CreditsClient(KEY, { store: { get() {}, set() {}, waitUntil: 5 } }), {
+    code: "INVALID_ARGUMENT",
+    message: "options.store must be a store whose waitUntil, if any, is a function",
+  });
+});
+
 test("hostile entries written straight into Redis are ignored, told and overwritten", async () => {
   const store = keyv();
   const now = Date.now();
@@ -206,7 +295,7 @@ test("no Redis key or value holds any part of the API key's secret", () => {
   assert.ok(keys.length >= 5, `the tests above left entries: ${keys.length}`);
   const windows = Array.from({ length: SECRET.length - 7 }, (_, start) => SECRET.slice(start, start + 8));
   for (const key of keys) {
-    assert.match(key, /^keyv::keyv:powerpost-credits:v2:[0-9a-f]{64}$/);
+    assert.match(key, /^keyv::keyv:powerpost-credits:v[12]:[0-9a-f]{64}$/);
     const value = redis.cli("GET", key);
     for (const part of windows) assert.ok(!key.includes(part) && !value.includes(part), `${key} holds part of the secret`);
   }

@@ -274,6 +274,50 @@ async function runInChromium(block, index) {
   }
 }
 
+test("the README's KV adapter never writes a key twice within a second, however often calls refresh", async () => {
+  const block = blocks.find((block) => block.markers.kv);
+  const dir = join(project, "worker-kv-writes");
+  mkdirSync(join(dir, "src"), { recursive: true });
+  // maxAgeMs 2 s, so that claims and results come in quick succession.
+  const code = block.code.replace("maxAgeMs: 30_000", "maxAgeMs: 2_000");
+  assert.notEqual(code, block.code, "the block's maxAgeMs is 30_000");
+  writeFileSync(join(dir, "src/index.js"), code);
+  writeFileSync(join(dir, "wrangler.toml"), `name = "kv-writes"\nmain = "src/index.js"\ncompatibility_date = "${COMPATIBILITY_DATE}"\n`);
+  const kv = await serveKvNamespace();
+  const worker = await serveWorker(dir, { outbound: new URL(sandbox.baseUrl).host, bindings: { POWERPOST_API_KEY: DEMO_KEY }, kvNamespaces: { [block.markers.kv]: kv } });
+  try {
+    // Four callers, each asking again as soon as answered, for 7 s.
+    const until = Date.now() + 7_000;
+    const answers = (await Promise.all(Array.from({ length: 4 }, async () => {
+      const answered = [];
+      while (Date.now() < until) {
+        const started = performance.now();
+        const { status } = await fetch(worker.url);
+        answered.push({ status, ms: performance.now() - started });
+      }
+      return answered;
+    }))).flat();
+    await new Promise((done) => setTimeout(done, 1_500)); // a write still waiting for its second
+    const times = kv.writes.map(({ at }) => at);
+    const gaps = times.slice(1).map((at, index) => Math.round(at - times[index]));
+    const slowest = Math.round(Math.max(...answers.map(({ ms }) => ms)));
+    console.log(`# ${answers.length} Worker requests (the slowest ${slowest} ms), ${times.length} KV writes, ${gaps.join(", ")} ms apart`);
+    const written = kv.writes.map(({ at, value }) => `${Math.round(at)} ${value}`).join("\n");
+    assert.ok(answers.every(({ status }) => status === 200), worker.output());
+    assert.ok(times.length >= 6, `claims and results were written: ${written}`);
+    assert.deepEqual(new Set(kv.writes.map(({ key }) => key)).size, 1);
+    // Timed as they reach the namespace: a put that took a little longer to arrive than the
+    // next may shorten a gap by a few ms.
+    assert.ok(gaps.every((ms) => ms >= 980), `writes ${gaps} ms apart:\n${written}`);
+    // Past maxAgeMs a call waits for the claimant's result, written up to a second after it
+    // came; never for a claim whose refresh the Worker dropped (30 s, until it lapses).
+    assert.ok(slowest < 2_000, `a Worker request took ${slowest} ms:\n${written}`);
+  } finally {
+    await worker.close();
+    await kv.close();
+  }
+});
+
 test("the README in the tarball is the npm one: no make commands or repository paths, and links that work on npm", () => {
   const shipped = readFileSync(join(project, "node_modules/powerpost-credits/README.md"), "utf8");
   // pkg-template's, but for the rate rows scripts/build.sh writes from the built-in card.

@@ -173,11 +173,13 @@ export const COMPATIBILITY_DATE = "2025-09-01";
  */
 /**
  * A KV namespace as workerd reaches one: an HTTP service (GET, PUT and DELETE of
- * `/<encoded key>`), its entries in a Map that the test can read. Expiry is not kept: a test
+ * `/<encoded key>`), its entries in a Map and its writes in a list that the test can read. Expiry
+ * is not kept: a test
  * runs for less than KV's shortest TTL (60 s).
  */
 export async function serveKvNamespace() {
   const entries = new Map();
+  const writes = []; // { key, at, value }: each PUT, timed as it arrived (performance.now())
   const server = createServer(async (req, res) => {
     const key = decodeURIComponent(new URL(req.url, "http://kv").pathname.slice(1));
     if (req.method === "GET") {
@@ -185,29 +187,40 @@ export async function serveKvNamespace() {
       return res.writeHead(200, { "content-type": "application/octet-stream" }).end(entries.get(key));
     }
     if (req.method === "PUT") {
+      const at = performance.now();
       const chunks = [];
       for await (const chunk of req) chunks.push(chunk);
       entries.set(key, Buffer.concat(chunks).toString("utf8"));
+      writes.push({ key, at, value: entries.get(key) });
       return res.writeHead(200).end();
     }
     if (req.method === "DELETE") entries.delete(key);
     res.writeHead(200).end();
   });
   await new Promise((done) => server.listen(0, "127.0.0.1", done));
-  return { address: `127.0.0.1:${server.address().port}`, entries, close: () => new Promise((done) => server.close(done)) };
+  return { address: `127.0.0.1:${server.address().port}`, entries, writes, close: () => new Promise((done) => server.close(done)) };
 }
 
 /**
- * Runs `count` instances of a fleet (tests/fleet/instance.mjs, a Node process each) at once,
- * the `index`th with `settingsOf(index)`; resolves to what each saw, or rejects when one fails.
+ * Runs `count` instances of a fleet (tests/fleet/instance.mjs, a Node process each), the
+ * `index`th with `settingsOf(index, startAt)`: by default they all start calling at `startAt`,
+ * 2 s from now (time for every process to load). Resolves to what each saw (`{ killed: true }`
+ * for one killed by SIGKILL), or rejects when one fails. `onMessage(message, child)` hears each
+ * instance's "asking" and "answered".
  */
-export function runFleet(count, settingsOf) {
+export function runFleet(count, settingsOf, { onMessage = () => {} } = {}) {
+  const startAt = Date.now() + 2_000;
   const runs = Array.from({ length: count }, (_, index) => new Promise((done, fail) => {
-    const settings = JSON.stringify(settingsOf(index));
-    const child = spawn(process.execPath, [join(repo, "tests/fleet/instance.mjs"), settings], { stdio: ["ignore", "pipe", "inherit"] });
+    const settings = JSON.stringify({ startAt, ...settingsOf(index, startAt) });
+    const child = spawn(process.execPath, [join(repo, "tests/fleet/instance.mjs"), settings], { stdio: ["ignore", "pipe", "inherit", "ipc"] });
     let printed = "";
     child.stdout.on("data", (chunk) => (printed += chunk));
-    child.on("exit", (code) => (code === 0 ? done(JSON.parse(printed)) : fail(new Error(`an instance exited with ${code}: ${printed}`))));
+    child.on("message", (message) => onMessage(message, child));
+    child.on("exit", (code, signal) => {
+      if (code === 0) done(JSON.parse(printed));
+      else if (signal === "SIGKILL") done({ killed: true });
+      else fail(new Error(`an instance exited with ${code ?? signal}: ${printed}`));
+    });
   }));
   return Promise.all(runs);
 }

@@ -71,6 +71,8 @@ pub(crate) struct Requests<I, C> {
     watches: RefCell<Vec<Weak<Observed>>>,
     /// This client's id in the claims it writes, drawn when first needed.
     instance: RefCell<Option<Rc<str>>>,
+    /// How long the last request took, this client's or the one whose entry it read (ms).
+    request_ms: Cell<f64>,
 }
 
 /// `observeBalance`'s arguments as a result: a whole number of credits from 0, fetched `at`
@@ -132,6 +134,7 @@ impl<I: PartialEq + Clone + 'static, C: Clone + 'static> Requests<I, C> {
             store_health: Rc::default(),
             watches: RefCell::new(Vec::new()),
             instance: RefCell::new(None),
+            request_ms: Cell::new(0.0),
         })
     }
 
@@ -197,9 +200,12 @@ impl<I: PartialEq + Clone + 'static, C: Clone + 'static> Requests<I, C> {
         let now_ms = call.clock.now_ms();
         // A store left alone after it failed is not used by this call at all.
         let slot = self.usable_slot(store, &call.clock);
-        // Results a fleet shares are refreshed a little early by chance (XFetch), so that its
-        // instances seldom all ask at once; a client on its own keeps them for `max_age_ms`.
-        let head_start_ms = if slot.is_some() { early_refresh_ms(max_age_ms, call.clock.jitter()) } else { 0.0 };
+        // Results a fleet shares are refreshed early, just in time for the result to come
+        // before they are too old; a client on its own keeps them for `max_age_ms`.
+        let head_start_ms = match slot {
+            Some(_) => early_refresh_ms(max_age_ms, self.request_ms.get(), call.clock.jitter()),
+            None => 0.0,
+        };
         let valid = move |credits: &Credits| now_ms - credits.fetched_at < max_age_ms;
         let due = move |credits: &Credits| now_ms - credits.fetched_at + head_start_ms >= max_age_ms;
         let kept = self.kept(&call.fingerprint).filter(valid);
@@ -213,6 +219,9 @@ impl<I: PartialEq + Clone + 'static, C: Clone + 'static> Requests<I, C> {
             };
             let (shared, paused_until) =
                 entry.as_ref().map_or((None, None), |entry| (entry.credits(), entry.paused_until));
+            if let Some(request_ms) = entry.as_ref().and_then(|entry| entry.request_ms) {
+                self.request_ms.set(request_ms);
+            }
             // One clock for freshness: the newer of the store's entry and the kept result.
             let newest = match (shared.filter(valid), kept) {
                 (Some(shared), Some(kept)) if kept.fetched_at > shared.fetched_at => Some(kept),
@@ -268,8 +277,9 @@ impl<I: PartialEq + Clone + 'static, C: Clone + 'static> Requests<I, C> {
             store.detach(self.in_flight(call, max_age_ms, Some(slot)).map(drop).boxed_local());
             return;
         };
-        let instance = self.instance(&call.clock);
-        if entry.claimed_by_other(&instance, slot.clock.now_ms()).is_none() {
+        // A live claim, this client's own included, means a refresh is under way.
+        if entry.live_claim(slot.clock.now_ms()).is_none() {
+            let instance = self.instance(&call.clock);
             store.detach(Rc::clone(self).refresh_if_claimed(call, max_age_ms, slot, entry, instance).boxed_local());
         }
     }
@@ -297,7 +307,7 @@ impl<I: PartialEq + Clone + 'static, C: Clone + 'static> Requests<I, C> {
             self.keep(call.fingerprint.clone(), credits.clone());
             Ok(credits)
         };
-        if let Some(credits) = self.result_of_claim(&slot, claim.as_ref(), valid).await? {
+        if let Some(credits) = self.result_of_claim(&slot, &instance, claim, valid).await? {
             return answered(credits);
         }
         if let Some(until) = paused_until {
@@ -313,7 +323,7 @@ impl<I: PartialEq + Clone + 'static, C: Clone + 'static> Requests<I, C> {
             }
             let now_ms = slot.clock.now_ms();
             let claim = read_back.as_ref().and_then(|entry| entry.claimed_by_other(&instance, now_ms));
-            if let Some(credits) = self.result_of_claim(&slot, claim.as_ref(), valid).await? {
+            if let Some(credits) = self.result_of_claim(&slot, &instance, claim, valid).await? {
                 return answered(credits);
             }
         }
@@ -343,28 +353,24 @@ impl<I: PartialEq + Clone + 'static, C: Clone + 'static> Requests<I, C> {
     }
 
     /// The result of another instance's claimed refresh, read from the store until it comes
-    /// (`None` once the claim lapses or is gone, or without one).
+    /// (`None` once no other instance's claim stands, or without one). A claim taken over by
+    /// yet another instance is waited for in turn: claiming over it would send a second request.
     async fn result_of_claim<S: Store, K: Clock + Clone + 'static>(
         &self,
         slot: &StoreSlot<S, K>,
-        claim: Option<&Claim>,
+        instance: &str,
+        mut claim: Option<Claim>,
         valid: &impl Fn(&Credits) -> bool,
     ) -> Result<Option<Credits>, Failure<C>> {
-        let Some(Claim { by, until }) = claim else { return Ok(None) };
-        loop {
-            let left_ms = until - slot.clock.now_ms();
-            if left_ms <= 0.0 {
-                return Ok(None);
-            }
-            slot.clock.wait(CLAIM_POLL_MS.min(left_ms)).await?;
+        while let Some(Claim { until, .. }) = claim {
+            slot.clock.wait(CLAIM_POLL_MS.min(until - slot.clock.now_ms()).max(0.0)).await?;
             let entry = slot.read().await;
             if let Some(credits) = entry.as_ref().and_then(Entry::credits).filter(valid) {
                 return Ok(Some(credits));
             }
-            if entry.and_then(|entry| entry.claim()).is_none_or(|claim| claim.by != *by) {
-                return Ok(None);
-            }
+            claim = entry.and_then(|entry| entry.claimed_by_other(instance, slot.clock.now_ms()));
         }
+        Ok(None)
     }
 
     /// An early refresh, run on its own: the request is sent only if this instance's claim
@@ -381,12 +387,17 @@ impl<I: PartialEq + Clone + 'static, C: Clone + 'static> Requests<I, C> {
         K: Clock + Clone + 'static,
         S: Store,
     {
-        let had = entry.credits().map(|credits| credits.fetched_at);
+        // The result due for the refresh: the newest of the kept one and the entry's, kept by `get`.
+        let had = self.kept(&call.fingerprint).map(|credits| credits.fetched_at);
+        let newer = |credits: Option<Credits>| credits.is_some_and(|credits| Some(credits.fetched_at) > had);
         let Ok(Claimed::ReadBack(read_back)) = self.claim(&slot, entry, &instance, max_age_ms).await else { return };
-        let now_ms = slot.clock.now_ms();
+        // A newer result, this client's own (a request of its that ended meanwhile) or another
+        // instance's, or another instance's claim: the refresh is done or someone else's.
+        if newer(self.kept(&call.fingerprint)) {
+            return;
+        }
         if let Some(read_back) = read_back {
-            let newer = read_back.credits().is_some_and(|credits| Some(credits.fetched_at) > had);
-            if newer || read_back.claimed_by_other(&instance, now_ms).is_some() {
+            if newer(read_back.credits()) || read_back.claimed_by_other(&instance, slot.clock.now_ms()).is_some() {
                 return;
             }
         }
@@ -448,14 +459,16 @@ impl<I: PartialEq + Clone + 'static, C: Clone + 'static> Requests<I, C> {
                     slot.write(&entry, ttl_ms(max_age_ms, pause_ms));
                 }
             };
+            let started_ms = call.clock.now_ms();
             let outcome =
                 get_credits(&call.network, &call.clock, &call.request, &call.key, call.max_retries, &rate_limited)
                     .await;
+            let request_ms = call.clock.now_ms() - started_ms;
             if let Some(requests) = requests.upgrade() {
-                requests.finished(call.fingerprint, &outcome);
+                requests.finished(call.fingerprint, &outcome, request_ms);
             }
             if let (Ok(credits), Some(slot)) = (&outcome, &slot) {
-                slot.write(&Entry::new(Some(credits.clone()), None), ttl_ms(max_age_ms, 0.0));
+                slot.write(&Entry::new(Some(credits.clone()), None).took(request_ms), ttl_ms(max_age_ms, 0.0));
             }
             outcome
         }
@@ -467,11 +480,12 @@ impl<I: PartialEq + Clone + 'static, C: Clone + 'static> Requests<I, C> {
         request
     }
 
-    /// A request is over: later calls send a new one, and its result is kept.
-    fn finished(&self, fingerprint: I, outcome: &CallResult<C>) {
+    /// A request is over: later calls send a new one, and its result, and how long it took, are kept.
+    fn finished(&self, fingerprint: I, outcome: &CallResult<C>, request_ms: f64) {
         self.in_flight.borrow_mut().retain(|(in_flight, _)| *in_flight != fingerprint);
         if let Ok(credits) = outcome {
             self.keep(fingerprint, credits.clone());
+            self.request_ms.set(request_ms);
         }
     }
 
@@ -825,7 +839,8 @@ mod tests {
         assert_eq!((credits.balance, network.sent(), store.gets.get()), (7.0, 1, 2), "read, then read back the claim");
         let (written, ttl_ms) = store.entry().unwrap();
         let settled = 10_000.0 + CLAIM_SETTLE_MS;
-        assert_eq!(written, json!({"version": 2, "balance": 7.0, "requestId": "req_7", "fetchedAt": settled}));
+        let took = json!({"version": 2, "balance": 7.0, "requestId": "req_7", "fetchedAt": settled, "requestMs": 0.0});
+        assert_eq!(written, took, "with how long its request took");
         assert_eq!(ttl_ms, 2_000.0, "a little over maxAgeMs");
         // Another instance's result, younger than maxAgeMs, answers; then this client keeps it.
         let requests = Requests::new();
@@ -899,10 +914,10 @@ mod tests {
         ask(&network, &requests, &store, 1_000.0).unwrap();
         network.now_ms.set(10_800.0);
         assert_eq!(ask(&network, &requests, &store, 1_000.0).unwrap().balance, 1.0, "jitter 0: no head start");
-        // A head start of 300 ms (jitter 1 - e^-3): 800 ms old counts as 1,100, so a refresh
+        // A head start of 300 ms: 800 ms old counts as 1,100, so a refresh
         // starts; the caller is answered at once from the result, still valid, and the
         // refresh's result is kept and written when it comes.
-        network.jitter.set(1.0 - (-3.0f64).exp());
+        network.jitter.set(head_start(300.0));
         assert_eq!(ask(&network, &requests, &store, 1_000.0).unwrap().balance, 1.0);
         assert_eq!((network.sent(), store.gets.get()), (2, 4), "the store, whose entry is as old, was asked first");
         assert_eq!(store.entry().unwrap().0["balance"], json!(2.0));
@@ -917,6 +932,17 @@ mod tests {
         network.now_ms.set(999.0);
         let kept = ask_with(&network, &alone, None, 1_000.0);
         assert_eq!((kept.unwrap().balance, network.sent()), (3.0, 1));
+        // The lead is how long the entry's request took: read once, it makes a result 600 ms
+        // old due when that request took 400 ms (600 + 400 + the settle's 30 >= 1,000).
+        let (network, store, requests) = (Fake::answering(vec![ok(8)]), FakeStore::default(), Requests::new());
+        network.now_ms.set(10_000.0);
+        let mut entry = stored(3, 9_400.0);
+        entry["requestMs"] = json!(400.0);
+        store.put(entry);
+        assert_eq!(ask(&network, &requests, &store, 1_000.0).unwrap().balance, 3.0);
+        assert_eq!(network.sent(), 0, "not due under the lead known before the read");
+        assert_eq!(ask(&network, &requests, &store, 1_000.0).unwrap().balance, 3.0);
+        assert_eq!(network.sent(), 1, "due under the entry's");
     }
 
     #[test]
@@ -926,7 +952,7 @@ mod tests {
         ask(&network, &requests, &store, 1_000.0).unwrap();
         // The kept copy is due for an early refresh; another instance's newer entry is not.
         network.now_ms.set(10_800.0);
-        network.jitter.set(1.0 - (-3.0f64).exp());
+        network.jitter.set(head_start(300.0));
         store.put(stored(5, 10_700.0));
         let credits = ask(&network, &requests, &store, 1_000.0).unwrap();
         assert_eq!((credits.balance, credits.fetched_at, network.sent()), (5.0, 10_700.0, 1), "no refresh");
@@ -953,6 +979,11 @@ mod tests {
         assert_eq!((store.sets.get(), network.sent()), (sets, 3));
     }
 
+    /// The jitter that draws a head start of `ms` at maxAgeMs 1,000, for requests of no time.
+    fn head_start(ms: f64) -> f64 {
+        1.0 - (-(ms - CLAIM_SETTLE_MS) / 10.0).exp()
+    }
+
     fn claimed(balance: u32, fetched_at: f64, by: &str, until: f64) -> serde_json::Value {
         let mut entry = stored(balance, fetched_at);
         (entry["claimedBy"], entry["claimedUntil"]) = (json!(by), json!(until));
@@ -963,7 +994,7 @@ mod tests {
     fn an_early_refresh_is_claimed_and_another_instance_s_claim_is_left_alone() {
         let (network, requests, store) = (Fake::answering(vec![ok(2)]), Requests::new(), FakeStore::default());
         network.now_ms.set(10_000.0);
-        network.jitter.set(1.0 - (-3.0f64).exp()); // a head start of 300 ms
+        network.jitter.set(head_start(300.0));
                                                    // Due, and another instance claims it: answered from the entry, no request.
         store.put(claimed(1, 9_200.0, "other", 10_500.0));
         assert_eq!(ask(&network, &requests, &store, 1_000.0).unwrap().balance, 1.0);
@@ -976,6 +1007,12 @@ mod tests {
         assert_eq!(*network.waits.borrow(), [CLAIM_SETTLE_MS]);
         let (written, _) = store.entry().unwrap();
         assert_eq!((written["balance"].clone(), written.get("claimedBy")), (json!(2.0), None));
+        // This client's own live claim: its refresh is under way, and no other starts.
+        let sets = store.sets.get();
+        let own = requests.instance(&network);
+        store.put(claimed(1, 9_200.0, &own, 10_500.0));
+        assert_eq!(ask(&network, &requests, &store, 1_000.0).unwrap().balance, 1.0);
+        assert_eq!((network.sent(), store.sets.get()), (1, sets));
         // Two instances claim at once, and the other's claim is the one read back: no request.
         let other = Requests::new();
         let sets = store.sets.get();
@@ -1012,6 +1049,21 @@ mod tests {
         let (network, store) = (Fake::answering(vec![ok(7)]), FakeStore::default());
         ask(&network, &Requests::new(), &store, 0.0).unwrap();
         assert_eq!((store.gets.get(), store.sets.get(), network.waits.borrow().len()), (1, 1, 0));
+    }
+
+    #[test]
+    fn two_instances_racing_for_one_claim_send_one_request() {
+        // This instance claims the entry; the other's claim, written just after, is read back:
+        // this one waits for the other's result, then for a third instance's claim that took
+        // over the other's, and sends no request.
+        let (network, store) = (Fake::answering(vec![ok(9)]), FakeStore::default());
+        network.now_ms.set(10_000.0);
+        let (other, third) = (claimed(1, 8_000.0, "other", 11_000.0), claimed(1, 8_000.0, "third", 11_500.0));
+        store.written_elsewhere.borrow_mut().extend([stored(1, 8_000.0), other, third.clone(), third]);
+        store.written_elsewhere.borrow_mut().push_back(stored(4, 10_120.0));
+        let credits = ask(&network, &Requests::new(), &store, 1_000.0).unwrap();
+        assert_eq!((credits.balance, network.sent(), store.sets.get()), (4.0, 0, 1), "one claim written, no request");
+        assert_eq!(*network.waits.borrow(), [CLAIM_SETTLE_MS, CLAIM_POLL_MS, CLAIM_POLL_MS, CLAIM_POLL_MS]);
     }
 
     #[test]

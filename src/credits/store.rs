@@ -41,9 +41,12 @@ pub(crate) const CLAIM_POLL_MS: f64 = 50.0;
 /// The longest an instance's id may be in a claim.
 const MAX_CLAIMANT_CHARS: usize = 64;
 
-/// XFetch's `delta * beta`, as a share of `maxAgeMs`: an entry is refreshed early with
-/// probability `exp(-(time left) / (maxAgeMs / 10))`, 37% when a tenth of its age is left.
-const EARLY_REFRESH_SHARE: f64 = 0.1;
+/// The spread of the early refresh's random head start, as a share of `maxAgeMs`: with `lead`
+/// the time a refresh takes, a call refreshes with probability `exp(-(time left - lead) /
+/// (maxAgeMs / 100))`, rising to 1 when only the lead is left. Small, since claims, not chance,
+/// keep the fleet's instances from refreshing together: a fleet refreshes about once per
+/// `maxAgeMs`, just in time.
+const EARLY_REFRESH_SHARE: f64 = 0.01;
 
 /// Where an entry's fields are named in `onStoreError`'s message.
 const ENTRY: Path = Path::fields_of("entry");
@@ -86,6 +89,9 @@ pub(crate) struct Entry {
     rate_limit: Option<RateLimit>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     fetched_at: Option<f64>,
+    /// How long the request that fetched the balance took (ms): how early the next one starts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_ms: Option<f64>,
     /// No request before this time (ms since the Unix epoch).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub paused_until: Option<f64>,
@@ -112,8 +118,14 @@ impl Entry {
             }
             None => (None, None, None, None),
         };
-        let (version, claimed_by, claimed_until) = (ENTRY_VERSION, None, None);
-        Entry { version, balance, request_id, rate_limit, fetched_at, paused_until, claimed_by, claimed_until }
+        let (version, request_ms, claimed_by, claimed_until) = (ENTRY_VERSION, None, None, None);
+        Entry { version, balance, request_id, rate_limit, fetched_at, request_ms, paused_until, claimed_by, claimed_until }
+    }
+
+    /// This entry, saying that its balance's request took `request_ms`.
+    pub(crate) fn took(mut self, request_ms: f64) -> Self {
+        self.request_ms = Some(request_ms);
+        self
     }
 
     /// This entry with `claim` in it.
@@ -127,9 +139,14 @@ impl Entry {
         Some(Claim { by: self.claimed_by.clone()?, until: self.claimed_until? })
     }
 
+    /// The claim in this entry that has not lapsed at `now_ms`, if any.
+    pub(crate) fn live_claim(&self, now_ms: f64) -> Option<Claim> {
+        self.claim().filter(|claim| claim.until > now_ms)
+    }
+
     /// The claim of an instance other than `instance` that has not lapsed at `now_ms`.
     pub(crate) fn claimed_by_other(&self, instance: &str, now_ms: f64) -> Option<Claim> {
-        self.claim().filter(|claim| claim.by != instance && claim.until > now_ms)
+        self.live_claim(now_ms).filter(|claim| claim.by != instance)
     }
 
     /// The credits kept, if any.
@@ -159,6 +176,9 @@ impl Entry {
         }
         if entry.fetched_at.is_some_and(|at| !(at.is_finite() && at <= now_ms + MAX_CLOCK_AHEAD_MS)) {
             return Err("fetchedAt must be a time at most a minute from now".into());
+        }
+        if entry.request_ms.is_some_and(|ms| !(ms.is_finite() && ms >= 0.0)) {
+            return Err("requestMs must be a non-negative number".into());
         }
         if entry.paused_until.is_some_and(|until| !until.is_finite()) {
             return Err("pausedUntil must be a finite number".into());
@@ -195,10 +215,13 @@ pub(crate) fn ttl_ms(max_age_ms: f64, pause_ms: f64) -> f64 {
     max_age_ms.max(pause_ms) + TTL_MARGIN_MS
 }
 
-/// XFetch's head start: how much older than it is a result counts, drawn from `jitter` (uniform
-/// in [0, 1)) so that the instances of a fleet seldom refresh together.
-pub(crate) fn early_refresh_ms(max_age_ms: f64, jitter: f64) -> f64 {
-    -(max_age_ms * EARLY_REFRESH_SHARE) * (1.0 - unit_jitter(jitter)).ln()
+/// The early refresh's head start: how much older than it is a shared result counts. The lead
+/// a refresh needs (its request's `request_ms` and the claim's settle), so that its result
+/// comes before the entry is too old to answer, and a random spread drawn from `jitter`
+/// (uniform in [0, 1)); at most `max_age_ms`.
+pub(crate) fn early_refresh_ms(max_age_ms: f64, request_ms: f64, jitter: f64) -> f64 {
+    let spread_ms = -(max_age_ms * EARLY_REFRESH_SHARE) * (1.0 - unit_jitter(jitter)).ln();
+    (request_ms + CLAIM_SETTLE_MS + spread_ms).min(max_age_ms)
 }
 
 /// When a client leaves its store alone: 1 s after a failed operation, doubling while they
@@ -442,10 +465,13 @@ mod tests {
 
     #[test]
     fn early_refresh_rises_towards_max_age() {
-        assert_eq!(early_refresh_ms(1_000.0, 0.0), 0.0, "a jitter of 0 never refreshes early");
-        assert!((early_refresh_ms(1_000.0, 1.0 - (-1.0f64).exp()) - 100.0).abs() < 1e-9);
-        assert_eq!(early_refresh_ms(1_000.0, f64::NAN), 0.0);
-        assert_eq!(early_refresh_ms(0.0, 0.5), 0.0);
+        let lead = 20.0 + CLAIM_SETTLE_MS;
+        assert_eq!(early_refresh_ms(1_000.0, 20.0, 0.0), lead, "a jitter of 0: the lead alone");
+        assert!((early_refresh_ms(1_000.0, 20.0, 1.0 - (-1.0f64).exp()) - (lead + 10.0)).abs() < 1e-9);
+        assert!((early_refresh_ms(10_000.0, 20.0, 1.0 - (-2.0f64).exp()) - (lead + 200.0)).abs() < 1e-9);
+        assert_eq!(early_refresh_ms(1_000.0, 20.0, f64::NAN), lead);
+        assert_eq!(early_refresh_ms(1_000.0, 5_000.0, 0.5), 1_000.0, "at most maxAgeMs");
+        assert_eq!(early_refresh_ms(0.0, 0.0, 0.5), 0.0);
         assert_eq!(ttl_ms(30_000.0, 0.0), 31_000.0);
         assert_eq!(ttl_ms(1_000.0, 5_000.0), 6_000.0);
     }

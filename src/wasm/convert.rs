@@ -136,12 +136,15 @@ impl<'de> Deserialize<'de> for Callback {
     }
 }
 
-/// `options.store`: an object with Keyv's `get` and `set` methods, read once.
+/// `options.store`: an object with Keyv's `get` and `set` methods, and perhaps `waitUntil`,
+/// read once.
 #[derive(Clone)]
 pub(crate) struct StoreObject {
     pub object: JsValue,
     pub get: Function,
     pub set: Function,
+    /// Keeps the runtime alive for work a call leaves running (Workers' `ctx.waitUntil`).
+    pub wait_until: Option<Function>,
 }
 
 impl<'de> Deserialize<'de> for StoreObject {
@@ -156,10 +159,15 @@ impl<'de> Deserialize<'de> for StoreObject {
         };
         let methods =
             if object.is_object() || object.is_function() { (method("get"), method("set")) } else { (None, None) };
-        match methods {
-            (Some(get), Some(set)) => Ok(StoreObject { object, get, set }),
-            _ => Err(D::Error::custom(format_args!("must be {EXPECTED}"))),
-        }
+        let (Some(get), Some(set)) = methods else {
+            return Err(D::Error::custom(format_args!("must be {EXPECTED}")));
+        };
+        let wait_until = match js_sys::Reflect::get(&object, &JsValue::from_str("waitUntil")) {
+            Ok(value) if value.is_undefined() => None,
+            Ok(value) if value.is_function() => Some(value.unchecked_into::<Function>()),
+            _ => return Err(D::Error::custom("must be a store whose waitUntil, if any, is a function")),
+        };
+        Ok(StoreObject { object, get, set, wait_until })
     }
 }
 

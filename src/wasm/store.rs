@@ -1,6 +1,7 @@
 //! A fleet's store as the caller gives it: any object with Keyv's `get` and `set`. Both are
 //! called catching, whatever they return is taken as a promise of it (`Promise.resolve`), and
-//! every promise gets its handlers at once, so that nothing a store does goes unhandled.
+//! every promise gets its handlers at once, so that nothing a store does goes unhandled. Work
+//! a call leaves running (an early refresh, a write) is handed to its `waitUntil`, if it has one.
 
 use futures_util::future::LocalBoxFuture;
 use js_sys::{Function, Promise, JSON};
@@ -46,7 +47,18 @@ impl Store for JsStore {
     }
 
     fn detach(&self, task: LocalBoxFuture<'static, ()>) {
-        wasm_bindgen_futures::spawn_local(task);
+        let StoreObject { object, wait_until, .. } = &self.store;
+        match wait_until {
+            None => wasm_bindgen_futures::spawn_local(task),
+            Some(wait_until) => {
+                let running = wasm_bindgen_futures::future_to_promise(async move {
+                    task.await;
+                    Ok(JsValue::UNDEFINED)
+                });
+                // What it does, throwing included, is ignored: the task runs either way.
+                let _ignored = wait_until.call1(object, &running);
+            }
+        }
     }
 }
 
