@@ -14,9 +14,9 @@ use futures::future::LocalBoxFuture;
 use super::call::{CallbackFailed, Clock, Failure, Network, Retry};
 use super::key::ApiKey;
 use super::options::Request;
+use super::requests::Call;
 use super::response::{RawResponse, ResponseHeaders};
-use super::shared::Call;
-use super::store::{Entry, Store, StoreUse, Stored};
+use super::store::{Entry, Store, StoreConfig, Stored};
 use crate::error::{ErrorCode, PowerPostError};
 
 /// The key every host test uses.
@@ -190,8 +190,8 @@ impl FakeStore {
     pub(crate) const KEY: &str = "powerpost-credits:v2:test";
 
     /// This store, as a call's options give it.
-    pub(crate) fn use_it(&self) -> Option<StoreUse<FakeStore>> {
-        Some(StoreUse { store: self.clone(), key: Self::KEY.into(), timeout_ms: 500, claim_ms: 1_000.0 })
+    pub(crate) fn use_it(&self) -> Option<StoreConfig<FakeStore>> {
+        Some(StoreConfig { store: self.clone(), key: Self::KEY.into(), timeout_ms: 500, claim_ms: 1_000.0 })
     }
 
     /// Puts `value` under the test key, as another instance (or an attacker) might.

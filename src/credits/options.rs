@@ -164,14 +164,17 @@ impl<T: Clone, F: Clone> StoreOptions<T, F> {
         }
     }
 
-    /// The store to use, if any, and how long one of its operations may take.
-    pub(crate) fn store(&self) -> Option<(T, u32)> {
+    /// The store to use, if any.
+    pub(crate) fn store(&self) -> Option<&T> {
         match &self.store {
-            Some(StoreSetting::On(store)) => {
-                Some((store.clone(), self.timeout_ms.map_or(DEFAULT_STORE_TIMEOUT_MS, |Whole(ms)| ms)))
-            }
+            Some(StoreSetting::On(store)) => Some(store),
             _ => None,
         }
+    }
+
+    /// How long one store operation may take.
+    pub(crate) fn timeout_ms(&self) -> u32 {
+        self.timeout_ms.map_or(DEFAULT_STORE_TIMEOUT_MS, |Whole(ms)| ms)
     }
 }
 
@@ -446,11 +449,10 @@ mod tests {
                 .store_options()
         };
         let client = read(json!({"store": 7, "onStoreError": null}));
-        assert_eq!(client.store().map(|(store, _)| store), Some(7));
-        assert_eq!(client.store().map(|(_, ms)| ms), Some(DEFAULT_STORE_TIMEOUT_MS));
+        assert_eq!((client.store(), client.timeout_ms()), (Some(&7), DEFAULT_STORE_TIMEOUT_MS));
         let call = client.overridden_by(&read(json!({"storeTimeoutMs": 50})));
-        assert_eq!(call.store(), Some((7, 50)), "the client's store, the call's timeout");
-        assert_eq!(client.overridden_by(&read(json!({"store": 8}))).store().map(|(store, _)| store), Some(8));
+        assert_eq!((call.store(), call.timeout_ms()), (Some(&7), 50), "the client's store, the call's timeout");
+        assert_eq!(client.overridden_by(&read(json!({"store": 8}))).store(), Some(&8));
         assert_eq!(client.overridden_by(&read(json!({"store": null}))).store(), None);
         assert_eq!(read(json!({})).store(), None);
         let zero = from_json::<ClientOptions<(), (), u32>>(

@@ -119,13 +119,17 @@ impl Entry {
             None => (None, None, None, None),
         };
         let (version, request_ms, claimed_by, claimed_until) = (ENTRY_VERSION, None, None, None);
-        Entry { version, balance, request_id, rate_limit, fetched_at, request_ms, paused_until, claimed_by, claimed_until }
-    }
-
-    /// This entry, saying that its balance's request took `request_ms`.
-    pub(crate) fn took(mut self, request_ms: f64) -> Self {
-        self.request_ms = Some(request_ms);
-        self
+        Entry {
+            version,
+            balance,
+            request_id,
+            rate_limit,
+            fetched_at,
+            request_ms,
+            paused_until,
+            claimed_by,
+            claimed_until,
+        }
     }
 
     /// This entry with `claim` in it.
@@ -250,24 +254,20 @@ impl StoreHealth {
     }
 }
 
-/// A call's store, as its options give it: the store, the entry's key, how long one operation
-/// may take, and how long a claim lasts (the call's request's own time limit).
-pub(crate) struct StoreUse<S> {
+/// A call's store, as its options give it, read once: the store, the entry's key, how long one
+/// operation may take, and how long a claim lasts (the call's request's own time limit).
+pub(crate) struct StoreConfig<S> {
     pub store: S,
     pub key: String,
     pub timeout_ms: u32,
     pub claim_ms: f64,
 }
 
-/// One call's way to its entry: the store, the entry's key, how long an operation may take,
-/// and the client's [`StoreHealth`].
+/// One call's way to its entry: its [`StoreConfig`], the clock, and the client's [`StoreHealth`].
 #[derive(Clone)]
 pub(crate) struct StoreSlot<S, K> {
-    pub store: S,
+    pub config: Rc<StoreConfig<S>>,
     pub clock: K,
-    pub key: String,
-    pub timeout_ms: u32,
-    pub claim_ms: f64,
     pub health: Rc<StoreHealth>,
 }
 
@@ -275,7 +275,7 @@ impl<S: Store, K: Clock + Clone + 'static> StoreSlot<S, K> {
     /// The entry, if there is a valid one. Whatever goes wrong is told to `onStoreError` and
     /// reads as no entry; a store that failed is left alone for a while.
     pub(crate) async fn read(&self) -> Option<Entry> {
-        let got = self.within_timeout(self.store.get(&self.key)).await;
+        let got = self.within_timeout(self.config.store.get(&self.config.key)).await;
         self.entry_of(got)
     }
 
@@ -300,7 +300,7 @@ impl<S: Store, K: Clock + Clone + 'static> StoreSlot<S, K> {
                 // The store works; the entry is bad. Told, not held against the store, and
                 // overwritten by the next result.
                 let message = format!("store entry ignored: {why}");
-                self.store.failed(Failure::from(PowerPostError::new(ErrorCode::StoreError, message)));
+                self.config.store.failed(Failure::from(PowerPostError::new(ErrorCode::StoreError, message)));
                 None
             }
         }
@@ -310,8 +310,8 @@ impl<S: Store, K: Clock + Clone + 'static> StoreSlot<S, K> {
     /// under way before the caller goes on (and, say, disconnects its store), and awaited on
     /// its own, so the caller never waits for it.
     pub(crate) fn write(&self, entry: &Entry, ttl_ms: f64) {
-        let (slot, set) = (self.clone(), self.store.set(&self.key, entry, ttl_ms));
-        self.store.detach(Box::pin(async move {
+        let (slot, set) = (self.clone(), self.config.store.set(&self.config.key, entry, ttl_ms));
+        self.config.store.detach(Box::pin(async move {
             match slot.within_timeout(set).await {
                 Ok(()) => slot.health.succeeded(),
                 Err(failure) => slot.failed(failure, "set"),
@@ -319,9 +319,21 @@ impl<S: Store, K: Clock + Clone + 'static> StoreSlot<S, K> {
         }));
     }
 
+    /// Writes a fresh result, whose request took `request_ms` if this client sent it, to be
+    /// kept a little over `max_age_ms`.
+    pub(crate) fn write_result(&self, credits: &Credits, request_ms: Option<f64>, max_age_ms: f64) {
+        let entry = Entry { request_ms, ..Entry::new(Some(credits.clone()), None) };
+        self.write(&entry, ttl_ms(max_age_ms, 0.0));
+    }
+
+    /// Writes a 429's pause, until `until`, keeping the balance `kept`.
+    pub(crate) fn write_pause(&self, kept: Option<Credits>, until: f64, pause_ms: f64, max_age_ms: f64) {
+        self.write(&Entry::new(kept, Some(until)), ttl_ms(max_age_ms, pause_ms));
+    }
+
     /// Writes `entry` and waits until the store says it is written: whether it is.
     pub(crate) async fn write_now(&self, entry: &Entry, ttl_ms: f64) -> bool {
-        match self.within_timeout(self.store.set(&self.key, entry, ttl_ms)).await {
+        match self.within_timeout(self.config.store.set(&self.config.key, entry, ttl_ms)).await {
             Ok(()) => {
                 self.health.succeeded();
                 true
@@ -338,7 +350,7 @@ impl<S: Store, K: Clock + Clone + 'static> StoreSlot<S, K> {
         &self,
         operation: impl std::future::Future<Output = Result<T, S::Cause>>,
     ) -> Result<T, Option<S::Cause>> {
-        match select(pin!(operation), pin!(self.clock.wait(f64::from(self.timeout_ms)))).await {
+        match select(pin!(operation), pin!(self.clock.wait(f64::from(self.config.timeout_ms)))).await {
             Either::Left((outcome, _)) => outcome.map_err(Some),
             Either::Right(_) => Err(None),
         }
@@ -349,9 +361,9 @@ impl<S: Store, K: Clock + Clone + 'static> StoreSlot<S, K> {
         self.health.failed(self.clock.now_ms());
         let message = match cause {
             Some(_) => format!("store.{operation} failed"),
-            None => format!("store.{operation} took over {} ms", self.timeout_ms),
+            None => format!("store.{operation} took over {} ms", self.config.timeout_ms),
         };
-        self.store.failed(Failure { error: PowerPostError::new(ErrorCode::StoreError, message), cause });
+        self.config.store.failed(Failure { error: PowerPostError::new(ErrorCode::StoreError, message), cause });
     }
 }
 

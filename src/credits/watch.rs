@@ -13,8 +13,8 @@ use serde::Deserialize;
 
 use super::call::{Clock, Failure};
 use super::options::MAX_TIMER_MS;
+use super::requests::{CallResult, Observed};
 use super::response::Credits;
-use super::shared::{CallResult, Observed};
 use crate::input::{List, Whole};
 
 pub(crate) const DEFAULT_INTERVAL_MS: u32 = 60_000;

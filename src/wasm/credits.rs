@@ -23,9 +23,9 @@ use crate::credits::key::ApiKey;
 use crate::credits::options::{
     max_age_ms, AffordOptions, ClientAffordOptions, ClientOptions, MaxAge, Request, RequestOptions, StoreOptions,
 };
+use crate::credits::requests::{self, observed_credits, Call, Requests};
 use crate::credits::response::Credits;
-use crate::credits::shared::{self, observed_credits, Call, Requests};
-use crate::credits::store::{store_key, StoreUse};
+use crate::credits::store::{store_key, StoreConfig};
 use crate::credits::watch::{Watch, WatchOptions};
 use crate::error::PowerPostError;
 use crate::input::{Number, Path};
@@ -36,7 +36,7 @@ use crate::pricing::settle::{check_balance, Affordability, Cost};
 
 pub(crate) type Options = RequestOptions<Signal, Callback>;
 /// A client's or a call's `store`, `storeTimeoutMs` and `onStoreError`.
-type StoreSettings = StoreOptions<StoreObject, Callback>;
+type JsStoreOptions = StoreOptions<StoreObject, Callback>;
 
 /// The key argument, named as a whole.
 const API_KEY: Path = Path::argument("apiKey");
@@ -75,7 +75,7 @@ pub(crate) struct RequestFingerprint {
 /// One call without a client: it shares nothing and keeps nothing. Its caller's signal makes
 /// it leave, which drops, and so aborts, the request.
 async fn credits_alone(key: ApiKey, options: Options) -> Result<Credits, Failure<JsValue>> {
-    shared::alone(call_with(&key, &options)?, aborted(Signal::given(&options.signal))).await
+    requests::alone(call_with(&key, &options)?, aborted(Signal::given(&options.signal))).await
 }
 
 /// Checks a PowerPost API key and options, then asks for the account's credit balance.
@@ -109,7 +109,7 @@ pub struct CreditsClient {
     key: ApiKey,
     options: Options,
     max_age: Option<MaxAge>,
-    store_settings: StoreSettings,
+    store_options: JsStoreOptions,
     requests: Rc<Requests<RequestFingerprint, JsValue>>,
 }
 
@@ -121,12 +121,12 @@ impl CreditsClient {
         let read = || -> Result<_, PowerPostError> {
             let key = from_js(api_key, &API_KEY)?;
             let options: ClientOptions<Signal, Callback, StoreObject> = read_options(options)?;
-            let (max_age, store_settings) = (options.max_age_ms, options.store_options());
+            let (max_age, store_options) = (options.max_age_ms, options.store_options());
             Ok(CreditsClient {
                 key,
                 options: options.request_options(),
                 max_age,
-                store_settings,
+                store_options,
                 requests: Requests::new(),
             })
         };
@@ -161,12 +161,12 @@ impl CreditsClient {
         let watch = Watch::new(&options);
         self.requests.watched_by(watch.observed());
         let (requests, key, client_options) = (Rc::clone(&self.requests), self.key.clone(), self.options.clone());
-        let store_settings = self.store_settings.clone();
+        let store_options = self.store_options.clone();
         // Each poll is a call with the client's own options, never answered from kept results
         // or the store (which it writes), and left when the watch ends.
         let poll: Poll = Box::new(move |ended: AbortSignal| {
             let (requests, call) = (Rc::clone(&requests), call_with(&key, &client_options));
-            let store = store_use(&key, &client_options, &store_settings);
+            let store = store_use(&key, &client_options, &store_options);
             Box::pin(async move { requests.get(call?, 0.0, store, aborted(Some(ended))).await })
         });
         Ok(BalanceWatch::start(&options, watch, poll))
@@ -187,7 +187,7 @@ impl CreditsClient {
             )
         };
         let credits = read().map_err(|error| to_js_error(&error, None))?;
-        let store = store_use(&self.key, &self.options, &self.store_settings);
+        let store = store_use(&self.key, &self.options, &self.store_options);
         let fingerprint = fingerprint(&self.key, &self.options);
         Ok(to_js(&self.requests.observe(fingerprint, credits, store, &clock, max_age_ms(self.max_age))))
     }
@@ -200,23 +200,28 @@ impl CreditsClient {
         &self,
         call: &Options,
         max_age: Option<MaxAge>,
-        call_store: &StoreSettings,
+        call_store: &JsStoreOptions,
     ) -> impl Future<Output = Result<Credits, Failure<JsValue>>> {
         let options = self.options.overridden_by(call);
         let max_age_ms = max_age_ms(max_age.or(self.max_age));
-        let store = store_use(&self.key, &options, &self.store_settings.overridden_by(call_store));
+        let store = store_use(&self.key, &options, &self.store_options.overridden_by(call_store));
         let (requests, call) = (Rc::clone(&self.requests), call_with(&self.key, &options));
         async move { requests.get(call?, max_age_ms, store, aborted(Signal::given(&options.signal))).await }
     }
 }
 
 /// The store a client's call uses, if any: its entry is the key's at the call's base URL.
-fn store_use(key: &ApiKey, options: &Options, settings: &StoreSettings) -> Option<StoreUse<JsStore>> {
-    let (store, timeout_ms) = settings.store()?;
-    let on_error = settings.on_error.as_ref().map(|Callback(function)| function.clone());
+fn store_use(key: &ApiKey, options: &Options, store_options: &JsStoreOptions) -> Option<StoreConfig<JsStore>> {
+    let (store, timeout_ms) = (store_options.store()?.clone(), store_options.timeout_ms());
+    let on_error = store_options.on_error.as_ref().map(|Callback(function)| function.clone());
     // A claim lasts as long as one attempt may: a claimant that died holds the fleet no longer.
     let claim_ms = f64::from(options.timeout_ms());
-    Some(StoreUse { store: JsStore { store, on_error }, key: store_key(options.base_url(), key), timeout_ms, claim_ms })
+    Some(StoreConfig {
+        store: JsStore { store, on_error },
+        key: store_key(options.base_url(), key),
+        timeout_ms,
+        claim_ms,
+    })
 }
 
 /// What tells the request of a client's call with `options` apart.

@@ -16,8 +16,8 @@ use web_sys::{AbortController, AbortSignal};
 use super::convert::{to_js, Signal};
 use super::error::to_js_error;
 use super::transport::WebClock;
+use crate::credits::requests::CallResult;
 use crate::credits::response::Credits;
-use crate::credits::shared::CallResult;
 use crate::credits::watch::{Event, Watch, WatchOptions};
 
 #[wasm_bindgen(module = "/src/js/watch.js")]
