@@ -48,6 +48,8 @@ pub(crate) trait Value: Sized {
     fn keys(&self) -> Result<Vec<Self>, Unreadable>;
     /// A plain object's property by one of its [`keys`](Value::keys).
     fn get(&self, key: &Self) -> Result<Self, Unreadable>;
+    /// Whether a plain object has `key` (own or inherited; a getter is not called).
+    fn has_key(&self, key: &str) -> bool;
     /// An array's entry.
     fn at(&self, index: u32) -> Result<Self, Unreadable>;
     /// The value itself, for a type that keeps it as the runtime gave it (a signal, a function):
@@ -862,6 +864,10 @@ mod tests {
             Ok(value.cloned().unwrap_or(serde_json::Value::Null))
         }
 
+        fn has_key(&self, key: &str) -> bool {
+            self.as_object().is_some_and(|object| object.contains_key(key))
+        }
+
         fn at(&self, index: u32) -> Result<Self, Unreadable> {
             Ok(serde_json::Value::get(self, index as usize).cloned().unwrap_or(serde_json::Value::Null))
         }
@@ -1109,6 +1115,9 @@ mod tests {
         }
         fn get(&self, key: &Self) -> Result<Self, Unreadable> {
             Hostile::child(Value::get(&self.0, &key.0)?)
+        }
+        fn has_key(&self, key: &str) -> bool {
+            self.0.has_key(key)
         }
         fn at(&self, index: u32) -> Result<Self, Unreadable> {
             Hostile::child(self.0.at(index)?)

@@ -6,7 +6,8 @@
 //!   call's loop over a transport;
 //! - [`pricing`]: the catalogue, plans, the rate card, estimates, refunds and affordability;
 //! - [`error`]: the error every call reports; [`input`]: how caller input is read (a serde
-//!   `Deserializer` over the runtime's values).
+//!   `Deserializer` over the runtime's values);
+//! - above both, [`catalogue`] (what the package knows) and [`afford`] (`canAfford`).
 //!
 //! [`wasm`] (wasm32 only) is the boundary: the exports, JS values as the input reader sees
 //! them, results written through serde-wasm-bindgen, and the transport that calls `fetch`
@@ -16,6 +17,7 @@
 // On the host the core is driven only by its tests; the wasm32 build is what uses all of it.
 #![cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 
+pub(crate) mod afford;
 pub(crate) mod catalogue;
 pub(crate) mod credits;
 pub(crate) mod error;

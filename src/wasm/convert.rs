@@ -100,6 +100,11 @@ impl Value for JsValue {
     }
 
     #[inline(never)]
+    fn has_key(&self, key: &str) -> bool {
+        js_sys::Reflect::has(self, &JsValue::from_str(key)).unwrap_or(false)
+    }
+
+    #[inline(never)]
     fn at(&self, index: u32) -> Result<Self, Unreadable> {
         js_sys::Reflect::get_u32(self, index).map_err(|_| Unreadable)
     }

@@ -6,7 +6,7 @@
 use std::future::Future;
 use std::rc::Rc;
 
-use js_sys::{Promise, Reflect};
+use js_sys::Promise;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
@@ -17,6 +17,7 @@ use super::error::to_js_error;
 use super::store::JsStore;
 use super::transport::{aborted, WebClock, WebNetwork};
 use super::watch::{BalanceWatch, Poll};
+use crate::afford::{Estimate, Priced};
 use crate::credits::call::Clock;
 use crate::credits::call::Failure;
 use crate::credits::key::ApiKey;
@@ -28,11 +29,8 @@ use crate::credits::response::Credits;
 use crate::credits::store::{store_key, StoreConfig};
 use crate::credits::watch::{Watch, WatchOptions};
 use crate::error::PowerPostError;
-use crate::input::{Number, Path};
-use crate::pricing::estimate::estimate_with_options;
-use crate::pricing::plan::{EstimateOptions, PostPlan, PLAN};
-use crate::pricing::rate_card::RateCardOverrides;
-use crate::pricing::settle::{check_balance, Affordability, Cost};
+use crate::input::Path;
+use crate::pricing::settle::Affordability;
 
 pub(crate) type Options = RequestOptions<Signal, Callback>;
 /// A client's or a call's `store`, `storeTimeoutMs` and `onStoreError`.
@@ -97,8 +95,8 @@ pub fn can_afford(api_key: JsValue, plan: JsValue, options: JsValue) -> Promise 
         let options: AffordOptions<Signal, Callback> = read_options(options)?;
         // An async fn sends nothing until it is polled: a bad plan still rejects before any request.
         let credits = credits_alone(key, options.request_options());
-        let priced = Priced::of(plan, options.rate_card)?;
-        Ok(async move { priced.preflight(credits.await?) })
+        let priced = Priced::of(plan, options.rate_card, &OPTIONS)?;
+        Ok(async move { preflight(priced, credits.await?) })
     })
 }
 
@@ -147,9 +145,9 @@ impl CreditsClient {
     pub fn can_afford(&self, plan: JsValue, options: JsValue) -> Promise {
         promise(|| {
             let call: ClientAffordOptions<Signal, Callback, StoreObject> = read_options(options)?;
-            let priced = Priced::of(plan, call.rate_card.clone())?;
+            let priced = Priced::of(plan, call.rate_card.clone(), &OPTIONS)?;
             let credits = self.credits(&call.request_options(), call.max_age_ms, &call.store_options());
-            Ok(async move { priced.preflight(credits.await?) })
+            Ok(async move { preflight(priced, credits.await?) })
         })
     }
 
@@ -254,32 +252,15 @@ fn call_with(
     })
 }
 
-/// The estimate `canAfford` checks the balance against.
-struct Priced {
-    total: f64,
-    /// As JS gets it back: the estimate made, or the one given, as it is.
-    estimate: JsValue,
-}
-
-impl Priced {
-    /// `plan` estimated (with the `rateCard` option), or taken as it is when it is a
-    /// `CostEstimate` (an object with `total`, `items` and `rateCardVersion`).
-    fn of(plan: JsValue, rate_card: Option<RateCardOverrides>) -> Result<Self, PowerPostError> {
-        let has = |key: &str| Reflect::has(&plan, &JsValue::from_str(key)).unwrap_or(false);
-        if plan.is_object() && has("total") && has("items") && has("rateCardVersion") {
-            let at = Path::argument("plan");
-            let total = from_js::<Cost>(plan.clone(), &at)?.credits(&at)?;
-            return Ok(Priced { total, estimate: plan });
-        }
-        let plan: PostPlan = from_js(plan, &PLAN)?;
-        let estimate = estimate_with_options(&plan, &EstimateOptions { rate_card }, &OPTIONS)?;
-        Ok(Priced { total: estimate.total as f64, estimate: to_js(&estimate) })
-    }
-
-    fn preflight(self, credits: Credits) -> Result<Preflight, Failure<JsValue>> {
-        let affordability = check_balance(Number(credits.balance), self.total)?;
-        Ok(Preflight { affordability, estimate: self.estimate, credits })
-    }
+/// `canAfford`'s answer for `priced` once `credits` came: `checkBalance`'s, the estimate (as
+/// given, or the one made) and the credits.
+fn preflight(priced: Priced<JsValue>, credits: Credits) -> Result<Preflight, Failure<JsValue>> {
+    let affordability = priced.afford(&credits)?;
+    let estimate = match priced.estimate {
+        Estimate::Made(estimate) => to_js(&estimate),
+        Estimate::Given(given) => given,
+    };
+    Ok(Preflight { affordability, estimate, credits })
 }
 
 /// What `canAfford` resolves with: `checkBalance`'s answer, the estimate and the credits.
