@@ -193,7 +193,7 @@ export class PowerPostError extends Error {
   constructor(message: string, details?: PowerPostErrorDetails);
   readonly name: "PowerPostError";
   code: ErrorCode;
-  /** HTTP status; null when no response arrived. */
+  /** HTTP status; null when no response arrived, but 429 for a fleet's shared pause over a minute (no request sent). */
   status: number | null;
   requestId: string | null;
   retryAfterMs: number | null;

@@ -104,7 +104,8 @@ pub(crate) fn is_retryable_status(status: u16) -> bool {
 pub(crate) struct PowerPostError {
     pub code: ErrorCode,
     pub message: String,
-    /// HTTP status; `None` when no response arrived.
+    /// HTTP status; `None` when no response arrived, but 429 for a shared pause over a minute
+    /// (another instance met the limit, and no request was sent).
     pub status: Option<u16>,
     pub request_id: Option<String>,
     pub retry_after_ms: Option<f64>,

@@ -14,7 +14,8 @@ use crate::pricing::plan::{EstimateOptions, PostPlan, ESTIMATE_OPTIONS, PLAN};
 use crate::pricing::rate_card::RateCardOverrides;
 use crate::pricing::settle::{Cost, EstimateInput, Outcome, BALANCE, COST, ESTIMATE, OUTCOME};
 
-/// Every key some input type reads, and a few no type does.
+/// Every key a plan, rate card or settlement reads, and a few no type does; the options' keys
+/// are added from the option types themselves ([`keys`]).
 const KEYS: &[&str] = &[
     "caption",
     "images",
@@ -63,20 +64,56 @@ const KEYS: &[&str] = &[
     "postType",
     "status",
     "total",
-    "baseUrl",
-    "timeoutMs",
-    "maxRetries",
-    "auth",
-    "signal",
-    "fetch",
-    "onRetry",
-    "maxAgeMs",
-    "intervalMs",
-    "thresholds",
     "a.b",
     "[0]",
     "",
 ];
+
+/// The field names serde hands a format for the struct `T`, renames applied: what a caller may
+/// write in it.
+fn fields_of<T: DeserializeOwned>() -> &'static [&'static str] {
+    use serde::de::{value::Error, Error as _, Visitor};
+    struct Fields(std::cell::Cell<&'static [&'static str]>);
+    impl<'de> serde::Deserializer<'de> for &Fields {
+        type Error = Error;
+        fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Error> {
+            Err(Error::custom("not a struct"))
+        }
+        fn deserialize_struct<V: Visitor<'de>>(
+            self,
+            _: &'static str,
+            fields: &'static [&'static str],
+            _: V,
+        ) -> Result<V::Value, Error> {
+            self.0.set(fields);
+            Err(Error::custom("fields taken"))
+        }
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf option
+            unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier ignored_any
+        }
+    }
+    let fields = Fields(std::cell::Cell::new(&[]));
+    let _ = T::deserialize(&fields);
+    fields.0.get()
+}
+
+/// [`KEYS`] and every option of every call, taken from the option types: an option added to
+/// one is fuzzed without a word here.
+fn keys() -> Vec<&'static str> {
+    let mut keys = KEYS.to_vec();
+    for fields in [
+        fields_of::<ClientOptions<(), (), ()>>(),
+        fields_of::<ClientAffordOptions<(), (), ()>>(),
+        fields_of::<WatchOptions<()>>(),
+        fields_of::<EstimateOptions>(),
+    ] {
+        keys.extend(fields.iter().filter(|field| !KEYS.contains(field)));
+    }
+    keys.sort_unstable();
+    keys.dedup();
+    keys
+}
 
 /// Any JSON value, its objects made of the keys input types read (and a few none does).
 pub(crate) fn arbitrary_json() -> impl Strategy<Value = J> {
@@ -109,7 +146,7 @@ pub(crate) fn arbitrary_json() -> impl Strategy<Value = J> {
     leaf.prop_recursive(5, 64, 6, |inner| {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..6).prop_map(J::Array),
-            prop::collection::btree_map(prop::sample::select(KEYS), inner, 0..6)
+            prop::collection::btree_map(prop::sample::select(keys()), inner, 0..6)
                 .prop_map(|m| J::Object(m.into_iter().map(|(k, v)| (k.to_string(), v)).collect())),
         ]
     })
@@ -168,6 +205,18 @@ proptest! {
         check::<ApiKey>(&value, &Path::argument("apiKey"))?;
         check::<Number>(&value, &BALANCE)?;
         check::<Cost>(&value, &COST)?;
+    }
+}
+
+#[test]
+fn the_fuzzed_keys_hold_the_option_types_fields() {
+    let keys = keys();
+    for options in [fields_of::<ClientAffordOptions<(), (), ()>>(), fields_of::<WatchOptions<()>>()] {
+        assert!(options.len() >= 3, "{options:?}");
+        assert!(options.iter().all(|option| keys.contains(option)), "{options:?}");
+    }
+    for option in ["store", "storeTimeoutMs", "onStoreError", "rateCard", "intervalMs"] {
+        assert!(keys.contains(&option), "{option}");
     }
 }
 

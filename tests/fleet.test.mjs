@@ -250,8 +250,8 @@ test("hostile entries written straight into Redis are ignored, told and overwrit
   const now = Date.now();
   const hostile = [
     [{ version: 2, balance: "47", fetchedAt: now }, "balance must be a number"],
-    [{ version: 2, balance: -5, fetchedAt: now }, "balance must be a non-negative number"],
-    ["1e400", "balance must be a non-negative number"],
+    [{ version: 2, balance: -5, fetchedAt: now }, "balance must be a finite, non-negative number"],
+    ["1e400", "balance must be a finite, non-negative number"],
     [{ version: 2, balance: 5, fetchedAt: now + 120_000 }, "fetchedAt must be a time at most a minute from now"],
     [{ version: 2, balance: 5, fetchedAt: now, padding: "x".repeat(70_000) }, "is not JSON of at most 65536 characters"],
     [{ version: 1, balance: 5, fetchedAt: now }, "is of version 1, not 2"],

@@ -418,7 +418,7 @@ mod tests {
         network.now_ms.set(10_000.0);
         store.put(json!({"version": 2, "balance": -5, "fetchedAt": 9_999}));
         assert_eq!(ask(&network, &Requests::new(), &store, 1_000.0).unwrap().balance, 1.0);
-        assert_eq!(*store.errors.borrow(), ["store entry ignored: balance must be a non-negative number"]);
+        assert_eq!(*store.errors.borrow(), ["store entry ignored: balance must be a finite, non-negative number"]);
         assert_eq!(store.entry().unwrap().0["balance"], 1.0, "the fresh result heals it");
         // The store itself worked: it is read again at once.
         store.put(json!(42));

@@ -135,12 +135,15 @@ pub(crate) fn interpret<B: Value>(
     ))
 }
 
+/// A 200's balance that [`is_balance`] refuses; the words are [`BALANCE_RULE`]'s (a test holds them).
+const NOT_A_BALANCE: &str = "balance is not a finite, non-negative number";
+
 /// The balance of a 200's body; `json` tells a body that is not JSON from one that is not an object.
 fn read_balance(json: bool, body: Option<Body>) -> Result<f64, &'static str> {
     let body = body.ok_or(if json { "body is not a JSON object" } else { "body is not JSON" })?;
     match body.balance.0 {
         Some(Number(balance)) if is_balance(balance) => Ok(balance),
-        Some(_) => Err("balance is not a finite, non-negative number"),
+        Some(_) => Err(NOT_A_BALANCE),
         None => Err("balance is missing or not a number"),
     }
 }
@@ -235,6 +238,11 @@ mod tests {
         assert_eq!(read.rate_limit_reset.as_deref(), Some("value of x-ratelimit-reset"));
         assert_eq!(read.retry_after.as_deref(), Some("value of retry-after"));
         assert_eq!(ResponseHeaders::read(|_| None), ResponseHeaders::default());
+    }
+
+    #[test]
+    fn a_balance_refused_is_told_in_the_words_of_the_rule() {
+        assert_eq!(NOT_A_BALANCE, format!("balance is not {}", crate::pricing::settle::BALANCE_RULE));
     }
 
     #[test]

@@ -17,7 +17,7 @@ use super::response::{Credits, RateLimit};
 use super::retry::{doubled_ms, unit_jitter};
 use crate::error::{ErrorCode, PowerPostError};
 use crate::input::{read, Path, Value};
-use crate::pricing::settle::is_balance;
+use crate::pricing::settle::{is_balance, BALANCE_RULE};
 
 /// The entry format; an entry of another version is ignored. Also in every store key, so that
 /// another format would be kept apart.
@@ -176,7 +176,7 @@ impl Entry {
             return Err("balance and fetchedAt must be given together".into());
         }
         if entry.balance.is_some_and(|balance| !is_balance(balance)) {
-            return Err("balance must be a non-negative number".into());
+            return Err(format!("balance must be {BALANCE_RULE}"));
         }
         if entry.fetched_at.is_some_and(|at| !(at.is_finite() && at <= now_ms + MAX_CLOCK_AHEAD_MS)) {
             return Err("fetchedAt must be a time at most a minute from now".into());
@@ -425,7 +425,7 @@ mod tests {
     fn entries_are_checked_as_strictly_as_responses() {
         let credits = |balance: serde_json::Value, fetched_at: f64| json!({"version": 2, "balance": balance, "requestId": null, "fetchedAt": fetched_at});
         let refused = [
-            (credits(json!(-1), 0.0), "balance must be a non-negative number"),
+            (credits(json!(-1), 0.0), "balance must be a finite, non-negative number"),
             (credits(json!("47"), 0.0), "balance must be a number"),
             (credits(json!(1), 1_060_001.0), "fetchedAt must be a time at most a minute from now"),
             (json!({"version": 2, "rateLimit": {"limit": 1.5}}), "rateLimit.limit must be a whole number"),

@@ -407,7 +407,9 @@ impl<'de> Deserialize<'de> for ModelName {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let name = String::deserialize(deserializer)?;
         if name.is_empty() || name.len() > MAX_NAME_LENGTH {
-            return Err(serde::de::Error::custom("is not a usable name (1 to 64 characters)"));
+            return Err(serde::de::Error::custom(format_args!(
+                "is not a usable name (1 to {MAX_NAME_LENGTH} characters)"
+            )));
         }
         Ok(ModelName(name))
     }

@@ -311,8 +311,11 @@ impl Cost {
     }
 }
 
-/// Whether `balance` is one an account can have: a finite, non-negative number of credits. The
-/// one rule for a balance, whether a caller, a response or a fleet's store gives it.
+/// What a balance must be, as every message about one says it.
+pub(crate) const BALANCE_RULE: &str = "a finite, non-negative number";
+
+/// Whether `balance` is one an account can have ([`BALANCE_RULE`]). The one rule for a
+/// balance, whether a caller, a response or a fleet's store gives it.
 pub(crate) fn is_balance(balance: f64) -> bool {
     balance.is_finite() && balance >= 0.0
 }
@@ -321,7 +324,7 @@ pub(crate) fn is_balance(balance: f64) -> bool {
 pub(crate) fn check_balance(balance: Number, cost: f64) -> Result<Affordability, PowerPostError> {
     let Number(balance) = balance;
     if !is_balance(balance) {
-        return Err(BALANCE.invalid("must be a finite, non-negative number"));
+        return Err(BALANCE.invalid(&format!("must be {BALANCE_RULE}")));
     }
     Ok(Affordability {
         affordable: balance >= cost,
