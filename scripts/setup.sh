@@ -11,6 +11,12 @@ cd "$(dirname "$0")/.."
 
 say() { printf '[setup] %s\n' "$*"; }
 
+# Commit messages are checked as they are written (.githooks/commit-msg).
+if [ -d .git ] && [ "$(git config core.hooksPath || true)" != .githooks ]; then
+  say "checking commit messages with .githooks/commit-msg"
+  git config core.hooksPath .githooks
+fi
+
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   say "adding the wasm32-unknown-unknown target"
   rustup target add wasm32-unknown-unknown
