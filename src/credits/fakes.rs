@@ -183,6 +183,8 @@ pub(crate) struct FakeStore {
     unfinished: Rc<RefCell<Vec<LocalBoxFuture<'static, ()>>>>,
     /// What other instances write meanwhile: each `get` first puts the next one under the test key.
     pub written_elsewhere: Rc<RefCell<VecDeque<serde_json::Value>>>,
+    /// Every value `set` was given, in order, written or not.
+    pub written: Rc<RefCell<Vec<serde_json::Value>>>,
 }
 
 impl FakeStore {
@@ -232,6 +234,7 @@ impl Store for FakeStore {
     fn set(&self, key: &str, entry: &Entry, ttl_ms: f64) -> LocalBoxFuture<'static, Result<(), &'static str>> {
         self.sets.set(self.sets.get() + 1);
         let (store, key, value) = (self.clone(), key.to_string(), serde_json::to_value(entry).unwrap());
+        self.written.borrow_mut().push(value.clone());
         Box::pin(async move {
             match store.fails() {
                 Some(Fault::Hangs) => std::future::pending().await,

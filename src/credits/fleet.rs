@@ -508,7 +508,8 @@ mod tests {
         store.put(stored(9, 10_700.0));
         assert_eq!(ask(&network, &requests, &store, 1_000.0).unwrap().balance, 9.0);
         assert_eq!(network.sent(), 2, "its refresh is already under way");
-        // A pause that ends now is over: the refresh starts.
+        // A pause that ends now is over: the refresh starts. (The claims above moved the clock.)
+        network.now_ms.set(11_400.0);
         let ended = json!({"version": 2, "balance": 7, "requestId": "req_other", "fetchedAt": 10_500.0, "pausedUntil": 11_400.0});
         store.put(ended);
         let sets = store.sets.get();
@@ -592,6 +593,41 @@ mod tests {
         let (network, store) = (Fake::answering(vec![ok(7)]), FakeStore::default());
         ask(&network, &Requests::new(), &store, 0.0).unwrap();
         assert_eq!((store.gets.get(), store.sets.get(), network.waits.borrow().len()), (1, 1, 0));
+    }
+
+    #[test]
+    fn a_claim_names_this_client_and_lasts_the_request_s_time_limit() {
+        let (network, store, requests) = (Fake::answering(vec![ok(5)]), FakeStore::default(), Requests::new());
+        network.now_ms.set(10_000.0);
+        network.jitter.set(0.5);
+        ask(&network, &requests, &store, 1_000.0).unwrap();
+        let claim = store.written.borrow()[0].clone();
+        // The id: two draws of the jitter, 8 hex digits each (0.5 of u32::MAX is 7fffffff).
+        assert_eq!(claim, json!({"version": 2, "claimedBy": "7fffffff7fffffff", "claimedUntil": 11_000.0}));
+        assert_eq!(&*requests.instance(&network), "7fffffff7fffffff", "drawn once, kept");
+    }
+
+    #[test]
+    fn a_call_while_its_client_asks_shares_the_request_and_claims_nothing() {
+        let (mut pool, network, store, requests) =
+            (LocalPool::new(), Fake::default(), FakeStore::default(), Requests::<&str, Cause>::new());
+        network.now_ms.set(10_000.0);
+        let answers = Rc::new(RefCell::new(Vec::new()));
+        // Another request of this client in flight first: it is no reason to leave a claim out.
+        for (id, store) in [("other", None), ("credits", store.use_it()), ("credits", store.use_it())] {
+            let (requests, call, answers) = (Rc::clone(&requests), network.call(id), Rc::clone(&answers));
+            let asking = async move {
+                let outcome = requests.get(call, 1_000.0, store, std::future::pending()).await;
+                answers.borrow_mut().push(outcome.map(|credits| credits.balance));
+            };
+            pool.spawner().spawn_local(asking).unwrap();
+            pool.run_until_stalled();
+        }
+        assert_eq!((network.sent(), store.sets.get()), (2, 1), "one claim; the second call shares the request");
+        network.answer(1, 200, r#"{"balance": 47}"#);
+        pool.run_until_stalled();
+        let answered: Vec<_> = answers.borrow().iter().map(|outcome| outcome.as_ref().ok().copied()).collect();
+        assert_eq!(answered, [Some(47.0), Some(47.0)]);
     }
 
     #[test]

@@ -433,6 +433,7 @@ mod tests {
             (json!({"pausedUntil": 5}), "version is required"),
             (json!({"version": 2, "balance": 1}), "balance and fetchedAt must be given together"),
             (json!({"version": 2, "pausedUntil": "soon"}), "pausedUntil must be a number"),
+            (json!({"version": 2, "requestMs": -1}), "requestMs must be a non-negative number"),
             (json!({"version": 2, "claimedBy": "", "claimedUntil": 5}), "claimedBy must be 1 to 64 characters"),
             (
                 json!({"version": 2, "claimedBy": "x".repeat(65), "claimedUntil": 5}),
@@ -447,6 +448,7 @@ mod tests {
             assert!(error.contains(why), "{value}: {error}");
         }
         assert!(check(credits(json!(1), 1_060_000.0)).is_ok(), "a minute ahead is still fine");
+        assert!(check(json!({"version": 2, "requestMs": 0})).is_ok(), "a request of no time");
         let huge = json!({"version": 2, "pad": "x".repeat(MAX_ENTRY_CHARS)});
         assert!(check(huge).unwrap_err().contains("at most 65536 characters"));
         let padded = |chars: usize| {
