@@ -20,12 +20,12 @@ pub(crate) const MAX_RETRIES_LIMIT: u32 = 10;
 /// Declares the options type of one kind of call: the request options every call takes, each
 /// `None` when not given, plus the call's own. Each type lists exactly what its call reads, so
 /// an option another call takes is refused as unknown, and the message lists only these. `S`
-/// and `F` are the runtime's own values (an `AbortSignal`, JS functions), and so is any type
-/// named after the type's name (`ClientOptions<T>`: a store), which only the binding layer
-/// reads. (`#[serde(flatten)]` of one shared struct would say this without a macro, but serde
-/// cannot refuse unknown fields through a flattened one.)
+/// and `F`, written at every use, are the runtime's own values (an `AbortSignal`, JS
+/// functions), and so is any further type parameter (`ClientOptions<S, F, T>`: `T` a store),
+/// which only the binding layer reads. (`#[serde(flatten)]` of one shared struct would say this
+/// without a macro, but serde cannot refuse unknown fields through a flattened one.)
 ///
-/// `options_type!(ClientOptions { max_age_ms: Option<MaxAge> })` expands to:
+/// `options_type!(ClientOptions<S, F> { max_age_ms: Option<MaxAge> })` expands to:
 ///
 /// ```ignore
 /// #[derive(Clone, Debug, Deserialize)]
@@ -48,13 +48,13 @@ pub(crate) const MAX_RETRIES_LIMIT: u32 = 10;
 /// ```
 macro_rules! options_type {
     (
-        $(#[$meta:meta])* $name:ident $(<$($generic:ident),*>)?
+        $(#[$meta:meta])* $name:ident<S, F $(, $generic:ident)*>
         { $($(#[$extra_meta:meta])* $extra:ident: $extra_type:ty),* $(,)? }
     ) => {
         $(#[$meta])*
         #[derive(Clone, Debug, Deserialize)]
         #[serde(rename_all = "camelCase", deny_unknown_fields)]
-        pub(crate) struct $name<S, F $($(, $generic)*)?> {
+        pub(crate) struct $name<S, F $(, $generic)*> {
             pub base_url: Option<BaseUrl>,
             pub timeout_ms: Option<Whole<1, MAX_TIMER_MS>>,
             pub max_retries: Option<Whole<0, MAX_RETRIES_LIMIT>>,
@@ -66,7 +66,7 @@ macro_rules! options_type {
         }
 
         /// Nothing given.
-        impl<S, F $($(, $generic)*)?> Default for $name<S, F $($(, $generic)*)?> {
+        impl<S, F $(, $generic)*> Default for $name<S, F $(, $generic)*> {
             fn default() -> Self {
                 Self {
                     base_url: None,
@@ -81,7 +81,7 @@ macro_rules! options_type {
             }
         }
 
-        impl<S: Clone, F: Clone $($(, $generic)*)?> $name<S, F $($(, $generic)*)?> {
+        impl<S: Clone, F: Clone $(, $generic)*> $name<S, F $(, $generic)*> {
             /// The request options every call reads.
             #[allow(dead_code, reason = "never needed of RequestOptions itself")]
             pub(crate) fn request_options(&self) -> RequestOptions<S, F> {
@@ -101,12 +101,12 @@ macro_rules! options_type {
 
 options_type!(
     /// `getCredits`.
-    RequestOptions {}
+    RequestOptions<S, F> {}
 );
 
 options_type!(
     /// A `CreditsClient`'s defaults, and its `getCredits` calls. `T` is the runtime's store.
-    ClientOptions<T> {
+    ClientOptions<S, F, T> {
         /// How old a kept result may be to answer a client's call.
         max_age_ms: Option<MaxAge>,
         #[serde(default = "Option::default", deserialize_with = "store_setting", bound(deserialize = "T: Deserialize<'de>"))]
@@ -118,12 +118,12 @@ options_type!(
 
 options_type!(
     /// `canAfford`.
-    AffordOptions { rate_card: Option<RateCardOverrides> }
+    AffordOptions<S, F> { rate_card: Option<RateCardOverrides> }
 );
 
 options_type!(
     /// A `CreditsClient`'s `canAfford`.
-    ClientAffordOptions<T> {
+    ClientAffordOptions<S, F, T> {
         max_age_ms: Option<MaxAge>,
         rate_card: Option<RateCardOverrides>,
         #[serde(default = "Option::default", deserialize_with = "store_setting", bound(deserialize = "T: Deserialize<'de>"))]
@@ -178,25 +178,23 @@ impl<T: Clone, F: Clone> StoreOptions<T, F> {
     }
 }
 
-impl<S, F: Clone, T: Clone> ClientOptions<S, F, T> {
-    pub(crate) fn store_options(&self) -> StoreOptions<T, F> {
-        StoreOptions {
-            store: self.store.clone(),
-            timeout_ms: self.store_timeout_ms,
-            on_error: self.on_store_error.clone(),
+/// The store options of the types that have them, written once: `store`, `storeTimeoutMs`
+/// and `onStoreError` as one [`StoreOptions`].
+macro_rules! store_options {
+    ($($name:ident),*) => {$(
+        impl<S, F: Clone, T: Clone> $name<S, F, T> {
+            pub(crate) fn store_options(&self) -> StoreOptions<T, F> {
+                StoreOptions {
+                    store: self.store.clone(),
+                    timeout_ms: self.store_timeout_ms,
+                    on_error: self.on_store_error.clone(),
+                }
+            }
         }
-    }
+    )*};
 }
 
-impl<S, F: Clone, T: Clone> ClientAffordOptions<S, F, T> {
-    pub(crate) fn store_options(&self) -> StoreOptions<T, F> {
-        StoreOptions {
-            store: self.store.clone(),
-            timeout_ms: self.store_timeout_ms,
-            on_error: self.on_store_error.clone(),
-        }
-    }
-}
+store_options!(ClientOptions, ClientAffordOptions);
 
 pub(crate) type MaxAge = Whole<0, MAX_TIMER_MS>;
 
