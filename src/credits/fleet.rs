@@ -152,7 +152,8 @@ impl<I: PartialEq + Clone + 'static, C: Clone + 'static> Requests<I, C> {
 
     /// An early refresh: it never delays the caller, who is answered from the result, still
     /// valid. It runs on its own, claimed in `claimed` (the entry) if the store works and no
-    /// other instance's claim stands, and its result is kept and written as any other's.
+    /// claim is live (this client's own included), and its result is kept and written as any
+    /// other's.
     fn refresh_early<N, K, S>(
         self: &Rc<Self>,
         call: Call<I, N, K>,
