@@ -175,7 +175,6 @@ pub(crate) struct FakeStore {
     /// Each entry with the TTL it was written with.
     pub entries: Rc<RefCell<HashMap<String, (serde_json::Value, f64)>>>,
     pub gets: Rc<Cell<usize>>,
-    pub sets: Rc<Cell<usize>>,
     pub fault: Rc<Cell<Fault>>,
     /// The messages `onStoreError` was given, in order.
     pub errors: Rc<RefCell<Vec<String>>>,
@@ -194,6 +193,11 @@ impl FakeStore {
     /// This store, as a call's options give it.
     pub(crate) fn use_it(&self) -> Option<StoreConfig<FakeStore>> {
         Some(StoreConfig { store: self.clone(), key: Self::KEY.into(), timeout_ms: 500, claim_ms: 1_000.0 })
+    }
+
+    /// How many times `set` was called.
+    pub(crate) fn sets(&self) -> usize {
+        self.written.borrow().len()
     }
 
     /// Puts `value` under the test key, as another instance (or an attacker) might.
@@ -232,7 +236,6 @@ impl Store for FakeStore {
     }
 
     fn set(&self, key: &str, entry: &Entry, ttl_ms: f64) -> LocalBoxFuture<'static, Result<(), &'static str>> {
-        self.sets.set(self.sets.get() + 1);
         let (store, key, value) = (self.clone(), key.to_string(), serde_json::to_value(entry).unwrap());
         self.written.borrow_mut().push(value.clone());
         Box::pin(async move {

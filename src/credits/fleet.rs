@@ -395,7 +395,7 @@ mod tests {
             (3.0, Some("req_other"), 9_500.0)
         );
         assert_eq!(ask(&network, &requests, &store, 1_000.0).unwrap().balance, 3.0);
-        assert_eq!((network.sent(), store.gets.get(), store.sets.get()), (1, 3, 2), "the kept copy answered the last");
+        assert_eq!((network.sent(), store.gets.get(), store.sets()), (1, 3, 2), "the kept copy answered the last");
     }
 
     #[test]
@@ -442,12 +442,12 @@ mod tests {
             assert_eq!(*store.errors.borrow(), [got, set], "once per failed operation");
             let after_first = network.now_ms.get();
             assert_eq!(ask(&network, &requests, &store, 0.0).unwrap().balance, 2.0);
-            assert_eq!((store.gets.get(), store.sets.get()), (1, 1), "{fault:?}: skipped for a second");
+            assert_eq!((store.gets.get(), store.sets()), (1, 1), "{fault:?}: skipped for a second");
             // The store works again: after the skip, it is used, and a success resets the skip.
             store.fault.set(Fault::None);
             network.now_ms.set(after_first + 4_000.0);
             ask(&network, &requests, &store, 0.0).unwrap();
-            assert_eq!((store.gets.get(), store.sets.get(), store.errors.borrow().len()), (2, 2, 2), "{fault:?}");
+            assert_eq!((store.gets.get(), store.sets(), store.errors.borrow().len()), (2, 2, 2), "{fault:?}");
         }
     }
 
@@ -513,15 +513,15 @@ mod tests {
         network.now_ms.set(11_400.0);
         let ended = json!({"version": 2, "balance": 7, "requestId": "req_other", "fetchedAt": 10_500.0, "pausedUntil": 11_400.0});
         store.put(ended);
-        let sets = store.sets.get();
+        let sets = store.sets();
         assert_eq!(ask(&network, &Requests::new(), &store, 1_000.0).unwrap().balance, 7.0);
-        assert_eq!((store.sets.get(), network.sent()), (sets + 1, 3), "its claim written, and its request sent");
+        assert_eq!((store.sets(), network.sent()), (sets + 1, 3), "its claim written, and its request sent");
         // While a shared pause lasts, a due result answers and no refresh starts.
         let paused = json!({"version": 2, "balance": 7, "requestId": "req_other", "fetchedAt": 10_500.0, "pausedUntil": 20_000.0});
         store.put(paused);
-        let sets = store.sets.get();
+        let sets = store.sets();
         assert_eq!(ask(&network, &Requests::new(), &store, 1_000.0).unwrap().balance, 7.0);
-        assert_eq!((store.sets.get(), network.sent()), (sets, 3));
+        assert_eq!((store.sets(), network.sent()), (sets, 3));
     }
 
     /// The jitter that draws a head start of `ms` at maxAgeMs 1,000, for requests of no time.
@@ -543,27 +543,27 @@ mod tests {
         // Due, and another instance claims it: answered from the entry, no request.
         store.put(claimed(1, 9_200.0, "other", 10_500.0));
         assert_eq!(ask(&network, &requests, &store, 1_000.0).unwrap().balance, 1.0);
-        assert_eq!((network.sent(), store.sets.get()), (0, 0));
+        assert_eq!((network.sent(), store.sets()), (0, 0));
         // A claim that lapsed is no one's: this instance claims the refresh, reads its claim
         // back after the settle, and refreshes; the result clears the claim.
         store.put(claimed(1, 9_200.0, "other", 9_999.0));
         assert_eq!(ask(&network, &Requests::new(), &store, 1_000.0).unwrap().balance, 1.0, "not delayed");
-        assert_eq!((network.sent(), store.sets.get()), (1, 2), "the claim, then the result");
+        assert_eq!((network.sent(), store.sets()), (1, 2), "the claim, then the result");
         assert_eq!(*network.waits.borrow(), [CLAIM_SETTLE_MS]);
         let (written, _) = store.entry().unwrap();
         assert_eq!((written["balance"].clone(), written.get("claimedBy")), (json!(2.0), None));
         // This client's own live claim: its refresh is under way, and no other starts.
-        let sets = store.sets.get();
+        let sets = store.sets();
         let own = requests.instance(&network);
         store.put(claimed(1, 9_200.0, &own, 10_500.0));
         assert_eq!(ask(&network, &requests, &store, 1_000.0).unwrap().balance, 1.0);
-        assert_eq!((network.sent(), store.sets.get()), (1, sets));
+        assert_eq!((network.sent(), store.sets()), (1, sets));
         // Two instances claim at once, and the other's claim is the one read back: no request.
         let other = Requests::new();
-        let sets = store.sets.get();
+        let sets = store.sets();
         store.written_elsewhere.borrow_mut().extend([stored(1, 9_200.0), claimed(1, 9_200.0, "other", 20_000.0)]);
         assert_eq!(ask(&network, &other, &store, 1_000.0).unwrap().balance, 1.0);
-        assert_eq!((network.sent(), store.sets.get()), (1, sets + 1), "this instance's claim was written over");
+        assert_eq!((network.sent(), store.sets()), (1, sets + 1), "this instance's claim was written over");
     }
 
     #[test]
@@ -593,7 +593,7 @@ mod tests {
         // With maxAgeMs 0 nothing is claimed.
         let (network, store) = (Fake::answering(vec![ok(7)]), FakeStore::default());
         ask(&network, &Requests::new(), &store, 0.0).unwrap();
-        assert_eq!((store.gets.get(), store.sets.get(), network.waits.borrow().len()), (1, 1, 0));
+        assert_eq!((store.gets.get(), store.sets(), network.waits.borrow().len()), (1, 1, 0));
     }
 
     #[test]
@@ -624,7 +624,7 @@ mod tests {
             pool.spawner().spawn_local(asking).unwrap();
             pool.run_until_stalled();
         }
-        assert_eq!((network.sent(), store.sets.get()), (2, 1), "one claim; the second call shares the request");
+        assert_eq!((network.sent(), store.sets()), (2, 1), "one claim; the second call shares the request");
         network.answer(1, 200, r#"{"balance": 47}"#);
         pool.run_until_stalled();
         let answered: Vec<_> = answers.borrow().iter().map(|outcome| outcome.as_ref().ok().copied()).collect();
@@ -642,7 +642,7 @@ mod tests {
         store.written_elsewhere.borrow_mut().extend([stored(1, 8_000.0), other, third.clone(), third]);
         store.written_elsewhere.borrow_mut().push_back(stored(4, 10_120.0));
         let credits = ask(&network, &Requests::new(), &store, 1_000.0).unwrap();
-        assert_eq!((credits.balance, network.sent(), store.sets.get()), (4.0, 0, 1), "one claim written, no request");
+        assert_eq!((credits.balance, network.sent(), store.sets()), (4.0, 0, 1), "one claim written, no request");
         assert_eq!(*network.waits.borrow(), [CLAIM_SETTLE_MS, CLAIM_POLL_MS, CLAIM_POLL_MS, CLAIM_POLL_MS]);
     }
 

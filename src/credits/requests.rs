@@ -414,7 +414,7 @@ mod tests {
         let older = requests.observe("credits", observed(5.0, 1_500.0), store.use_it(), &network, 5_000.0);
         assert_eq!(older.balance, 30.0, "an older observation changes nothing and returns the kept result");
         pool.run_until_stalled();
-        assert_eq!((store.sets.get(), watch.take()), (1, None));
+        assert_eq!((store.sets(), watch.take()), (1, None));
         let same_time = requests.observe("credits", observed(6.0, 2_000.0), store.use_it(), &network, 5_000.0);
         assert_eq!(same_time.balance, 6.0, "one of the kept result's time is taken: the app saw it last");
         assert_eq!(watch.take().map(|credits| credits.balance), Some(6.0));
