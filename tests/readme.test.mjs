@@ -203,15 +203,24 @@ async function runInNode(block, index) {
   return stdout;
 }
 
+/**
+ * `code` as a Worker's module, bundled by wrangler and served by workerd with the demo key and
+ * every request sent to the sandbox; with `kvName`, a KV namespace bound under that name.
+ */
+async function startWorker(name, code, kvName) {
+  const dir = join(project, name);
+  mkdirSync(join(dir, "src"), { recursive: true });
+  writeFileSync(join(dir, "src/index.js"), code);
+  writeFileSync(join(dir, "wrangler.toml"), `name = "${name}"\nmain = "src/index.js"\ncompatibility_date = "${COMPATIBILITY_DATE}"\n`);
+  const kv = kvName && (await serveKvNamespace());
+  const kvNamespaces = kv ? { [kvName]: kv } : {};
+  const worker = await serveWorker(dir, { outbound: new URL(sandbox.baseUrl).host, bindings: { POWERPOST_API_KEY: DEMO_KEY }, kvNamespaces });
+  return { worker, kv };
+}
+
 async function runInWorkerd(block, index) {
   assert.equal(block.markers.steps, undefined, `${block.name}: a Worker's requests all go to the sandbox as it is`);
-  const dir = join(project, `worker-${index}`);
-  mkdirSync(join(dir, "src"), { recursive: true });
-  writeFileSync(join(dir, "src/index.js"), block.code);
-  writeFileSync(join(dir, "wrangler.toml"), `name = "readme-${index}"\nmain = "src/index.js"\ncompatibility_date = "${COMPATIBILITY_DATE}"\n`);
-  const kv = block.markers.kv && (await serveKvNamespace());
-  const kvNamespaces = kv ? { [block.markers.kv]: kv } : {};
-  const worker = await serveWorker(dir, { outbound: new URL(sandbox.baseUrl).host, bindings: { POWERPOST_API_KEY: DEMO_KEY }, kvNamespaces });
+  const { worker, kv } = await startWorker(`readme-${index}`, block.code, block.markers.kv);
   try {
     const response = await fetch(worker.url);
     const body = await response.text();
@@ -276,15 +285,10 @@ async function runInChromium(block, index) {
 
 test("the README's KV adapter never writes a key twice within a second, however often calls refresh", async () => {
   const block = blocks.find((block) => block.markers.kv);
-  const dir = join(project, "worker-kv-writes");
-  mkdirSync(join(dir, "src"), { recursive: true });
   // maxAgeMs 2 s, so that claims and results come in quick succession.
   const code = block.code.replace("maxAgeMs: 30_000", "maxAgeMs: 2_000");
   assert.notEqual(code, block.code, "the block's maxAgeMs is 30_000");
-  writeFileSync(join(dir, "src/index.js"), code);
-  writeFileSync(join(dir, "wrangler.toml"), `name = "kv-writes"\nmain = "src/index.js"\ncompatibility_date = "${COMPATIBILITY_DATE}"\n`);
-  const kv = await serveKvNamespace();
-  const worker = await serveWorker(dir, { outbound: new URL(sandbox.baseUrl).host, bindings: { POWERPOST_API_KEY: DEMO_KEY }, kvNamespaces: { [block.markers.kv]: kv } });
+  const { worker, kv } = await startWorker("kv-writes", code, block.markers.kv);
   try {
     // Four callers, each asking again as soon as answered, for 7 s.
     const until = Date.now() + 7_000;
