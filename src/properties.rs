@@ -229,3 +229,64 @@ fn a_field_is_found_only_where_it_is() {
     assert!(!leads_into(&value, "images[1].size"));
     assert!(!leads_into(&value, "imageModels.gpt-image-1"));
 }
+
+/// The field names a file words in its messages: each `key("…")` and `at("…")`, and the name
+/// given with a value to `credits_of` or `count` (settlement's helpers that build the path).
+fn worded_fields(source: &'static str) -> Vec<&'static str> {
+    let mut fields = Vec::new();
+    for line in source.lines() {
+        for opening in ["key(\"", "at(\""] {
+            for (start, _) in line.match_indices(opening) {
+                let rest = &line[start + opening.len()..];
+                fields.extend(rest.split_once('"').map(|(field, _)| field));
+            }
+        }
+        for helper in ["credits_of(", "count("] {
+            for (start, _) in line.match_indices(helper) {
+                let call = &line[start..];
+                let call = &call[..call.find(')').unwrap_or(call.len())];
+                fields.extend(call.split('"').nth(1));
+            }
+        }
+    }
+    fields
+}
+
+/// The pricing code names fields again where it checks what the reader read (`must list at
+/// least one size` at `…sizes`): each such name is a field of an input type, renames applied.
+#[test]
+fn the_fields_pricing_words_are_its_input_types_fields() {
+    use crate::pricing::calibrate::Charge;
+    use crate::pricing::plan::{CaptionPlan, ImagePlan, PublishPlan, VideoPlan};
+    use crate::pricing::rate_card::{ImageModelOverride, VideoModelOverride};
+    use crate::pricing::settle::{EstimateTotal, ImageOutcome, LineInput, PublishOutcome};
+    let known: Vec<&str> = [
+        fields_of::<PostPlan>(),
+        fields_of::<CaptionPlan>(),
+        fields_of::<ImagePlan>(),
+        fields_of::<VideoPlan>(),
+        fields_of::<PublishPlan>(),
+        fields_of::<EstimateOptions>(),
+        fields_of::<RateCardOverrides>(),
+        fields_of::<ImageModelOverride>(),
+        fields_of::<VideoModelOverride>(),
+        fields_of::<EstimateInput>(),
+        fields_of::<LineInput>(),
+        fields_of::<Outcome>(),
+        fields_of::<ImageOutcome>(),
+        fields_of::<PublishOutcome>(),
+        fields_of::<EstimateTotal>(),
+        fields_of::<Charge>(),
+    ]
+    .concat();
+    let sources = [
+        include_str!("pricing/estimate.rs"),
+        include_str!("pricing/rate_card.rs"),
+        include_str!("pricing/settle.rs"),
+        include_str!("pricing/calibrate.rs"),
+    ];
+    let worded: Vec<&str> = sources.into_iter().flat_map(worded_fields).collect();
+    assert!(worded.len() >= 30, "{worded:?}");
+    let unknown: Vec<&&str> = worded.iter().filter(|field| !known.contains(field)).collect();
+    assert!(unknown.is_empty(), "not fields of an input type: {unknown:?}");
+}

@@ -96,7 +96,7 @@ test("the estimator keeps working after every kind of bad call", () => {
 // wasm and all the JS a page loads (glue, snippets, entry and its exports), gzipped. The limit
 // is the size reached, rounded up to the next KB, so that the build only grows on purpose; the
 // budgets, and what the size is made of, are in BENCHMARKS.md.
-const WEB_BUILD_BUDGET_GZIP = 130 * 1024;
+const WEB_BUILD_BUDGET_GZIP = 131 * 1024;
 
 test(`the web build's wasm, glue, snippets and entry stay within ${WEB_BUILD_BUDGET_GZIP} bytes gzipped`, () => {
   const web = join(repo, "pkg/web");

@@ -50,45 +50,53 @@ impl<'de, const MIN: u32, const MAX: u32> Deserialize<'de> for Whole<MIN, MAX> {
 }
 
 /// Declares an enum of names, the package's one way of writing a closed set of choices: each
-/// variant with its name, `ALL`, `name()`, and serde derived through them: written as its name,
-/// read from a [`Choice`]. A short set says what it takes when given anything else
-/// (`else among`: `must be "regular" or "deep"`, also `expected()`); a long one, the kind of
-/// name it wanted and every one there is (`else listed("post type")`).
+/// variant with its name, `ALL`, `NAMES`, `name()`, and serde through them: written as its
+/// name, read as a [`Choice`] among `NAMES`. A short set says what it takes when given
+/// anything else (`else among`: `must be "regular" or "deep"`, also `expected()`); a long one,
+/// the kind of name it wanted and every one there is (`else listed("post type")`).
 macro_rules! named_enum {
     (
         $(#[$meta:meta])* $vis:vis enum $name:ident { $($(#[$variant_meta:meta])* $variant:ident = $text:literal),+ $(,)? }
-        else $($read:ident $(($what:expr))?)?
+        else $read:ident $(($what:expr))?
     ) => {
         $(#[$meta])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-        #[serde(try_from = "crate::input::Choice", into = "&'static str")]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
         $vis enum $name {
             $($(#[$variant_meta])* $variant,)+
         }
 
         impl $name {
             pub(crate) const ALL: [$name; [$($text),+].len()] = [$(Self::$variant),+];
+            /// Each variant's name, in the order of `ALL`.
+            pub(crate) const NAMES: &'static [&'static str] = &[$($text),+];
 
             pub(crate) fn name(self) -> &'static str {
-                match self {
-                    $(Self::$variant => $text,)+
-                }
+                Self::NAMES[self as usize]
             }
         }
 
-        impl From<$name> for &'static str {
-            fn from(value: $name) -> Self {
-                value.name()
+        /// Written as serde writes a unit variant: serde-wasm-bindgen writes its name as a JS
+        /// string it makes once.
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_unit_variant(stringify!($name), *self as u32, self.name())
             }
         }
 
-        $(crate::input::named_enum!(@$read $name $(($what))?);)?
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let choice = crate::input::Choice::read(deserializer, Self::NAMES);
+                Self::try_from(choice).map_err(serde::de::Error::custom)
+            }
+        }
+
+        crate::input::named_enum!(@$read $name $(($what))?);
     };
     (@among $name:ident) => {
         impl $name {
             /// What a caller is told when giving anything else: `must be "a" or "b"`.
             pub(crate) fn expected() -> String {
-                crate::input::Choice::one_of(&Self::ALL.map(Self::name))
+                crate::input::Choice::one_of(Self::NAMES)
             }
         }
 
@@ -96,7 +104,7 @@ macro_rules! named_enum {
             type Error = String;
 
             fn try_from(choice: crate::input::Choice) -> Result<Self, String> {
-                choice.among(&Self::ALL, Self::name).ok_or_else(Self::expected)
+                choice.among(&Self::ALL).ok_or_else(Self::expected)
             }
         }
     };
@@ -105,32 +113,37 @@ macro_rules! named_enum {
             type Error = String;
 
             fn try_from(choice: crate::input::Choice) -> Result<Self, String> {
-                choice.listed(&Self::ALL, Self::name, $what)
+                choice.listed(&Self::ALL, Self::NAMES, $what)
             }
         }
     };
 }
 pub(crate) use named_enum;
 
-/// What a caller gave where a name of a closed set is expected: the string, or `None` for
-/// any other value (see [`named_enum`]).
+/// What a caller gave where a name of a closed set is expected (see [`named_enum`]).
 #[derive(Debug)]
-pub(crate) struct Choice(Option<String>);
-
-impl<'de> Deserialize<'de> for Choice {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        Ok(Choice(String::deserialize(deserializer).ok()))
-    }
+pub(crate) enum Choice {
+    /// The set's name at this index (`among` finds none when it is out of range).
+    Known(usize),
+    /// Another string.
+    Unknown,
+    /// Anything but a string.
+    NotText,
 }
 
 impl Choice {
-    fn find<T: Copy>(&self, all: &[T], name_of: fn(T) -> &'static str) -> Option<T> {
-        all.iter().copied().find(|known| self.0.as_deref() == Some(name_of(*known)))
+    /// What `deserializer` holds, read as serde reads a unit variant of an enum whose variants
+    /// are `names`: a format may find it among them and give its index.
+    pub(crate) fn read<'de, D: Deserializer<'de>>(deserializer: D, names: &'static [&'static str]) -> Choice {
+        deserializer.deserialize_enum("", names, Names(names)).unwrap_or(Choice::NotText)
     }
 
     /// The one of `all` given, if it is one.
-    pub(crate) fn among<T: Copy>(&self, all: &[T], name_of: fn(T) -> &'static str) -> Option<T> {
-        self.find(all, name_of)
+    pub(crate) fn among<T: Copy>(&self, all: &[T]) -> Option<T> {
+        match self {
+            Choice::Known(index) => all.get(*index).copied(),
+            Choice::Unknown | Choice::NotText => None,
+        }
     }
 
     /// What a short set of names expects: `must be "a" or "b"`, `must be "a", "b" or "c"`.
@@ -143,16 +156,47 @@ impl Choice {
         }
     }
 
-    /// The one of `all` given; another string is told every name there is, as a set too long
-    /// to spell out in a sentence (`what`: "post type").
-    pub(crate) fn listed<T: Copy>(&self, all: &[T], name_of: fn(T) -> &'static str, what: &str) -> Result<T, String> {
-        if self.0.is_none() {
+    /// The one of `all` (named `names`) given; another string is told every name there is, as
+    /// a set too long to spell out in a sentence (`what`: "post type").
+    pub(crate) fn listed<T: Copy>(&self, all: &[T], names: &[&str], what: &str) -> Result<T, String> {
+        if let Choice::NotText = self {
             return Err(String::from("must be a string"));
         }
-        self.find(all, name_of).ok_or_else(|| {
-            let names: Vec<&str> = all.iter().map(|known| name_of(*known)).collect();
-            format!("is not a known {what}; expected one of {}", names.join(", "))
-        })
+        self.among(all).ok_or_else(|| format!("is not a known {what}; expected one of {}", names.join(", ")))
+    }
+}
+
+/// The names of a [`Choice`]: serde's visitor of the enum, and the seed and visitor of its
+/// variant's name.
+struct Names(&'static [&'static str]);
+
+impl<'de> Visitor<'de> for Names {
+    type Value = Choice;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+        formatter.write_str("a string")
+    }
+
+    fn visit_enum<A: de::EnumAccess<'de>>(self, data: A) -> Result<Choice, A::Error> {
+        let (choice, variant) = data.variant_seed(self)?;
+        de::VariantAccess::unit_variant(variant)?;
+        Ok(choice)
+    }
+
+    fn visit_u64<E: de::Error>(self, index: u64) -> Result<Choice, E> {
+        Ok(usize::try_from(index).map_or(Choice::Unknown, Choice::Known))
+    }
+
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<Choice, E> {
+        Ok(self.0.iter().position(|name| *name == text).map_or(Choice::Unknown, Choice::Known))
+    }
+}
+
+impl<'de> de::DeserializeSeed<'de> for Names {
+    type Value = Choice;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Choice, D::Error> {
+        deserializer.deserialize_identifier(self)
     }
 }
 

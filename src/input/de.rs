@@ -28,10 +28,19 @@ impl<V: Value> Reader<V> {
         Ok(Reader { value, depth: depth + 1 })
     }
 
-    /// The value, known to be a plain object, by its entries.
-    fn object<'de, T: Visitor<'de>>(self, visitor: T) -> Result<T::Value, Error> {
+    /// The value, known to be a plain object, by its entries; `names` are the keys its type
+    /// knows (a struct's fields), or none.
+    fn object<'de, T: Visitor<'de>>(self, names: &'static [&'static str], visitor: T) -> Result<T::Value, Error> {
         let keys = self.value.keys().map_err(|Unreadable| unreadable())?;
-        visitor.visit_map(ObjectReader { object: self.value, depth: self.depth, keys: keys.into_iter(), key: None })
+        let object = ObjectReader {
+            object: self.value,
+            depth: self.depth,
+            names,
+            keys: keys.into_iter(),
+            key: None,
+            text: String::new(),
+        };
+        visitor.visit_map(object)
     }
 
     /// The value as a whole number from 0 to `max`.
@@ -84,7 +93,7 @@ impl<'de, R: Value> Deserializer<'de> for Reader<R> {
             Shape::Number(value) => visitor.visit_f64(value),
             Shape::Text(value) => visitor.visit_string(value),
             Shape::List(length) => self.list(length, visitor),
-            Shape::Object => self.object(visitor),
+            Shape::Object => self.object(&[], visitor),
             Shape::Foreign | Shape::Other => Err(Error::expected(&visitor)),
         }
     }
@@ -141,7 +150,7 @@ impl<'de, R: Value> Deserializer<'de> for Reader<R> {
     /// Only a plain object: never an array, a `Map` or a `Date` read by its entries.
     fn deserialize_map<T: Visitor<'de>>(self, visitor: T) -> Result<T::Value, Error> {
         if self.value.is_plain_object() {
-            self.object(visitor)
+            self.object(&[], visitor)
         } else {
             Err(Error::expected(&visitor))
         }
@@ -151,14 +160,24 @@ impl<'de, R: Value> Deserializer<'de> for Reader<R> {
     fn deserialize_struct<T: Visitor<'de>>(
         self,
         _name: &'static str,
-        _fields: &'static [&'static str],
+        fields: &'static [&'static str],
         visitor: T,
     ) -> Result<T::Value, Error> {
         if self.value.is_plain_object() {
-            self.object(visitor)
+            self.object(fields, visitor)
         } else {
             Err(not_an_object())
         }
+    }
+
+    /// A name of `variants` (a unit variant: what the package's enums are).
+    fn deserialize_enum<T: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        variants: &'static [&'static str],
+        visitor: T,
+    ) -> Result<T::Value, Error> {
+        name_among(&self.value, variants, visitor)
     }
 
     fn deserialize_newtype_struct<T: Visitor<'de>>(self, name: &'static str, visitor: T) -> Result<T::Value, Error> {
@@ -178,7 +197,79 @@ impl<'de, R: Value> Deserializer<'de> for Reader<R> {
 
     serde::forward_to_deserialize_any! {
         i8 i16 i32 i64 i128 u8 u16 u128 f32 char bytes byte_buf
-        unit unit_struct tuple tuple_struct enum identifier
+        unit unit_struct tuple tuple_struct identifier
+    }
+}
+
+/// `value` read as one of `names`, as serde's `EnumAccess` of a unit variant: found by the
+/// runtime and given by its index, so that a known name's text is never copied; a string that
+/// is none of them is given as text (for the visitor to refuse in its words).
+fn name_among<'de, V: Value, T: Visitor<'de>>(
+    value: &V,
+    names: &'static [&'static str],
+    visitor: T,
+) -> Result<T::Value, Error> {
+    match index_among(value, names) {
+        Some(index) => visitor.visit_enum(IntoDeserializer::<Error>::into_deserializer(index)),
+        None => match value.as_text() {
+            Some(text) => visitor.visit_enum(IntoDeserializer::<Error>::into_deserializer(text)),
+            None => Err(Error::expected(&visitor)),
+        },
+    }
+}
+
+/// Where `value` is among `names`. The index is serde's own: a derived identifier's
+/// `visit_u64` counts its fields as `names` lists them, which holds while no field has a
+/// `#[serde(alias)]` (an alias is listed, but not counted; `tests/layers.test.mjs` refuses one).
+#[inline(never)]
+fn index_among<V: Value>(value: &V, names: &'static [&'static str]) -> Option<u32> {
+    if names.is_empty() {
+        return None;
+    }
+    value.index_among(names)
+}
+
+/// An object's key, as serde reads it: one of the names its type knows (found by the
+/// runtime, see [`name_among`]), given to an identifier by index, or else its text.
+enum Key<'a> {
+    Known { name: &'static str, index: u32 },
+    Other(&'a str),
+}
+
+impl<'de> Deserializer<'de> for Key<'_> {
+    type Error = Error;
+
+    fn deserialize_any<T: Visitor<'de>>(self, visitor: T) -> Result<T::Value, Error> {
+        match self {
+            Key::Known { name, .. } => visitor.visit_borrowed_str(name),
+            Key::Other(text) => visitor.visit_str(text),
+        }
+    }
+
+    #[inline]
+    fn deserialize_identifier<T: Visitor<'de>>(self, visitor: T) -> Result<T::Value, Error> {
+        match self {
+            Key::Known { index, .. } => visitor.visit_u64(u64::from(index)),
+            Key::Other(text) => visitor.visit_str(text),
+        }
+    }
+
+    /// A key of a map of names (platforms, models), read as text.
+    fn deserialize_enum<T: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _variants: &'static [&'static str],
+        visitor: T,
+    ) -> Result<T::Value, Error> {
+        match self {
+            Key::Known { name, .. } => visitor.visit_enum(IntoDeserializer::<Error>::into_deserializer(name)),
+            Key::Other(text) => visitor.visit_enum(IntoDeserializer::<Error>::into_deserializer(text)),
+        }
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf option
+        unit unit_struct newtype_struct seq tuple tuple_struct map struct ignored_any
     }
 }
 
@@ -186,19 +277,40 @@ impl<'de, R: Value> Deserializer<'de> for Reader<R> {
 struct ObjectReader<V> {
     object: V,
     depth: u32,
+    /// The keys the object's type knows (see [`Key`]).
+    names: &'static [&'static str],
     keys: std::vec::IntoIter<V>,
     /// The key whose value comes next, as the runtime holds it.
     key: Option<V>,
+    /// The text of that key when it is none of `names`.
+    text: String,
 }
 
 impl<V: Value> ObjectReader<V> {
-    /// The next key as text, or `None` after the last.
+    /// The next key, or `None` after the last.
     #[inline(never)]
-    fn next_key(&mut self) -> Option<String> {
+    fn next_key(&mut self) -> Option<Key<'_>> {
         let key = self.keys.next()?;
-        let text = key.as_text().unwrap_or_default();
+        let known = index_among(&key, self.names).and_then(|index| Some((*self.names.get(index as usize)?, index)));
+        let read = match known {
+            Some((name, index)) => Key::Known { name, index },
+            None => {
+                self.text = key.as_text().unwrap_or_default();
+                Key::Other(&self.text)
+            }
+        };
         self.key = Some(key);
-        Some(text)
+        Some(read)
+    }
+
+    /// `error`, of the key just read.
+    #[cold]
+    #[inline(never)]
+    fn in_key(&self, error: Error) -> Error {
+        match &self.key {
+            Some(key) => error.in_key_of(key),
+            None => error,
+        }
     }
 
     /// The reader of the value of the key just read, and that key.
@@ -217,8 +329,8 @@ impl<'de, V: Value> MapAccess<'de> for ObjectReader<V> {
     type Error = Error;
 
     fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, Error> {
-        let Some(text) = self.next_key() else { return Ok(None) };
-        seed.deserialize(text.as_str().into_deserializer()).map(Some).map_err(|error: Error| error.in_key(&text))
+        let Some(key) = self.next_key() else { return Ok(None) };
+        seed.deserialize(key).map(Some).map_err(|error| self.in_key(error))
     }
 
     fn next_value_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<T::Value, Error> {

@@ -4,7 +4,9 @@
 //! made of, each with its own message ("must be a whole number from 1 to 4").
 //!
 //! The reader asks a value only what [`Value`] offers, reads an object by its own keys (so a
-//! misspelt key is seen by `deny_unknown_fields`), takes nothing but plain objects where a
+//! misspelt key is seen by `deny_unknown_fields`), has the runtime find a key or an enum's
+//! value among the names serde hands it (a struct's fields, an enum's variants) and gives it
+//! by index, so that no known name's text is copied, takes nothing but plain objects where a
 //! struct or a map belongs, and reads `null` and `undefined` as "not given". An error gets the
 //! key or index of each level it passes up through, so that [`read`] can name the field from
 //! the argument's [`Path`] down.
@@ -63,6 +65,12 @@ pub(crate) trait Value: Sized {
     fn get(&self, key: &Self) -> Result<Self, Unreadable>;
     /// Whether a plain object has `key` (own or inherited; a getter is not called).
     fn has_key(&self, key: &str) -> bool;
+    /// Where this value, a string, is among `names` (the static names serde hands a format:
+    /// a struct's fields, an enum's variants). A runtime finds it without copying the string.
+    fn index_among(&self, names: &'static [&'static str]) -> Option<u32> {
+        let text = self.as_text()?;
+        names.iter().position(|name| *name == text).map(|index| index as u32)
+    }
     /// An array's entry.
     fn at(&self, index: u32) -> Result<Self, Unreadable>;
     /// The value itself, for a type that keeps it as the runtime gave it (a signal, a function):

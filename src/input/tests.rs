@@ -53,6 +53,76 @@ fn a_short_set_of_names_says_each() {
     assert_eq!(Choice::one_of(&[]), "must be given");
 }
 
+/// How a key or a name reached its visitor: by its index among serde's names, or as text.
+#[derive(Debug, PartialEq)]
+enum Reached {
+    Index(u64),
+    Text(String),
+}
+
+impl<'de> Deserialize<'de> for Reached {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Expect;
+        impl Visitor<'_> for Expect {
+            type Value = Reached;
+            fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+                formatter.write_str("a key")
+            }
+            fn visit_u64<E: serde::de::Error>(self, index: u64) -> Result<Reached, E> {
+                Ok(Reached::Index(index))
+            }
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Reached, E> {
+                Ok(Reached::Text(text.to_string()))
+            }
+        }
+        deserializer.deserialize_identifier(Expect)
+    }
+}
+
+/// The keys of `value` as a struct with fields `a` and `b` reaches them.
+fn keys_reached(value: J) -> Vec<Reached> {
+    struct Keys;
+    impl<'de> Visitor<'de> for Keys {
+        type Value = Vec<Reached>;
+        fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+            formatter.write_str("an object")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Vec<Reached>, A::Error> {
+            let mut keys = Vec::new();
+            while let Some((key, _)) = map.next_entry::<Reached, serde::de::IgnoredAny>()? {
+                keys.push(key);
+            }
+            Ok(keys)
+        }
+    }
+    let reader = Reader::new(value);
+    reader.deserialize_struct("AB", &["a", "b"], Keys).unwrap()
+}
+
+#[test]
+fn a_struct_reaches_its_known_keys_by_index_and_others_as_text() {
+    // JSON objects of the host tests keep their keys sorted.
+    let keys = keys_reached(json!({"b": 1, "zz": 2, "a": 3}));
+    assert_eq!(keys, [Reached::Index(0), Reached::Index(1), Reached::Text(String::from("zz"))]);
+}
+
+#[test]
+fn a_name_is_read_by_its_index_among_the_names() {
+    let names: &'static [&'static str] = &["regular", "deep"];
+    let read = |value: J| Choice::read(Reader::new(value), names);
+    assert!(matches!(read(json!("deep")), Choice::Known(1)));
+    assert!(matches!(read(json!("regular")), Choice::Known(0)));
+    assert!(matches!(read(json!("shallow")), Choice::Unknown));
+    assert!(matches!(read(json!(1)), Choice::NotText));
+    assert_eq!(read(json!("deep")).among(&[10, 20]), Some(20));
+    assert_eq!(Choice::Known(2).among(&[10, 20]), None);
+    assert_eq!(read(json!(1)).listed(&[10, 20], names, "mode").unwrap_err(), "must be a string");
+    assert_eq!(
+        read(json!("x")).listed(&[10, 20], names, "mode").unwrap_err(),
+        "is not a known mode; expected one of regular, deep"
+    );
+}
+
 #[test]
 fn null_reads_as_not_given() {
     let sample = read(json!({"count": null, "nested": null})).unwrap();

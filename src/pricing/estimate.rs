@@ -10,7 +10,8 @@ use super::plan::{
 };
 use super::rate_card::{Models, Rate, RateCard, Surcharges};
 use super::vocabulary::{
-    PostType, DEFAULT_IMAGE_MODEL, DEFAULT_IMAGE_QUANTITY, DEFAULT_IMAGE_SIZE, DEFAULT_VIDEO_MODEL, DEFAULT_VIDEO_SIZE,
+    write_name, PostType, DEFAULT_IMAGE_MODEL, DEFAULT_IMAGE_QUANTITY, DEFAULT_IMAGE_SIZE, DEFAULT_VIDEO_MODEL,
+    DEFAULT_VIDEO_SIZE,
 };
 use crate::error::PowerPostError;
 use crate::input::{Flag, Number, Path, Text, Whole};
@@ -21,6 +22,7 @@ use crate::input::{Flag, Number, Path, Text, Whole};
 pub(crate) struct CostEstimate {
     pub total: u64,
     pub items: Vec<EstimateItem>,
+    #[serde(serialize_with = "write_name")]
     pub rate_card_version: Cow<'static, str>,
 }
 

@@ -8,7 +8,7 @@ use std::borrow::Cow;
 use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
 
-use super::vocabulary::{Platform, ResearchMode, IMAGE_SIZES, VIDEO_SIZES};
+use super::vocabulary::{write_name, write_names, Platform, ResearchMode, WrittenName, IMAGE_SIZES, VIDEO_SIZES};
 use crate::error::PowerPostError;
 use crate::input::{Entries, List, Path, Setting, Text, Whole};
 
@@ -26,6 +26,7 @@ pub(crate) const MAX_VIDEO_SECONDS: u32 = 600;
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct RateCard {
+    #[serde(serialize_with = "write_name")]
     pub version: Cow<'static, str>,
     pub caption: CaptionRates,
     pub image_models: Models<ImageModelRate>,
@@ -58,6 +59,7 @@ pub(crate) type Names = Cow<'static, [Cow<'static, str>]>;
 #[serde(rename_all = "camelCase")]
 pub(crate) struct ImageModelRate {
     pub per_image: u32,
+    #[serde(serialize_with = "write_names")]
     pub sizes: Names,
 }
 
@@ -68,6 +70,7 @@ pub(crate) struct VideoModelRate {
     /// Added per second when audio is on; `None` (`null`) for models without audio.
     pub audio_per_second: Option<u32>,
     pub durations: Cow<'static, [u32]>,
+    #[serde(serialize_with = "write_names")]
     pub sizes: Names,
 }
 
@@ -114,7 +117,7 @@ impl Surcharges {
 
 impl<T: Serialize + Clone> Serialize for Models<T> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_map(self.0.iter().map(|(name, model)| (name, model)))
+        serializer.collect_map(self.0.iter().map(|(name, model)| (WrittenName(name), model)))
     }
 }
 
@@ -122,7 +125,7 @@ impl Serialize for Surcharges {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(Some(self.0.len()))?;
         for (platform, credits) in self.0.iter() {
-            map.serialize_entry(platform.name(), credits)?;
+            map.serialize_entry(platform, credits)?;
         }
         map.end()
     }

@@ -269,7 +269,7 @@ pub(crate) enum Cost {
 
 /// The part of a `CostEstimate` that `checkBalance` reads.
 #[derive(Debug, Deserialize)]
-struct EstimateTotal {
+pub(crate) struct EstimateTotal {
     total: Option<Number>,
 }
 

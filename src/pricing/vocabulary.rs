@@ -4,6 +4,8 @@
 
 use std::borrow::Cow;
 
+use serde::{Serialize, Serializer};
+
 use crate::input::named_enum;
 
 pub(crate) const DEFAULT_IMAGE_MODEL: &str = "flux2-flex";
@@ -16,6 +18,32 @@ pub(crate) const DEFAULT_VIDEO_SIZE: &str = "landscape";
 pub(crate) const IMAGE_SIZES: [Cow<'static, str>; 4] =
     [Cow::Borrowed("square"), Cow::Borrowed("feed"), Cow::Borrowed("portrait"), Cow::Borrowed("landscape")];
 pub(crate) const VIDEO_SIZES: [Cow<'static, str>; 2] = [Cow::Borrowed("landscape"), Cow::Borrowed("portrait")];
+
+/// A name as a result holds it. One of the package's own (borrowed: the built-in card's
+/// models, sizes and version) is written as serde writes a unit variant, which
+/// serde-wasm-bindgen writes as a JS string it makes once; a caller's, as a string.
+#[derive(Clone, Copy)]
+pub(crate) struct WrittenName<'a>(pub &'a Cow<'static, str>);
+
+impl Serialize for WrittenName<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            Cow::Borrowed(name) => serializer.serialize_unit_variant("Name", 0, name),
+            Cow::Owned(name) => serializer.serialize_str(name),
+        }
+    }
+}
+
+/// [`WrittenName`], for `#[serde(serialize_with)]`.
+#[allow(clippy::ptr_arg, reason = "whether the name is borrowed is what it is asked")]
+pub(crate) fn write_name<S: Serializer>(name: &Cow<'static, str>, serializer: S) -> Result<S::Ok, S::Error> {
+    WrittenName(name).serialize(serializer)
+}
+
+/// Names (a model's sizes), each a [`WrittenName`].
+pub(crate) fn write_names<S: Serializer>(names: &[Cow<'static, str>], serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_seq(names.iter().map(WrittenName))
+}
 
 pub(crate) const MAX_CAPTION_IMAGE_INPUTS: u32 = 10;
 pub(crate) const MAX_SOURCE_URLS: u32 = 10;

@@ -2,6 +2,8 @@
 //! the runtime's own values kept as they are (a signal, a function, a store), and results written as
 //! plain JS objects through serde-wasm-bindgen.
 
+use std::cell::RefCell;
+
 use js_sys::Function;
 use serde::de::{DeserializeOwned, Deserializer, Error as _, Visitor};
 use serde::Deserialize;
@@ -102,6 +104,30 @@ impl Value for JsValue {
     #[inline(never)]
     fn has_key(&self, key: &str) -> bool {
         js_sys::Reflect::has(self, &JsValue::from_str(key)).unwrap_or(false)
+    }
+
+    /// One `indexOf` in the names as JS strings (`===`: a string is found by its text, anything
+    /// else is not found), made once for each list serde hands the reader.
+    #[inline(never)]
+    fn index_among(&self, names: &'static [&'static str]) -> Option<u32> {
+        thread_local! {
+            static NAME_LISTS: RefCell<Vec<(&'static [&'static str], js_sys::Array)>> = const { RefCell::new(Vec::new()) };
+        }
+        NAME_LISTS.with_borrow_mut(|lists| {
+            // A list is known by where it is: serde's lists are constants, so few, and this is
+            // no comparison of their text.
+            let known = lists.iter().find(|(list, _)| std::ptr::eq(*list, names));
+            let index = match known {
+                Some((_, array)) => array.index_of(self, 0),
+                None => {
+                    let array: js_sys::Array = names.iter().map(|name| JsValue::from_str(name)).collect();
+                    let index = array.index_of(self, 0);
+                    lists.push((names, array));
+                    index
+                }
+            };
+            u32::try_from(index).ok()
+        })
     }
 
     #[inline(never)]
