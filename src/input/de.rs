@@ -246,6 +246,8 @@ impl<'de> Deserializer<'de> for Key<'_> {
         }
     }
 
+    /// Inlined into each type's reading of its keys, to which it would otherwise add a
+    /// function of its own.
     #[inline]
     fn deserialize_identifier<T: Visitor<'de>>(self, visitor: T) -> Result<T::Value, Error> {
         match self {
