@@ -22,7 +22,6 @@ pub(crate) const VIDEO_SIZES: [Cow<'static, str>; 2] = [Cow::Borrowed("landscape
 /// A name as a result holds it. One of the package's own (borrowed: the built-in card's
 /// models, sizes and version) is written as serde writes a unit variant, which
 /// serde-wasm-bindgen writes as a JS string it makes once; a caller's, as a string.
-#[derive(Clone, Copy)]
 pub(crate) struct WrittenName<'a>(pub &'a Cow<'static, str>);
 
 impl Serialize for WrittenName<'_> {
