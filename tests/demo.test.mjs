@@ -8,7 +8,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { createServer, request } from "node:http";
-import { headingAnchors, launchChromium, launchWebKit, projectWithPackage, repo, runtimes } from "./support.mjs";
+import { closeServer, headingAnchors, launchChromium, launchWebKit, projectWithPackage, repo, runtimes } from "./support.mjs";
 import { startDemo } from "../scripts/demo.mjs";
 import { DEMO_KEY } from "../sandbox/index.mjs";
 import { catalogue } from "../pkg/node/index.mjs";
@@ -39,7 +39,7 @@ async function relayToSandbox(host) {
     req.pipe(forward);
   });
   await new Promise((done, fail) => relay.once("error", fail).listen(0, host, done));
-  return { port: relay.address().port, close: () => new Promise((done) => { relay.closeAllConnections(); relay.close(done); }) };
+  return { port: relay.address().port, close: () => closeServer(relay) };
 }
 
 const scenario = (name, steps) => `${demo.sandbox.origin}/_sandbox/${name}-${Date.now()}-${Math.random()}/${steps}/api/v1`;

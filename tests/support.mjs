@@ -120,7 +120,18 @@ export async function serveFolder(root) {
     res.writeHead(200, { "content-type": types[extname(file)] ?? "application/octet-stream" }).end(body);
   });
   await new Promise((done) => server.listen(0, "127.0.0.1", done));
-  return { origin: `http://127.0.0.1:${server.address().port}`, close: () => new Promise((done) => server.close(done)) };
+  return { origin: `http://127.0.0.1:${server.address().port}`, close: () => closeServer(server) };
+}
+
+/**
+ * Stops an HTTP server, and ends the connections it holds: a browser's keep-alive or
+ * speculative connection would otherwise keep `close` from ever finishing.
+ */
+export function closeServer(server) {
+  return new Promise((done) => {
+    server.closeAllConnections();
+    server.close(done);
+  });
 }
 
 /** A loopback port nothing listens on (one that was free a moment ago). */
@@ -198,7 +209,7 @@ export async function serveKvNamespace() {
     res.writeHead(200).end();
   });
   await new Promise((done) => server.listen(0, "127.0.0.1", done));
-  return { address: `127.0.0.1:${server.address().port}`, entries, writes, close: () => new Promise((done) => server.close(done)) };
+  return { address: `127.0.0.1:${server.address().port}`, entries, writes, close: () => closeServer(server) };
 }
 
 /**
