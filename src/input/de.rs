@@ -1,5 +1,6 @@
-//! The serde `Deserializer` over one of the runtime's values ([`Reader`]), and serde's
-//! `MapAccess` and `SeqAccess` over its objects and arrays.
+//! The serde `Deserializer` over one of the runtime's values ([`Reader`]), serde's
+//! `MapAccess` and `SeqAccess` over its objects and arrays, and the `Deserializer` of an
+//! object's key ([`Key`]): a name its type knows, by index, or else its text.
 
 use serde::de::{DeserializeSeed, Deserializer, IntoDeserializer, MapAccess, SeqAccess, Visitor};
 
